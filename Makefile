@@ -1,0 +1,124 @@
+# chatconform: builds bin/mockd and bin/chatconform; see README.md for the targets.
+#
+#   make            build both programs (objects under build/)
+#   make run        run every suite against the bundled mockd, JUnit to reports/junit.xml
+#   make test       everything CI checks: unit, integration, suites, mutation, sanitizers
+#   make V=1        show full compiler command lines
+
+PKGS     := libevent libcjson libcurl openssl
+TESTPKGS := criterion
+
+# On a machine without the libraries, install them first (scripts/deps.sh does nothing when all are there).
+HAVE_DEPS := $(shell pkg-config --exists $(PKGS) $(TESTPKGS) 2>/dev/null && test -f /usr/include/wslay/wslay.h && command -v xmllint >/dev/null && echo yes)
+ifneq ($(HAVE_DEPS),yes)
+DEPS_STATUS := $(shell scripts/deps.sh 1>&2; echo $$?)
+ifneq ($(DEPS_STATUS),0)
+$(error scripts/deps.sh could not install the libraries chatconform needs (exit $(DEPS_STATUS)))
+endif
+endif
+
+CC       ?= cc
+BUILD    ?= build
+BINDIR   ?= bin
+OPT      ?= -O2 -g
+WARN     := -Wall -Wextra -Werror -Wmissing-prototypes -Wstrict-prototypes -Wvla \
+            -Wwrite-strings -Wformat-security -Wshadow -Wpointer-arith -Wno-unused-parameter
+CPPFLAGS += -I. -D_GNU_SOURCE -DCHATCONFORM_VERSION='"$(VERSION)"'
+CFLAGS   += -std=gnu11 $(OPT) $(WARN) $(SANFLAGS) -MMD -MP $(shell pkg-config --cflags $(PKGS))
+LDLIBS   += $(shell pkg-config --libs $(PKGS)) -lwslay -lpthread -lm
+LDFLAGS  += $(SANFLAGS)
+TESTLIBS := $(shell pkg-config --libs $(TESTPKGS))
+VERSION  := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
+
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
+COMMON_SRC := $(wildcard common/*.c)
+MOCKD_SRC  := $(filter-out mockd/main.c,$(wildcard mockd/*.c mockd/apis/*.c))
+RUNNER_SRC := $(filter-out runner/main.c,$(wildcard runner/*.c runner/report/*.c))
+UNIT_SRC   := $(wildcard tests/unit/*.c)
+INTEG_SRC  := $(wildcard tests/integration/*.c)
+
+obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
+
+LIBCOMMON := $(BUILD)/libcommon.a
+LIBMOCKD  := $(BUILD)/libmockd.a
+LIBRUNNER := $(BUILD)/librunner.a
+UNIT_BIN  := $(BUILD)/tests/unit
+INTEG_BIN := $(BUILD)/tests/integration
+
+.PHONY: all run test unit integration suites mutation sanitize check-sanitized bench fuzz clean help
+all: $(BINDIR)/mockd $(BINDIR)/chatconform
+
+help:
+	@sed -n '1,8p' Makefile
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(LIBCOMMON): $(call obj,$(COMMON_SRC))
+$(LIBMOCKD): $(call obj,$(MOCKD_SRC))
+$(LIBRUNNER): $(call obj,$(RUNNER_SRC))
+$(LIBCOMMON) $(LIBMOCKD) $(LIBRUNNER):
+	@$(if $(Q),echo "  AR      $@")
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(BINDIR)/mockd: $(call obj,mockd/main.c) $(LIBMOCKD) $(LIBCOMMON)
+$(BINDIR)/chatconform: $(call obj,runner/main.c) $(LIBRUNNER) $(LIBCOMMON)
+$(BINDIR)/mockd $(BINDIR)/chatconform:
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(UNIT_BIN): $(call obj,$(UNIT_SRC)) $(LIBRUNNER) $(LIBMOCKD) $(LIBCOMMON)
+$(INTEG_BIN): $(call obj,$(INTEG_SRC)) $(LIBRUNNER) $(LIBMOCKD) $(LIBCOMMON)
+$(UNIT_BIN) $(INTEG_BIN):
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(TESTLIBS) $(LDLIBS)
+
+# ---- running -------------------------------------------------------------------------------
+
+# Every suite against a mockd started on a free port; the JUnit report is checked against the schema.
+run: all
+	$(BINDIR)/chatconform run --junit reports/junit.xml --json reports/results.json
+	@scripts/check-junit.sh reports/junit.xml
+
+# ---- tests ---------------------------------------------------------------------------------
+
+unit: $(UNIT_BIN)
+	$(UNIT_BIN) --jobs 2
+
+integration: all $(INTEG_BIN)
+	CHATCONFORM_BIN=$(abspath $(BINDIR)) $(INTEG_BIN) --jobs 1
+
+suites: all
+	$(BINDIR)/chatconform run --junit reports/junit.xml --json reports/results.json
+	@scripts/check-junit.sh reports/junit.xml
+
+mutation: all
+	scripts/mutation.sh $(BINDIR)
+
+# Unit and integration tests again, built with AddressSanitizer and UndefinedBehaviorSanitizer.
+sanitize:
+	$(MAKE) BUILD=build/san BINDIR=build/san/bin OPT="-O1 -g" \
+	    SANFLAGS="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer" \
+	    check-sanitized
+
+check-sanitized: all unit integration
+
+test: all unit integration suites mutation sanitize
+	@echo "make test: all checks passed"
+
+bench: all
+	bench/run.sh $(BINDIR)
+
+clean:
+	rm -rf build bin
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,0 +1,51 @@
+/*
+ * buf: a growable byte buffer with a hard maximum.
+ *
+ * Every buffer that grows from untrusted input (a request body, a stream from a
+ * target, a WebSocket message) is a struct buf with a maximum set at init, so a
+ * hostile peer can make it fail cleanly but never grow it without bound.  The
+ * contents are always NUL-terminated, so text can be used as a C string.
+ */
+#ifndef CC_BUF_H
+#define CC_BUF_H
+
+#include <stdarg.h>
+#include <stddef.h>
+
+enum buf_result {
+	BUF_OK = 0,
+	BUF_TOO_BIG,    /* the append would pass the maximum; nothing was added */
+	BUF_NOMEM,
+};
+
+struct buf {
+	char *data;     /* NUL-terminated; NULL until the first append */
+	size_t len;
+	size_t cap;
+	size_t max;     /* the most bytes it may ever hold (not counting the NUL) */
+};
+
+/* Start an empty buffer that may hold at most max bytes; no allocation yet. */
+void buf_init(struct buf *b, size_t max);
+/* Free the storage; the buffer is empty and reusable with the same maximum. */
+void buf_release(struct buf *b);
+/* Drop the contents but keep the storage. */
+void buf_reset(struct buf *b);
+/* Append n bytes; all or nothing. */
+enum buf_result buf_add(struct buf *b, const void *p, size_t n);
+/* Append a C string. */
+enum buf_result buf_adds(struct buf *b, const char *s);
+/* Append one byte. */
+enum buf_result buf_addc(struct buf *b, char c);
+/* Append formatted text; all or nothing. */
+enum buf_result buf_printf(struct buf *b, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+enum buf_result buf_vprintf(struct buf *b, const char *fmt, va_list ap);
+/* Remove the first n bytes (n <= len), keeping the rest. */
+void buf_consume(struct buf *b, size_t n);
+/* Hand the storage to the caller (free() it); the buffer is left empty. */
+char *buf_detach(struct buf *b, size_t *len);
+/* The contents as a C string, "" when empty. */
+const char *buf_str(const struct buf *b);
+
+#endif

@@ -1,0 +1,38 @@
+/*
+ * match: the one matcher engine for status, headers, JSON bodies and streams.
+ *
+ * Checking never stops at the first difference: every failed check appends one
+ * line to diff ("body /error: expected \"Unauthorized\", got \"Forbidden\""),
+ * so a report shows everything that was wrong with a response.
+ *
+ * expect_validate runs at load time and rejects unknown keywords, bad regexes
+ * and bad sequence expressions with the JSON path of the problem.
+ */
+#ifndef CC_RUNNER_MATCH_H
+#define CC_RUNNER_MATCH_H
+
+#include <stdbool.h>
+
+#include <cjson/cJSON.h>
+
+#include "common/buf.h"
+#include "runner/response.h"
+#include "runner/vars.h"
+
+/* Check an "expect" object against a response; returns the number of failed checks (0 = all pass). */
+int expect_check(const cJSON *expect, const struct response *resp, const struct vars *vars,
+		 struct buf *diff);
+/* Check one matcher (a literal, or an object of matcher keywords) against a value (NULL = absent). */
+int matcher_check(const cJSON *matcher, const cJSON *actual, const char *where,
+		  const struct vars *vars, struct buf *diff);
+/* Validate an "expect" object; returns 0, or -1 with "path: what" lines appended to err. */
+int expect_validate(const cJSON *expect, const char *path, struct buf *err);
+/* Validate one matcher. */
+int matcher_validate(const cJSON *matcher, const char *path, struct buf *err);
+/*
+ * Resolve a capture source against a response: "status", "header:NAME", "body:/ptr",
+ * "stream:TYPE/ptr" (first event of TYPE).  Returns a new value, or NULL with err.
+ */
+cJSON *capture_value(const char *source, const struct response *resp, struct buf *err);
+
+#endif

@@ -1,0 +1,58 @@
+/*
+ * response: what a step received, in the form the matchers read.
+ *
+ * The HTTP client fills it; a stream (NDJSON now, SSE later) is decoded into
+ * events as it arrives.  Everything kept is capped, so a target that floods
+ * cannot exhaust memory: past the cap, the response is marked truncated.
+ */
+#ifndef CC_RUNNER_RESPONSE_H
+#define CC_RUNNER_RESPONSE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <cjson/cJSON.h>
+
+#include "common/buf.h"
+
+struct header {
+	char *name;              /* as received; compare case-insensitively */
+	char *value;             /* leading and trailing whitespace removed */
+};
+
+struct event {
+	char *type;              /* the "type" member of the event object, or "" when it has none */
+	cJSON *json;             /* the parsed event; never NULL for a stored event */
+	char *raw;               /* the bytes of the line / the SSE data, NUL-terminated */
+	size_t raw_len;
+	double at_ms;            /* when it arrived, since the request was sent */
+};
+
+enum stream_format { STREAM_NONE, STREAM_NDJSON, STREAM_SSE };
+
+struct response {
+	long status;             /* 0 when no status line arrived */
+	struct header *headers;
+	size_t nheaders;
+	struct buf body;         /* the body as received (capped); for streams, the raw stream */
+	bool truncated;          /* the body passed its cap */
+	cJSON *json;             /* the body parsed as JSON, or NULL when it is not JSON (or a stream) */
+	enum stream_format format;
+	struct event *events;    /* decoded stream events, in order */
+	size_t nevents;
+	char *stream_error;      /* why decoding failed ("line 3 is not JSON: ..."), or NULL */
+	char *transport_error;   /* connect failure, timeout, reset..., or NULL */
+	double connect_ms;
+	double first_byte_ms;
+	double total_ms;
+};
+
+void response_init(struct response *r);
+void response_release(struct response *r);
+/* The first header named name (case-insensitive), or NULL. */
+const char *response_header(const struct response *r, const char *name);
+/* Append an event (takes ownership of json; copies raw). Returns -1 past max_events. */
+int response_add_event(struct response *r, cJSON *json, const char *raw, size_t raw_len, double at_ms,
+		       size_t max_events);
+
+#endif

@@ -1,0 +1,43 @@
+/*
+ * result: the outcome of each case, which every report writer reads.
+ */
+#ifndef CC_RUNNER_RESULT_H
+#define CC_RUNNER_RESULT_H
+
+#include <stddef.h>
+
+#include "common/buf.h"
+#include "runner/suite.h"
+
+enum verdict {
+	VERDICT_PASS,
+	VERDICT_FAIL,   /* the target did something the clause forbids */
+	VERDICT_ERROR,  /* the case could not be carried out (timeout, refused, unknown variable...) */
+	VERDICT_SKIP,
+};
+
+struct case_result {
+	const struct tcase *tcase;
+	enum verdict verdict;
+	char *message;           /* one line: the first difference, the error or the skip reason */
+	struct buf diff;         /* every difference, one per line */
+	struct buf transcript;   /* requests and responses, capped, credentials redacted */
+	double time_ms;
+	double started_at_ms;    /* wall clock, epoch ms */
+};
+
+struct run_result {
+	struct case_result *cases;  /* in suite order, whatever order they ran in */
+	size_t ncases;
+	char target[512];           /* "mock (mockd on 127.0.0.1:PORT)" or the URL */
+	double started_at_ms;       /* wall clock, epoch ms */
+	double time_ms;
+	int strict;                 /* SHOULD failures count as failures */
+};
+
+/* "pass", "fail", "error", "skip". */
+const char *verdict_name(enum verdict v);
+/* True when this result makes the run fail: an error, or a MUST failure (SHOULD too when strict). */
+int case_result_fails_run(const struct case_result *r, int strict);
+
+#endif

@@ -1,0 +1,96 @@
+/*
+ * suite: the in-memory form of a suite file (docs/fixture-format.md).
+ *
+ * suite_load checks everything that can be checked before a run: the shape of
+ * every case and step, the matcher keywords, the sequence expressions.  A
+ * broken file is reported with the file, the case id and the JSON path, so the
+ * run can stop with exit 2 before it sends anything.
+ *
+ * The cJSON trees of requests, expectations and captures are kept as
+ * templates: variables are expanded when the step runs.
+ */
+#ifndef CC_RUNNER_SUITE_H
+#define CC_RUNNER_SUITE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <cjson/cJSON.h>
+
+#include "common/buf.h"
+
+enum level { LEVEL_MUST, LEVEL_SHOULD, LEVEL_INFO };
+
+enum step_kind {
+	STEP_REQUEST,   /* an HTTP request to the target */
+	STEP_ADMIN,     /* an HTTP request to mockd's /__admin/ API (mock only) */
+};
+
+/* Per-step timeouts in seconds; 0 means "inherit" (step -> suite defaults -> --timeout). */
+struct timeouts {
+	double connect;
+	double first_byte;
+	double idle;
+	double total;
+};
+
+struct step {
+	enum step_kind kind;
+	char *where;             /* "cases[3].steps[1]", for messages */
+	cJSON *request;          /* method, path, query, headers, json | body (templates) */
+	cJSON *expect;           /* NULL when the step expects nothing */
+	cJSON *capture;          /* object NAME -> source, or NULL */
+	int repeat;              /* send the request this many times (>= 1); expect applies to each */
+	struct timeouts timeouts;
+};
+
+struct tcase {
+	char *id;
+	char *title;
+	char *section;
+	char *clause;
+	enum level level;
+	char **tags;
+	size_t ntags;
+	char *skip;              /* a reason to skip it always, or NULL */
+	cJSON *vars;             /* object of templates, or NULL */
+	struct step *steps;
+	size_t nsteps;
+	bool mock_only;          /* tagged mock-only, or has an admin step */
+	bool exclusive;          /* must not run beside other cases (moves mockd's clock, resets state) */
+	struct suite *suite;     /* the suite it belongs to */
+	size_t index;            /* position in its suite */
+};
+
+struct suite {
+	char *path;              /* the file it was loaded from */
+	char *name;              /* "suite": the API name, e.g. "widget" */
+	char *spec;              /* the document it checks, e.g. "003_b326a3eb5b6fef58.txt" */
+	cJSON *vars;             /* object of templates, or NULL */
+	cJSON *default_headers;  /* object of header templates sent with every request, or NULL */
+	struct timeouts timeouts;
+	struct tcase *cases;
+	size_t ncases;
+};
+
+struct suite_set {
+	struct suite **v;
+	size_t n;
+};
+
+/* Load one suite file; on error returns NULL and appends "file: case id: path: what" lines to err. */
+struct suite *suite_load(const char *path, struct buf *err);
+void suite_free(struct suite *s);
+/*
+ * Load every path: a file, or a folder searched recursively for *.json (in name
+ * order).  Case ids must be unique across the set.  Returns 0, or -1 with every
+ * problem found appended to err (it keeps going, so one run shows them all).
+ */
+int suite_set_load(struct suite_set *set, const char *const *paths, size_t npaths, struct buf *err);
+void suite_set_release(struct suite_set *set);
+/* True when the case carries the tag. */
+bool tcase_has_tag(const struct tcase *c, const char *tag);
+/* "MUST", "SHOULD", "INFO". */
+const char *level_name(enum level l);
+
+#endif

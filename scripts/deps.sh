@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Install the Debian packages chatconform needs to build, run and test; do nothing when all are present.
+#
+#   scripts/deps.sh          install what is missing (uses sudo when not root)
+#   scripts/deps.sh --check  only say what is missing; exit 1 when something is
+set -euo pipefail
+
+packages=(
+	build-essential        # cc, make
+	pkg-config
+	libevent-dev           # mockd's event loop and HTTP server
+	libcjson-dev           # JSON in both programs
+	libcurl4-openssl-dev   # the runner's HTTP client
+	libssl-dev             # TLS, SHA-1 and base64 for WebSocket handshakes
+	libwslay-dev           # WebSocket framing
+	libcriterion-dev       # unit and integration tests
+	libxml2-utils          # xmllint: JUnit reports are validated against the schema
+	python3-websockets     # an independent WebSocket peer for interoperability tests
+	curl                   # used by scripts and examples
+)
+
+missing=()
+for p in "${packages[@]}"; do
+	# dpkg-query prints "install ok installed" only for a package that is fully installed.
+	if [ "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null)" != "install ok installed" ]; then
+		missing+=("$p")
+	fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+	exit 0
+fi
+if [ "${1:-}" = "--check" ]; then
+	echo "missing Debian packages: ${missing[*]}"
+	exit 1
+fi
+
+echo "deps.sh: installing ${missing[*]}" >&2
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then
+	sudo="sudo"
+fi
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq >&2
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
