@@ -5,6 +5,9 @@
  * line to diff ("body /error: expected \"Unauthorized\", got \"Forbidden\""),
  * so a report shows everything that was wrong with a response.
  *
+ * Matchers are expanded with the step's variables before they are compared, so
+ * {"equals": "${CONV}"} works.  Event numbers in diff lines count from 1.
+ *
  * expect_validate runs at load time and rejects unknown keywords, bad regexes
  * and bad sequence expressions with the JSON path of the problem.
  */
@@ -34,5 +37,7 @@ int matcher_validate(const cJSON *matcher, const char *path, struct buf *err);
  * "stream:TYPE/ptr" (first event of TYPE).  Returns a new value, or NULL with err.
  */
 cJSON *capture_value(const char *source, const struct response *resp, struct buf *err);
+/* Validate a capture source's shape at load time; 0, or -1 with a "path: what" line in err. */
+int capture_validate(const char *source, const char *path, struct buf *err);
 
 #endif

@@ -31,5 +31,7 @@ const cJSON *vars_get(const struct vars *v, const char *name);
 char *vars_expand_string(const struct vars *v, const char *s, struct buf *err);
 /* Deep copy of tmpl with every string (values, not keys) expanded; NULL with err on failure. */
 cJSON *vars_expand_json(const struct vars *v, const cJSON *tmpl, struct buf *err);
+/* Check the ${...} syntax of a template without expanding it (for the loader); 0, or -1 with err. */
+int vars_check(const char *s, struct buf *err);
 
 #endif

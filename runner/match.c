@@ -1,0 +1,1275 @@
+/*
+ * match: the matcher engine (docs/fixture-format.md, "expect" and "Matchers").
+ *
+ * Two halves that must agree: the *_validate functions run at load time on the
+ * templates and reject anything the checkers would not understand; the
+ * checkers run on the expanded expectation and the response, and write one
+ * diff line per failed check.  Values shown in diff lines are capped at
+ * SHOW_MAX bytes so a huge body cannot flood a report.
+ *
+ * Event numbers in diff lines count from 1, as people count.
+ */
+#include "runner/match.h"
+
+#include <math.h>
+#include <regex.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "common/json.h"
+#include "common/utf8.h"
+#include "runner/seqre.h"
+
+#define SHOW_MAX      200   /* bytes of a value shown in a diff line */
+#define EACH_MAX_LINES 10   /* diff lines per "each" check before summarising the rest */
+#define PATH_MAX_LEN  512   /* bytes of a JSON path in a message */
+
+/* snprintf that may cut: paths and labels in messages are capped on purpose. */
+static void fmt_to(char *out, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void fmt_to(char *out, size_t n, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(out, n, fmt, ap);
+	va_end(ap);
+}
+
+/* ---- showing values ------------------------------------------------------------------- */
+
+/* Append bytes, escaping control characters (so a diff stays one line), cut at SHOW_MAX with "...". */
+static void add_bytes(struct buf *out, const char *p, size_t n, int escape_slash)
+{
+	size_t keep = utf8_truncate(p, n, SHOW_MAX);
+	for (size_t i = 0; i < keep; i++) {
+		unsigned char c = (unsigned char)p[i];
+		if (c == '\n')
+			buf_adds(out, "\\n");
+		else if (c == '\r')
+			buf_adds(out, "\\r");
+		else if (c == '\t')
+			buf_adds(out, "\\t");
+		else if (c < 0x20 || c == 0x7f)
+			buf_printf(out, "\\x%02x", c);
+		else if (c == '/' && escape_slash)
+			buf_adds(out, "\\/");
+		else
+			buf_addc(out, (char)c);
+	}
+	if (keep < n)
+		buf_adds(out, "...");
+}
+
+/* A JSON value as capped unformatted text; "nothing" for an absent value. Caller frees. */
+static char *show(const cJSON *v)
+{
+	if (!v)
+		return strdup("nothing");
+	char *s = json_print_capped(v, SHOW_MAX);
+	return s ? s : strdup("(unprintable)");
+}
+
+/* A string shown as a capped JSON string literal. Caller frees. */
+static char *show_str(const char *s)
+{
+	cJSON *v = cJSON_CreateString(s);
+	char *r = show(v);
+	cJSON_Delete(v);
+	return r;
+}
+
+/* Append one diff line. */
+static void diffline(struct buf *diff, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void diffline(struct buf *diff, const char *fmt, ...)
+{
+	if (!diff)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	buf_vprintf(diff, fmt, ap);
+	va_end(ap);
+	buf_addc(diff, '\n');
+}
+
+/* ---- checking one matcher --------------------------------------------------------------- */
+
+static const char *const type_names[] = { "string", "number", "integer", "boolean", "null", "object",
+					  "array" };
+
+static int type_holds(const char *type, const cJSON *a)
+{
+	if (strcmp(type, "integer") == 0)
+		return json_is_integer(a);
+	return strcmp(type, json_type_name(a)) == 0;
+}
+
+/* Length for "length": code points of a string, items of an array, members of an object; -1 otherwise. */
+static long value_length(const cJSON *a)
+{
+	if (cJSON_IsString(a))
+		return (long)utf8_count(a->valuestring, strlen(a->valuestring));
+	if (cJSON_IsArray(a) || cJSON_IsObject(a))
+		return cJSON_GetArraySize(a);
+	return -1;
+}
+
+static int values_equal(const cJSON *a, const cJSON *b)
+{
+	if (cJSON_IsNumber(a) && cJSON_IsNumber(b))
+		return a->valuedouble == b->valuedouble;
+	return cJSON_Compare(a, b, 1);
+}
+
+static int m_eval(const cJSON *m, const cJSON *a, const char *where, struct buf *diff);
+
+static int check_regex(const cJSON *re, const cJSON *a, const char *where, struct buf *diff)
+{
+	struct buf shown;
+	buf_init(&shown, 4 * SHOW_MAX);
+	const char *pat = cJSON_IsString(re) ? re->valuestring : "";
+	add_bytes(&shown, pat, strlen(pat), 1);
+	int fails = 0;
+	if (!cJSON_IsString(a)) {
+		char *as = show(a);
+		diffline(diff, "%s: expected a string matching /%s/, got %s %s", where, buf_str(&shown),
+			 json_type_name(a), as);
+		free(as);
+		fails = 1;
+		goto done;
+	}
+	regex_t rx;
+	int rc = regcomp(&rx, pat, REG_EXTENDED | REG_NOSUB);
+	if (rc != 0) {
+		char msg[128];
+		regerror(rc, &rx, msg, sizeof(msg));
+		diffline(diff, "%s: bad regex /%s/: %s", where, buf_str(&shown), msg);
+		fails = 1;
+		goto done;
+	}
+	if (regexec(&rx, a->valuestring, 0, NULL, 0) != 0) {
+		char *as = show(a);
+		diffline(diff, "%s: %s does not match /%s/", where, as, buf_str(&shown));
+		free(as);
+		fails = 1;
+	}
+	regfree(&rx);
+done:
+	buf_release(&shown);
+	return fails;
+}
+
+static int check_range(const cJSON *range, const cJSON *a, const char *where, struct buf *diff)
+{
+	const cJSON *lo = cJSON_GetArrayItem(range, 0), *hi = cJSON_GetArrayItem(range, 1);
+	char want[128];
+	if (cJSON_IsNumber(lo) && cJSON_IsNumber(hi))
+		fmt_to(want, sizeof(want), "a number in [%.17g, %.17g]", lo->valuedouble, hi->valuedouble);
+	else if (cJSON_IsNumber(lo))
+		fmt_to(want, sizeof(want), "a number >= %.17g", lo->valuedouble);
+	else if (cJSON_IsNumber(hi))
+		fmt_to(want, sizeof(want), "a number <= %.17g", hi->valuedouble);
+	else
+		fmt_to(want, sizeof(want), "a number");
+	int ok = cJSON_IsNumber(a) && (!cJSON_IsNumber(lo) || a->valuedouble >= lo->valuedouble) &&
+		 (!cJSON_IsNumber(hi) || a->valuedouble <= hi->valuedouble);
+	if (ok)
+		return 0;
+	char *as = show(a);
+	diffline(diff, "%s: expected %s, got %s", where, want, as);
+	free(as);
+	return 1;
+}
+
+static int check_length(const cJSON *lm, const cJSON *a, const char *where, struct buf *diff)
+{
+	long len = value_length(a);
+	if (len < 0) {
+		char *as = show(a);
+		diffline(diff, "%s: expected a string, array or object for length, got %s %s", where,
+			 json_type_name(a), as);
+		free(as);
+		return 1;
+	}
+	if (cJSON_IsNumber(lm)) {
+		if ((double)len == lm->valuedouble)
+			return 0;
+		diffline(diff, "%s: expected length %.17g, got length %ld", where, lm->valuedouble, len);
+		return 1;
+	}
+	char sub[PATH_MAX_LEN];
+	fmt_to(sub, sizeof(sub), "%s length", where);
+	cJSON *n = cJSON_CreateNumber((double)len);
+	int fails = m_eval(lm, n, sub, diff);
+	cJSON_Delete(n);
+	return fails;
+}
+
+/* True when the matcher object has a keyword that needs the value to be present. */
+static int needs_value(const cJSON *m)
+{
+	for (const cJSON *k = m->child; k; k = k->next)
+		if (strcmp(k->string, "not") != 0 && strcmp(k->string, "exists") != 0)
+			return 1;
+	return 0;
+}
+
+static int m_eval(const cJSON *m, const cJSON *a, const char *where, struct buf *diff)
+{
+	if (!cJSON_IsObject(m)) {
+		if (a && values_equal(m, a))
+			return 0;
+		char *ms = show(m), *as = show(a);
+		diffline(diff, "%s: expected %s, got %s", where, ms, as);
+		free(ms);
+		free(as);
+		return 1;
+	}
+	const cJSON *exists = cJSON_GetObjectItemCaseSensitive(m, "exists");
+	if (cJSON_IsBool(exists)) {
+		if (cJSON_IsFalse(exists)) {
+			if (!a)
+				return 0;
+			char *as = show(a);
+			diffline(diff, "%s: expected no value, got %s", where, as);
+			free(as);
+			return 1;
+		}
+		if (!a) {
+			diffline(diff, "%s: expected a value, got nothing", where);
+			return 1;
+		}
+	}
+	if (!a && needs_value(m)) {
+		char *ms = show(m);
+		diffline(diff, "%s: expected %s, got nothing", where, ms);
+		free(ms);
+		return 1;
+	}
+	int fails = 0;
+	for (const cJSON *k = m->child; k; k = k->next) {
+		const char *kw = k->string;
+		if (strcmp(kw, "equals") == 0) {
+			if (!values_equal(k, a)) {
+				char *ks = show(k), *as = show(a);
+				diffline(diff, "%s: expected %s, got %s", where, ks, as);
+				free(ks);
+				free(as);
+				fails++;
+			}
+		} else if (strcmp(kw, "type") == 0) {
+			const char *t = cJSON_IsString(k) ? k->valuestring : "?";
+			if (!type_holds(t, a)) {
+				if (strcmp(t, "integer") == 0 && cJSON_IsNumber(a)) {
+					char *as = show(a);
+					diffline(diff, "%s: expected type integer, got number %s", where, as);
+					free(as);
+				} else {
+					diffline(diff, "%s: expected type %s, got %s", where, t, json_type_name(a));
+				}
+				fails++;
+			}
+		} else if (strcmp(kw, "regex") == 0) {
+			fails += check_regex(k, a, where, diff);
+		} else if (strcmp(kw, "range") == 0) {
+			fails += check_range(k, a, where, diff);
+		} else if (strcmp(kw, "one_of") == 0) {
+			int found = 0;
+			for (const cJSON *o = k->child; o && !found; o = o->next)
+				found = values_equal(o, a);
+			if (!found) {
+				char *ks = show(k), *as = show(a);
+				diffline(diff, "%s: expected one of %s, got %s", where, ks, as);
+				free(ks);
+				free(as);
+				fails++;
+			}
+		} else if (strcmp(kw, "length") == 0) {
+			fails += check_length(k, a, where, diff);
+		} else if (strcmp(kw, "not") == 0) {
+			struct buf scratch;
+			buf_init(&scratch, 64 * 1024);
+			int inner = m_eval(k, a, where, &scratch);
+			buf_release(&scratch);
+			if (inner == 0) {
+				char *ks = show(k), *as = show(a);
+				diffline(diff, "%s: expected not %s, got %s", where, ks, as);
+				free(ks);
+				free(as);
+				fails++;
+			}
+		} else if (strcmp(kw, "exists") != 0) {
+			diffline(diff, "%s: unknown matcher keyword \"%s\"", where, kw);
+			fails++;
+		}
+	}
+	return fails;
+}
+
+/* Expand the matcher's variables (when there are vars) into *owned. */
+static const cJSON *expanded(const cJSON *m, const struct vars *vars, cJSON **owned, const char *where,
+			     struct buf *diff)
+{
+	*owned = NULL;
+	if (!vars)
+		return m;
+	struct buf err;
+	buf_init(&err, 1024);
+	*owned = vars_expand_json(vars, m, &err);
+	if (!*owned)
+		diffline(diff, "%s: %s", where, buf_str(&err));
+	buf_release(&err);
+	return *owned;
+}
+
+int matcher_check(const cJSON *matcher, const cJSON *actual, const char *where, const struct vars *vars,
+		  struct buf *diff)
+{
+	cJSON *owned;
+	const cJSON *m = expanded(matcher, vars, &owned, where, diff);
+	if (!m)
+		return 1;
+	int fails = m_eval(m, actual, where, diff);
+	cJSON_Delete(owned);
+	return fails;
+}
+
+/* ---- event references ----------------------------------------------------------------------- */
+
+/* The first event of type, or NULL; *index gets its position. */
+static const struct event *first_event(const struct response *resp, const char *type, size_t type_len,
+				       size_t *index)
+{
+	for (size_t i = 0; i < resp->nevents; i++) {
+		const char *t = resp->events[i].type ? resp->events[i].type : "?";
+		if (strlen(t) == type_len && memcmp(t, type, type_len) == 0) {
+			if (index)
+				*index = i;
+			return &resp->events[i];
+		}
+	}
+	return NULL;
+}
+
+/* Resolve "TYPE/pointer" (or "TYPE", the whole event) to a value; NULL when it names nothing. */
+static const cJSON *event_ref(const struct response *resp, const char *ref, int *no_event)
+{
+	size_t tl = strcspn(ref, "/");
+	const struct event *e = first_event(resp, ref, tl, NULL);
+	*no_event = e == NULL;
+	if (!e)
+		return NULL;
+	return json_pointer(e->json, ref + tl);
+}
+
+static int event_is(const struct event *e, const char *type)
+{
+	return strcmp(type, "*") == 0 || strcmp(e->type ? e->type : "?", type) == 0;
+}
+
+/* ---- stream ---------------------------------------------------------------------------------- */
+
+/* The list of types, space-separated, with the middle elided when long, around index focus. */
+static void show_types(struct buf *out, const char *const *types, size_t n, size_t focus)
+{
+	size_t total = 0;
+	for (size_t i = 0; i < n; i++)
+		total += strlen(types[i]) + 1;
+	for (size_t i = 0; i < n; i++) {
+		if (total > SHOW_MAX && i >= 3 && i + 3 < focus) {
+			buf_adds(out, " ...");
+			i = focus - 4;
+			continue;
+		}
+		if (total > SHOW_MAX && i > focus + 1 && i >= 3) {
+			buf_adds(out, " ...");
+			break;
+		}
+		if (i)
+			buf_addc(out, ' ');
+		add_bytes(out, types[i], strlen(types[i]), 0);
+	}
+}
+
+static int check_sequence(const cJSON *seq, const struct response *resp, const char *const *types,
+			  struct buf *diff)
+{
+	struct buf err, shown;
+	buf_init(&err, 1024);
+	buf_init(&shown, 4 * SHOW_MAX);
+	int fails = 0;
+	char *ps = show(seq);
+	struct seqre *re = seqre_compile(cJSON_IsString(seq) ? seq->valuestring : "", &err);
+	if (!re) {
+		diffline(diff, "stream: bad sequence %s: %s", ps, buf_str(&err));
+		fails = 1;
+		goto done;
+	}
+	size_t n = resp->nevents;
+	if (seqre_match(re, types, n))
+		goto done;
+	fails = 1;
+	size_t prefix = seqre_prefix(re, types, n);
+	if (n == 0) {
+		diffline(diff, "stream: sequence %s does not match an empty stream", ps);
+	} else if (prefix < n) {
+		show_types(&shown, types, n, prefix);
+		diffline(diff, "stream: sequence %s does not match %s (diverges at event %zu)", ps,
+			 buf_str(&shown), prefix + 1);
+	} else {
+		show_types(&shown, types, n, n - 1);
+		diffline(diff, "stream: sequence %s does not match %s (the stream ends too early after event %zu)",
+			 ps, buf_str(&shown), n);
+	}
+done:
+	seqre_free(re);
+	free(ps);
+	buf_release(&err);
+	buf_release(&shown);
+	return fails;
+}
+
+static int check_each(const cJSON *each, const struct response *resp, struct buf *diff)
+{
+	int fails = 0;
+	for (const cJSON *t = each->child; t; t = t->next) {
+		for (const cJSON *pm = t->child; pm; pm = pm->next) {
+			size_t failed_events = 0;
+			for (size_t i = 0; i < resp->nevents; i++) {
+				const struct event *e = &resp->events[i];
+				if (!event_is(e, t->string))
+					continue;
+				char where[PATH_MAX_LEN];
+				fmt_to(where, sizeof(where), "stream event %zu (%s)%s%.200s", i + 1,
+					 e->type ? e->type : "?", *pm->string ? " " : "", pm->string);
+				const cJSON *a = json_pointer(e->json, pm->string);
+				int f = m_eval(pm, a, where, failed_events < EACH_MAX_LINES ? diff : NULL);
+				if (f) {
+					fails += f;
+					failed_events++;
+				}
+			}
+			if (failed_events > EACH_MAX_LINES)
+				diffline(diff, "stream: each %s %.200s also failed on %zu more events", t->string,
+					 pm->string, failed_events - EACH_MAX_LINES);
+		}
+	}
+	return fails;
+}
+
+static int check_count(const cJSON *count, const struct response *resp, struct buf *diff)
+{
+	int fails = 0;
+	for (const cJSON *t = count->child; t; t = t->next) {
+		size_t k = 0;
+		for (size_t i = 0; i < resp->nevents; i++)
+			k += event_is(&resp->events[i], t->string);
+		char where[PATH_MAX_LEN];
+		fmt_to(where, sizeof(where), "stream count of %.200s", t->string);
+		cJSON *n = cJSON_CreateNumber((double)k);
+		fails += m_eval(t, n, where, diff);
+		cJSON_Delete(n);
+	}
+	return fails;
+}
+
+/* Remove leading and trailing whitespace in place; returns s. */
+static char *trim(char *s)
+{
+	char *p = s;
+	while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r' || *p == '\f' || *p == '\v')
+		p++;
+	size_t n = strlen(p);
+	while (n && (p[n - 1] == ' ' || p[n - 1] == '\t' || p[n - 1] == '\n' || p[n - 1] == '\r' ||
+		     p[n - 1] == '\f' || p[n - 1] == '\v'))
+		n--;
+	memmove(s, p, n);
+	s[n] = '\0';
+	return s;
+}
+
+/* The character position where a and b first differ (counting code points). */
+static size_t first_difference(const char *a, const char *b)
+{
+	size_t i = 0;
+	while (a[i] && a[i] == b[i])
+		i++;
+	return utf8_count(a, i) + 1;
+}
+
+static int check_one_concat(const cJSON *c, const struct response *resp, struct buf *diff)
+{
+	const char *of = json_get_string(c, "of"), *field = json_get_string(c, "field");
+	const char *eq = json_get_string(c, "equals");
+	const cJSON *value = cJSON_GetObjectItemCaseSensitive(c, "value");
+	int do_trim = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(c, "trim"));
+	int fails = 0;
+	if (!of || !field) {
+		diffline(diff, "stream: concat needs \"of\" and \"field\"");
+		return 1;
+	}
+	struct buf cat;
+	buf_init(&cat, 16 * 1024 * 1024);
+	char *other = NULL;
+	for (size_t i = 0; i < resp->nevents; i++) {
+		const struct event *e = &resp->events[i];
+		if (!event_is(e, of))
+			continue;
+		const cJSON *v = json_pointer(e->json, field);
+		if (!cJSON_IsString(v)) {
+			char *vs = show(v);
+			diffline(diff, "stream event %zu (%s) %s: expected a string to concatenate, got %s",
+				 i + 1, e->type ? e->type : "?", field, vs);
+			free(vs);
+			fails++;
+			continue;
+		}
+		if (buf_adds(&cat, v->valuestring) != BUF_OK) {
+			diffline(diff, "stream: concat of %s%s is longer than %zu bytes", of, field, cat.max);
+			fails++;
+			goto done;
+		}
+	}
+	char *mine = buf_detach(&cat, NULL);
+	if (!mine)
+		goto done;
+	if (do_trim)
+		trim(mine);
+	if (eq) {
+		int no_event;
+		const cJSON *ov = event_ref(resp, eq, &no_event);
+		if (no_event) {
+			size_t tl = strcspn(eq, "/");
+			diffline(diff, "stream: concat of %s%s: no %.*s event for %s", of, field, (int)tl, eq, eq);
+			fails++;
+		} else if (!cJSON_IsString(ov)) {
+			char *os = show(ov);
+			diffline(diff, "stream: concat of %s%s: %s is not a string, got %s", of, field, eq, os);
+			free(os);
+			fails++;
+		} else {
+			other = strdup(ov->valuestring);
+			if (other && do_trim)
+				trim(other);
+			if (other && strcmp(mine, other) != 0) {
+				char *ms = show_str(mine), *os = show_str(other);
+				size_t at = first_difference(mine, other);
+				if (strlen(ms) > SHOW_MAX || strlen(os) > SHOW_MAX || strlen(mine) > SHOW_MAX / 2)
+					diffline(diff, "stream: concat of %s%s (%s) != %s (%s) (first difference at character %zu)",
+						 of, field, ms, eq, os, at);
+				else
+					diffline(diff, "stream: concat of %s%s (%s) != %s (%s)", of, field, ms, eq, os);
+				free(ms);
+				free(os);
+				fails++;
+			}
+		}
+	}
+	if (value) {
+		char where[PATH_MAX_LEN];
+		fmt_to(where, sizeof(where), "stream: concat of %.100s%.100s", of, field);
+		cJSON *s = cJSON_CreateString(mine);
+		fails += m_eval(value, s, where, diff);
+		cJSON_Delete(s);
+	}
+	free(mine);
+done:
+	free(other);
+	buf_release(&cat);
+	return fails;
+}
+
+static int check_same(const cJSON *same, const struct response *resp, struct buf *diff)
+{
+	int fails = 0;
+	for (const cJSON *group = same->child; group; group = group->next) {
+		const cJSON *first = NULL;
+		const char *first_ref = NULL;
+		for (const cJSON *r = group->child; r; r = r->next) {
+			if (!cJSON_IsString(r))
+				continue;
+			int no_event;
+			const cJSON *v = event_ref(resp, r->valuestring, &no_event);
+			if (!v) {
+				if (no_event)
+					diffline(diff, "stream: same: no %.*s event for %s",
+						 (int)strcspn(r->valuestring, "/"), r->valuestring, r->valuestring);
+				else
+					diffline(diff, "stream: same: %s is missing", r->valuestring);
+				fails++;
+				continue;
+			}
+			if (!first) {
+				first = v;
+				first_ref = r->valuestring;
+			} else if (!values_equal(first, v)) {
+				char *fs = show(first), *vs = show(v);
+				diffline(diff, "stream: same: %s (%s) != %s (%s)", first_ref, fs, r->valuestring, vs);
+				free(fs);
+				free(vs);
+				fails++;
+			}
+		}
+	}
+	return fails;
+}
+
+static int check_stream(const cJSON *s, const struct response *resp, struct buf *diff)
+{
+	int fails = 0;
+	const char **types = NULL;
+	if (resp->transport_error) {
+		diffline(diff, "stream: transport error after %zu events: %s", resp->nevents,
+			 resp->transport_error);
+		fails++;
+	}
+	if (resp->stream_error) {
+		diffline(diff, "stream: %s", resp->stream_error);
+		fails++;
+	}
+	const char *fmt = json_get_string(s, "format");
+	if (fmt && resp->format != STREAM_NONE) {
+		const char *got = resp->format == STREAM_NDJSON ? "ndjson" : "sse";
+		if (strcmp(fmt, got) != 0) {
+			diffline(diff, "stream: expected format %s, got %s", fmt, got);
+			fails++;
+		}
+	}
+	types = malloc((resp->nevents + 1) * sizeof(*types));
+	if (!types) {
+		diffline(diff, "stream: out of memory");
+		return fails + 1;
+	}
+	for (size_t i = 0; i < resp->nevents; i++)
+		types[i] = resp->events[i].type ? resp->events[i].type : "?";
+
+	const cJSON *v;
+	if ((v = cJSON_GetObjectItemCaseSensitive(s, "sequence")))
+		fails += check_sequence(v, resp, types, diff);
+	if ((v = cJSON_GetObjectItemCaseSensitive(s, "each")))
+		fails += check_each(v, resp, diff);
+	if ((v = cJSON_GetObjectItemCaseSensitive(s, "count")))
+		fails += check_count(v, resp, diff);
+	if ((v = cJSON_GetObjectItemCaseSensitive(s, "concat"))) {
+		if (cJSON_IsArray(v))
+			for (const cJSON *c = v->child; c; c = c->next)
+				fails += check_one_concat(c, resp, diff);
+		else
+			fails += check_one_concat(v, resp, diff);
+	}
+	if ((v = cJSON_GetObjectItemCaseSensitive(s, "same")))
+		fails += check_same(v, resp, diff);
+	free(types);
+	return fails;
+}
+
+/* ---- expect ---------------------------------------------------------------------------------- */
+
+/* The body as JSON: the client's parse, or our own; *owned is set when we parsed it. */
+static const cJSON *body_json(const struct response *resp, cJSON **owned)
+{
+	*owned = NULL;
+	if (resp->json)
+		return resp->json;
+	if (!resp->body.len || resp->truncated)
+		return NULL;
+	*owned = json_parse_exact(resp->body.data, resp->body.len);
+	return *owned;
+}
+
+static void not_json(const struct response *resp, const char *prefix, struct buf *diff)
+{
+	struct buf shown;
+	buf_init(&shown, 4 * SHOW_MAX);
+	if (!resp->body.len)
+		buf_adds(&shown, "(empty)");
+	else
+		add_bytes(&shown, resp->body.data, resp->body.len, 0);
+	diffline(diff, "%sbody is not JSON%s: %s", prefix, resp->truncated ? " (truncated)" : "",
+		 buf_str(&shown));
+	buf_release(&shown);
+}
+
+int expect_check(const cJSON *expect, const struct response *resp, const struct vars *vars,
+		 struct buf *diff)
+{
+	if (!expect)
+		return 0;
+	cJSON *owned;
+	const cJSON *ex = expanded(expect, vars, &owned, "expect", diff);
+	if (!ex)
+		return 1;
+	int fails = 0;
+	if (resp->transport_error && resp->status == 0) {
+		diffline(diff, "no response: %s", resp->transport_error);
+		fails = 1;
+		goto done;
+	}
+	const cJSON *m;
+	if ((m = cJSON_GetObjectItemCaseSensitive(ex, "status"))) {
+		cJSON *st = resp->status ? cJSON_CreateNumber((double)resp->status) : NULL;
+		fails += m_eval(m, st, "status", diff);
+		cJSON_Delete(st);
+	}
+	if ((m = cJSON_GetObjectItemCaseSensitive(ex, "headers"))) {
+		for (const cJSON *h = m->child; h; h = h->next) {
+			const char *val = response_header(resp, h->string);
+			cJSON *a = val ? cJSON_CreateString(val) : NULL;
+			char where[PATH_MAX_LEN];
+			fmt_to(where, sizeof(where), "header %.200s", h->string);
+			fails += m_eval(h, a, where, diff);
+			cJSON_Delete(a);
+		}
+	}
+	if ((m = cJSON_GetObjectItemCaseSensitive(ex, "body"))) {
+		cJSON *parsed;
+		const cJSON *body = body_json(resp, &parsed);
+		if (!body) {
+			not_json(resp, "", diff);
+			fails++;
+		} else {
+			for (const cJSON *p = m->child; p; p = p->next) {
+				char where[PATH_MAX_LEN];
+				fmt_to(where, sizeof(where), "body%s%.200s", *p->string ? " " : "", p->string);
+				fails += m_eval(p, json_pointer(body, p->string), where, diff);
+			}
+		}
+		cJSON_Delete(parsed);
+	}
+	if ((m = cJSON_GetObjectItemCaseSensitive(ex, "body_text"))) {
+		cJSON *t = cJSON_CreateString(buf_str(&resp->body));
+		fails += m_eval(m, t, "body_text", diff);
+		cJSON_Delete(t);
+	}
+	if ((m = cJSON_GetObjectItemCaseSensitive(ex, "stream")))
+		fails += check_stream(m, resp, diff);
+done:
+	cJSON_Delete(owned);
+	return fails;
+}
+
+/* ---- capture --------------------------------------------------------------------------------- */
+
+cJSON *capture_value(const char *source, const struct response *resp, struct buf *err)
+{
+	if (strcmp(source, "status") == 0) {
+		if (!resp->status) {
+			buf_adds(err, "capture status: no response");
+			return NULL;
+		}
+		return cJSON_CreateNumber((double)resp->status);
+	}
+	if (strncmp(source, "header:", 7) == 0) {
+		const char *v = response_header(resp, source + 7);
+		if (!v) {
+			buf_printf(err, "capture %s: no header %s", source, source + 7);
+			return NULL;
+		}
+		return cJSON_CreateString(v);
+	}
+	if (strncmp(source, "body:", 5) == 0) {
+		cJSON *parsed;
+		const cJSON *body = body_json(resp, &parsed);
+		cJSON *r = NULL;
+		if (!body) {
+			struct buf d;
+			buf_init(&d, 4 * SHOW_MAX);
+			not_json(resp, "", &d);
+			buf_printf(err, "capture %s: %.*s", source, (int)(d.len ? d.len - 1 : 0), buf_str(&d));
+			buf_release(&d);
+		} else {
+			const cJSON *v = json_pointer(body, source + 5);
+			if (!v)
+				buf_printf(err, "capture %s: the body has nothing at %s", source, source + 5);
+			else
+				r = cJSON_Duplicate(v, 1);
+		}
+		cJSON_Delete(parsed);
+		return r;
+	}
+	if (strncmp(source, "stream:", 7) == 0) {
+		int no_event;
+		const cJSON *v = event_ref(resp, source + 7, &no_event);
+		if (!v) {
+			if (no_event)
+				buf_printf(err, "capture %s: no %.*s event in the stream", source,
+					   (int)strcspn(source + 7, "/"), source + 7);
+			else
+				buf_printf(err, "capture %s: the event has nothing at %s", source,
+					   source + 7 + strcspn(source + 7, "/"));
+			return NULL;
+		}
+		return cJSON_Duplicate(v, 1);
+	}
+	buf_printf(err, "capture %s: unknown source", source);
+	return NULL;
+}
+
+/* ---- validation ------------------------------------------------------------------------------ */
+
+static int ident_char(char c, int first)
+{
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_' || (!first && c >= '0' && c <= '9');
+}
+
+/* base.key when key is an identifier, else base["key"] (the key capped). */
+static void path_key(char *out, size_t n, const char *base, const char *key)
+{
+	int ident = *key != '\0';
+	for (const char *p = key; *p && ident; p++)
+		ident = ident_char(*p, p == key);
+	if (ident)
+		fmt_to(out, n, "%s.%.100s", base, key);
+	else
+		fmt_to(out, n, "%s[\"%.100s%s\"]", base, key, strlen(key) > 100 ? "..." : "");
+}
+
+static void path_index(char *out, size_t n, const char *base, int i)
+{
+	fmt_to(out, n, "%s[%d]", base, i);
+}
+
+static void verr(struct buf *err, const char *path, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void verr(struct buf *err, const char *path, const char *fmt, ...)
+{
+	va_list ap;
+	buf_printf(err, "%s: ", path);
+	va_start(ap, fmt);
+	buf_vprintf(err, fmt, ap);
+	va_end(ap);
+	buf_addc(err, '\n');
+}
+
+/* An RFC 6901 pointer: "" or "/..." with "~" only in "~0" and "~1". */
+static int pointer_valid(const char *p)
+{
+	if (*p && *p != '/')
+		return 0;
+	for (; *p; p++)
+		if (*p == '~' && p[1] != '0' && p[1] != '1')
+			return 0;
+	return 1;
+}
+
+/* An event type as the stream sees it: a sequence name, or "?" for events without one. */
+static int event_type_valid(const char *t, size_t n)
+{
+	if (n == 1 && t[0] == '?')
+		return 1;
+	if (n == 0 || !ident_char(t[0], 1))
+		return 0;
+	for (size_t i = 1; i < n; i++)
+		if (!ident_char(t[i], 0) && t[i] != '.' && t[i] != '-')
+			return 0;
+	return 1;
+}
+
+/* "TYPE/pointer" or "TYPE". */
+static int ref_valid(const char *ref)
+{
+	size_t tl = strcspn(ref, "/");
+	return event_type_valid(ref, tl) && pointer_valid(ref + tl);
+}
+
+/* Member names of o are unique (cJSON keeps duplicates, which would hide a check). */
+static int check_duplicates(const cJSON *o, const char *path, struct buf *err)
+{
+	int bad = 0;
+	for (const cJSON *a = o->child; a; a = a->next)
+		for (const cJSON *b = o->child; b != a; b = b->next)
+			if (a->string && b->string && strcmp(a->string, b->string) == 0) {
+				char p[PATH_MAX_LEN];
+				path_key(p, sizeof(p), path, a->string);
+				verr(err, p, "duplicate member");
+				bad = 1;
+			}
+	return bad;
+}
+
+static int has_template(const cJSON *v)
+{
+	return cJSON_IsString(v) && strstr(v->valuestring, "${") != NULL;
+}
+
+static int matcher_validate_depth(const cJSON *m, const char *path, struct buf *err, int depth);
+
+static int validate_keyword(const cJSON *k, const char *path, struct buf *err, int depth)
+{
+	const char *kw = k->string;
+	if (strcmp(kw, "equals") == 0)
+		return 0;
+	if (strcmp(kw, "type") == 0) {
+		if (cJSON_IsString(k))
+			for (size_t i = 0; i < sizeof(type_names) / sizeof(type_names[0]); i++)
+				if (strcmp(k->valuestring, type_names[i]) == 0)
+					return 0;
+		verr(err, path, "type must be one of string, number, integer, boolean, null, object, array");
+		return -1;
+	}
+	if (strcmp(kw, "regex") == 0) {
+		if (!cJSON_IsString(k)) {
+			verr(err, path, "regex must be a string, got %s", json_type_name(k));
+			return -1;
+		}
+		if (has_template(k))
+			return 0; /* compiled after expansion, when the step runs */
+		regex_t rx;
+		int rc = regcomp(&rx, k->valuestring, REG_EXTENDED | REG_NOSUB);
+		if (rc != 0) {
+			char msg[128];
+			regerror(rc, &rx, msg, sizeof(msg));
+			verr(err, path, "bad regex: %s", msg);
+			return -1;
+		}
+		regfree(&rx);
+		return 0;
+	}
+	if (strcmp(kw, "range") == 0) {
+		const cJSON *lo = cJSON_GetArrayItem(k, 0), *hi = cJSON_GetArrayItem(k, 1);
+		if (!cJSON_IsArray(k) || cJSON_GetArraySize(k) != 2 || !(cJSON_IsNumber(lo) || cJSON_IsNull(lo)) ||
+		    !(cJSON_IsNumber(hi) || cJSON_IsNull(hi))) {
+			verr(err, path, "range must be [min, max] of numbers (null for an open end)");
+			return -1;
+		}
+		if (cJSON_IsNumber(lo) && cJSON_IsNumber(hi) && lo->valuedouble > hi->valuedouble) {
+			verr(err, path, "range min %.17g is greater than max %.17g", lo->valuedouble, hi->valuedouble);
+			return -1;
+		}
+		return 0;
+	}
+	if (strcmp(kw, "one_of") == 0) {
+		if (!cJSON_IsArray(k) || cJSON_GetArraySize(k) == 0) {
+			verr(err, path, "one_of must be a non-empty array");
+			return -1;
+		}
+		return 0;
+	}
+	if (strcmp(kw, "exists") == 0) {
+		if (!cJSON_IsBool(k)) {
+			verr(err, path, "exists must be true or false, got %s", json_type_name(k));
+			return -1;
+		}
+		return 0;
+	}
+	if (strcmp(kw, "length") == 0) {
+		if (cJSON_IsNumber(k)) {
+			if (!json_is_integer(k) || k->valuedouble < 0) {
+				verr(err, path, "length must be a non-negative integer or a matcher");
+				return -1;
+			}
+			return 0;
+		}
+		return matcher_validate_depth(k, path, err, depth + 1);
+	}
+	if (strcmp(kw, "not") == 0)
+		return matcher_validate_depth(k, path, err, depth + 1);
+	verr(err, path, "unknown matcher keyword (expected equals, type, regex, range, one_of, exists, length or not)");
+	return -1;
+}
+
+static int matcher_validate_depth(const cJSON *m, const char *path, struct buf *err, int depth)
+{
+	if (depth > 32) {
+		verr(err, path, "matcher nested too deeply");
+		return -1;
+	}
+	if (cJSON_IsArray(m)) {
+		verr(err, path, "a matcher is a literal or an object of keywords, got array (use one_of or equals)");
+		return -1;
+	}
+	if (!cJSON_IsObject(m))
+		return 0;
+	if (!m->child) {
+		verr(err, path, "empty matcher");
+		return -1;
+	}
+	int rc = check_duplicates(m, path, err) ? -1 : 0;
+	for (const cJSON *k = m->child; k; k = k->next) {
+		char p[PATH_MAX_LEN];
+		path_key(p, sizeof(p), path, k->string);
+		if (validate_keyword(k, p, err, depth) < 0)
+			rc = -1;
+	}
+	return rc;
+}
+
+int matcher_validate(const cJSON *matcher, const char *path, struct buf *err)
+{
+	return matcher_validate_depth(matcher, path, err, 0);
+}
+
+/* An object whose every member is validated by fn; false with err when it is not an object. */
+static int object_of(const cJSON *o, const char *path, struct buf *err, const char *what)
+{
+	if (!cJSON_IsObject(o)) {
+		verr(err, path, "must be an object of %s, got %s", what, json_type_name(o));
+		return -1;
+	}
+	return check_duplicates(o, path, err) ? -1 : 0;
+}
+
+static int validate_pointer_map(const cJSON *o, const char *path, struct buf *err)
+{
+	int rc = object_of(o, path, err, "JSON Pointer to matcher");
+	if (!cJSON_IsObject(o))
+		return rc;
+	for (const cJSON *p = o->child; p; p = p->next) {
+		char sub[PATH_MAX_LEN];
+		path_key(sub, sizeof(sub), path, p->string);
+		if (!pointer_valid(p->string)) {
+			verr(err, sub, "not a JSON Pointer (\"\" or starting with \"/\", \"~\" only as ~0 or ~1)");
+			rc = -1;
+		}
+		if (matcher_validate(p, sub, err) < 0)
+			rc = -1;
+	}
+	return rc;
+}
+
+static int validate_event_key(const char *type, const char *path, struct buf *err)
+{
+	if (strcmp(type, "*") == 0 || event_type_valid(type, strlen(type)))
+		return 0;
+	verr(err, path, "not an event type (a name, \"?\" or \"*\")");
+	return -1;
+}
+
+static int validate_concat(const cJSON *c, const char *path, struct buf *err)
+{
+	if (!cJSON_IsObject(c)) {
+		verr(err, path, "concat must be an object (or an array of them), got %s", json_type_name(c));
+		return -1;
+	}
+	int rc = check_duplicates(c, path, err) ? -1 : 0;
+	int has_check = 0;
+	for (const cJSON *m = c->child; m; m = m->next) {
+		char sub[PATH_MAX_LEN];
+		path_key(sub, sizeof(sub), path, m->string);
+		if (strcmp(m->string, "of") == 0) {
+			if (!cJSON_IsString(m) || !event_type_valid(m->valuestring, strlen(m->valuestring))) {
+				verr(err, sub, "must be an event type");
+				rc = -1;
+			}
+		} else if (strcmp(m->string, "field") == 0) {
+			if (!cJSON_IsString(m) || !pointer_valid(m->valuestring) || !*m->valuestring) {
+				verr(err, sub, "must be a JSON Pointer such as \"/token\"");
+				rc = -1;
+			}
+		} else if (strcmp(m->string, "equals") == 0) {
+			has_check = 1;
+			if (!cJSON_IsString(m) || !ref_valid(m->valuestring)) {
+				verr(err, sub, "must be an event reference \"TYPE/pointer\"");
+				rc = -1;
+			}
+		} else if (strcmp(m->string, "value") == 0) {
+			has_check = 1;
+			if (matcher_validate(m, sub, err) < 0)
+				rc = -1;
+		} else if (strcmp(m->string, "trim") == 0) {
+			if (!cJSON_IsBool(m)) {
+				verr(err, sub, "must be true or false");
+				rc = -1;
+			}
+		} else {
+			verr(err, sub, "unknown member (expected of, field, equals, value or trim)");
+			rc = -1;
+		}
+	}
+	if (!cJSON_GetObjectItemCaseSensitive(c, "of") || !cJSON_GetObjectItemCaseSensitive(c, "field")) {
+		verr(err, path, "concat needs \"of\" and \"field\"");
+		rc = -1;
+	}
+	if (!has_check) {
+		verr(err, path, "concat needs \"equals\" or \"value\"");
+		rc = -1;
+	}
+	return rc;
+}
+
+static int validate_stream(const cJSON *s, const char *path, struct buf *err)
+{
+	if (!cJSON_IsObject(s)) {
+		verr(err, path, "must be an object, got %s", json_type_name(s));
+		return -1;
+	}
+	int rc = check_duplicates(s, path, err) ? -1 : 0;
+	for (const cJSON *m = s->child; m; m = m->next) {
+		char sub[PATH_MAX_LEN];
+		path_key(sub, sizeof(sub), path, m->string);
+		const char *k = m->string;
+		if (strcmp(k, "format") == 0) {
+			if (!cJSON_IsString(m) || strcmp(m->valuestring, "ndjson") != 0) {
+				verr(err, sub, "format must be \"ndjson\"");
+				rc = -1;
+			}
+		} else if (strcmp(k, "sequence") == 0) {
+			if (!cJSON_IsString(m)) {
+				verr(err, sub, "must be a string, got %s", json_type_name(m));
+				rc = -1;
+				continue;
+			}
+			struct buf e;
+			buf_init(&e, 1024);
+			struct seqre *re = seqre_compile(m->valuestring, &e);
+			if (!re) {
+				verr(err, sub, "bad sequence \"%.200s\": %s", m->valuestring, buf_str(&e));
+				rc = -1;
+			}
+			seqre_free(re);
+			buf_release(&e);
+		} else if (strcmp(k, "each") == 0) {
+			if (object_of(m, sub, err, "event type to pointer map") < 0) {
+				rc = -1;
+				continue;
+			}
+			for (const cJSON *t = m->child; t; t = t->next) {
+				char tp[PATH_MAX_LEN];
+				path_key(tp, sizeof(tp), sub, t->string);
+				if (validate_event_key(t->string, tp, err) < 0 || validate_pointer_map(t, tp, err) < 0)
+					rc = -1;
+			}
+		} else if (strcmp(k, "count") == 0) {
+			if (object_of(m, sub, err, "event type to matcher") < 0) {
+				rc = -1;
+				continue;
+			}
+			for (const cJSON *t = m->child; t; t = t->next) {
+				char tp[PATH_MAX_LEN];
+				path_key(tp, sizeof(tp), sub, t->string);
+				if (validate_event_key(t->string, tp, err) < 0 || matcher_validate(t, tp, err) < 0)
+					rc = -1;
+			}
+		} else if (strcmp(k, "concat") == 0) {
+			if (cJSON_IsArray(m)) {
+				if (!m->child) {
+					verr(err, sub, "concat must not be an empty array");
+					rc = -1;
+				}
+				int i = 0;
+				for (const cJSON *c = m->child; c; c = c->next, i++) {
+					char cp[PATH_MAX_LEN];
+					path_index(cp, sizeof(cp), sub, i);
+					if (validate_concat(c, cp, err) < 0)
+						rc = -1;
+				}
+			} else if (validate_concat(m, sub, err) < 0) {
+				rc = -1;
+			}
+		} else if (strcmp(k, "same") == 0) {
+			if (!cJSON_IsArray(m) || !m->child) {
+				verr(err, sub, "same must be a non-empty array of arrays of \"TYPE/pointer\"");
+				rc = -1;
+				continue;
+			}
+			int i = 0;
+			for (const cJSON *g = m->child; g; g = g->next, i++) {
+				char gp[PATH_MAX_LEN];
+				path_index(gp, sizeof(gp), sub, i);
+				if (!cJSON_IsArray(g) || cJSON_GetArraySize(g) < 2) {
+					verr(err, gp, "must be an array of at least two \"TYPE/pointer\" references");
+					rc = -1;
+					continue;
+				}
+				int j = 0;
+				for (const cJSON *r = g->child; r; r = r->next, j++) {
+					char rp[PATH_MAX_LEN];
+					path_index(rp, sizeof(rp), gp, j);
+					if (!cJSON_IsString(r) || !ref_valid(r->valuestring)) {
+						verr(err, rp, "must be an event reference \"TYPE/pointer\"");
+						rc = -1;
+					}
+				}
+			}
+		} else {
+			verr(err, sub, "unknown member (expected format, sequence, each, count, concat or same)");
+			rc = -1;
+		}
+	}
+	return rc;
+}
+
+int expect_validate(const cJSON *expect, const char *path, struct buf *err)
+{
+	if (!cJSON_IsObject(expect)) {
+		verr(err, path, "must be an object, got %s", json_type_name(expect));
+		return -1;
+	}
+	int rc = check_duplicates(expect, path, err) ? -1 : 0;
+	for (const cJSON *m = expect->child; m; m = m->next) {
+		char sub[PATH_MAX_LEN];
+		path_key(sub, sizeof(sub), path, m->string);
+		const char *k = m->string;
+		if (strcmp(k, "status") == 0) {
+			if (cJSON_IsNumber(m) && (!json_is_integer(m) || m->valuedouble < 100 || m->valuedouble > 599)) {
+				verr(err, sub, "status must be an integer from 100 to 599");
+				rc = -1;
+			} else if (cJSON_IsBool(m) || cJSON_IsNull(m) || (cJSON_IsString(m) && !has_template(m))) {
+				verr(err, sub, "status must be a number or a matcher, got %s", json_type_name(m));
+				rc = -1;
+			} else if (matcher_validate(m, sub, err) < 0) {
+				rc = -1;
+			}
+		} else if (strcmp(k, "headers") == 0) {
+			if (object_of(m, sub, err, "header name to matcher") < 0) {
+				rc = -1;
+				continue;
+			}
+			for (const cJSON *h = m->child; h; h = h->next) {
+				char hp[PATH_MAX_LEN];
+				path_key(hp, sizeof(hp), sub, h->string);
+				for (const cJSON *o = m->child; o != h; o = o->next)
+					if (strcasecmp(o->string, h->string) == 0 && strcmp(o->string, h->string) != 0) {
+						verr(err, hp, "header named twice (names are case-insensitive)");
+						rc = -1;
+					}
+				if (!*h->string || strpbrk(h->string, " \t\r\n:")) {
+					verr(err, hp, "not a header name");
+					rc = -1;
+				}
+				if (matcher_validate(h, hp, err) < 0)
+					rc = -1;
+			}
+		} else if (strcmp(k, "body") == 0) {
+			if (validate_pointer_map(m, sub, err) < 0)
+				rc = -1;
+		} else if (strcmp(k, "body_text") == 0) {
+			if (matcher_validate(m, sub, err) < 0)
+				rc = -1;
+		} else if (strcmp(k, "stream") == 0) {
+			if (validate_stream(m, sub, err) < 0)
+				rc = -1;
+		} else {
+			verr(err, sub, "unknown member (expected status, headers, body, body_text or stream)");
+			rc = -1;
+		}
+	}
+	return rc;
+}
+
+int capture_validate(const char *source, const char *path, struct buf *err)
+{
+	if (strcmp(source, "status") == 0)
+		return 0;
+	if (strncmp(source, "header:", 7) == 0) {
+		if (source[7] && !strpbrk(source + 7, " \t\r\n:"))
+			return 0;
+		verr(err, path, "\"header:\" needs a header name");
+		return -1;
+	}
+	if (strncmp(source, "body:", 5) == 0) {
+		if (pointer_valid(source + 5))
+			return 0;
+		verr(err, path, "\"body:\" needs a JSON Pointer (\"body:/id\")");
+		return -1;
+	}
+	if (strncmp(source, "stream:", 7) == 0) {
+		if (ref_valid(source + 7))
+			return 0;
+		verr(err, path, "\"stream:\" needs an event reference (\"stream:start/conversationId\")");
+		return -1;
+	}
+	verr(err, path, "unknown capture source \"%.100s\" (expected status, header:NAME, body:/pointer or stream:TYPE/pointer)",
+	     source);
+	return -1;
+}
