@@ -7,6 +7,8 @@
 
 #include <cjson/cJSON.h>
 
+#include "common/timeutil.h"
+
 static const char *log_prog = "chatconform";
 static enum log_format log_fmt = LOG_TEXT;
 static enum log_level log_min = LOG_INFO;
@@ -39,11 +41,8 @@ void log_msg(enum log_level level, const char *fmt, ...)
 	}
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
-	struct tm tm;
-	gmtime_r(&ts.tv_sec, &tm);
 	char when[40];
-	snprintf(when, sizeof(when), "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ", tm.tm_year + 1900,
-		 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000);
+	iso8601_format((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000, when, sizeof(when));
 	cJSON *o = cJSON_CreateObject();
 	cJSON_AddStringToObject(o, "ts", when);
 	cJSON_AddStringToObject(o, "level", level_names[level]);

@@ -1,0 +1,227 @@
+/*
+ * admin: mockd's control API under /__admin/ (docs/mockd.md).
+ *
+ * Open on loopback listeners only, unless --admin-token is given: then it is
+ * open everywhere and every call needs "Authorization: Bearer TOKEN".
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+
+#include "common/json.h"
+#include "common/log.h"
+#include "common/timeutil.h"
+#include "mockd/apis/apis.h"
+#include "mockd/admin.h"
+#include "mockd/breaks.h"
+#include "mockd/clock.h"
+#include "mockd/journal.h"
+#include "mockd/keys.h"
+#include "mockd/mockd.h"
+#include "mockd/ratelimit.h"
+#include "mockd/script.h"
+#include "mockd/store.h"
+#include "mockd/stream.h"
+
+static void admin_error(struct mreq *r, int status, const char *code, const char *message)
+{
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "error", message ? message : "error");
+	reply_json(r, status, o);
+}
+
+/* False (and answered) when the caller may not use the admin API. */
+static bool admin_allowed(struct mreq *r)
+{
+	const char *token = mockd_cfg.admin_token;
+	if (!token) {
+		if (mreq_is_loopback(r))
+			return true;
+		admin_error(r, 403, NULL, "the admin API is only open on loopback (start mockd with --admin-token)");
+		return false;
+	}
+	const char *auth = mreq_header(r, "Authorization");
+	size_t n = strlen(token);
+	if (auth && strncmp(auth, "Bearer ", 7) == 0 && strlen(auth + 7) == n &&
+	    CRYPTO_memcmp(auth + 7, token, n) == 0)
+		return true;
+	reply_header(r, "WWW-Authenticate", "Bearer realm=\"mockd admin\"");
+	admin_error(r, 401, NULL, "the admin API needs Authorization: Bearer <admin token>");
+	return false;
+}
+
+static void clock_json(cJSON *o)
+{
+	char now[40];
+	iso8601_format(clock_now_ms(), now, sizeof(now));
+	cJSON_AddStringToObject(o, "now", now);
+	cJSON_AddNumberToObject(o, "now_ms", (double)clock_now_ms());
+	cJSON_AddNumberToObject(o, "offset_ms", (double)clock_offset_ms());
+}
+
+static void admin_health(struct mreq *r)
+{
+	if (!admin_allowed(r))
+		return;
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "status", "ok");
+	cJSON_AddStringToObject(o, "version", CHATCONFORM_VERSION);
+	cJSON *apis = cJSON_AddArrayToObject(o, "apis");
+	for (const struct api *const *a = all_apis; *a; a++)
+		if ((mockd_cfg.apis & (*a)->bit) && (*a)->bit != API_ADMIN)
+			cJSON_AddItemToArray(apis, cJSON_CreateString((*a)->name));
+	cJSON_AddItemToObject(o, "breaks", breaks_active_json());
+	cJSON_AddNumberToObject(o, "open_streams", (double)stream_count());
+	cJSON_AddNumberToObject(o, "conversations", (double)store_count());
+	cJSON_AddNumberToObject(o, "time_scale", mockd_cfg.time_scale);
+	clock_json(o);
+	reply_json(r, 200, o);
+}
+
+int admin_reset_all(struct buf *err)
+{
+	store_reset();
+	ratelimit_reset();
+	clock_reset();
+	journal_reset();
+	keys_reset_usage();
+	mockd_rand_seed(mockd_cfg.seed);
+	for (const struct api *const *a = all_apis; *a; a++)
+		if ((*a)->reset)
+			(*a)->reset();
+	return script_reset(mockd_cfg.scripts_dir, err);
+}
+
+static void admin_reset(struct mreq *r)
+{
+	if (!admin_allowed(r))
+		return;
+	struct buf err;
+	buf_init(&err, 4096);
+	if (admin_reset_all(&err) < 0) {
+		admin_error(r, 500, NULL, buf_str(&err));
+	} else {
+		cJSON *o = cJSON_CreateObject();
+		cJSON_AddBoolToObject(o, "reset", 1);
+		reply_json(r, 200, o);
+	}
+	buf_release(&err);
+}
+
+static void admin_scripts_list(struct mreq *r)
+{
+	if (!admin_allowed(r))
+		return;
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddItemToObject(o, "rules", script_list());
+	reply_json(r, 200, o);
+}
+
+static void admin_scripts_add(struct mreq *r)
+{
+	if (!admin_allowed(r))
+		return;
+	cJSON *json = mreq_json(r);
+	if (!json) {
+		admin_error(r, 400, NULL, "the body must be a JSON rule, an array of rules or {\"rules\": [...]}");
+		return;
+	}
+	struct buf err;
+	buf_init(&err, 4096);
+	cJSON *ids = cJSON_CreateArray();
+	if (script_add(json, ids, &err) < 0) {
+		cJSON_Delete(ids);
+		admin_error(r, 400, NULL, buf_str(&err));
+	} else {
+		cJSON *o = cJSON_CreateObject();
+		cJSON_AddNumberToObject(o, "added", cJSON_GetArraySize(ids));
+		cJSON_AddItemToObject(o, "ids", ids);
+		reply_json(r, 201, o);
+	}
+	buf_release(&err);
+	cJSON_Delete(json);
+}
+
+static void admin_scripts_clear(struct mreq *r)
+{
+	if (!admin_allowed(r))
+		return;
+	script_clear_runtime();
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddBoolToObject(o, "cleared", 1);
+	reply_json(r, 200, o);
+}
+
+static void admin_journal(struct mreq *r)
+{
+	if (!admin_allowed(r))
+		return;
+	const char *limit = mreq_query(r, "limit");
+	int n = limit ? atoi(limit) : 0;
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddItemToObject(o, "entries", journal_json(n));
+	reply_json(r, 200, o);
+}
+
+static void admin_clock(struct mreq *r)
+{
+	if (!admin_allowed(r))
+		return;
+	cJSON *o = cJSON_CreateObject();
+	clock_json(o);
+	reply_json(r, 200, o);
+}
+
+static void admin_clock_advance(struct mreq *r)
+{
+	if (!admin_allowed(r))
+		return;
+	cJSON *json = mreq_json(r);
+	const cJSON *secs = cJSON_GetObjectItemCaseSensitive(json, "seconds");
+	const cJSON *ms = cJSON_GetObjectItemCaseSensitive(json, "ms");
+	double by = cJSON_IsNumber(secs) ? secs->valuedouble * 1000 : cJSON_IsNumber(ms) ? ms->valuedouble : -1;
+	cJSON_Delete(json);
+	if (by < 0 || by > 1e13) {
+		admin_error(r, 400, NULL, "give {\"seconds\": N} or {\"ms\": N} with N >= 0 (the clock only moves forward)");
+		return;
+	}
+	clock_advance((int64_t)by);
+	cJSON *o = cJSON_CreateObject();
+	clock_json(o);
+	reply_json(r, 200, o);
+}
+
+static void admin_ratelimits(struct mreq *r)
+{
+	if (!admin_allowed(r))
+		return;
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddItemToObject(o, "windows", ratelimit_snapshot(clock_now_ms()));
+	reply_json(r, 200, o);
+}
+
+static void admin_init(void)
+{
+	http_route("GET", "/__admin/health", &admin_api, admin_health);
+	http_route("POST", "/__admin/reset", &admin_api, admin_reset);
+	http_route("GET", "/__admin/scripts", &admin_api, admin_scripts_list);
+	http_route("POST", "/__admin/scripts", &admin_api, admin_scripts_add);
+	http_route("DELETE", "/__admin/scripts", &admin_api, admin_scripts_clear);
+	http_route("POST", "/__admin/scripts/clear", &admin_api, admin_scripts_clear);
+	http_route("GET", "/__admin/journal", &admin_api, admin_journal);
+	http_route("GET", "/__admin/clock", &admin_api, admin_clock);
+	http_route("POST", "/__admin/clock/advance", &admin_api, admin_clock_advance);
+	http_route("GET", "/__admin/ratelimits", &admin_api, admin_ratelimits);
+}
+
+static const char *const admin_prefixes[] = { "/__admin/", NULL };
+
+const struct api admin_api = {
+	.name = "admin",
+	.bit = API_ADMIN,
+	.prefixes = admin_prefixes,
+	.init = admin_init,
+	.reset = NULL,
+	.error = admin_error,
+};

@@ -1,0 +1,260 @@
+#include "mockd/http.h"
+
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <sys/queue.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <event2/buffer.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+
+#include "common/json.h"
+#include "common/log.h"
+#include "common/utf8.h"
+#include "mockd/apis/apis.h"
+#include "mockd/journal.h"
+#include "mockd/mockd.h"
+
+#define MAX_ROUTES 64
+
+static struct route routes[MAX_ROUTES];
+static size_t nroutes;
+
+void http_route(const char *method, const char *pattern, const struct api *api, route_fn handler)
+{
+	if (nroutes == MAX_ROUTES) {
+		log_error("too many routes (more than %d)", MAX_ROUTES);
+		abort(); /* a programming error, found at start-up */
+	}
+	routes[nroutes++] = (struct route){ method, pattern, api, handler };
+}
+
+void http_routes_clear(void)
+{
+	nroutes = 0;
+}
+
+/* Match path against pattern segment by segment; ":name" segments are captured into params. */
+static bool route_match(const char *pattern, const char *path, char **params)
+{
+	int np = 0;
+	const char *p = pattern, *s = path;
+	while (*p && *s) {
+		if (*p == ':') {
+			size_t plen = strcspn(p, "/"), slen = strcspn(s, "/");
+			if (slen == 0 || np == ROUTE_MAX_PARAMS)
+				goto fail;
+			if (params)
+				params[np] = strndup(s, slen);
+			np++;
+			p += plen;
+			s += slen;
+			continue;
+		}
+		if (*p != *s)
+			goto fail;
+		p++;
+		s++;
+	}
+	if (*p == '\0' && *s == '\0')
+		return true;
+fail:
+	if (params)
+		for (int i = 0; i < np; i++) {
+			free(params[i]);
+			params[i] = NULL;
+		}
+	return false;
+}
+
+const char *mreq_header(const struct mreq *r, const char *name)
+{
+	return evhttp_find_header(evhttp_request_get_input_headers(r->req), name);
+}
+
+const char *mreq_query(const struct mreq *r, const char *name)
+{
+	return evhttp_find_header(&r->query, name);
+}
+
+cJSON *mreq_json(const struct mreq *r)
+{
+	if (!r->body || !utf8_valid(r->body, r->body_len))
+		return NULL;
+	return json_parse_exact(r->body, r->body_len);
+}
+
+bool mreq_is_loopback(const struct mreq *r)
+{
+	struct in6_addr a6;
+	struct in_addr a4;
+	if (inet_pton(AF_INET, r->peer, &a4) == 1)
+		return (ntohl(a4.s_addr) >> 24) == 127;
+	if (inet_pton(AF_INET6, r->peer, &a6) == 1)
+		return IN6_IS_ADDR_LOOPBACK(&a6) ||
+		       (IN6_IS_ADDR_V4MAPPED(&a6) && a6.s6_addr[12] == 127);
+	return false;
+}
+
+void reply_header(struct mreq *r, const char *name, const char *value)
+{
+	evhttp_add_header(evhttp_request_get_output_headers(r->req), name, value);
+}
+
+void reply_raw(struct mreq *r, int status, const char *content_type, const char *body, size_t len)
+{
+	struct evbuffer *out = evbuffer_new();
+	if (content_type)
+		reply_header(r, "Content-Type", content_type);
+	if (out && len)
+		evbuffer_add(out, body, len);
+	r->status = status;
+	evhttp_send_reply(r->req, status, NULL, out);
+	if (out)
+		evbuffer_free(out);
+}
+
+void reply_json(struct mreq *r, int status, cJSON *body)
+{
+	char *text = body ? cJSON_PrintUnformatted(body) : NULL;
+	cJSON_Delete(body);
+	if (!text) {
+		reply_raw(r, 500, "application/json; charset=utf-8", "{\"error\":\"out of memory\"}", 25);
+		return;
+	}
+	reply_raw(r, status, "application/json; charset=utf-8", text, strlen(text));
+	cJSON_free(text);
+}
+
+/* The generic error for paths no API owns. */
+static void plain_error(struct mreq *r, int status, const char *message)
+{
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "error", message);
+	reply_json(r, status, o);
+}
+
+static void answer_error(struct mreq *r, const struct api *api, int status, const char *message)
+{
+	if (api)
+		api->error(r, status, NULL, message);
+	else
+		plain_error(r, status, message);
+}
+
+static const char *method_name(enum evhttp_cmd_type t)
+{
+	switch (t) {
+	case EVHTTP_REQ_GET: return "GET";
+	case EVHTTP_REQ_POST: return "POST";
+	case EVHTTP_REQ_HEAD: return "HEAD";
+	case EVHTTP_REQ_PUT: return "PUT";
+	case EVHTTP_REQ_DELETE: return "DELETE";
+	case EVHTTP_REQ_OPTIONS: return "OPTIONS";
+	case EVHTTP_REQ_TRACE: return "TRACE";
+	case EVHTTP_REQ_CONNECT: return "CONNECT";
+	case EVHTTP_REQ_PATCH: return "PATCH";
+	}
+	return "UNKNOWN";
+}
+
+/* Read the peer address, the path, the query and the body into r; -1 when the URI is unusable. */
+static int mreq_init(struct mreq *r, struct evhttp_request *req)
+{
+	memset(r, 0, sizeof(*r));
+	r->req = req;
+	r->method = method_name(evhttp_request_get_command(req));
+	TAILQ_INIT(&r->query);
+	struct evhttp_connection *conn = evhttp_request_get_connection(req);
+	char *addr = NULL;
+	ev_uint16_t port = 0;
+	if (conn)
+		evhttp_connection_get_peer(conn, &addr, &port);
+	snprintf(r->peer, sizeof(r->peer), "%s", addr ? addr : "");
+
+	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
+	const char *path = uri ? evhttp_uri_get_path(uri) : NULL;
+	if (!path)
+		return -1;
+	size_t decoded = 0;
+	r->path = evhttp_uridecode(path, 0, &decoded);
+	if (!r->path || strlen(r->path) != decoded)
+		return -1; /* a %00 in the path */
+	const char *q = evhttp_uri_get_query(uri);
+	if (q && evhttp_parse_query_str(q, &r->query) < 0)
+		return -1;
+
+	struct evbuffer *in = evhttp_request_get_input_buffer(req);
+	size_t len = evbuffer_get_length(in);
+	if (len > MOCKD_MAX_BODY) {
+		r->body_too_big = true;
+		r->body_len = len;
+	} else if (len) {
+		r->body = malloc(len + 1);
+		if (!r->body)
+			return -1;
+		evbuffer_copyout(in, r->body, len);
+		r->body[len] = '\0';
+		r->body_len = len;
+	}
+	return 0;
+}
+
+static void mreq_release(struct mreq *r)
+{
+	free(r->path);
+	free(r->body);
+	evhttp_clear_headers(&r->query);
+	for (int i = 0; i < ROUTE_MAX_PARAMS; i++)
+		free(r->params[i]);
+}
+
+void http_dispatch(struct evhttp_request *req, void *arg)
+{
+	struct mreq r;
+	if (mreq_init(&r, req) < 0) {
+		r.api = r.path ? api_for_path(r.path) : NULL;
+		answer_error(&r, r.api, 400, "malformed request line");
+		goto done;
+	}
+	r.api = api_for_path(r.path);
+	bool path_known = false;
+	for (size_t i = 0; i < nroutes; i++) {
+		const struct route *rt = &routes[i];
+		if (!route_match(rt->pattern, r.path, NULL))
+			continue;
+		path_known = true;
+		if (strcmp(rt->method, r.method) != 0)
+			continue;
+		route_match(rt->pattern, r.path, r.params);
+		r.route = rt;
+		r.api = rt->api;
+		break;
+	}
+	if (!r.route) {
+		if (path_known) {
+			/* Say which methods the path has, as RFC 9110 asks of a 405. */
+			char allow[128] = "";
+			for (size_t i = 0; i < nroutes; i++)
+				if (route_match(routes[i].pattern, r.path, NULL) && !strstr(allow, routes[i].method))
+					snprintf(allow + strlen(allow), sizeof(allow) - strlen(allow), "%s%s",
+						 *allow ? ", " : "", routes[i].method);
+			reply_header(&r, "Allow", allow);
+			answer_error(&r, r.api, 405, "method not allowed");
+		} else {
+			answer_error(&r, r.api, 404, "not found");
+		}
+		goto done;
+	}
+	if (r.body_too_big) {
+		answer_error(&r, r.api, 413, "request body too large");
+		goto done;
+	}
+	r.route->handler(&r);
+done:
+	journal_record(&r);
+	mreq_release(&r);
+}

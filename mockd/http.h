@@ -1,0 +1,73 @@
+/*
+ * http: mockd's request context, routing and replies on top of evhttp.
+ *
+ * Every request goes through http_dispatch: it reads the body (bounded), finds
+ * the route by method and path, and calls the handler with a struct mreq.
+ * A path no route has is 404, a known path with another method 405, both in
+ * the error format of the API that owns the path.  Each request is then
+ * written to the journal with the status it was answered with.
+ */
+#ifndef CC_MOCKD_HTTP_H
+#define CC_MOCKD_HTTP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <cjson/cJSON.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+
+struct api;
+struct mreq;
+
+typedef void (*route_fn)(struct mreq *r);
+
+#define ROUTE_MAX_PARAMS 4
+
+struct route {
+	const char *method;      /* "GET", "POST", ... */
+	const char *pattern;     /* "/api/conversations/:id/clear": ":name" matches one segment */
+	const struct api *api;
+	route_fn handler;
+};
+
+struct mreq {
+	struct evhttp_request *req;
+	const char *method;
+	char *path;              /* decoded path, without the query */
+	struct evkeyvalq query;  /* decoded query parameters */
+	char *body;              /* NUL-terminated (may contain NULs), NULL when empty */
+	size_t body_len;
+	bool body_too_big;       /* longer than MOCKD_MAX_BODY: the handler answers 413 */
+	char peer[64];           /* the client's address */
+	const struct route *route;
+	const struct api *api;   /* the API that owns the path, or NULL */
+	char *params[ROUTE_MAX_PARAMS];
+	int status;              /* the status answered (for the journal); 0 until then */
+	bool streaming;          /* the reply is a stream that outlives the handler */
+};
+
+/* Register a route; routes are tried in the order they were added. */
+void http_route(const char *method, const char *pattern, const struct api *api, route_fn handler);
+/* Forget every route. */
+void http_routes_clear(void);
+/* The evhttp general callback: every request comes here. */
+void http_dispatch(struct evhttp_request *req, void *arg);
+
+/* A request header (case-insensitive), or NULL. */
+const char *mreq_header(const struct mreq *r, const char *name);
+/* A query parameter, or NULL. */
+const char *mreq_query(const struct mreq *r, const char *name);
+/* The body parsed as JSON (it must be valid UTF-8 and nothing but one JSON value); NULL otherwise. */
+cJSON *mreq_json(const struct mreq *r);
+/* True when the client is on a loopback address. */
+bool mreq_is_loopback(const struct mreq *r);
+
+/* Add a response header. */
+void reply_header(struct mreq *r, const char *name, const char *value);
+/* Answer with a JSON body (takes ownership of body). */
+void reply_json(struct mreq *r, int status, cJSON *body);
+/* Answer with a body as given. */
+void reply_raw(struct mreq *r, int status, const char *content_type, const char *body, size_t len);
+
+#endif

@@ -1,0 +1,42 @@
+/*
+ * keys: the API keys mockd accepts, and each API's settings, from one JSON file.
+ *
+ *   { "keys": [ { "api": "deepwiki", "key": "dw-dev-key", "user_id": "user_dev",
+ *                 "scopes": ["chat", "research"], "quota": 50 } ],
+ *     "config": { "widget": { "rate_limit": { "limit": 30, "window_seconds": 60 } } } }
+ *
+ * fixtures/keys.json is the default; docs/mockd.md describes every member.
+ */
+#ifndef CC_MOCKD_KEYS_H
+#define CC_MOCKD_KEYS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <cjson/cJSON.h>
+
+#include "common/buf.h"
+
+struct api_key {
+	char *api;
+	char *key;
+	char *user_id;           /* "" when the API has no users */
+	char **scopes;
+	size_t nscopes;
+	long quota;              /* tokens this key may use; -1 = unlimited */
+	long used;               /* tokens used so far (reset by the admin API) */
+};
+
+/* Load the file; 0, or -1 with "FILE: path: what" in err (the old keys stay in force). */
+int keys_load(const char *path, struct buf *err);
+void keys_release(void);
+/* The key of api equal to presented, compared in constant time over every key; NULL when none. */
+struct api_key *keys_find(const char *api, const char *presented);
+/* True when the key holds the scope. */
+bool key_has_scope(const struct api_key *k, const char *scope);
+/* The "config" object of api (never NULL: an empty object when the file has none). */
+const cJSON *keys_api_config(const char *api);
+/* Forget the tokens used by every key. */
+void keys_reset_usage(void);
+
+#endif

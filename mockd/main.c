@@ -1,0 +1,431 @@
+/*
+ * mockd: a mock server for the four chat APIs chatconform checks.
+ *
+ * main() reads like a script: options, keys and scripts, the event base, the
+ * HTTP server and its routes, the listeners, signals, the loop; then
+ * everything is freed in reverse.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <event2/http.h>
+#include <event2/util.h>
+
+#include "common/buf.h"
+#include "common/log.h"
+#include "mockd/admin.h"
+#include "mockd/apis/apis.h"
+#include "mockd/breaks.h"
+#include "mockd/http.h"
+#include "mockd/journal.h"
+#include "mockd/keys.h"
+#include "mockd/mockd.h"
+#include "mockd/ratelimit.h"
+#include "mockd/script.h"
+#include "mockd/store.h"
+#include "mockd/stream.h"
+
+#define MAX_LISTENERS 8
+
+struct mockd_config mockd_cfg = {
+	.time_scale = 1.0,
+	.seed = 1,
+	.apis = API_ALL | API_ADMIN,
+	.idle_timeout_s = 60,
+};
+struct event_base *mockd_base;
+
+static uint64_t rng_state = 1;
+
+void mockd_rand_seed(uint64_t seed)
+{
+	rng_state = seed ? seed : 0x9E3779B97F4A7C15ULL;
+}
+
+uint64_t mockd_rand(void)
+{
+	/* splitmix64: one multiply-xorshift chain per call, good enough for ids and jitter. */
+	uint64_t z = (rng_state += 0x9E3779B97F4A7C15ULL);
+	z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+	z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+	return z ^ (z >> 31);
+}
+
+void mockd_random_id(char *out, const char *prefix, int n)
+{
+	static const char alphabet[] = "abcdefghijklmnopqrstuvwxyz0123456789";
+	size_t p = strlen(prefix);
+	memcpy(out, prefix, p);
+	for (int i = 0; i < n; i++)
+		out[p + i] = alphabet[mockd_rand() % (sizeof(alphabet) - 1)];
+	out[p + n] = '\0';
+}
+
+int64_t mockd_scaled_ms(int64_t ms, int64_t jitter_ms)
+{
+	double v = (double)ms;
+	if (jitter_ms > 0)
+		v += (double)((int64_t)(mockd_rand() % (uint64_t)(2 * jitter_ms + 1)) - jitter_ms);
+	v *= mockd_cfg.time_scale;
+	return v < 0 ? 0 : v > 86400000.0 ? 86400000 : (int64_t)v;
+}
+
+static const char usage_text[] =
+	"usage: mockd [options]\n"
+	"\n"
+	"A mock server for the chat APIs chatconform checks (deepwiki, threads, botchat, widget),\n"
+	"answering with scripted LLM backends. See docs/mockd.md.\n"
+	"\n"
+	"options:\n"
+	"  -l, --listen HOST:PORT   listen here (repeatable; port 0 picks a free port)\n"
+	"                           default 127.0.0.1:8080\n"
+	"      --port-file FILE     write the listening addresses there, one HOST:PORT a line\n"
+	"      --api LIST           serve only these APIs (comma-separated; default all)\n"
+	"      --keys FILE          API keys and per-API settings (default fixtures/keys.json)\n"
+	"      --scripts DIR        load scripted LLM rules from DIR/*.json\n"
+	"      --time-scale X       multiply every scripted delay by X (0 = no waiting; default 1)\n"
+	"      --seed N             seed for ids, jitter and default answers (default 1)\n"
+	"      --admin-token T      open /__admin/ on every listener, to callers bearing T\n"
+	"      --idle-timeout S     close idle connections after S seconds (default 60)\n"
+	"      --break NAME         violate one documented rule (repeatable; see --list-breaks)\n"
+	"      --list-breaks        print the catalog of breaks and exit\n"
+	"      --log text|json      log format on stderr (default text)\n"
+	"  -h, --help               print this help and exit\n"
+	"  -V, --version            print the version and exit\n";
+
+static void usage(FILE *out)
+{
+	fputs(usage_text, out);
+}
+
+struct listener {
+	char host[256];
+	int port;
+};
+
+/* "HOST:PORT" or "[V6]:PORT" into l; -1 when it is neither. */
+static int parse_listen(const char *arg, struct listener *l)
+{
+	const char *colon;
+	size_t hlen;
+	const char *host = arg;
+	if (*arg == '[') {
+		const char *close = strchr(arg, ']');
+		if (!close || close[1] != ':')
+			return -1;
+		host = arg + 1;
+		hlen = (size_t)(close - host);
+		colon = close + 1;
+	} else {
+		colon = strrchr(arg, ':');
+		if (!colon)
+			return -1;
+		hlen = (size_t)(colon - arg);
+	}
+	char *end;
+	errno = 0;
+	long port = strtol(colon + 1, &end, 10);
+	if (hlen == 0 || hlen >= sizeof(l->host) || *end || colon[1] == '\0' || errno || port < 0 ||
+	    port > 65535)
+		return -1;
+	memcpy(l->host, host, hlen);
+	l->host[hlen] = '\0';
+	l->port = (int)port;
+	return 0;
+}
+
+static int parse_apis(const char *list)
+{
+	unsigned bits = API_ADMIN;
+	char *copy = strdup(list), *save = NULL;
+	for (char *name = strtok_r(copy, ",", &save); name; name = strtok_r(NULL, ",", &save)) {
+		const struct api *a = api_by_name(name);
+		if (!a) {
+			fprintf(stderr, "mockd: unknown API \"%s\" (known: deepwiki, threads, botchat, widget)\n",
+				name);
+			free(copy);
+			return -1;
+		}
+		bits |= a->bit;
+	}
+	free(copy);
+	mockd_cfg.apis = bits;
+	return 0;
+}
+
+/* The default keys file: ./fixtures/keys.json, else next to the executable's ../fixtures. */
+static const char *default_keys_path(char *out, size_t size)
+{
+	if (access("fixtures/keys.json", R_OK) == 0)
+		return "fixtures/keys.json";
+	char exe[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n <= 0)
+		return NULL;
+	exe[n] = '\0';
+	char *slash = strrchr(exe, '/');
+	if (slash)
+		*slash = '\0';
+	int n2 = snprintf(out, size, "%.*s/../fixtures/keys.json", (int)(size > 64 ? size - 64 : 0), exe);
+	return n2 > 0 && (size_t)n2 < size && access(out, R_OK) == 0 ? out : NULL;
+}
+
+struct shutdown_ctx {
+	struct evhttp *http;
+	struct evhttp_bound_socket *bound[MAX_LISTENERS];
+	int nbound;
+	bool stopping;
+};
+
+static void signal_cb(evutil_socket_t sig, short what, void *arg)
+{
+	struct shutdown_ctx *ctx = arg;
+	if (ctx->stopping) {
+		event_base_loopbreak(mockd_base);
+		return;
+	}
+	ctx->stopping = true;
+	log_info("%s received: closing listeners, ending %zu open streams", strsignal((int)sig),
+		 stream_count());
+	for (int i = 0; i < ctx->nbound; i++)
+		evhttp_del_accept_socket(ctx->http, ctx->bound[i]);
+	ctx->nbound = 0;
+	stream_end_all();
+	/* Give the last chunks a moment to leave before the connections are closed. */
+	struct timeval grace = { 0, 200 * 1000 };
+	event_base_loopexit(mockd_base, &grace);
+}
+
+/* The address a bound socket actually got (port 0 becomes the chosen port). */
+static int bound_port(struct evhttp_bound_socket *b)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	if (getsockname(evhttp_bound_socket_get_fd(b), (struct sockaddr *)&ss, &len) < 0)
+		return -1;
+	if (ss.ss_family == AF_INET6)
+		return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+	return ntohs(((struct sockaddr_in *)&ss)->sin_port);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option options[] = {
+		{ "listen",       required_argument, NULL, 'l' },
+		{ "port-file",    required_argument, NULL, 'p' },
+		{ "api",          required_argument, NULL, 'a' },
+		{ "keys",         required_argument, NULL, 'k' },
+		{ "scripts",      required_argument, NULL, 's' },
+		{ "time-scale",   required_argument, NULL, 't' },
+		{ "seed",         required_argument, NULL, 'S' },
+		{ "admin-token",  required_argument, NULL, 'T' },
+		{ "idle-timeout", required_argument, NULL, 'i' },
+		{ "break",        required_argument, NULL, 'b' },
+		{ "list-breaks",  no_argument,       NULL, 'B' },
+		{ "log",          required_argument, NULL, 'L' },
+		{ "help",         no_argument,       NULL, 'h' },
+		{ "version",      no_argument,       NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct listener listeners[MAX_LISTENERS];
+	int nlisteners = 0;
+	const char *port_file = NULL;
+	enum log_format log_fmt = LOG_TEXT;
+	int rc = 1, opt;
+	char *end;
+	struct buf err;
+	buf_init(&err, 64 * 1024);
+	log_setup("mockd", LOG_TEXT, LOG_INFO);
+
+	while ((opt = getopt_long(argc, argv, "l:hV", options, NULL)) != -1) {
+		switch (opt) {
+		case 'l':
+			if (nlisteners == MAX_LISTENERS || parse_listen(optarg, &listeners[nlisteners]) < 0) {
+				fprintf(stderr, "mockd: --listen: expected HOST:PORT (at most %d), got \"%s\"\n",
+					MAX_LISTENERS, optarg);
+				return 2;
+			}
+			nlisteners++;
+			break;
+		case 'p': port_file = optarg; break;
+		case 'a':
+			if (parse_apis(optarg) < 0)
+				return 2;
+			break;
+		case 'k': mockd_cfg.keys_path = optarg; break;
+		case 's': mockd_cfg.scripts_dir = optarg; break;
+		case 't':
+			mockd_cfg.time_scale = strtod(optarg, &end);
+			if (*end || end == optarg || !(mockd_cfg.time_scale >= 0) || mockd_cfg.time_scale > 1000) {
+				fprintf(stderr, "mockd: --time-scale: expected a number from 0 to 1000, got \"%s\"\n",
+					optarg);
+				return 2;
+			}
+			break;
+		case 'S':
+			errno = 0;
+			mockd_cfg.seed = strtoull(optarg, &end, 10);
+			if (*end || end == optarg || errno) {
+				fprintf(stderr, "mockd: --seed: expected a whole number, got \"%s\"\n", optarg);
+				return 2;
+			}
+			break;
+		case 'T':
+			if (!*optarg) {
+				fprintf(stderr, "mockd: --admin-token: the token cannot be empty\n");
+				return 2;
+			}
+			mockd_cfg.admin_token = optarg;
+			break;
+		case 'i':
+			mockd_cfg.idle_timeout_s = (int)strtol(optarg, &end, 10);
+			if (*end || end == optarg || mockd_cfg.idle_timeout_s < 1) {
+				fprintf(stderr, "mockd: --idle-timeout: expected seconds >= 1, got \"%s\"\n", optarg);
+				return 2;
+			}
+			break;
+		case 'b':
+			if (breaks_enable(optarg) < 0) {
+				fprintf(stderr, "mockd: --break: no break named \"%s\" (see mockd --list-breaks)\n",
+					optarg);
+				return 2;
+			}
+			break;
+		case 'B': breaks_list(stdout); return 0;
+		case 'L':
+			if (strcmp(optarg, "text") == 0)
+				log_fmt = LOG_TEXT;
+			else if (strcmp(optarg, "json") == 0)
+				log_fmt = LOG_JSON;
+			else {
+				fprintf(stderr, "mockd: --log: expected text or json, got \"%s\"\n", optarg);
+				return 2;
+			}
+			break;
+		case 'h': usage(stdout); return 0;
+		case 'V': printf("mockd %s\n", CHATCONFORM_VERSION); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "mockd: unexpected argument \"%s\"\n", argv[optind]);
+		usage(stderr);
+		return 2;
+	}
+	log_setup("mockd", log_fmt, LOG_INFO);
+	if (nlisteners == 0) {
+		snprintf(listeners[0].host, sizeof(listeners[0].host), "127.0.0.1");
+		listeners[0].port = 8080;
+		nlisteners = 1;
+	}
+	mockd_rand_seed(mockd_cfg.seed);
+
+	char keys_buf[PATH_MAX];
+	if (!mockd_cfg.keys_path)
+		mockd_cfg.keys_path = default_keys_path(keys_buf, sizeof(keys_buf));
+	if (!mockd_cfg.keys_path)
+		log_warn("no keys file found (fixtures/keys.json): every authenticated endpoint answers 401");
+	else if (keys_load(mockd_cfg.keys_path, &err) < 0) {
+		log_error("%s", buf_str(&err));
+		return 2;
+	}
+	if (mockd_cfg.scripts_dir && script_load_dir(mockd_cfg.scripts_dir, &err) < 0) {
+		log_error("%s", buf_str(&err));
+		return 2;
+	}
+
+	signal(SIGPIPE, SIG_IGN);
+	struct evhttp *http = NULL;
+	struct event *sigint = NULL, *sigterm = NULL;
+	struct shutdown_ctx ctx = { 0 };
+	mockd_base = event_base_new();
+	if (!mockd_base) {
+		log_error("cannot create the event base");
+		goto out;
+	}
+	http = evhttp_new(mockd_base);
+	if (!http) {
+		log_error("cannot create the HTTP server");
+		goto out;
+	}
+	ctx.http = http;
+	evhttp_set_allowed_methods(http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_HEAD |
+					 EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE | EVHTTP_REQ_OPTIONS |
+					 EVHTTP_REQ_PATCH);
+	evhttp_set_max_body_size(http, MOCKD_HARD_MAX_BODY);
+	evhttp_set_max_headers_size(http, MOCKD_MAX_HEADERS);
+	evhttp_set_timeout(http, mockd_cfg.idle_timeout_s);
+	evhttp_set_gencb(http, http_dispatch, NULL);
+	for (const struct api *const *a = all_apis; *a; a++)
+		if (mockd_cfg.apis & (*a)->bit)
+			(*a)->init();
+
+	struct buf where;
+	buf_init(&where, 4096);
+	FILE *pf = NULL;
+	if (port_file && !(pf = fopen(port_file, "w"))) {
+		log_error("cannot write the port file %s: %s", port_file, strerror(errno));
+		goto out;
+	}
+	for (int i = 0; i < nlisteners; i++) {
+		struct evhttp_bound_socket *b =
+			evhttp_bind_socket_with_handle(http, listeners[i].host, (ev_uint16_t)listeners[i].port);
+		if (!b) {
+			log_error("cannot listen on %s:%d: %s", listeners[i].host, listeners[i].port,
+				  strerror(errno));
+			if (pf)
+				fclose(pf);
+			buf_release(&where);
+			goto out;
+		}
+		ctx.bound[ctx.nbound++] = b;
+		int port = bound_port(b);
+		bool v6 = strchr(listeners[i].host, ':') != NULL;
+		buf_printf(&where, "%shttp://%s%s%s:%d", i ? ", " : "", v6 ? "[" : "", listeners[i].host,
+			   v6 ? "]" : "", port);
+		if (pf)
+			fprintf(pf, "%s%s%s:%d\n", v6 ? "[" : "", listeners[i].host, v6 ? "]" : "", port);
+	}
+	if (pf)
+		fclose(pf);
+	/* Printed after the port file is complete, so a caller may wait for either. */
+	log_info("listening on %s", buf_str(&where));
+	fflush(stderr);
+	buf_release(&where);
+
+	sigint = evsignal_new(mockd_base, SIGINT, signal_cb, &ctx);
+	sigterm = evsignal_new(mockd_base, SIGTERM, signal_cb, &ctx);
+	if (!sigint || !sigterm || event_add(sigint, NULL) < 0 || event_add(sigterm, NULL) < 0) {
+		log_error("cannot install signal handlers");
+		goto out;
+	}
+	event_base_dispatch(mockd_base);
+	log_info("stopped");
+	rc = 0;
+out:
+	stream_end_all();
+	if (sigint)
+		event_free(sigint);
+	if (sigterm)
+		event_free(sigterm);
+	if (http)
+		evhttp_free(http);
+	if (mockd_base)
+		event_base_free(mockd_base);
+	store_reset();
+	ratelimit_reset();
+	journal_reset();
+	script_release();
+	keys_release();
+	buf_release(&err);
+	return rc;
+}

@@ -1,0 +1,120 @@
+#include "mockd/ratelimit.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/strmap.h"
+#include "common/timeutil.h"
+
+/* A client that sends from many addresses could create windows without end: past this many, expired ones are swept, then the oldest dropped. */
+#define RL_MAX_WINDOWS 100000
+
+struct rl_window {
+	char policy[48];
+	int64_t start_ms;
+	int64_t window_ms;
+	int count;
+	int limit;
+};
+
+static struct strmap rl_windows;
+
+static int sweep_expired(void *arg, const char *key, void *value)
+{
+	struct rl_window *w = value;
+	int64_t now = *(const int64_t *)arg;
+	if (now < w->start_ms + w->window_ms)
+		return 0;
+	free(w);
+	return 1;
+}
+
+static int sweep_all(void *arg, const char *key, void *value)
+{
+	free(value);
+	return 1;
+}
+
+void ratelimit_hit(const struct rl_policy *p, const char *key, int64_t now_ms, struct rl_result *out)
+{
+	char mapkey[512];
+	snprintf(mapkey, sizeof(mapkey), "%s|%s", p->name, key);
+	struct rl_window *w = strmap_get(&rl_windows, mapkey);
+	if (w && now_ms >= w->start_ms + w->window_ms) {
+		w->start_ms = now_ms;
+		w->count = 0;
+	}
+	if (!w) {
+		if (rl_windows.count >= RL_MAX_WINDOWS)
+			strmap_each(&rl_windows, sweep_expired, &now_ms);
+		if (rl_windows.count >= RL_MAX_WINDOWS)
+			strmap_each(&rl_windows, sweep_all, NULL);
+		w = calloc(1, sizeof(*w));
+		if (w && strmap_put(&rl_windows, mapkey, w, NULL) < 0) {
+			free(w);
+			w = NULL;
+		}
+		if (!w) {
+			/* Out of memory: fail open rather than refuse every client. */
+			*out = (struct rl_result){ .allowed = true, .limit = p->limit,
+						   .remaining = p->limit, .retry_after_s = 1,
+						   .reset_at_ms = now_ms + p->window_ms };
+			return;
+		}
+		snprintf(w->policy, sizeof(w->policy), "%s", p->name);
+		w->start_ms = now_ms;
+	}
+	w->window_ms = p->window_ms;
+	w->limit = p->limit;
+	bool allowed = w->count < p->limit;
+	if (allowed || p->count_rejected)
+		w->count++;
+	int64_t reset = w->start_ms + w->window_ms;
+	int64_t left = reset - now_ms;
+	out->allowed = allowed;
+	out->limit = p->limit;
+	out->used = w->count;
+	out->remaining = w->count >= p->limit ? 0 : p->limit - w->count;
+	out->reset_at_ms = reset;
+	out->retry_after_s = (int)((left + 999) / 1000);
+	if (out->retry_after_s < 1)
+		out->retry_after_s = 1;
+}
+
+void ratelimit_reset(void)
+{
+	strmap_each(&rl_windows, sweep_all, NULL);
+	strmap_release(&rl_windows);
+}
+
+struct snapshot_ctx {
+	cJSON *list;
+	int64_t now;
+};
+
+static int snapshot_one(void *arg, const char *key, void *value)
+{
+	struct snapshot_ctx *ctx = arg;
+	struct rl_window *w = value;
+	if (ctx->now >= w->start_ms + w->window_ms)
+		return 0;
+	const char *bar = strchr(key, '|');
+	char when[40];
+	iso8601_format(w->start_ms + w->window_ms, when, sizeof(when));
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "policy", w->policy);
+	cJSON_AddStringToObject(o, "key", bar ? bar + 1 : key);
+	cJSON_AddNumberToObject(o, "used", w->count);
+	cJSON_AddNumberToObject(o, "limit", w->limit);
+	cJSON_AddStringToObject(o, "reset_at", when);
+	cJSON_AddItemToArray(ctx->list, o);
+	return 0;
+}
+
+cJSON *ratelimit_snapshot(int64_t now_ms)
+{
+	struct snapshot_ctx ctx = { cJSON_CreateArray(), now_ms };
+	strmap_each(&rl_windows, snapshot_one, &ctx);
+	return ctx.list;
+}

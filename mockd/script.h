@@ -1,0 +1,71 @@
+/*
+ * script: the scripted LLM backend.
+ *
+ * Rules come from --scripts DIR (JSON files) and from POST /__admin/scripts.
+ * For each chat request an API asks script_plan() what to answer: the first
+ * rule that matches (API, model or preset, message) gives the text or tokens,
+ * usage, timing and fault; without one, a deterministic generator answers
+ * (same API, model, message and seed: same answer).  docs/mockd.md is the
+ * reference for the rule format.
+ */
+#ifndef CC_MOCKD_SCRIPT_H
+#define CC_MOCKD_SCRIPT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cjson/cJSON.h>
+
+#include "common/buf.h"
+
+#define SCRIPT_MAX_RULES 1000
+
+enum fault_type {
+	FAULT_NONE,
+	FAULT_HTTP_ERROR,        /* an error response instead of the stream */
+	FAULT_ERROR_AFTER,       /* the API's error event after N tokens, then the end */
+	FAULT_DISCONNECT_AFTER,  /* the connection closed after N tokens, no terminator */
+	FAULT_RESET_AFTER,       /* a TCP reset after N tokens */
+	FAULT_STALL_AFTER,       /* silence for ms after N tokens, then the rest */
+	FAULT_MALFORMED_AFTER,   /* a frame that is not valid for the format after N tokens */
+};
+
+struct reply_plan {
+	char rule_id[64];        /* "" for the default generator */
+	char *text;              /* the whole reply: the concatenation of tokens */
+	char **tokens;
+	size_t ntokens;
+	int prompt_tokens;
+	int completion_tokens;
+	int64_t first_token_ms;  /* unscaled; the stream code scales them */
+	int64_t interval_ms;
+	int64_t jitter_ms;
+	enum fault_type fault;
+	size_t fault_after;      /* tokens sent before the fault */
+	int fault_status;        /* FAULT_HTTP_ERROR: the status */
+	cJSON *fault_body;       /* FAULT_HTTP_ERROR: the body, or NULL for the API's own */
+	char *fault_code;        /* an error code for APIs that have codes, or NULL */
+	char *fault_message;     /* or NULL for the API's own */
+	int64_t fault_ms;        /* FAULT_STALL_AFTER */
+	cJSON *extra;            /* the rule's API-specific members (sources, research...), or NULL */
+};
+
+/* Load every *.json under dir (a rule, an array of rules, or {"rules": [...]}); -1 with err. */
+int script_load_dir(const char *dir, struct buf *err);
+/* Add rules from JSON (same three shapes); appends the new ids to ids; -1 with err (nothing added). */
+int script_add(const cJSON *json, cJSON *ids, struct buf *err);
+/* Remove the rules added at run time. */
+void script_clear_runtime(void);
+/* Remove every rule and load --scripts again (the admin reset). */
+int script_reset(const char *dir, struct buf *err);
+/* Every rule, as JSON, in the order they are tried. */
+cJSON *script_list(void);
+/* Decide the answer to a message; consumes a matching "once" rule. */
+void script_plan(const char *api, const char *model, const char *message, struct reply_plan *out);
+/* Keep only the first max tokens (max_tokens of a request). */
+void plan_truncate(struct reply_plan *p, size_t max);
+void plan_release(struct reply_plan *p);
+/* Free every rule. */
+void script_release(void);
+
+#endif

@@ -1,0 +1,201 @@
+#include "mockd/store.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/strmap.h"
+#include "mockd/clock.h"
+
+static struct strmap by_id;      /* "api|id" -> conversation */
+static struct strmap by_lookup;  /* "api|lookup" -> conversation */
+static struct conversation *conv_head, *conv_tail;
+static size_t conv_count;
+
+static char *map_key(const char *api, const char *k)
+{
+	size_t n = strlen(api) + strlen(k) + 2;
+	char *s = malloc(n);
+	if (s)
+		snprintf(s, n, "%s|%s", api, k);
+	return s;
+}
+
+static void message_free(struct message *m)
+{
+	free(m->role);
+	free(m->content);
+	cJSON_Delete(m->meta);
+	free(m);
+}
+
+struct conversation *store_get(const char *api, const char *id)
+{
+	char *k = map_key(api, id);
+	struct conversation *c = k ? strmap_get(&by_id, k) : NULL;
+	free(k);
+	return c;
+}
+
+struct conversation *store_lookup(const char *api, const char *lookup)
+{
+	char *k = map_key(api, lookup);
+	struct conversation *c = k ? strmap_get(&by_lookup, k) : NULL;
+	free(k);
+	return c;
+}
+
+/* The conversation updated least recently: O(N), paid only when the store is full. */
+static struct conversation *least_recent(void)
+{
+	struct conversation *best = conv_head;
+	for (struct conversation *c = conv_head; c; c = c->next)
+		if (c->updated_ms < best->updated_ms)
+			best = c;
+	return best;
+}
+
+struct conversation *store_create(const char *api, const char *id, const char *owner, const char *lookup)
+{
+	if (store_get(api, id))
+		return NULL;
+	if (conv_count >= STORE_MAX_CONVERSATIONS)
+		store_delete(least_recent());
+	struct conversation *c = calloc(1, sizeof(*c));
+	char *kid = map_key(api, id);
+	char *klook = lookup ? map_key(api, lookup) : NULL;
+	if (!c || !kid || (lookup && !klook))
+		goto fail;
+	c->id = strdup(id);
+	c->api = strdup(api);
+	c->owner = strdup(owner ? owner : "");
+	c->lookup = lookup ? strdup(lookup) : NULL;
+	if (!c->id || !c->api || !c->owner || (lookup && !c->lookup))
+		goto fail;
+	if (strmap_put(&by_id, kid, c, NULL) < 0)
+		goto fail;
+	if (klook && strmap_put(&by_lookup, klook, c, NULL) < 0) {
+		strmap_remove(&by_id, kid);
+		goto fail;
+	}
+	c->created_ms = c->updated_ms = clock_now_ms();
+	c->prev = conv_tail;
+	if (conv_tail)
+		conv_tail->next = c;
+	else
+		conv_head = c;
+	conv_tail = c;
+	conv_count++;
+	free(kid);
+	free(klook);
+	return c;
+fail:
+	if (c) {
+		free(c->id);
+		free(c->api);
+		free(c->owner);
+		free(c->lookup);
+		free(c);
+	}
+	free(kid);
+	free(klook);
+	return NULL;
+}
+
+void store_clear(struct conversation *c)
+{
+	struct message *m = c->first;
+	while (m) {
+		struct message *next = m->next;
+		message_free(m);
+		m = next;
+	}
+	c->first = c->last = NULL;
+	c->nmessages = 0;
+}
+
+void store_delete(struct conversation *c)
+{
+	if (!c)
+		return;
+	char *k = map_key(c->api, c->id);
+	if (k)
+		strmap_remove(&by_id, k);
+	free(k);
+	if (c->lookup) {
+		k = map_key(c->api, c->lookup);
+		/* Only unmap the lookup if it still points here (a newer conversation may have taken it). */
+		if (k && strmap_get(&by_lookup, k) == c)
+			strmap_remove(&by_lookup, k);
+		free(k);
+	}
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		conv_head = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	else
+		conv_tail = c->prev;
+	conv_count--;
+	store_clear(c);
+	cJSON_Delete(c->meta);
+	free(c->id);
+	free(c->api);
+	free(c->owner);
+	free(c->lookup);
+	free(c->group);
+	free(c);
+}
+
+struct message *store_add_message(struct conversation *c, const char *role, const char *content,
+				  int64_t at_ms, cJSON *meta)
+{
+	struct message *m = calloc(1, sizeof(*m));
+	if (!m) {
+		cJSON_Delete(meta);
+		return NULL;
+	}
+	m->role = strdup(role);
+	m->content = strdup(content);
+	m->at_ms = at_ms;
+	m->meta = meta;
+	if (!m->role || !m->content) {
+		message_free(m);
+		return NULL;
+	}
+	if (c->nmessages >= STORE_MAX_MESSAGES) {
+		struct message *old = c->first;
+		c->first = old->next;
+		if (!c->first)
+			c->last = NULL;
+		message_free(old);
+		c->nmessages--;
+	}
+	if (c->last)
+		c->last->next = m;
+	else
+		c->first = m;
+	c->last = m;
+	c->nmessages++;
+	c->updated_ms = at_ms;
+	return m;
+}
+
+struct conversation *store_first(void)
+{
+	return conv_head;
+}
+
+size_t store_count(void)
+{
+	return conv_count;
+}
+
+void store_reset(void)
+{
+	while (conv_head)
+		store_delete(conv_head);
+	strmap_release(&by_id);
+	strmap_release(&by_lookup);
+}

@@ -1,0 +1,60 @@
+/*
+ * stream: a chunked HTTP response that outlives its handler, paced by timers.
+ *
+ * An API starts a stream, writes events (each leaves the server as it is
+ * written: one chunk per event), schedules its next step, and ends it.  The
+ * stream notices a client that went away and frees itself, and the shutdown
+ * path ends every open stream.  Faults that cut a connection (disconnect,
+ * reset) go through stream_abort.
+ */
+#ifndef CC_MOCKD_STREAM_H
+#define CC_MOCKD_STREAM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "mockd/http.h"
+#include "mockd/script.h"
+
+struct stream;
+
+/* Called when the stream's timer fires; the API writes and schedules, or ends. */
+typedef void (*stream_step_fn)(struct stream *s);
+
+struct stream {
+	struct evhttp_request *req;
+	struct evhttp_connection *conn;
+	struct event *timer;
+	stream_step_fn step;
+	void (*cleanup)(struct stream *s);  /* frees data; called once, however the stream ends */
+	void *data;                         /* the API's state */
+	struct reply_plan plan;             /* what to answer; the stream owns it */
+	size_t sent;                        /* tokens sent so far */
+	bool stalled;                       /* a stall fault has been served */
+	struct stream *prev, *next;
+};
+
+/*
+ * Send the status and headers of r (added with reply_header) and start a
+ * stream; the plan moves into the stream.  NULL when memory is short (r is
+ * then answered 500 by the caller).
+ */
+struct stream *stream_start(struct mreq *r, const char *content_type, struct reply_plan *plan,
+			    stream_step_fn step, void *data, void (*cleanup)(struct stream *s));
+/* Send bytes now as one chunk. */
+void stream_write(struct stream *s, const char *p, size_t n);
+/* Run step after ms of scripted time (scaled by --time-scale; jitter from the plan). */
+void stream_schedule(struct stream *s, int64_t ms);
+/* The delay before the next token by the plan: first-token latency, then the interval. */
+int64_t stream_next_delay(const struct stream *s);
+/* Finish the response properly and free the stream. */
+void stream_end(struct stream *s);
+/* Cut the connection without finishing the response (reset: with a TCP RST) and free the stream. */
+void stream_abort(struct stream *s, bool reset);
+/* End every open stream (shutdown). */
+void stream_end_all(void);
+/* Number of open streams. */
+size_t stream_count(void);
+
+#endif
