@@ -30,6 +30,7 @@ struct run_result {
 	struct case_result *cases;  /* in suite order, whatever order they ran in */
 	size_t ncases;
 	char target[512];           /* "mock (mockd on 127.0.0.1:PORT)" or the URL */
+	char run_id[16];            /* RUN_ID of the run: 12 lowercase letters and digits */
 	double started_at_ms;       /* wall clock, epoch ms */
 	double time_ms;
 	int strict;                 /* SHOULD failures count as failures */

@@ -1,0 +1,793 @@
+/*
+ * exec: run the selected cases of a suite set against a target.
+ *
+ * Workers (pthreads, one HTTP client each) take the next case from a shared
+ * index under a mutex; the same mutex serialises console output, so a case's
+ * lines are never interleaved with another's.  Exclusive cases (they reset
+ * mockd or move its clock) run afterwards on the main thread, alone.
+ */
+#include "runner/exec.h"
+
+#include <fnmatch.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/json.h"
+#include "common/timeutil.h"
+#include "runner/http.h"
+#include "runner/match.h"
+#include "runner/url.h"
+#include "runner/vars.h"
+
+#define STEP_TRANSCRIPT_MAX (64u << 10)   /* bytes of one exchange's transcript */
+
+struct exec_ctx {
+	const struct exec_options *opt;
+	struct run_result *rr;
+	struct vars *run_vars;      /* RUN_ID, TARGET and the --var overrides; read-only while workers run */
+	uint32_t ip_base;           /* random offset of CLIENT_IP, so two runs do not share addresses */
+	int rate_limit_asked;       /* --tag rate-limit was given */
+	const size_t *list;         /* indices into rr->cases of the phase being run */
+	size_t nlist;
+	size_t next;                /* under lock */
+	pthread_mutex_t lock;       /* next, and the console */
+};
+
+/* A header list being merged: names and values owned. */
+struct hlist {
+	char **name;
+	char **value;
+	size_t n;
+};
+
+/* ---- helpers ------------------------------------------------------------------------------ */
+
+void exec_run_id(char out[13])
+{
+	static const char alphabet[] = "abcdefghijklmnopqrstuvwxyz0123456789";
+	unsigned char r[12];
+	if (getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r)) {
+		/* No entropy source: time and pid still make two runs differ. */
+		uint64_t x = (uint64_t)wall_ms() * 6364136223846793005ull + (uint64_t)getpid();
+		for (size_t i = 0; i < sizeof(r); i++) {
+			x ^= x >> 29;
+			x *= 0xbf58476d1ce4e5b9ull;
+			r[i] = (unsigned char)(x >> 56);
+		}
+	}
+	for (size_t i = 0; i < sizeof(r); i++)
+		out[i] = alphabet[r[i] % 36];
+	out[12] = '\0';
+}
+
+void exec_client_ip(uint32_t base, uint64_t seq, char *out, size_t size)
+{
+	/* 198.18.0.0/15 holds 131072 addresses; skip the first and the last (network, broadcast). */
+	uint32_t off = 1 + (uint32_t)(((uint64_t)base + seq) % 131070u);
+	uint32_t a = (198u << 24 | 18u << 16) + off;
+	snprintf(out, size, "%u.%u.%u.%u", a >> 24, (a >> 16) & 255, (a >> 8) & 255, a & 255);
+}
+
+static int has_any_tag(const struct tcase *c, const char *const *tags, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (tcase_has_tag(c, tags[i]))
+			return 1;
+	return 0;
+}
+
+int exec_selected(const struct tcase *c, const struct exec_options *opt)
+{
+	if (opt->filter && fnmatch(opt->filter, c->id, 0) != 0)
+		return 0;
+	if (opt->ntags && !has_any_tag(c, opt->tags, opt->ntags))
+		return 0;
+	if (has_any_tag(c, opt->exclude_tags, opt->nexclude))
+		return 0;
+	return 1;
+}
+
+/* True when --var NAME=... sets name: then no suite or case may change it. */
+static int is_override(const struct exec_options *opt, const char *name)
+{
+	size_t len = strlen(name);
+	for (size_t i = 0; i < opt->nvars; i++)
+		if (strncmp(opt->vars[i], name, len) == 0 && opt->vars[i][len] == '=')
+			return 1;
+	return 0;
+}
+
+static double pick(double step, double suite, double run)
+{
+	return step > 0 ? step : suite > 0 ? suite : run;
+}
+
+/* A JSON value as a header or body string; caller frees. */
+static char *value_text(const cJSON *v)
+{
+	if (cJSON_IsString(v))
+		return strdup(v->valuestring);
+	return cJSON_PrintUnformatted(v);
+}
+
+static void hlist_release(struct hlist *h)
+{
+	for (size_t i = 0; i < h->n; i++) {
+		free(h->name[i]);
+		free(h->value[i]);
+	}
+	free(h->name);
+	free(h->value);
+	memset(h, 0, sizeof(*h));
+}
+
+static ssize_t hlist_find(const struct hlist *h, const char *name)
+{
+	for (size_t i = 0; i < h->n; i++)
+		if (strcasecmp(h->name[i], name) == 0)
+			return (ssize_t)i;
+	return -1;
+}
+
+/* Set name to v (a later value wins; JSON null removes the header). 0, or -1 out of memory. */
+static int hlist_set(struct hlist *h, const char *name, const cJSON *v)
+{
+	ssize_t at = hlist_find(h, name);
+	if (cJSON_IsNull(v)) {
+		if (at >= 0) {
+			free(h->name[at]);
+			free(h->value[at]);
+			h->n--;
+			memmove(h->name + at, h->name + at + 1, (h->n - (size_t)at) * sizeof(char *));
+			memmove(h->value + at, h->value + at + 1, (h->n - (size_t)at) * sizeof(char *));
+		}
+		return 0;
+	}
+	char *value = value_text(v);
+	if (!value)
+		return -1;
+	if (at >= 0) {
+		free(h->value[at]);
+		h->value[at] = value;
+		return 0;
+	}
+	char **names = realloc(h->name, (h->n + 1) * sizeof(char *));
+	if (names)
+		h->name = names;
+	char **values = realloc(h->value, (h->n + 1) * sizeof(char *));
+	if (values)
+		h->value = values;
+	char *copy = strdup(name);
+	if (!names || !values || !copy) {
+		free(copy);
+		free(value);
+		return -1;
+	}
+	h->name[h->n] = copy;
+	h->value[h->n] = value;
+	h->n++;
+	return 0;
+}
+
+static int hlist_merge(struct hlist *h, const cJSON *obj)
+{
+	const cJSON *it;
+	cJSON_ArrayForEach(it, obj)
+		if (hlist_set(h, it->string, it) != 0)
+			return -1;
+	return 0;
+}
+
+/* Expand each variable of tmpl in order into scope, so later ones may use earlier ones. */
+static int set_vars(struct vars *scope, const cJSON *tmpl, const struct exec_options *opt, struct buf *err)
+{
+	const cJSON *it;
+	cJSON_ArrayForEach(it, tmpl) {
+		if (is_override(opt, it->string))
+			continue;
+		struct buf e;
+		buf_init(&e, 1024);
+		cJSON *v = vars_expand_json(scope, it, &e);
+		if (!v) {
+			buf_printf(err, "variable %s: %s", it->string, buf_str(&e));
+			buf_release(&e);
+			return -1;
+		}
+		buf_release(&e);
+		vars_set(scope, it->string, v);
+	}
+	return 0;
+}
+
+/* ---- one case ----------------------------------------------------------------------------- */
+
+/* "", "step 2: " or "step 2, request 5/30: ", the prefix of a case's messages. */
+static void step_label(char *out, size_t size, const struct tcase *c, size_t si, int r, int repeat)
+{
+	if (repeat > 1)
+		snprintf(out, size, "step %zu, request %d/%d: ", si + 1, r + 1, repeat);
+	else if (c->nsteps > 1)
+		snprintf(out, size, "step %zu: ", si + 1);
+	else
+		out[0] = '\0';
+}
+
+static void set_message(struct case_result *cr, enum verdict v, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Set the verdict and its one-line message (the first one set is kept). */
+static void set_message(struct case_result *cr, enum verdict v, const char *fmt, ...)
+{
+	cr->verdict = v;
+	if (cr->message)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	if (vasprintf(&cr->message, fmt, ap) < 0)
+		cr->message = NULL;
+	va_end(ap);
+	/* One line: a report's message attribute and the console both expect that. */
+	if (cr->message)
+		cr->message[strcspn(cr->message, "\n")] = '\0';
+}
+
+/* Append each line of lines to the case's diff with a prefix. */
+static void add_diff(struct case_result *cr, const char *label, const char *lines)
+{
+	const char *p = lines;
+	while (*p) {
+		size_t len = strcspn(p, "\n");
+		if (len)
+			buf_printf(&cr->diff, "%s%.*s\n", label, (int)len, p);
+		p += len;
+		if (*p)
+			p++;
+	}
+}
+
+/* The HTTP request of a step, built from its expanded template. */
+struct built {
+	struct buf url;
+	struct hlist headers;
+	struct http_header_kv *kv;
+	char *body;
+	size_t body_len;
+};
+
+static void built_release(struct built *b)
+{
+	buf_release(&b->url);
+	hlist_release(&b->headers);
+	free(b->kv);
+	free(b->body);
+}
+
+/* Fill b from the expanded request req; 0, or -1 with the reason in err. */
+static int build_request(struct built *b, const struct exec_ctx *ctx, const struct tcase *c,
+			 const struct step *st, const cJSON *req, const struct vars *scope, struct buf *err)
+{
+	const struct exec_options *opt = ctx->opt;
+	const cJSON *query = cJSON_GetObjectItemCaseSensitive(req, "query");
+	const cJSON *json = cJSON_GetObjectItemCaseSensitive(req, "json");
+	const cJSON *body = cJSON_GetObjectItemCaseSensitive(req, "body");
+	const cJSON *rep = cJSON_GetObjectItemCaseSensitive(req, "body_repeat");
+	const char *path = json_get_string(req, "path");
+	const char *base = st->kind == STEP_ADMIN ? opt->mock_url : opt->target;
+	cJSON *defaults = NULL;
+	int rc = -1;
+
+	if (url_build(&b->url, base, path ? path : "/", query, err) != 0)
+		goto out;
+	if (b->url.len >= b->url.max) {
+		buf_adds(err, "the URL is too long");
+		goto out;
+	}
+	/* Suite default headers go with request steps only; admin calls talk to mockd itself. */
+	if (st->kind == STEP_REQUEST && c->suite->default_headers) {
+		defaults = vars_expand_json(scope, c->suite->default_headers, err);
+		if (!defaults || hlist_merge(&b->headers, defaults) != 0)
+			goto out;
+	}
+	if (hlist_merge(&b->headers, cJSON_GetObjectItemCaseSensitive(req, "headers")) != 0)
+		goto out;
+	if (st->kind == STEP_ADMIN && opt->admin_token && hlist_find(&b->headers, "authorization") < 0) {
+		char *auth = NULL;
+		if (asprintf(&auth, "Bearer %s", opt->admin_token) < 0)
+			goto out;
+		cJSON *v = cJSON_CreateString(auth);
+		free(auth);
+		int bad = !v || hlist_set(&b->headers, "Authorization", v) != 0;
+		cJSON_Delete(v);
+		if (bad)
+			goto out;
+	}
+	if (json) {
+		b->body = cJSON_PrintUnformatted(json);
+		if (!b->body)
+			goto out;
+		b->body_len = strlen(b->body);
+		if (hlist_find(&b->headers, "content-type") < 0) {
+			cJSON *v = cJSON_CreateString("application/json");
+			int bad = !v || hlist_set(&b->headers, "Content-Type", v) != 0;
+			cJSON_Delete(v);
+			if (bad)
+				goto out;
+		}
+	} else if (cJSON_IsString(body)) {
+		double times = cJSON_IsNumber(rep) ? rep->valuedouble : 1;
+		size_t one = strlen(body->valuestring);
+		if (times < 1 || (one && times > (double)EXEC_MAX_BODY / (double)one)) {
+			buf_printf(err, "body_repeat %g makes a body outside 1..%u bytes", times, EXEC_MAX_BODY);
+			goto out;
+		}
+		size_t n = (size_t)times;
+		b->body_len = one * n;
+		b->body = malloc(b->body_len + 1);
+		if (!b->body)
+			goto out;
+		for (size_t i = 0; i < n; i++)
+			memcpy(b->body + i * one, body->valuestring, one);
+		b->body[b->body_len] = '\0';
+	}
+	b->kv = calloc(b->headers.n + 1, sizeof(*b->kv));
+	if (!b->kv)
+		goto out;
+	for (size_t i = 0; i < b->headers.n; i++) {
+		b->kv[i].name = b->headers.name[i];
+		b->kv[i].value = b->headers.value[i];
+	}
+	rc = 0;
+out:
+	if (rc != 0 && !err->len)
+		buf_adds(err, "out of memory building the request");
+	cJSON_Delete(defaults);
+	return rc;
+}
+
+/* Store each capture of the step into scope from resp; 0, or -1 with the reason in err. */
+static int do_captures(const struct step *st, const struct response *resp, struct vars *scope,
+		       struct buf *err)
+{
+	const cJSON *it;
+	cJSON_ArrayForEach(it, st->capture) {
+		if (!cJSON_IsString(it)) {
+			buf_printf(err, "capture %s: the source must be a string", it->string);
+			return -1;
+		}
+		struct buf e;
+		buf_init(&e, 1024);
+		char *src = vars_expand_string(scope, it->valuestring, &e);
+		cJSON *v = src ? capture_value(src, resp, &e) : NULL;
+		free(src);
+		if (!v) {
+			buf_printf(err, "capture %s: %s", it->string, buf_str(&e));
+			buf_release(&e);
+			return -1;
+		}
+		buf_release(&e);
+		vars_set(scope, it->string, v);
+	}
+	return 0;
+}
+
+/* Run step si of the case; leaves the verdict in cr (PASS when the step passed). */
+static void run_step(const struct exec_ctx *ctx, struct http_client *client, struct case_result *cr,
+		     struct vars *scope, size_t si)
+{
+	const struct tcase *c = cr->tcase;
+	const struct step *st = &c->steps[si];
+	const struct exec_options *opt = ctx->opt;
+	char label[64];
+	struct built b;
+	struct buf err, xt, sdiff;
+	struct response resp;
+	cJSON *req = NULL;
+	int omitted = 0;
+
+	memset(&b, 0, sizeof(b));
+	buf_init(&b.url, 64u << 10);
+	buf_init(&err, 4096);
+	buf_init(&xt, STEP_TRANSCRIPT_MAX);
+	buf_init(&sdiff, EXEC_MAX_DIFF);
+	response_init(&resp);
+	step_label(label, sizeof(label), c, si, 0, 1);
+
+	req = vars_expand_json(scope, st->request, &err);
+	if (!req || build_request(&b, ctx, c, st, req, scope, &err) != 0) {
+		set_message(cr, VERDICT_ERROR, "%s%s", label, buf_str(&err));
+		goto out;
+	}
+	const cJSON *stream = cJSON_GetObjectItemCaseSensitive(st->expect, "stream");
+	const char *format = json_get_string(stream, "format");
+	struct http_request hr = {
+		.method = json_get_string(req, "method"),
+		.url = buf_str(&b.url),
+		.headers = b.kv,
+		.nheaders = b.headers.n,
+		.body = b.body,
+		.body_len = b.body_len,
+		.stream = format && strcmp(format, "ndjson") == 0 ? STREAM_NDJSON : STREAM_NONE,
+		.timeouts = {
+			.connect = pick(st->timeouts.connect, c->suite->timeouts.connect, opt->timeouts.connect),
+			.first_byte = pick(st->timeouts.first_byte, c->suite->timeouts.first_byte,
+					   opt->timeouts.first_byte),
+			.idle = pick(st->timeouts.idle, c->suite->timeouts.idle, opt->timeouts.idle),
+			.total = pick(st->timeouts.total, c->suite->timeouts.total, opt->timeouts.total),
+		},
+	};
+	int repeat = st->repeat > 0 ? st->repeat : 1;
+	for (int r = 0; r < repeat; r++) {
+		response_release(&resp);
+		buf_reset(&xt);
+		buf_reset(&sdiff);
+		step_label(label, sizeof(label), c, si, r, repeat);
+		if (http_exchange(client, &hr, &resp, &xt) != 0) {
+			set_message(cr, VERDICT_ERROR, "%s%s", label, resp.transport_error);
+		} else if (st->expect && expect_check(st->expect, &resp, scope, &sdiff) > 0) {
+			add_diff(cr, label, buf_str(&sdiff));
+			set_message(cr, VERDICT_FAIL, "%s", buf_str(&cr->diff));
+		}
+		/* Of a repeated request, keep the first, the last and the one that went wrong. */
+		if (r == 0 || r == repeat - 1 || cr->verdict != VERDICT_PASS) {
+			if (omitted)
+				buf_printf(&cr->transcript, "(%d more requests like it, not shown)\n", omitted);
+			omitted = 0;
+			buf_printf(&cr->transcript, "--- step %zu%s", si + 1,
+				   st->kind == STEP_ADMIN ? " (admin)" : "");
+			if (repeat > 1)
+				buf_printf(&cr->transcript, ", request %d/%d", r + 1, repeat);
+			buf_addc(&cr->transcript, '\n');
+			buf_add(&cr->transcript, xt.data ? xt.data : "", xt.len);
+		} else {
+			omitted++;
+		}
+		if (cr->verdict != VERDICT_PASS)
+			goto out;
+	}
+	if (st->capture) {
+		buf_reset(&err);
+		step_label(label, sizeof(label), c, si, 0, 1);
+		if (do_captures(st, &resp, scope, &err) != 0)
+			set_message(cr, VERDICT_ERROR, "%s%s", label, buf_str(&err));
+	}
+out:
+	cJSON_Delete(req);
+	response_release(&resp);
+	built_release(&b);
+	buf_release(&sdiff);
+	buf_release(&xt);
+	buf_release(&err);
+}
+
+/* The reason to skip the case without running it, or NULL. */
+static const char *skip_reason(const struct exec_ctx *ctx, const struct tcase *c)
+{
+	if (c->skip)
+		return c->skip;
+	if (c->mock_only && !ctx->opt->mock_url)
+		return "mock-only: needs mockd";
+	if (!ctx->opt->mock_url && tcase_has_tag(c, "rate-limit") && !ctx->rate_limit_asked)
+		return "rate-limit: against a real target only with --tag rate-limit";
+	return NULL;
+}
+
+static void run_case(const struct exec_ctx *ctx, struct http_client *client, size_t idx)
+{
+	struct case_result *cr = &ctx->rr->cases[idx];
+	const struct tcase *c = cr->tcase;
+	struct vars *scope = NULL;
+	struct buf err;
+	char ip[16];
+	int64_t t0 = mono_ms();
+
+	buf_init(&err, 4096);
+	cr->started_at_ms = (double)wall_ms();
+	cr->verdict = VERDICT_PASS;
+	const char *why = skip_reason(ctx, c);
+	if (why) {
+		set_message(cr, VERDICT_SKIP, "%s", why);
+		goto out;
+	}
+	if (!client) {
+		set_message(cr, VERDICT_ERROR, "cannot start an HTTP client (libcurl)");
+		goto out;
+	}
+	scope = vars_new(ctx->run_vars);
+	if (!scope) {
+		set_message(cr, VERDICT_ERROR, "out of memory");
+		goto out;
+	}
+	exec_client_ip(ctx->ip_base, idx + 1, ip, sizeof(ip));
+	vars_set_string(scope, "CASE_ID", c->id);
+	vars_set(scope, "CASE_SEQ", cJSON_CreateNumber((double)(idx + 1)));
+	vars_set_string(scope, "CLIENT_IP", ip);
+	if ((c->suite->vars && set_vars(scope, c->suite->vars, ctx->opt, &err) != 0) ||
+	    (c->vars && set_vars(scope, c->vars, ctx->opt, &err) != 0)) {
+		set_message(cr, VERDICT_ERROR, "%s", buf_str(&err));
+		goto out;
+	}
+	for (size_t si = 0; si < c->nsteps && cr->verdict == VERDICT_PASS; si++)
+		run_step(ctx, client, cr, scope, si);
+	/* INFO cases only observe: what differed is reported, but never as a failure. */
+	if (c->level == LEVEL_INFO && cr->verdict == VERDICT_FAIL)
+		cr->verdict = VERDICT_PASS;
+out:
+	cr->time_ms = (double)(mono_ms() - t0);
+	vars_free(scope);
+	buf_release(&err);
+}
+
+/* ---- console ------------------------------------------------------------------------------ */
+
+static void print_indented(FILE *out, const char *text)
+{
+	const char *p = text;
+	while (*p) {
+		size_t len = strcspn(p, "\n");
+		fprintf(out, "      %.*s\n", (int)len, p);
+		p += len;
+		if (*p)
+			p++;
+	}
+}
+
+static void print_case(const struct exec_ctx *ctx, const struct case_result *cr)
+{
+	const struct exec_options *opt = ctx->opt;
+	FILE *out = opt->out ? opt->out : stdout;
+	const struct tcase *c = cr->tcase;
+	const char *word = "PASS", *colour = "32";
+	switch (cr->verdict) {
+	case VERDICT_PASS:
+		break;
+	case VERDICT_FAIL:
+		if (case_result_fails_run(cr, opt->strict)) {
+			word = "FAIL";
+			colour = "31";
+		} else {
+			word = "WARN";
+			colour = "33";
+		}
+		break;
+	case VERDICT_ERROR:
+		word = "ERROR";
+		colour = "1;31";
+		break;
+	case VERDICT_SKIP:
+		word = "SKIP";
+		colour = "36";
+		break;
+	}
+	if (opt->colour)
+		fprintf(out, "\033[%sm%-5s\033[0m ", colour, word);
+	else
+		fprintf(out, "%-5s ", word);
+	if (cr->verdict == VERDICT_SKIP)
+		fprintf(out, " %s  %s (%s)\n", c->id, c->title, cr->message ? cr->message : "skipped");
+	else
+		fprintf(out, " %s  %s (%.0f ms)\n", c->id, c->title, cr->time_ms);
+	if (cr->verdict == VERDICT_ERROR && cr->message)
+		print_indented(out, cr->message);
+	if (cr->diff.len) {
+		if (cr->verdict == VERDICT_PASS)
+			fprintf(out, "      observed (INFO):\n");
+		print_indented(out, buf_str(&cr->diff));
+	}
+	if (opt->verbose && (cr->verdict == VERDICT_FAIL || cr->verdict == VERDICT_ERROR) &&
+	    cr->transcript.len)
+		print_indented(out, buf_str(&cr->transcript));
+	fflush(out);
+}
+
+struct tally {
+	const char *api;
+	size_t passed, failed, errors, skipped, warnings;
+	size_t must_pass, must_ran, should_pass, should_ran;
+};
+
+static void tally_add(struct tally *t, const struct case_result *cr, int strict)
+{
+	enum level lv = cr->tcase->level;
+	switch (cr->verdict) {
+	case VERDICT_PASS:
+		t->passed++;
+		break;
+	case VERDICT_FAIL:
+		if (case_result_fails_run(cr, strict))
+			t->failed++;
+		else
+			t->warnings++;
+		break;
+	case VERDICT_ERROR:
+		t->errors++;
+		break;
+	case VERDICT_SKIP:
+		t->skipped++;
+		return;
+	}
+	if (lv == LEVEL_MUST) {
+		t->must_ran++;
+		t->must_pass += cr->verdict == VERDICT_PASS;
+	} else if (lv == LEVEL_SHOULD) {
+		t->should_ran++;
+		t->should_pass += cr->verdict == VERDICT_PASS;
+	}
+}
+
+static void tally_print(FILE *out, const struct tally *t)
+{
+	fprintf(out, "%s: %zu passed, %zu failed, %zu errors, %zu skipped", t->api, t->passed, t->failed,
+		t->errors, t->skipped);
+	if (t->warnings)
+		fprintf(out, ", %zu warning%s", t->warnings, t->warnings == 1 ? "" : "s");
+	fprintf(out, " (MUST %zu/%zu, SHOULD %zu/%zu)\n", t->must_pass, t->must_ran, t->should_pass,
+		t->should_ran);
+}
+
+void exec_print_summary(const struct run_result *rr, FILE *out)
+{
+	struct tally total = { .api = "total" };
+	/* One line per API, in the order the APIs first appear; O(n * APIs), a handful of APIs. */
+	for (size_t i = 0; i < rr->ncases; i++) {
+		const char *api = rr->cases[i].tcase->suite->name;
+		int seen = 0;
+		for (size_t j = 0; j < i && !seen; j++)
+			seen = strcmp(rr->cases[j].tcase->suite->name, api) == 0;
+		if (seen)
+			continue;
+		struct tally t = { .api = api };
+		for (size_t j = i; j < rr->ncases; j++)
+			if (strcmp(rr->cases[j].tcase->suite->name, api) == 0)
+				tally_add(&t, &rr->cases[j], rr->strict);
+		tally_print(out, &t);
+	}
+	for (size_t i = 0; i < rr->ncases; i++)
+		tally_add(&total, &rr->cases[i], rr->strict);
+	tally_print(out, &total);
+	fprintf(out, "%zu passed, %zu failed\n", total.passed, total.failed + total.errors);
+	fflush(out);
+}
+
+/* ---- the run ------------------------------------------------------------------------------ */
+
+/* Take cases from ctx->list until none is left. */
+static void *worker_main(void *arg)
+{
+	struct exec_ctx *ctx = arg;
+	struct http_client *client = http_client_new();
+	for (;;) {
+		pthread_mutex_lock(&ctx->lock);
+		size_t i = ctx->next < ctx->nlist ? ctx->next++ : ctx->nlist;
+		pthread_mutex_unlock(&ctx->lock);
+		if (i >= ctx->nlist)
+			break;
+		size_t idx = ctx->list[i];
+		run_case(ctx, client, idx);
+		pthread_mutex_lock(&ctx->lock);
+		print_case(ctx, &ctx->rr->cases[idx]);
+		pthread_mutex_unlock(&ctx->lock);
+	}
+	http_client_free(client);
+	return NULL;
+}
+
+/* Run the cases of list with up to jobs threads (the calling thread when jobs is 1). */
+static void run_phase(struct exec_ctx *ctx, const size_t *list, size_t n, int jobs)
+{
+	pthread_t *tids = NULL;
+	size_t started = 0;
+	ctx->list = list;
+	ctx->nlist = n;
+	ctx->next = 0;
+	if (jobs > 1 && n > 1) {
+		size_t want = (size_t)jobs < n ? (size_t)jobs : n;
+		tids = calloc(want, sizeof(*tids));
+		for (size_t i = 0; tids && i < want; i++) {
+			if (pthread_create(&tids[i], NULL, worker_main, ctx) != 0)
+				break;
+			started++;
+		}
+	}
+	if (!started)
+		worker_main(ctx);   /* no threads (jobs 1, or none could start): do the work here */
+	for (size_t i = 0; i < started; i++)
+		pthread_join(tids[i], NULL);
+	free(tids);
+}
+
+int exec_run(const struct suite_set *set, const struct exec_options *opt, struct run_result *rr,
+	     struct buf *err)
+{
+	struct exec_ctx ctx;
+	size_t *parallel = NULL, *exclusive = NULL;
+	size_t npar = 0, nexc = 0, n = 0;
+	char run_id[13];
+	int rc = -1;
+	int64_t t0 = mono_ms();
+
+	memset(&ctx, 0, sizeof(ctx));
+	pthread_mutex_init(&ctx.lock, NULL);
+	ctx.opt = opt;
+	ctx.rr = rr;
+	for (size_t i = 0; i < opt->ntags; i++)
+		ctx.rate_limit_asked |= strcmp(opt->tags[i], "rate-limit") == 0;
+	rr->cases = NULL;
+	rr->ncases = 0;
+	rr->strict = opt->strict;
+	rr->started_at_ms = (double)wall_ms();
+	exec_run_id(run_id);
+	snprintf(rr->run_id, sizeof(rr->run_id), "%s", run_id);
+
+	for (size_t s = 0; s < set->n; s++)
+		for (size_t i = 0; i < set->v[s]->ncases; i++)
+			n += exec_selected(&set->v[s]->cases[i], opt);
+	rr->cases = calloc(n ? n : 1, sizeof(*rr->cases));
+	parallel = calloc(n ? n : 1, sizeof(*parallel));
+	exclusive = calloc(n ? n : 1, sizeof(*exclusive));
+	ctx.run_vars = vars_new(NULL);
+	if (!rr->cases || !parallel || !exclusive || !ctx.run_vars) {
+		buf_adds(err, "cannot start the run: out of memory");
+		goto out;
+	}
+	for (size_t s = 0; s < set->n; s++) {
+		for (size_t i = 0; i < set->v[s]->ncases; i++) {
+			const struct tcase *c = &set->v[s]->cases[i];
+			if (!exec_selected(c, opt))
+				continue;
+			struct case_result *cr = &rr->cases[rr->ncases];
+			cr->tcase = c;
+			buf_init(&cr->diff, EXEC_MAX_DIFF);
+			buf_init(&cr->transcript, EXEC_MAX_TRANSCRIPT);
+			if (c->exclusive)
+				exclusive[nexc++] = rr->ncases;
+			else
+				parallel[npar++] = rr->ncases;
+			rr->ncases++;
+		}
+	}
+
+	vars_set_string(ctx.run_vars, "RUN_ID", run_id);
+	vars_set_string(ctx.run_vars, "TARGET", opt->target);
+	for (size_t i = 0; i < opt->nvars; i++) {
+		const char *eq = strchr(opt->vars[i], '=');
+		char *name = eq ? strndup(opt->vars[i], (size_t)(eq - opt->vars[i])) : NULL;
+		if (!name) {
+			buf_printf(err, "cannot use --var %s: it is not NAME=VALUE", opt->vars[i]);
+			goto out;
+		}
+		vars_set_string(ctx.run_vars, name, eq + 1);
+		free(name);
+	}
+	if (getrandom(&ctx.ip_base, sizeof(ctx.ip_base), 0) != (ssize_t)sizeof(ctx.ip_base))
+		ctx.ip_base = (uint32_t)wall_ms();
+
+	run_phase(&ctx, parallel, npar, opt->jobs);
+	run_phase(&ctx, exclusive, nexc, 1);
+	rc = 0;
+out:
+	rr->time_ms = (double)(mono_ms() - t0);
+	vars_free(ctx.run_vars);
+	free(exclusive);
+	free(parallel);
+	pthread_mutex_destroy(&ctx.lock);
+	return rc;
+}
+
+void run_result_release(struct run_result *rr)
+{
+	for (size_t i = 0; i < rr->ncases; i++) {
+		free(rr->cases[i].message);
+		buf_release(&rr->cases[i].diff);
+		buf_release(&rr->cases[i].transcript);
+	}
+	free(rr->cases);
+	rr->cases = NULL;
+	rr->ncases = 0;
+}

@@ -1,0 +1,58 @@
+/*
+ * exec: run the cases of a suite set against a target, in parallel.
+ *
+ * Each case gets its own variable scope (case over suite over run) and runs
+ * its steps in order on one worker's HTTP client.  Cases marked exclusive run
+ * after every other case has finished, one at a time.  Every finished case is
+ * printed as it finishes; the results are stored in suite order.
+ */
+#ifndef CC_RUNNER_EXEC_H
+#define CC_RUNNER_EXEC_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "runner/result.h"
+#include "runner/suite.h"
+
+#define EXEC_MAX_TRANSCRIPT (256u << 10)   /* bytes of transcript kept per case */
+#define EXEC_MAX_DIFF       (64u << 10)    /* bytes of differences kept per case */
+#define EXEC_MAX_BODY       (64u << 20)    /* bytes of a request body built with body_repeat */
+
+struct exec_options {
+	const char *target;              /* base URL of the API under test */
+	const char *mock_url;            /* mockd's base URL (admin steps), or NULL for a real target */
+	const char *admin_token;         /* sent to mockd's admin API as a bearer token, or NULL */
+	const char *filter;              /* fnmatch pattern on case ids, or NULL */
+	const char *const *tags;         /* run only cases with one of these tags */
+	size_t ntags;
+	const char *const *exclude_tags; /* never run cases with one of these tags */
+	size_t nexclude;
+	const char *const *vars;         /* "NAME=VALUE" overrides, for every suite */
+	size_t nvars;
+	struct timeouts timeouts;        /* the run's defaults for every field */
+	int jobs;                        /* worker threads (>= 1) */
+	int strict;                      /* SHOULD failures fail the run */
+	int verbose;                     /* print the transcript of failures and errors */
+	FILE *out;                       /* console; NULL = stdout */
+	int colour;                      /* ANSI colours on the console */
+};
+
+/*
+ * Run every selected case of set; fills rr (its target is left to the caller).
+ * 0, or -1 when the run could not start (out of memory, no threads) with err.
+ */
+int exec_run(const struct suite_set *set, const struct exec_options *opt, struct run_result *rr,
+	     struct buf *err);
+/* Free what exec_run stored in rr. */
+void run_result_release(struct run_result *rr);
+/* True when the filters of opt select the case (filtered-out cases are not reported at all). */
+int exec_selected(const struct tcase *c, const struct exec_options *opt);
+/* CLIENT_IP of the case numbered seq: an address in 198.18.0.0/15, distinct for 131070 consecutive seqs. */
+void exec_client_ip(uint32_t base, uint64_t seq, char *out, size_t size);
+/* A RUN_ID: 12 random lowercase letters and digits and a NUL. */
+void exec_run_id(char out[13]);
+/* Write the summary lines (one per API, a total, then "N passed, N failed"). */
+void exec_print_summary(const struct run_result *rr, FILE *out);
+
+#endif

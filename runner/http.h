@@ -1,0 +1,69 @@
+/*
+ * http: one HTTP exchange through libcurl, into a struct response.
+ *
+ * Each worker thread owns one struct http_client (one CURL easy handle, so
+ * connections are reused within the worker and never shared).  curl_global_init
+ * must have been called once, before any thread starts (main does it).
+ *
+ * Everything kept from the target is capped: the body (HTTP_MAX_BODY; past it
+ * the transfer stops and the response is marked truncated), stream events
+ * (HTTP_MAX_EVENTS) and NDJSON lines (HTTP_MAX_LINE).  Redirects are not
+ * followed: a 3xx is the response.
+ */
+#ifndef CC_RUNNER_HTTP_H
+#define CC_RUNNER_HTTP_H
+
+#include <stddef.h>
+
+#include "common/buf.h"
+#include "runner/response.h"
+#include "runner/suite.h"
+
+#define HTTP_MAX_BODY       (4u << 20)   /* bytes of a response body kept */
+#define HTTP_MAX_EVENTS     100000u      /* stream events kept */
+#define HTTP_MAX_LINE       (1u << 20)   /* bytes of one NDJSON line */
+#define HTTP_MAX_HEADERS    256u         /* response headers kept */
+#define HTTP_TRANSCRIPT_REQ_BODY   4096u    /* bytes of a request body shown in a transcript */
+#define HTTP_TRANSCRIPT_RESP_BODY  16384u   /* bytes of a response body shown in a transcript */
+
+struct http_header_kv {
+	const char *name;
+	const char *value;
+};
+
+struct http_request {
+	const char *method;                    /* "GET" when NULL */
+	const char *url;                       /* absolute, already percent-encoded */
+	const struct http_header_kv *headers;
+	size_t nheaders;
+	const char *body;                      /* NULL: no body */
+	size_t body_len;
+	enum stream_format stream;             /* STREAM_NDJSON: decode the body as it arrives */
+	struct timeouts timeouts;              /* seconds, every field resolved (> 0) */
+};
+
+struct http_client;
+
+/* A client with its own easy handle; NULL when libcurl cannot make one. */
+struct http_client *http_client_new(void);
+void http_client_free(struct http_client *c);
+/*
+ * Send req and fill resp (which the caller has response_init'ed).  Appends the
+ * exchange, credentials redacted, to transcript when it is not NULL.  Returns 0
+ * when a response arrived, -1 when resp->transport_error says why not.
+ */
+int http_exchange(struct http_client *c, const struct http_request *req, struct response *resp,
+		  struct buf *transcript);
+/* Open a TCP (and TLS) connection to url's host within timeout_ms; 0, or -1 with a reason in err. */
+int http_probe(const char *url, long timeout_ms, struct buf *err);
+
+/* True when a header or query parameter of this name carries a credential. */
+int http_is_secret_name(const char *name, size_t len);
+/* Append value to out as a transcript shows a credential: the first 4 characters, then "…(redacted)". */
+void http_redact_value(struct buf *out, const char *value);
+/* Append url to out with the values of credential query parameters redacted. */
+void http_redact_url(struct buf *out, const char *url);
+/* Append n bytes to out, keeping valid UTF-8 and escaping control bytes as \xNN (\n and \t kept when keep_lines). */
+void http_append_escaped(struct buf *out, const char *p, size_t n, int keep_lines);
+
+#endif

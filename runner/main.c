@@ -1,0 +1,455 @@
+/*
+ * chatconform: run conformance suites against a chat API (or the bundled mockd)
+ * and write JUnit.  main() reads like the run: options, suites, target, cases,
+ * reports, exit status.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+
+#include "common/buf.h"
+#include "runner/exec.h"
+#include "runner/http.h"
+#include "runner/mockproc.h"
+#include "runner/report/junit.h"
+#include "runner/suite.h"
+
+#ifndef CHATCONFORM_VERSION
+#define CHATCONFORM_VERSION "0.0.0"
+#endif
+
+enum exit_code { EXIT_PASS = 0, EXIT_FAILED = 1, EXIT_USAGE = 2, EXIT_UNREACHABLE = 3 };
+
+#define OPTIONS_DONE (-1)         /* parse_options: --help or --version answered, exit 0 */
+#define MAX_LIST 256              /* repeatable options: --var, --tag, --exclude-tag, --mockd-arg */
+#define PROBE_TIMEOUT_MS 5000
+
+static const char usage_text[] =
+	"Usage: chatconform run [SUITE_PATH...] [options]\n"
+	"       chatconform list [SUITE_PATH...] [--filter GLOB] [--tag T] [--exclude-tag T]\n"
+	"       chatconform --help | --version\n"
+	"\n"
+	"Options of run:\n"
+	"  -t, --target mock|URL   the API under test (default: mock, a mockd started on a free port)\n"
+	"  -k, --key KEY           the API key, same as --var KEY=KEY\n"
+	"      --var NAME=VALUE    set a variable for every suite (repeatable)\n"
+	"      --mockd PATH        the mockd to start (default: mockd next to chatconform)\n"
+	"      --mockd-arg ARG     pass ARG to mockd (repeatable)\n"
+	"      --admin-token T     bearer token of mockd's admin API\n"
+	"      --junit FILE        JUnit XML report (default: reports/junit.xml)\n"
+	"  -j, --jobs N            cases run in parallel (default: 4)\n"
+	"      --filter GLOB       only cases whose id matches GLOB\n"
+	"      --tag T             only cases tagged T (repeatable; --tag rate-limit also runs\n"
+	"                          rate-limit cases against a real target)\n"
+	"      --exclude-tag T     leave out cases tagged T (repeatable)\n"
+	"      --timeout S         total timeout of each request in seconds (default: 30)\n"
+	"      --strict            SHOULD failures fail the run\n"
+	"  -v, --verbose           print the exchanges of failed cases\n"
+	"  -h, --help              this text\n"
+	"  -V, --version           the version\n"
+	"\n"
+	"With no SUITE_PATH, every suite under suites/.\n"
+	"Exit status: 0 every MUST case passed; 1 a case failed or could not be carried out;\n"
+	"2 bad usage or invalid suite files; 3 the target could not be reached.\n";
+
+enum {
+	OPT_VAR = 256, OPT_MOCKD, OPT_MOCKD_ARG, OPT_ADMIN_TOKEN, OPT_JUNIT, OPT_FILTER, OPT_TAG,
+	OPT_EXCLUDE_TAG, OPT_TIMEOUT, OPT_STRICT,
+};
+
+static const struct option long_options[] = {
+	{ "target",      required_argument, NULL, 't'             },
+	{ "key",         required_argument, NULL, 'k'             },
+	{ "var",         required_argument, NULL, OPT_VAR         },
+	{ "mockd",       required_argument, NULL, OPT_MOCKD       },
+	{ "mockd-arg",   required_argument, NULL, OPT_MOCKD_ARG   },
+	{ "admin-token", required_argument, NULL, OPT_ADMIN_TOKEN },
+	{ "junit",       required_argument, NULL, OPT_JUNIT       },
+	{ "jobs",        required_argument, NULL, 'j'             },
+	{ "filter",      required_argument, NULL, OPT_FILTER      },
+	{ "tag",         required_argument, NULL, OPT_TAG         },
+	{ "exclude-tag", required_argument, NULL, OPT_EXCLUDE_TAG },
+	{ "timeout",     required_argument, NULL, OPT_TIMEOUT     },
+	{ "strict",      no_argument,       NULL, OPT_STRICT      },
+	{ "verbose",     no_argument,       NULL, 'v'             },
+	{ "help",        no_argument,       NULL, 'h'             },
+	{ "version",     no_argument,       NULL, 'V'             },
+	{ NULL,          0,                 NULL, 0               },
+};
+
+struct config {
+	const char *target;
+	const char *mockd;
+	const char *admin_token;
+	const char *junit;
+	const char *filter;
+	const char *vars[MAX_LIST];
+	size_t nvars;
+	char *owned[MAX_LIST];          /* the "KEY=..." strings made for --key */
+	size_t nowned;
+	const char *tags[MAX_LIST];
+	size_t ntags;
+	const char *exclude[MAX_LIST];
+	size_t nexclude;
+	const char *mockd_args[MAX_LIST];
+	size_t nmockd_args;
+	const char *paths[MAX_LIST];
+	size_t npaths;
+	char default_suites[4096];
+	int jobs;
+	double timeout;
+	int strict;
+	int verbose;
+};
+
+static void usage(FILE *out)
+{
+	fputs(usage_text, out);
+}
+
+static int push(const char **list, size_t *n, const char *v, const char *what)
+{
+	if (*n >= MAX_LIST) {
+		fprintf(stderr, "chatconform: cannot take more than %d %s options\n", MAX_LIST, what);
+		return -1;
+	}
+	list[(*n)++] = v;
+	return 0;
+}
+
+/* Parse argv (after the command); 0, OPTIONS_DONE, or an exit code for main. */
+static int parse_options(struct config *cfg, int argc, char **argv)
+{
+	int ch;
+	char *end;
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "t:k:j:vhV", long_options, NULL)) != -1) {
+		switch (ch) {
+		case 't':
+			cfg->target = optarg;
+			break;
+		case 'k': {
+			char *kv = NULL;
+			if (cfg->nowned >= MAX_LIST || asprintf(&kv, "KEY=%s", optarg) < 0)
+				return EXIT_USAGE;
+			cfg->owned[cfg->nowned++] = kv;
+			if (push(cfg->vars, &cfg->nvars, kv, "--var/--key") != 0)
+				return EXIT_USAGE;
+			break;
+		}
+		case OPT_VAR:
+			if (!strchr(optarg, '=') || optarg[0] == '=') {
+				fprintf(stderr, "chatconform: cannot use --var %s: it must be NAME=VALUE\n", optarg);
+				return EXIT_USAGE;
+			}
+			if (push(cfg->vars, &cfg->nvars, optarg, "--var/--key") != 0)
+				return EXIT_USAGE;
+			break;
+		case OPT_MOCKD:
+			cfg->mockd = optarg;
+			break;
+		case OPT_MOCKD_ARG:
+			if (push(cfg->mockd_args, &cfg->nmockd_args, optarg, "--mockd-arg") != 0)
+				return EXIT_USAGE;
+			break;
+		case OPT_ADMIN_TOKEN:
+			cfg->admin_token = optarg;
+			break;
+		case OPT_JUNIT:
+			cfg->junit = optarg;
+			break;
+		case 'j': {
+			long j = strtol(optarg, &end, 10);
+			if (*end || end == optarg || j < 1 || j > 256) {
+				fprintf(stderr, "chatconform: cannot use -j %s: give a number from 1 to 256\n", optarg);
+				return EXIT_USAGE;
+			}
+			cfg->jobs = (int)j;
+			break;
+		}
+		case OPT_FILTER:
+			cfg->filter = optarg;
+			break;
+		case OPT_TAG:
+			if (push(cfg->tags, &cfg->ntags, optarg, "--tag") != 0)
+				return EXIT_USAGE;
+			break;
+		case OPT_EXCLUDE_TAG:
+			if (push(cfg->exclude, &cfg->nexclude, optarg, "--exclude-tag") != 0)
+				return EXIT_USAGE;
+			break;
+		case OPT_TIMEOUT:
+			cfg->timeout = strtod(optarg, &end);
+			if (*end || end == optarg || !(cfg->timeout > 0) || cfg->timeout > 86400) {
+				fprintf(stderr, "chatconform: cannot use --timeout %s: give seconds, more than 0\n",
+					optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case OPT_STRICT:
+			cfg->strict = 1;
+			break;
+		case 'v':
+			cfg->verbose = 1;
+			break;
+		case 'h':
+			usage(stdout);
+			return OPTIONS_DONE;
+		case 'V':
+			printf("chatconform %s\n", CHATCONFORM_VERSION);
+			return OPTIONS_DONE;
+		default:
+			usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	for (int i = optind; i < argc; i++)
+		if (push(cfg->paths, &cfg->npaths, argv[i], "SUITE_PATH") != 0)
+			return EXIT_USAGE;
+	return 0;
+}
+
+static int is_dir(const char *path)
+{
+	struct stat st;
+	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* With no SUITE_PATH: suites/ in the current folder, else ../suites beside the executable. */
+static int default_paths(struct config *cfg)
+{
+	if (is_dir("suites")) {
+		snprintf(cfg->default_suites, sizeof(cfg->default_suites), "suites");
+	} else {
+		char exe[4000];
+		ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+		char *slash = n > 0 ? (exe[n] = '\0', strrchr(exe, '/')) : NULL;
+		if (slash)
+			*slash = '\0';
+		snprintf(cfg->default_suites, sizeof(cfg->default_suites), "%s/../suites", slash ? exe : ".");
+		if (!is_dir(cfg->default_suites)) {
+			fprintf(stderr, "chatconform: cannot find suites: no suites/ here nor at %s "
+				"(give SUITE_PATH)\n", cfg->default_suites);
+			return -1;
+		}
+	}
+	cfg->paths[cfg->npaths++] = cfg->default_suites;
+	return 0;
+}
+
+/* Create every missing folder above file (mkdir -p of its dirname). */
+static int make_parent_dirs(const char *file)
+{
+	char path[4096];
+	if (snprintf(path, sizeof(path), "%s", file) >= (int)sizeof(path))
+		return -1;
+	char *slash = strrchr(path, '/');
+	if (!slash || slash == path)
+		return 0;
+	*slash = '\0';
+	for (char *p = path + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(path, 0777) != 0 && errno != EEXIST)
+			return -1;
+		*p = '/';
+	}
+	return mkdir(path, 0777) != 0 && errno != EEXIST ? -1 : 0;
+}
+
+/* Print each loader problem on its own line. */
+static void print_lines(FILE *out, const char *text)
+{
+	const char *p = text;
+	while (*p) {
+		size_t len = strcspn(p, "\n");
+		if (len)
+			fprintf(out, "%.*s\n", (int)len, p);
+		p += len;
+		if (*p)
+			p++;
+	}
+}
+
+static int command_list(const struct config *cfg, const struct suite_set *set)
+{
+	struct exec_options sel = {
+		.filter = cfg->filter, .tags = cfg->tags, .ntags = cfg->ntags,
+		.exclude_tags = cfg->exclude, .nexclude = cfg->nexclude,
+	};
+	for (size_t s = 0; s < set->n; s++) {
+		for (size_t i = 0; i < set->v[s]->ncases; i++) {
+			const struct tcase *c = &set->v[s]->cases[i];
+			if (!exec_selected(c, &sel))
+				continue;
+			struct buf tags;
+			buf_init(&tags, 4096);
+			for (size_t t = 0; t < c->ntags; t++)
+				buf_printf(&tags, "%s%s", t ? "," : "", c->tags[t]);
+			printf("%-40s %-6s %-20s %s\n", c->id, level_name(c->level), tags.len ? tags.data : "-",
+			       c->title);
+			buf_release(&tags);
+		}
+	}
+	return EXIT_PASS;
+}
+
+static int command_run(const struct config *cfg, const struct suite_set *set)
+{
+	struct mockproc mock;
+	struct run_result rr;
+	struct buf err;
+	const char *target = cfg->target;
+	const char *mock_args[MAX_LIST + 2];
+	int code = EXIT_USAGE;
+
+	memset(&mock, 0, sizeof(mock));
+	memset(&rr, 0, sizeof(rr));
+	mock.pid = -1;
+	buf_init(&err, 64u << 10);
+	int is_mock = strcmp(target, "mock") == 0;
+	if (!is_mock && strncmp(target, "http://", 7) != 0 && strncmp(target, "https://", 8) != 0) {
+		fprintf(stderr, "chatconform: cannot use --target %s: give mock or an http(s):// URL\n", target);
+		goto out;
+	}
+	if (is_mock) {
+		char path[4096];
+		if (!cfg->mockd && mockproc_default_path(path, sizeof(path)) != 0) {
+			fprintf(stderr, "chatconform: cannot find mockd next to chatconform (give --mockd PATH)\n");
+			code = EXIT_UNREACHABLE;
+			goto out;
+		}
+		size_t n = 0;
+		for (size_t i = 0; i < cfg->nmockd_args; i++)
+			mock_args[n++] = cfg->mockd_args[i];
+		if (cfg->admin_token) {
+			mock_args[n++] = "--admin-token";
+			mock_args[n++] = cfg->admin_token;
+		}
+		if (mockproc_start(&mock, cfg->mockd ? cfg->mockd : path, mock_args, n, &err) != 0) {
+			fprintf(stderr, "chatconform: %s\n", buf_str(&err));
+			code = EXIT_UNREACHABLE;
+			goto out;
+		}
+		target = mock.base_url;
+		snprintf(rr.target, sizeof(rr.target), "mock (mockd on %s)", mock.base_url + 7);
+	} else {
+		snprintf(rr.target, sizeof(rr.target), "%s", target);
+	}
+	if (http_probe(target, PROBE_TIMEOUT_MS, &err) != 0) {
+		fprintf(stderr, "chatconform: cannot reach %s: %s\n", target, buf_str(&err));
+		code = EXIT_UNREACHABLE;
+		goto out;
+	}
+
+	struct exec_options opt = {
+		.target = target,
+		.mock_url = is_mock ? mock.base_url : NULL,
+		.admin_token = cfg->admin_token,
+		.filter = cfg->filter,
+		.tags = cfg->tags, .ntags = cfg->ntags,
+		.exclude_tags = cfg->exclude, .nexclude = cfg->nexclude,
+		.vars = cfg->vars, .nvars = cfg->nvars,
+		.timeouts = { .connect = 5, .first_byte = 10, .idle = 10, .total = cfg->timeout },
+		.jobs = cfg->jobs,
+		.strict = cfg->strict,
+		.verbose = cfg->verbose,
+		.out = stdout,
+		.colour = isatty(STDOUT_FILENO) && !(getenv("NO_COLOR") && getenv("NO_COLOR")[0]),
+	};
+	if (exec_run(set, &opt, &rr, &err) != 0) {
+		fprintf(stderr, "chatconform: %s\n", buf_str(&err));
+		goto out;
+	}
+	if (rr.ncases == 0) {
+		fprintf(stderr, "chatconform: cannot run: no case matches --filter, --tag and --exclude-tag\n");
+		goto out;
+	}
+	exec_print_summary(&rr, stdout);
+	code = EXIT_PASS;
+	for (size_t i = 0; i < rr.ncases; i++)
+		if (case_result_fails_run(&rr.cases[i], rr.strict))
+			code = EXIT_FAILED;
+
+	if (make_parent_dirs(cfg->junit) != 0) {
+		fprintf(stderr, "chatconform: cannot create the folder of %s: %s\n", cfg->junit, strerror(errno));
+		code = EXIT_USAGE;
+	} else if (junit_write(&rr, cfg->junit, &err) != 0) {
+		fprintf(stderr, "chatconform: %s\n", buf_str(&err));
+		code = EXIT_USAGE;
+	}
+out:
+	mockproc_stop(&mock);
+	run_result_release(&rr);
+	buf_release(&err);
+	return code;
+}
+
+int main(int argc, char **argv)
+{
+	static struct config cfg;   /* static: its arrays are large for a stack */
+	struct suite_set set = { 0 };
+	struct buf err;
+	int code = EXIT_USAGE;
+
+	buf_init(&err, 4u << 20);
+	cfg.target = "mock";
+	cfg.junit = "reports/junit.xml";
+	cfg.jobs = 4;
+	cfg.timeout = 30;
+	if (argc < 2) {
+		usage(stderr);
+		goto out;
+	}
+	const char *cmd = argv[1];
+	if (strcmp(cmd, "run") != 0 && strcmp(cmd, "list") != 0) {
+		int r = parse_options(&cfg, argc, argv);
+		if (r == OPTIONS_DONE)
+			code = EXIT_PASS;
+		else if (r != 0)
+			code = r;
+		else if (r == 0 && cfg.npaths)
+			fprintf(stderr, "chatconform: cannot understand command %s (run, list)\n", cmd);
+		else if (r == 0)
+			usage(stderr);
+		goto out;
+	}
+	int r = parse_options(&cfg, argc - 1, argv + 1);
+	if (r != 0) {
+		code = r == OPTIONS_DONE ? EXIT_PASS : r;
+		goto out;
+	}
+	if (!cfg.npaths && default_paths(&cfg) != 0)
+		goto out;
+	if (suite_set_load(&set, cfg.paths, cfg.npaths, &err) != 0) {
+		print_lines(stderr, buf_str(&err));
+		fprintf(stderr, "chatconform: cannot %s: the suite files above are invalid\n", cmd);
+		goto out;
+	}
+	if (strcmp(cmd, "list") == 0) {
+		code = command_list(&cfg, &set);
+		goto out;
+	}
+	/* Once, before any worker thread; writes to a closed connection must not kill the run. */
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		fprintf(stderr, "chatconform: cannot initialise libcurl\n");
+		goto out;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	code = command_run(&cfg, &set);
+	curl_global_cleanup();
+out:
+	suite_set_release(&set);
+	for (size_t i = 0; i < cfg.nowned; i++)
+		free(cfg.owned[i]);
+	buf_release(&err);
+	return code;
+}

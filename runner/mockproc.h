@@ -1,0 +1,35 @@
+/*
+ * mockproc: start the bundled mockd for --target mock, and make sure it stops.
+ *
+ * mockd is started on 127.0.0.1 port 0 with --port-file; we poll the file
+ * until it names the port.  Stopping is SIGTERM, up to 5 s of grace, then
+ * SIGKILL.  A SIGINT or SIGTERM to the runner stops mockd first (the handler
+ * is installed by mockproc_start), so mockd never outlives the run.
+ */
+#ifndef CC_RUNNER_MOCKPROC_H
+#define CC_RUNNER_MOCKPROC_H
+
+#include <sys/types.h>
+
+#include "common/buf.h"
+
+struct mockproc {
+	pid_t pid;              /* -1 when not running */
+	char dir[64];           /* private temp folder holding the port file */
+	char port_file[96];
+	char base_url[128];     /* "http://127.0.0.1:PORT" once started */
+};
+
+/* The default mockd: "mockd" next to the running executable. Writes the path to out; 0, or -1. */
+int mockproc_default_path(char *out, size_t size);
+/*
+ * Start path with the standard arguments and extra ones; wait up to 10 s for
+ * its port.  0 with m->base_url set, or -1 with the reason in err (mockd is not
+ * left running).
+ */
+int mockproc_start(struct mockproc *m, const char *path, const char *const *extra, size_t nextra,
+		   struct buf *err);
+/* Stop mockd (SIGTERM, 5 s, SIGKILL) and remove the port file; safe to call twice. */
+void mockproc_stop(struct mockproc *m);
+
+#endif

@@ -1,0 +1,357 @@
+/*
+ * junit: JUnit XML for CI tools (Jenkins, GitLab, GitHub annotations).
+ *
+ * The file is written one testcase at a time through a bounded buffer, so a
+ * large run never needs the whole document in memory.
+ */
+#include "runner/report/junit.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/timeutil.h"
+#include "common/utf8.h"
+
+#ifndef CHATCONFORM_VERSION
+#define CHATCONFORM_VERSION "0.0.0"
+#endif
+
+#define CHUNK_MAX (64u << 20)       /* the most one testcase may take in the file */
+#define SYSTEM_OUT_MAX (4u << 20)   /* a case's notes and transcript (both capped far lower by exec) */
+
+enum xml_mode { XML_TEXT, XML_CDATA };
+
+/*
+ * The one pass every string goes through: decode UTF-8 (invalid bytes become
+ * U+FFFD), drop what XML 1.0 forbids (C0 controls but tab, LF and CR; U+FFFE
+ * and U+FFFF), then escape for text and attributes, or split "]]>" in CDATA.
+ */
+static void xml_clean(struct buf *out, const char *s, size_t n, enum xml_mode mode)
+{
+	char prev[2] = { 0, 0 };   /* the last two bytes emitted, to catch "]]>" in CDATA */
+	size_t i = 0;
+	while (i < n) {
+		unsigned char c = (unsigned char)s[i];
+		if (c >= 0x80) {
+			size_t len = c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3 :
+				     c >= 0xf0 && c <= 0xf4 ? 4 : 0;
+			if (!len || len > n - i || !utf8_valid(s + i, len)) {
+				buf_adds(out, "\xef\xbf\xbd");
+				i++;
+			} else {
+				/* U+FFFE and U+FFFF are EF BF BE and EF BF BF. */
+				int nonchar = len == 3 && c == 0xef && (unsigned char)s[i + 1] == 0xbf &&
+					      (unsigned char)s[i + 2] >= 0xbe;
+				if (!nonchar)
+					buf_add(out, s + i, len);
+				i += len;
+			}
+			prev[0] = prev[1] = 0;
+			continue;
+		}
+		i++;
+		if (c < 0x20 && c != '\t' && c != '\n' && c != '\r')
+			continue;
+		if (mode == XML_CDATA) {
+			if (c == '>' && prev[0] == ']' && prev[1] == ']')
+				buf_adds(out, "]]><![CDATA[");
+			buf_addc(out, (char)c);
+			prev[0] = prev[1];
+			prev[1] = (char)c;
+			continue;
+		}
+		switch (c) {
+		case '&': buf_adds(out, "&amp;"); break;
+		case '<': buf_adds(out, "&lt;"); break;
+		case '>': buf_adds(out, "&gt;"); break;
+		case '"': buf_adds(out, "&quot;"); break;
+		case '\'': buf_adds(out, "&apos;"); break;
+		/* As references, so attribute normalisation keeps them. */
+		case '\t': buf_adds(out, "&#9;"); break;
+		case '\n': buf_adds(out, "&#10;"); break;
+		case '\r': buf_adds(out, "&#13;"); break;
+		default: buf_addc(out, (char)c); break;
+		}
+	}
+}
+
+void junit_escape(struct buf *out, const char *s, size_t n)
+{
+	xml_clean(out, s, n, XML_TEXT);
+}
+
+void junit_cdata(struct buf *out, const char *s, size_t n)
+{
+	buf_adds(out, "<![CDATA[");
+	xml_clean(out, s, n, XML_CDATA);
+	buf_adds(out, "]]>");
+}
+
+void junit_seconds(double ms, char *out, size_t size)
+{
+	long long total = ms > 0 ? llround(ms) : 0;
+	snprintf(out, size, "%lld.%03lld", total / 1000, total % 1000);
+}
+
+static void attr(struct buf *out, const char *name, const char *value)
+{
+	buf_printf(out, " %s=\"", name);
+	junit_escape(out, value, strlen(value));
+	buf_addc(out, '"');
+}
+
+static void attr_size(struct buf *out, const char *name, size_t v)
+{
+	buf_printf(out, " %s=\"%zu\"", name, v);
+}
+
+static void attr_time(struct buf *out, const char *name, double ms)
+{
+	char s[32];
+	junit_seconds(ms, s, sizeof(s));
+	buf_printf(out, " %s=\"%s\"", name, s);
+}
+
+/* The element a case gets: <failure> only when the failure counts (MUST, or SHOULD when strict). */
+enum outcome { OUT_PASS, OUT_FAILURE, OUT_ERROR, OUT_SKIPPED };
+
+static enum outcome outcome_of(const struct case_result *cr, int strict)
+{
+	switch (cr->verdict) {
+	case VERDICT_FAIL:
+		return case_result_fails_run(cr, strict) ? OUT_FAILURE : OUT_PASS;
+	case VERDICT_ERROR:
+		return OUT_ERROR;
+	case VERDICT_SKIP:
+		return OUT_SKIPPED;
+	case VERDICT_PASS:
+		break;
+	}
+	return OUT_PASS;
+}
+
+static void testcase(struct buf *out, const struct run_result *rr, const struct case_result *cr,
+		     const char *name)
+{
+	const struct tcase *c = cr->tcase;
+	enum outcome o = outcome_of(cr, rr->strict);
+	const char *msg = cr->message ? cr->message : "";
+
+	buf_adds(out, "    <testcase");
+	attr(out, "name", name);
+	buf_printf(out, " classname=\"");
+	junit_escape(out, c->suite->name, strlen(c->suite->name));
+	buf_addc(out, '.');
+	junit_escape(out, c->section, strlen(c->section));
+	buf_addc(out, '"');
+	attr_time(out, "time", cr->time_ms);
+	buf_adds(out, ">\n");
+
+	if (o == OUT_FAILURE || o == OUT_ERROR) {
+		const char *el = o == OUT_FAILURE ? "failure" : "error";
+		buf_printf(out, "      <%s", el);
+		attr(out, "message", msg);
+		attr(out, "type", o == OUT_FAILURE ? level_name(c->level) : "error");
+		buf_addc(out, '>');
+		buf_adds(out, "Clause: ");
+		junit_escape(out, c->clause, strlen(c->clause));
+		buf_adds(out, "\n");
+		if (o == OUT_ERROR) {
+			junit_escape(out, msg, strlen(msg));
+			buf_adds(out, "\n");
+		}
+		junit_escape(out, buf_str(&cr->diff), cr->diff.len);
+		buf_printf(out, "</%s>\n", el);
+	} else if (o == OUT_SKIPPED) {
+		buf_adds(out, "      <skipped");
+		attr(out, "message", msg);
+		buf_adds(out, "/>\n");
+	}
+
+	/* What is not a failure but worth reading goes first in system-out, then the transcript. */
+	struct buf so;
+	buf_init(&so, SYSTEM_OUT_MAX);
+	if (cr->verdict == VERDICT_FAIL && o == OUT_PASS)
+		buf_printf(&so, "SHOULD not met: %s\nClause: %s\n%s\n", msg, c->clause, buf_str(&cr->diff));
+	else if (cr->verdict == VERDICT_PASS && cr->diff.len)
+		buf_printf(&so, "Observed (INFO, never a failure):\n%s\n", buf_str(&cr->diff));
+	buf_add(&so, cr->transcript.data ? cr->transcript.data : "", cr->transcript.len);
+	if (so.len) {
+		buf_adds(out, "      <system-out>");
+		junit_cdata(out, so.data, so.len);
+		buf_adds(out, "</system-out>\n");
+	}
+	buf_release(&so);
+	buf_adds(out, "    </testcase>\n");
+}
+
+/* "ID: TITLE" for each case, with " (2)", " (3)"... where classname and name would repeat. */
+static char **case_names(const struct run_result *rr)
+{
+	char **names = calloc(rr->ncases ? rr->ncases : 1, sizeof(*names));
+	if (!names)
+		return NULL;
+	for (size_t i = 0; i < rr->ncases; i++) {
+		const struct tcase *c = rr->cases[i].tcase;
+		int dup = 1;
+		/* O(n^2) over the cases; the loader already keeps ids unique, so this only guards. */
+		for (;;) {
+			char *name = NULL;
+			int w = dup == 1 ? asprintf(&name, "%s: %s", c->id, c->title)
+					 : asprintf(&name, "%s: %s (%d)", c->id, c->title, dup);
+			if (w < 0)
+				goto fail;
+			int clash = 0;
+			for (size_t j = 0; j < i && !clash; j++) {
+				const struct tcase *o = rr->cases[j].tcase;
+				clash = strcmp(names[j], name) == 0 && strcmp(o->suite->name, c->suite->name) == 0 &&
+					strcmp(o->section, c->section) == 0;
+			}
+			if (!clash) {
+				names[i] = name;
+				break;
+			}
+			free(name);
+			dup++;
+		}
+	}
+	return names;
+fail:
+	for (size_t i = 0; i < rr->ncases; i++)
+		free(names[i]);
+	free(names);
+	return NULL;
+}
+
+static int flush_chunk(FILE *f, struct buf *b)
+{
+	int ok = fwrite(buf_str(b), 1, b->len, f) == b->len;
+	buf_reset(b);
+	return ok ? 0 : -1;
+}
+
+int junit_write(const struct run_result *rr, const char *path, struct buf *err)
+{
+	char *tmp = NULL;
+	char **names = NULL;
+	FILE *f = NULL;
+	struct buf b;
+	char host[256] = "localhost";
+	char stamp[40];
+	int rc = -1;
+
+	buf_init(&b, CHUNK_MAX);
+	if (gethostname(host, sizeof(host) - 1) != 0)
+		snprintf(host, sizeof(host), "localhost");
+	host[sizeof(host) - 1] = '\0';
+	iso8601_format((int64_t)rr->started_at_ms, stamp, sizeof(stamp));
+	names = case_names(rr);
+	if (!names || asprintf(&tmp, "%s.tmp.%ld", path, (long)getpid()) < 0) {
+		tmp = NULL;
+		buf_printf(err, "cannot write %s: out of memory", path);
+		goto out;
+	}
+	f = fopen(tmp, "w");
+	if (!f) {
+		buf_printf(err, "cannot write %s: %s", tmp, strerror(errno));
+		goto out;
+	}
+
+	size_t failures = 0, errors = 0;
+	for (size_t i = 0; i < rr->ncases; i++) {
+		enum outcome o = outcome_of(&rr->cases[i], rr->strict);
+		failures += o == OUT_FAILURE;
+		errors += o == OUT_ERROR;
+	}
+	buf_adds(&b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites");
+	attr(&b, "name", "chatconform");
+	attr_size(&b, "tests", rr->ncases);
+	attr_size(&b, "failures", failures);
+	attr_size(&b, "errors", errors);
+	attr_time(&b, "time", rr->time_ms);
+	buf_adds(&b, ">\n");
+
+	/* One testsuite per API, in the order the APIs first appear (several files may share one). */
+	for (size_t i = 0; i < rr->ncases; i++) {
+		const char *api = rr->cases[i].tcase->suite->name;
+		int seen = 0;
+		for (size_t j = 0; j < i && !seen; j++)
+			seen = strcmp(rr->cases[j].tcase->suite->name, api) == 0;
+		if (seen)
+			continue;
+		size_t tests = 0, fail = 0, errs = 0, skipped = 0;
+		double ms = 0;
+		for (size_t j = i; j < rr->ncases; j++) {
+			if (strcmp(rr->cases[j].tcase->suite->name, api) != 0)
+				continue;
+			enum outcome o = outcome_of(&rr->cases[j], rr->strict);
+			tests++;
+			fail += o == OUT_FAILURE;
+			errs += o == OUT_ERROR;
+			skipped += o == OUT_SKIPPED;
+			ms += rr->cases[j].time_ms;
+		}
+		buf_adds(&b, "  <testsuite");
+		attr(&b, "name", api);
+		attr_size(&b, "tests", tests);
+		attr_size(&b, "failures", fail);
+		attr_size(&b, "errors", errs);
+		attr_size(&b, "skipped", skipped);
+		attr_time(&b, "time", ms);
+		attr(&b, "timestamp", stamp);
+		attr(&b, "hostname", host);
+		buf_adds(&b, ">\n    <properties>\n");
+		const char *props[][2] = {
+			{ "target", rr->target },
+			{ "run_id", rr->run_id },
+			{ "chatconform_version", CHATCONFORM_VERSION },
+			{ "strict", rr->strict ? "true" : "false" },
+		};
+		for (size_t p = 0; p < sizeof(props) / sizeof(props[0]); p++) {
+			buf_adds(&b, "      <property");
+			attr(&b, "name", props[p][0]);
+			attr(&b, "value", props[p][1]);
+			buf_adds(&b, "/>\n");
+		}
+		buf_adds(&b, "    </properties>\n");
+		for (size_t j = i; j < rr->ncases; j++) {
+			if (strcmp(rr->cases[j].tcase->suite->name, api) != 0)
+				continue;
+			testcase(&b, rr, &rr->cases[j], names[j]);
+			if (flush_chunk(f, &b) != 0)
+				goto write_failed;
+		}
+		buf_adds(&b, "  </testsuite>\n");
+	}
+	buf_adds(&b, "</testsuites>\n");
+	if (flush_chunk(f, &b) != 0)
+		goto write_failed;
+	FILE *done = f;
+	f = NULL;
+	if (fclose(done) != 0)
+		goto write_failed;
+	if (rename(tmp, path) != 0) {
+		buf_printf(err, "cannot write %s: rename: %s", path, strerror(errno));
+		goto out;
+	}
+	rc = 0;
+	goto out;
+write_failed:
+	buf_printf(err, "cannot write %s: %s", tmp, strerror(errno));
+out:
+	if (f)
+		fclose(f);
+	if (rc != 0 && tmp)
+		unlink(tmp);
+	free(tmp);
+	if (names)
+		for (size_t i = 0; i < rr->ncases; i++)
+			free(names[i]);
+	free(names);
+	buf_release(&b);
+	return rc;
+}
