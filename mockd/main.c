@@ -36,49 +36,6 @@
 
 #define MAX_LISTENERS 8
 
-struct mockd_config mockd_cfg = {
-	.time_scale = 1.0,
-	.seed = 1,
-	.apis = API_ALL | API_ADMIN,
-	.idle_timeout_s = 60,
-};
-struct event_base *mockd_base;
-
-static uint64_t rng_state = 1;
-
-void mockd_rand_seed(uint64_t seed)
-{
-	rng_state = seed ? seed : 0x9E3779B97F4A7C15ULL;
-}
-
-uint64_t mockd_rand(void)
-{
-	/* splitmix64: one multiply-xorshift chain per call, good enough for ids and jitter. */
-	uint64_t z = (rng_state += 0x9E3779B97F4A7C15ULL);
-	z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-	z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-	return z ^ (z >> 31);
-}
-
-void mockd_random_id(char *out, const char *prefix, int n)
-{
-	static const char alphabet[] = "abcdefghijklmnopqrstuvwxyz0123456789";
-	size_t p = strlen(prefix);
-	memcpy(out, prefix, p);
-	for (int i = 0; i < n; i++)
-		out[p + i] = alphabet[mockd_rand() % (sizeof(alphabet) - 1)];
-	out[p + n] = '\0';
-}
-
-int64_t mockd_scaled_ms(int64_t ms, int64_t jitter_ms)
-{
-	double v = (double)ms;
-	if (jitter_ms > 0)
-		v += (double)((int64_t)(mockd_rand() % (uint64_t)(2 * jitter_ms + 1)) - jitter_ms);
-	v *= mockd_cfg.time_scale;
-	return v < 0 ? 0 : v > 86400000.0 ? 86400000 : (int64_t)v;
-}
-
 static const char usage_text[] =
 	"usage: mockd [options]\n"
 	"\n"
