@@ -187,6 +187,7 @@ static int parse_repeat(struct parser *ps, struct frag *out)
 	if (parse_atom(ps, out) < 0)
 		return -1;
 	for (;;) {
+		skip_space(ps); /* "token *" reads as "token*" */
 		char c = ps->p[ps->pos];
 		if (c != '*' && c != '+' && c != '?')
 			return 0;
