@@ -740,19 +740,19 @@ struct suite *suite_load(const char *path, struct buf *err)
 			}
 		}
 	}
-	if (L.nerr)
-		goto fail;
 	/* Ids are unique within the file; suite_set_load checks across files. */
-	struct idref *refs = calloc(s->ncases, sizeof(*refs));
+	struct idref *refs = calloc(s->ncases ? s->ncases : 1, sizeof(*refs));
 	if (!refs) {
 		buf_printf(err, "%s: out of memory\n", path);
 		goto fail;
 	}
+	size_t nrefs = 0;
 	for (size_t i = 0; i < s->ncases; i++)
-		refs[i] = (struct idref){ &s->cases[i], i };
-	int dups = report_duplicates(refs, s->ncases, err);
+		if (s->cases[i].id)
+			refs[nrefs++] = (struct idref){ &s->cases[i], i };
+	int dups = report_duplicates(refs, nrefs, err);
 	free(refs);
-	if (dups)
+	if (L.nerr || dups)
 		goto fail;
 	cJSON_Delete(doc);
 	return s;
