@@ -570,9 +570,9 @@ static void print_case(const struct exec_ctx *ctx, const struct case_result *cr)
 	else
 		fprintf(out, "%-5s ", word);
 	if (cr->verdict == VERDICT_SKIP)
-		fprintf(out, " %s  %s (%s)\n", c->id, c->title, cr->message ? cr->message : "skipped");
+		fprintf(out, "%s  %s (%s)\n", c->id, c->title, cr->message ? cr->message : "skipped");
 	else
-		fprintf(out, " %s  %s (%.0f ms)\n", c->id, c->title, cr->time_ms);
+		fprintf(out, "%s  %s (%.0f ms)\n", c->id, c->title, cr->time_ms);
 	if (cr->verdict == VERDICT_ERROR && cr->message)
 		print_indented(out, cr->message);
 	if (cr->diff.len) {

@@ -453,6 +453,14 @@ static struct curl_slist *build_headers(const struct http_request *req, int *fai
 		else
 			*fail = 1;
 	}
+	/* A raw body goes as is: no form content type made up by libcurl. */
+	if (!*fail && req->body && !has_header(req, "content-type")) {
+		struct curl_slist *l = curl_slist_append(list, "Content-Type:");
+		if (l)
+			list = l;
+		else
+			*fail = 1;
+	}
 	/* libcurl would send "Expect: 100-continue" for large bodies and wait for the interim answer. */
 	if (!*fail && !has_header(req, "expect")) {
 		struct curl_slist *l = curl_slist_append(list, "Expect:");
@@ -485,8 +493,8 @@ static void describe_curl_error(struct xfer *x, CURLcode rc, const char *errbuf)
 				  s, r->body.len, r->nevents);
 		}
 	} else {
-		set_error(&r->transport_error, "%s%s%s", curl_easy_strerror(rc),
-			  errbuf[0] ? ": " : "", errbuf);
+		/* libcurl's own detail says more than its generic text, when it has one. */
+		set_error(&r->transport_error, "%s", errbuf[0] ? errbuf : curl_easy_strerror(rc));
 	}
 }
 

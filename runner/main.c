@@ -374,6 +374,8 @@ static int command_run(const struct config *cfg, const struct suite_set *set)
 		goto out;
 	}
 	exec_print_summary(&rr, stdout);
+	if (is_mock && mockproc_check(&mock, &err) != 0)
+		fprintf(stderr, "chatconform: %s; the cases after that could not reach it\n", buf_str(&err));
 	code = EXIT_PASS;
 	for (size_t i = 0; i < rr.ncases; i++)
 		if (case_result_fails_run(&rr.cases[i], rr.strict))

@@ -209,6 +209,21 @@ out:
 	return rc;
 }
 
+int mockproc_check(struct mockproc *m, struct buf *err)
+{
+	int status;
+	if (m->pid <= 0 || waitpid(m->pid, &status, WNOHANG) != m->pid)
+		return 0;
+	m->pid = -1;
+	running_pid = -1;
+	if (WIFSIGNALED(status))
+		buf_printf(err, "mockd was killed by signal %d (%s) during the run", WTERMSIG(status),
+			   strsignal(WTERMSIG(status)));
+	else
+		buf_printf(err, "mockd exited with status %d during the run", WEXITSTATUS(status));
+	return -1;
+}
+
 void mockproc_stop(struct mockproc *m)
 {
 	if (m->pid > 0) {

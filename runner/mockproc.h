@@ -29,6 +29,8 @@ int mockproc_default_path(char *out, size_t size);
  */
 int mockproc_start(struct mockproc *m, const char *path, const char *const *extra, size_t nextra,
 		   struct buf *err);
+/* 0 while mockd runs; -1 with how it ended in err when it has exited on its own. */
+int mockproc_check(struct mockproc *m, struct buf *err);
 /* Stop mockd (SIGTERM, 5 s, SIGKILL) and remove the port file; safe to call twice. */
 void mockproc_stop(struct mockproc *m);
 

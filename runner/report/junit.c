@@ -23,7 +23,7 @@
 #define CHUNK_MAX (64u << 20)       /* the most one testcase may take in the file */
 #define SYSTEM_OUT_MAX (4u << 20)   /* a case's notes and transcript (both capped far lower by exec) */
 
-enum xml_mode { XML_TEXT, XML_CDATA };
+enum xml_mode { XML_ATTR, XML_TEXT, XML_CDATA };
 
 /*
  * The one pass every string goes through: decode UTF-8 (invalid bytes become
@@ -70,9 +70,9 @@ static void xml_clean(struct buf *out, const char *s, size_t n, enum xml_mode mo
 		case '>': buf_adds(out, "&gt;"); break;
 		case '"': buf_adds(out, "&quot;"); break;
 		case '\'': buf_adds(out, "&apos;"); break;
-		/* As references, so attribute normalisation keeps them. */
-		case '\t': buf_adds(out, "&#9;"); break;
-		case '\n': buf_adds(out, "&#10;"); break;
+		/* In attributes, as references, so attribute-value normalisation keeps them. */
+		case '\t': buf_adds(out, mode == XML_ATTR ? "&#9;" : "\t"); break;
+		case '\n': buf_adds(out, mode == XML_ATTR ? "&#10;" : "\n"); break;
 		case '\r': buf_adds(out, "&#13;"); break;
 		default: buf_addc(out, (char)c); break;
 		}
@@ -80,6 +80,12 @@ static void xml_clean(struct buf *out, const char *s, size_t n, enum xml_mode mo
 }
 
 void junit_escape(struct buf *out, const char *s, size_t n)
+{
+	xml_clean(out, s, n, XML_ATTR);
+}
+
+/* Element text: like an attribute, but tabs and newlines stay as they are, for readers of the file. */
+static void escape_text(struct buf *out, const char *s, size_t n)
 {
 	xml_clean(out, s, n, XML_TEXT);
 }
@@ -158,13 +164,13 @@ static void testcase(struct buf *out, const struct run_result *rr, const struct 
 		attr(out, "type", o == OUT_FAILURE ? level_name(c->level) : "error");
 		buf_addc(out, '>');
 		buf_adds(out, "Clause: ");
-		junit_escape(out, c->clause, strlen(c->clause));
+		escape_text(out, c->clause, strlen(c->clause));
 		buf_adds(out, "\n");
 		if (o == OUT_ERROR) {
-			junit_escape(out, msg, strlen(msg));
+			escape_text(out, msg, strlen(msg));
 			buf_adds(out, "\n");
 		}
-		junit_escape(out, buf_str(&cr->diff), cr->diff.len);
+		escape_text(out, buf_str(&cr->diff), cr->diff.len);
 		buf_printf(out, "</%s>\n", el);
 	} else if (o == OUT_SKIPPED) {
 		buf_adds(out, "      <skipped");

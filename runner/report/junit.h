@@ -16,7 +16,7 @@
 
 /* Write rr to path through a temporary file and a rename; 0, or -1 with the reason in err. */
 int junit_write(const struct run_result *rr, const char *path, struct buf *err);
-/* Append s[0..n) escaped for an attribute value or element text. */
+/* Append s[0..n) escaped for an attribute value (tabs and newlines as references; fine in text too). */
 void junit_escape(struct buf *out, const char *s, size_t n);
 /* Append s[0..n) as one or more CDATA sections. */
 void junit_cdata(struct buf *out, const char *s, size_t n);

@@ -1,0 +1,297 @@
+/* Unit tests for runner/http.c against a scripted one-connection server on a free port. */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <criterion/criterion.h>
+#include <criterion/new/assert.h>
+
+#include "runner/http.h"
+#include "tests/unit/unit.h"
+
+/* What the server sends: pieces of bytes, each after a pause. */
+struct piece {
+	const char *data;
+	size_t len;        /* 0: strlen(data) */
+	long pause_ms;
+};
+
+struct server {
+	int fd;
+	int port;
+	const struct piece *pieces;
+	size_t npieces;
+	size_t repeat_big;   /* > 0: after the pieces, send this many bytes of 'x' */
+	char request[8192];
+	pthread_t thread;
+};
+
+static void pause_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+	nanosleep(&ts, NULL);
+}
+
+static void *server_main(void *arg)
+{
+	struct server *s = arg;
+	int c = accept(s->fd, NULL, NULL);
+	if (c < 0)
+		return NULL;
+	size_t got = 0;
+	while (got < sizeof(s->request) - 1 && !strstr(s->request, "\r\n\r\n")) {
+		ssize_t n = recv(c, s->request + got, sizeof(s->request) - 1 - got, 0);
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+		s->request[got] = '\0';
+	}
+	for (size_t i = 0; i < s->npieces; i++) {
+		pause_ms(s->pieces[i].pause_ms);
+		size_t len = s->pieces[i].len ? s->pieces[i].len : strlen(s->pieces[i].data);
+		if (send(c, s->pieces[i].data, len, MSG_NOSIGNAL) < 0)
+			break;
+	}
+	static char block[65536];
+	memset(block, 'x', sizeof(block));
+	for (size_t sent = 0; sent < s->repeat_big;) {
+		ssize_t n = send(c, block, sizeof(block), MSG_NOSIGNAL);
+		if (n <= 0)
+			break;
+		sent += (size_t)n;
+	}
+	close(c);
+	return NULL;
+}
+
+static void server_start(struct server *s, const struct piece *pieces, size_t n)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(a);
+	s->pieces = pieces;
+	s->npieces = n;
+	s->fd = socket(AF_INET, SOCK_STREAM, 0);
+	cr_assert(s->fd >= 0);
+	cr_assert(eq(int, bind(s->fd, (struct sockaddr *)&a, sizeof(a)), 0));
+	cr_assert(eq(int, listen(s->fd, 4), 0));
+	getsockname(s->fd, (struct sockaddr *)&a, &len);
+	s->port = ntohs(a.sin_port);
+	cr_assert(eq(int, pthread_create(&s->thread, NULL, server_main, s), 0));
+}
+
+static void server_stop(struct server *s)
+{
+	pthread_join(s->thread, NULL);
+	close(s->fd);
+}
+
+static struct server srv;
+static struct http_client *client;
+static struct response resp;
+static struct buf transcript;
+static char url[128];
+static struct http_request req;
+
+static void setup(void)
+{
+	memset(&srv, 0, sizeof(srv));
+	client = http_client_new();
+	cr_assert(client != NULL);
+	response_init(&resp);
+	buf_init(&transcript, 1 << 20);
+	memset(&req, 0, sizeof(req));
+	req.timeouts = (struct timeouts){ .connect = 2, .first_byte = 5, .idle = 5, .total = 10 };
+}
+
+static void teardown(void)
+{
+	response_release(&resp);
+	buf_release(&transcript);
+	http_client_free(client);
+}
+
+TestSuite(http, .init = setup, .fini = teardown, .timeout = 20);
+
+static int run(const struct piece *pieces, size_t n, const char *path)
+{
+	server_start(&srv, pieces, n);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d%s", srv.port, path);
+	req.url = url;
+	int rc = http_exchange(client, &req, &resp, &transcript);
+	server_stop(&srv);
+	return rc;
+}
+
+#define HEAD_NDJSON "HTTP/1.1 200 OK\r\nContent-Type: application/x-ndjson\r\nConnection: close\r\n\r\n"
+
+Test(http, ndjson_split_at_every_byte)
+{
+	static const char body[] = "{\"type\":\"start\"}\n{\"type\":\"token\",\"token\":\"h\xc3\xa9\"}\r\n\n"
+				   "{\"type\":\"done\"}";   /* the last line has no newline */
+	struct piece p[1 + sizeof(body) - 1];
+	p[0] = (struct piece){ HEAD_NDJSON, 0, 0 };
+	for (size_t i = 0; i < sizeof(body) - 1; i++)
+		p[i + 1] = (struct piece){ body + i, 1, i % 10 == 0 ? 1 : 0 };
+	req.stream = STREAM_NDJSON;
+	cr_assert(eq(int, run(p, sizeof(p) / sizeof(p[0]), "/s"), 0), "%s", resp.transport_error);
+	cr_expect(eq(long, resp.status, 200));
+	cr_assert(eq(sz, resp.nevents, 3));
+	cr_expect(eq(str, resp.events[0].type, STR("start")));
+	cr_expect(eq(str, resp.events[1].type, STR("token")));
+	cr_expect(eq(str, resp.events[2].type, STR("done")));
+	cr_expect(resp.events[0].at_ms <= resp.events[2].at_ms);
+	cr_expect(resp.stream_error == NULL);
+	cr_expect(resp.json == NULL);
+	cr_expect(eq(str, STR(response_header(&resp, "content-type")), STR("application/x-ndjson")));
+}
+
+Test(http, ndjson_bad_line_is_reported_and_reading_goes_on)
+{
+	static const struct piece p[] = {
+		{ HEAD_NDJSON "{\"type\":\"start\"}\nnope \x01\xff\n{\"type\":\"done\"}\n", 0, 0 },
+	};
+	req.stream = STREAM_NDJSON;
+	cr_assert(eq(int, run(p, 1, "/s"), 0));
+	cr_expect(eq(sz, resp.nevents, 2));
+	cr_assert(resp.stream_error != NULL);
+	cr_expect(eq(str, resp.stream_error, STR("line 2 is not JSON: nope \\x01\\xff")));
+}
+
+Test(http, json_body_status_and_headers)
+{
+	static const struct piece p[] = {
+		{ "HTTP/1.1 201 Created\r\nContent-Type:  application/json  \r\nContent-Length: 11\r\n\r\n"
+		  "{\"a\": [1]}\n", 0, 0 },
+	};
+	cr_assert(eq(int, run(p, 1, "/j"), 0));
+	cr_expect(eq(long, resp.status, 201));
+	cr_expect(eq(str, STR(response_header(&resp, "CONTENT-TYPE")), STR("application/json")));
+	cr_assert(resp.json != NULL);
+	cr_expect(cJSON_IsArray(cJSON_GetObjectItem(resp.json, "a")));
+	cr_expect(resp.total_ms >= 0);
+}
+
+Test(http, redirects_are_not_followed)
+{
+	static const struct piece p[] = {
+		{ "HTTP/1.1 302 Found\r\nLocation: /elsewhere\r\nContent-Length: 0\r\n\r\n", 0, 0 },
+	};
+	cr_assert(eq(int, run(p, 1, "/r"), 0));
+	cr_expect(eq(long, resp.status, 302));
+	cr_expect(eq(str, STR(response_header(&resp, "location")), STR("/elsewhere")));
+}
+
+Test(http, first_byte_timeout)
+{
+	static const struct piece p[] = { { "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", 0, 1500 } };
+	req.timeouts.first_byte = 0.3;
+	cr_expect(eq(int, run(p, 1, "/slow"), -1));
+	cr_assert(resp.transport_error != NULL);
+	cr_expect(eq(str, resp.transport_error, STR("no first byte within 0.3 s")));
+}
+
+Test(http, idle_timeout_names_the_events_seen)
+{
+	static const struct piece p[] = {
+		{ HEAD_NDJSON "{\"type\":\"start\"}\n", 0, 0 },
+		{ "{\"type\":\"done\"}\n", 0, 1500 },
+	};
+	req.stream = STREAM_NDJSON;
+	req.timeouts.idle = 0.3;
+	cr_expect(eq(int, run(p, 2, "/stall"), -1));
+	cr_assert(resp.transport_error != NULL);
+	cr_expect(eq(str, resp.transport_error, STR("idle for 0.3 s after 1 events")));
+	cr_expect(eq(sz, resp.nevents, 1));
+}
+
+Test(http, total_timeout)
+{
+	static const struct piece p[] = {
+		{ HEAD_NDJSON "{\"type\":\"start\"}\n", 0, 0 },
+		{ "{\"type\":\"token\"}\n", 0, 400 },
+		{ "{\"type\":\"token\"}\n", 0, 400 },
+		{ "{\"type\":\"done\"}\n", 0, 400 },
+	};
+	req.stream = STREAM_NDJSON;
+	req.timeouts.total = 0.7;
+	cr_expect(eq(int, run(p, 4, "/long"), -1));
+	cr_assert(resp.transport_error != NULL);
+	assert_contains(resp.transport_error, "total timeout");
+}
+
+Test(http, body_is_capped_and_the_transfer_stopped)
+{
+	static const struct piece p[] = { { "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n"
+					    "Connection: close\r\n\r\n", 0, 0 } };
+	srv.repeat_big = 6u << 20;
+	cr_expect(eq(int, run(p, 1, "/big"), 0), "%s", resp.transport_error);
+	cr_expect(resp.truncated);
+	cr_expect(eq(sz, resp.body.len, HTTP_MAX_BODY));
+	cr_expect(resp.transport_error == NULL);
+	assert_contains(buf_str(&transcript), "bytes shown)");
+}
+
+Test(http, request_is_sent_and_transcript_redacted)
+{
+	static const struct piece p[] = { { "HTTP/1.1 204 No Content\r\n\r\n", 0, 0 } };
+	const struct http_header_kv h[] = {
+		{ "x-api-key", "widget-dev-key-0123456789abcdef" },
+		{ "X-Empty", "" },
+		{ "Content-Type", "application/json" },
+	};
+	req.method = "PUT";
+	req.headers = h;
+	req.nheaders = 3;
+	req.body = "{\"m\":1}";
+	req.body_len = 7;
+	cr_assert(eq(int, run(p, 1, "/put?token=abcdefghijkl"), 0));
+	cr_expect(eq(long, resp.status, 204));
+	assert_contains(srv.request, "PUT /put?token=abcdefghijkl HTTP/1.1\r\n");
+	assert_contains(srv.request, "x-api-key: widget-dev-key-0123456789abcdef\r\n");
+	assert_contains(srv.request, "X-Empty:\r\n");
+	cr_expect(strstr(srv.request, "Expect:") == NULL);
+	const char *t = buf_str(&transcript);
+	assert_contains(t, "> PUT http://127.0.0.1:");
+	assert_contains(t, "/put?token=abcd…(redacted)\n");
+	assert_contains(t, "> x-api-key: widg…(redacted)\n");
+	assert_contains(t, "{\"m\":1}\n");
+	assert_contains(t, "< HTTP/1.1 204 No Content");
+	cr_expect(strstr(t, "0123456789abcdef") == NULL);
+}
+
+Test(http, raw_body_gets_no_invented_content_type)
+{
+	static const struct piece p[] = { { "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n", 0, 0 } };
+	req.method = "POST";
+	req.body = "{\"x\":";
+	req.body_len = 5;
+	cr_assert(eq(int, run(p, 1, "/raw"), 0));
+	cr_expect(strstr(srv.request, "Content-Type") == NULL, "%s", srv.request);
+}
+
+Test(http, refused_connection_is_a_transport_error)
+{
+	/* Bind a port, then close it: nothing listens there. */
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(a);
+	bind(fd, (struct sockaddr *)&a, sizeof(a));
+	getsockname(fd, (struct sockaddr *)&a, &len);
+	close(fd);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/", ntohs(a.sin_port));
+	req.url = url;
+	cr_expect(eq(int, http_exchange(client, &req, &resp, &transcript), -1));
+	cr_assert(resp.transport_error != NULL);
+	assert_contains(buf_str(&transcript), "! ");
+	struct buf err;
+	buf_init(&err, 4096);
+	cr_expect(eq(int, http_probe(url, 1000, &err), -1));
+	cr_expect(err.len > 0);
+	buf_release(&err);
+}
