@@ -599,7 +599,7 @@ int http_probe(const char *url, long timeout_ms, struct buf *err)
 	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, errbuf);
 	CURLcode cc = curl_easy_perform(e);
 	if (cc != CURLE_OK) {
-		buf_printf(err, "%s%s%s", curl_easy_strerror(cc), errbuf[0] ? ": " : "", errbuf);
+		buf_adds(err, errbuf[0] ? errbuf : curl_easy_strerror(cc));
 		goto out;
 	}
 	rc = 0;

@@ -373,9 +373,11 @@ static int command_run(const struct config *cfg, const struct suite_set *set)
 		fprintf(stderr, "chatconform: cannot run: no case matches --filter, --tag and --exclude-tag\n");
 		goto out;
 	}
-	exec_print_summary(&rr, stdout);
 	if (is_mock && mockproc_check(&mock, &err) != 0)
 		fprintf(stderr, "chatconform: %s; the cases after that could not reach it\n", buf_str(&err));
+	/* Stopped before the summary, so its goodbye on stderr never follows the "N passed" line. */
+	mockproc_stop(&mock);
+	exec_print_summary(&rr, stdout);
 	code = EXIT_PASS;
 	for (size_t i = 0; i < rr.ncases; i++)
 		if (case_result_fails_run(&rr.cases[i], rr.strict))
