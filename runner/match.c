@@ -1094,6 +1094,13 @@ static int validate_stream(const cJSON *s, const char *path, struct buf *err)
 		return -1;
 	}
 	int rc = check_duplicates(s, path, err) ? -1 : 0;
+	/* Required: the client decodes the body as events only when it knows the format. */
+	if (!cJSON_GetObjectItemCaseSensitive(s, "format")) {
+		char sub[PATH_MAX_LEN];
+		path_key(sub, sizeof(sub), path, "format");
+		verr(err, sub, "missing (required: \"ndjson\")");
+		rc = -1;
+	}
 	for (const cJSON *m = s->child; m; m = m->next) {
 		char sub[PATH_MAX_LEN];
 		path_key(sub, sizeof(sub), path, m->string);

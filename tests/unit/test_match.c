@@ -356,7 +356,7 @@ Test(stream, a_good_stream_passes_everything)
 Test(stream, sequence_diverges)
 {
 	set_stream("{\"type\":\"start\"}\n{\"type\":\"token\"}\n{\"type\":\"token\"}\n{\"type\":\"error\"}");
-	cr_assert(eq(int, check("{\"stream\":{\"sequence\":\"start token* done\"}}"), 1));
+	cr_assert(eq(int, check("{\"stream\":{\"format\":\"ndjson\",\"sequence\":\"start token* done\"}}"), 1));
 	cr_assert(eq(str, STR(buf_str(&diff)),
 		     STR("stream: sequence \"start token* done\" does not match start token token error "
 			 "(diverges at event 4)\n")));
@@ -365,12 +365,12 @@ Test(stream, sequence_diverges)
 Test(stream, sequence_ends_early_and_empty)
 {
 	set_stream("{\"type\":\"start\"}\n{\"type\":\"token\"}");
-	cr_assert(eq(int, check("{\"stream\":{\"sequence\":\"start token* done\"}}"), 1));
+	cr_assert(eq(int, check("{\"stream\":{\"format\":\"ndjson\",\"sequence\":\"start token* done\"}}"), 1));
 	assert_contains(buf_str(&diff), "does not match start token (the stream ends too early after event 2)");
 	response_release(&resp);
 	response_init(&resp);
 	resp.format = STREAM_NDJSON;
-	cr_assert(eq(int, check("{\"stream\":{\"sequence\":\"start\"}}"), 1));
+	cr_assert(eq(int, check("{\"stream\":{\"format\":\"ndjson\",\"sequence\":\"start\"}}"), 1));
 	cr_assert(eq(str, STR(buf_str(&diff)), STR("stream: sequence \"start\" does not match an empty stream\n")));
 }
 
@@ -378,7 +378,7 @@ Test(stream, untyped_event_is_question_mark)
 {
 	set_stream("{\"type\":\"start\"}\n{\"kind\":\"x\"}\n{\"type\":7}");
 	cr_assert(eq(str, resp.events[1].type, STR("?")));
-	cr_assert(eq(int, check("{\"stream\":{\"sequence\":\"start . .\",\"count\":{\"?\":2}}}"), 0));
+	cr_assert(eq(int, check("{\"stream\":{\"format\":\"ndjson\",\"sequence\":\"start . .\",\"count\":{\"?\":2}}}"), 0));
 }
 
 Test(stream, long_sequence_is_elided_around_the_divergence)
@@ -391,7 +391,7 @@ Test(stream, long_sequence_is_elided_around_the_divergence)
 	buf_adds(&lines, "{\"type\":\"error\"}\n{\"type\":\"token\"}");
 	set_stream(buf_str(&lines));
 	buf_release(&lines);
-	cr_assert(eq(int, check("{\"stream\":{\"sequence\":\"start token* done\"}}"), 1));
+	cr_assert(eq(int, check("{\"stream\":{\"format\":\"ndjson\",\"sequence\":\"start token* done\"}}"), 1));
 	cr_assert(eq(str, STR(buf_str(&diff)),
 		     STR("stream: sequence \"start token* done\" does not match start token token ... token token "
 			 "token error token (diverges at event 302)\n")));
@@ -400,9 +400,9 @@ Test(stream, long_sequence_is_elided_around_the_divergence)
 Test(stream, each_reports_event_number_and_type)
 {
 	set_stream("{\"type\":\"start\"}\n{\"type\":\"token\",\"token\":5}\n{\"type\":\"token\",\"token\":\"x\"}");
-	cr_assert(eq(int, check("{\"stream\":{\"each\":{\"token\":{\"/token\":{\"type\":\"string\"}}}}}"), 1));
+	cr_assert(eq(int, check("{\"stream\":{\"format\":\"ndjson\",\"each\":{\"token\":{\"/token\":{\"type\":\"string\"}}}}}"), 1));
 	cr_assert(eq(str, STR(buf_str(&diff)), STR("stream event 2 (token) /token: expected type string, got number\n")));
-	cr_assert(eq(int, check("{\"stream\":{\"each\":{\"*\":{\"/token\":{\"exists\":true}}}}}"), 1));
+	cr_assert(eq(int, check("{\"stream\":{\"format\":\"ndjson\",\"each\":{\"*\":{\"/token\":{\"exists\":true}}}}}"), 1));
 	cr_assert(eq(str, STR(buf_str(&diff)), STR("stream event 1 (start) /token: expected a value, got nothing\n")));
 }
 
@@ -414,7 +414,7 @@ Test(stream, each_summarises_many_failures)
 		buf_adds(&lines, "{\"type\":\"token\",\"token\":1}\n");
 	set_stream(buf_str(&lines));
 	buf_release(&lines);
-	cr_assert(eq(int, check("{\"stream\":{\"each\":{\"token\":{\"/token\":{\"type\":\"string\"}}}}}"), 50));
+	cr_assert(eq(int, check("{\"stream\":{\"format\":\"ndjson\",\"each\":{\"token\":{\"/token\":{\"type\":\"string\"}}}}}"), 50));
 	assert_contains(buf_str(&diff), "stream event 10 (token) /token");
 	cr_assert(strstr(buf_str(&diff), "stream event 11 (token)") == NULL);
 	assert_contains(buf_str(&diff), "stream: each token /token also failed on 40 more events\n");
@@ -423,9 +423,9 @@ Test(stream, each_summarises_many_failures)
 Test(stream, count)
 {
 	set_stream(good_stream);
-	cr_assert(eq(int, check("{\"stream\":{\"count\":{\"token\":3}}}"), 1));
+	cr_assert(eq(int, check("{\"stream\":{\"format\":\"ndjson\",\"count\":{\"token\":3}}}"), 1));
 	cr_assert(eq(str, STR(buf_str(&diff)), STR("stream count of token: expected 3, got 2\n")));
-	cr_assert(eq(int, check("{\"stream\":{\"count\":{\"*\":{\"range\":[5,null]}}}}"), 1));
+	cr_assert(eq(int, check("{\"stream\":{\"format\":\"ndjson\",\"count\":{\"*\":{\"range\":[5,null]}}}}"), 1));
 	cr_assert(eq(str, STR(buf_str(&diff)), STR("stream count of *: expected a number >= 5, got 4\n")));
 }
 
@@ -433,7 +433,7 @@ Test(stream, concat_equals_mismatch)
 {
 	set_stream("{\"type\":\"token\",\"token\":\"We\"}\n{\"type\":\"token\",\"token\":\" are\"}\n"
 		   "{\"type\":\"done\",\"message\":\"We are a\"}");
-	cr_assert(eq(int, check("{\"stream\":{\"concat\":{\"of\":\"token\",\"field\":\"/token\",\"equals\":\"done/message\"}}}"), 1));
+	cr_assert(eq(int, check("{\"stream\":{\"format\":\"ndjson\",\"concat\":{\"of\":\"token\",\"field\":\"/token\",\"equals\":\"done/message\"}}}"), 1));
 	cr_assert(eq(str, STR(buf_str(&diff)),
 		     STR("stream: concat of token/token (\"We are\") != done/message (\"We are a\")\n")));
 }
@@ -442,18 +442,18 @@ Test(stream, concat_trim_value_and_array)
 {
 	set_stream("{\"type\":\"token\",\"token\":\" We\"}\n{\"type\":\"token\",\"token\":\" are \"}\n"
 		   "{\"type\":\"done\",\"message\":\"We are\"}");
-	cr_assert(eq(int, check("{\"stream\":{\"concat\":{\"of\":\"token\",\"field\":\"/token\",\"equals\":\"done/message\"}}}"), 1));
-	cr_assert(eq(int, check("{\"stream\":{\"concat\":[{\"of\":\"token\",\"field\":\"/token\",\"equals\":\"done/message\",\"trim\":true},"
+	cr_assert(eq(int, check("{\"stream\":{\"format\":\"ndjson\",\"concat\":{\"of\":\"token\",\"field\":\"/token\",\"equals\":\"done/message\"}}}"), 1));
+	cr_assert(eq(int, check("{\"stream\":{\"format\":\"ndjson\",\"concat\":[{\"of\":\"token\",\"field\":\"/token\",\"equals\":\"done/message\",\"trim\":true},"
 				"{\"of\":\"token\",\"field\":\"/token\",\"value\":{\"regex\":\"^ We are $\"}}]}}"), 0),
 		  "%s", buf_str(&diff));
-	cr_assert(eq(int, check("{\"stream\":{\"concat\":{\"of\":\"token\",\"field\":\"/token\",\"value\":\"x\"}}}"), 1));
+	cr_assert(eq(int, check("{\"stream\":{\"format\":\"ndjson\",\"concat\":{\"of\":\"token\",\"field\":\"/token\",\"value\":\"x\"}}}"), 1));
 	cr_assert(eq(str, STR(buf_str(&diff)), STR("stream: concat of token/token: expected \"x\", got \" We are \"\n")));
 }
 
 Test(stream, concat_missing_pieces)
 {
 	set_stream("{\"type\":\"token\",\"token\":\"a\"}\n{\"type\":\"token\",\"token\":3}");
-	cr_assert(eq(int, check("{\"stream\":{\"concat\":{\"of\":\"token\",\"field\":\"/token\",\"equals\":\"done/message\"}}}"), 2));
+	cr_assert(eq(int, check("{\"stream\":{\"format\":\"ndjson\",\"concat\":{\"of\":\"token\",\"field\":\"/token\",\"equals\":\"done/message\"}}}"), 2));
 	cr_assert(eq(str, STR(buf_str(&diff)),
 		     STR("stream event 2 (token) /token: expected a string to concatenate, got 3\n"
 			 "stream: concat of token/token: no done event for done/message\n")));
@@ -462,9 +462,9 @@ Test(stream, concat_missing_pieces)
 Test(stream, same)
 {
 	set_stream("{\"type\":\"start\",\"id\":\"a\"}\n{\"type\":\"done\",\"id\":\"b\",\"n\":1}");
-	cr_assert(eq(int, check("{\"stream\":{\"same\":[[\"start/id\",\"done/id\"]]}}"), 1));
+	cr_assert(eq(int, check("{\"stream\":{\"format\":\"ndjson\",\"same\":[[\"start/id\",\"done/id\"]]}}"), 1));
 	cr_assert(eq(str, STR(buf_str(&diff)), STR("stream: same: start/id (\"a\") != done/id (\"b\")\n")));
-	cr_assert(eq(int, check("{\"stream\":{\"same\":[[\"start/id\",\"start/id\"],[\"start/n\",\"done/n\"],[\"done/id\",\"end/id\"]]}}"), 2));
+	cr_assert(eq(int, check("{\"stream\":{\"format\":\"ndjson\",\"same\":[[\"start/id\",\"start/id\"],[\"start/n\",\"done/n\"],[\"done/id\",\"end/id\"]]}}"), 2));
 	cr_assert(eq(str, STR(buf_str(&diff)),
 		     STR("stream: same: start/n is missing\nstream: same: no end event for end/id\n")));
 }
@@ -557,7 +557,7 @@ Test(validate, unknown_members_and_keywords)
 	cr_assert(eq(str, validate("{\"body\":{\"/a\":{\"equal\":1}}}"),
 		     STR("expect.body[\"/a\"].equal: unknown matcher keyword (expected equals, type, regex, range, "
 			 "one_of, exists, length or not)\n")));
-	cr_assert(eq(str, validate("{\"stream\":{\"sequnce\":\"a\"}}"),
+	cr_assert(eq(str, validate("{\"stream\":{\"format\":\"ndjson\",\"sequnce\":\"a\"}}"),
 		     STR("expect.stream.sequnce: unknown member (expected format, sequence, each, count, concat or same)\n")));
 	cr_assert(eq(str, validate("{\"body\":{\"/a\":{}}}"), STR("expect.body[\"/a\"]: empty matcher\n")));
 }
@@ -601,24 +601,26 @@ Test(validate, pointers_status_headers)
 
 Test(validate, stream_members)
 {
+	cr_assert(eq(str, validate("{\"stream\":{\"sequence\":\"a\"}}"),
+		     STR("expect.stream.format: missing (required: \"ndjson\")\n")));
 	cr_assert(eq(str, validate("{\"stream\":{\"format\":\"sse\"}}"),
 		     STR("expect.stream.format: format must be \"ndjson\"\n")));
-	cr_assert(eq(str, validate("{\"stream\":{\"sequence\":\"start (token\"}}"),
+	cr_assert(eq(str, validate("{\"stream\":{\"format\":\"ndjson\",\"sequence\":\"start (token\"}}"),
 		     STR("expect.stream.sequence: bad sequence \"start (token\": column 13: missing \")\"\n")));
-	cr_assert(eq(str, validate("{\"stream\":{\"each\":{\"to ken\":{}}}}"),
+	cr_assert(eq(str, validate("{\"stream\":{\"format\":\"ndjson\",\"each\":{\"to ken\":{}}}}"),
 		     STR("expect.stream.each[\"to ken\"]: not an event type (a name, \"?\" or \"*\")\n")));
-	cr_assert(eq(str, validate("{\"stream\":{\"count\":{\"token\":{\"range\":\"x\"}}}}"),
+	cr_assert(eq(str, validate("{\"stream\":{\"format\":\"ndjson\",\"count\":{\"token\":{\"range\":\"x\"}}}}"),
 		     STR("expect.stream.count.token.range: range must be [min, max] of numbers (null for an open end)\n")));
-	cr_assert(eq(str, validate("{\"stream\":{\"concat\":{\"of\":\"token\",\"field\":\"token\",\"equals\":\"done\"}}}"),
+	cr_assert(eq(str, validate("{\"stream\":{\"format\":\"ndjson\",\"concat\":{\"of\":\"token\",\"field\":\"token\",\"equals\":\"done\"}}}"),
 		     STR("expect.stream.concat.field: must be a JSON Pointer such as \"/token\"\n")));
-	cr_assert(eq(str, validate("{\"stream\":{\"concat\":{\"of\":\"token\",\"field\":\"/token\"}}}"),
+	cr_assert(eq(str, validate("{\"stream\":{\"format\":\"ndjson\",\"concat\":{\"of\":\"token\",\"field\":\"/token\"}}}"),
 		     STR("expect.stream.concat: concat needs \"equals\" or \"value\"\n")));
-	cr_assert(eq(str, validate("{\"stream\":{\"concat\":[{\"of\":\"t\",\"field\":\"/t\",\"equals\":\"/x\",\"trim\":1}]}}"),
+	cr_assert(eq(str, validate("{\"stream\":{\"format\":\"ndjson\",\"concat\":[{\"of\":\"t\",\"field\":\"/t\",\"equals\":\"/x\",\"trim\":1}]}}"),
 		     STR("expect.stream.concat[0].equals: must be an event reference \"TYPE/pointer\"\n"
 			 "expect.stream.concat[0].trim: must be true or false\n")));
-	cr_assert(eq(str, validate("{\"stream\":{\"same\":[[\"a/x\"]]}}"),
+	cr_assert(eq(str, validate("{\"stream\":{\"format\":\"ndjson\",\"same\":[[\"a/x\"]]}}"),
 		     STR("expect.stream.same[0]: must be an array of at least two \"TYPE/pointer\" references\n")));
-	cr_assert(eq(str, validate("{\"stream\":{\"same\":[[\"a/x\",\"b x\"]]}}"),
+	cr_assert(eq(str, validate("{\"stream\":{\"format\":\"ndjson\",\"same\":[[\"a/x\",\"b x\"]]}}"),
 		     STR("expect.stream.same[0][1]: must be an event reference \"TYPE/pointer\"\n")));
 }
 
