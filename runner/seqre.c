@@ -88,7 +88,8 @@ static void fail_at(struct parser *ps, const char *what)
 	if (ps->failed)
 		return;
 	ps->failed = 1;
-	buf_printf(ps->err, "column %zu: %s", ps->pos + 1, what);
+	if (ps->err)
+		buf_printf(ps->err, "column %zu: %s", ps->pos + 1, what);
 }
 
 static int new_state(struct parser *ps, enum op op)
@@ -257,7 +258,8 @@ struct seqre *seqre_compile(const char *pattern, struct buf *err)
 	struct seqre *re = NULL;
 	size_t len = strlen(pattern);
 	if (len > SEQRE_MAX_PATTERN) {
-		buf_printf(err, "pattern longer than %d bytes", SEQRE_MAX_PATTERN);
+		if (err)
+			buf_printf(err, "pattern longer than %d bytes", SEQRE_MAX_PATTERN);
 		return NULL;
 	}
 	re = calloc(1, sizeof(*re));
@@ -292,7 +294,8 @@ struct seqre *seqre_compile(const char *pattern, struct buf *err)
 	return re;
 
 nomem:
-	buf_adds(err, "out of memory");
+	if (err)
+		buf_adds(err, "out of memory");
 fail:
 	seqre_free(re);
 	return NULL;

@@ -16,7 +16,7 @@
 
 struct seqre;
 
-/* Compile a pattern; NULL with "column N: what" in err when it is malformed. */
+/* Compile a pattern; NULL with "column N: what" in err (which may be NULL) when it is malformed. */
 struct seqre *seqre_compile(const char *pattern, struct buf *err);
 void seqre_free(struct seqre *re);
 /* True when the whole list of types matches. Linear in n times the pattern size. */

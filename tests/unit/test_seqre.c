@@ -152,6 +152,12 @@ Test(seqre, malformed_patterns_name_the_column)
 	cr_assert(eq(str, compile_error("1abc"), STR("column 1: unexpected character")));
 }
 
+Test(seqre, error_buffer_is_optional)
+{
+	cr_assert(seqre_compile("a (", NULL) == NULL);
+	cr_assert(seqre_compile("", NULL) == NULL);
+}
+
 Test(seqre, limits)
 {
 	char *long_pattern = malloc(5000);
