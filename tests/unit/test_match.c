@@ -637,3 +637,35 @@ Test(validate, capture_sources)
 	cr_assert(eq(int, capture_validate("statuss", "c.X", &err), -1));
 	assert_contains(buf_str(&err), "c.X: unknown capture source \"statuss\"");
 }
+
+/* ---- response --------------------------------------------------------------------------------- */
+
+Test(capture, response_events_and_headers)
+{
+	cr_assert(eq(int, response_add_event(&resp, cJSON_Parse("{\"type\":\"start\"}"), "{\"type\":\"start\"}", 16, 1.5, 2), 0));
+	cr_assert(eq(int, response_add_event(&resp, cJSON_Parse("[1]"), "[1]", 3, 2.5, 2), 0));
+	/* past max_events: refused, and the json is freed (ownership moved either way) */
+	cr_assert(eq(int, response_add_event(&resp, cJSON_Parse("{}"), "{}", 2, 3.0, 2), -1));
+	cr_assert(eq(int, response_add_event(&resp, NULL, "x", 1, 3.0, 10), -1));
+	cr_assert(eq(sz, resp.nevents, 2));
+	cr_assert(eq(str, resp.events[0].type, STR("start")));
+	cr_assert(eq(str, resp.events[1].type, STR("?")));
+	cr_assert(eq(str, resp.events[1].raw, STR("[1]")));
+	cr_assert(eq(sz, resp.events[1].raw_len, 3));
+	cr_assert(eq(dbl, resp.events[1].at_ms, 2.5));
+	for (int i = 0; i < 100; i++)
+		cr_assert(eq(int, response_add_event(&resp, cJSON_CreateObject(), "{}", 2, 0, 1000), 0));
+	cr_assert(eq(sz, resp.nevents, 102));
+
+	add_header("Retry-After", "5");
+	add_header("retry-after", "6");
+	cr_assert(eq(str, STR(response_header(&resp, "RETRY-AFTER")), STR("5")));
+	cr_assert(response_header(&resp, "retry") == NULL);
+
+	size_t max = resp.body.max;
+	response_release(&resp);
+	cr_assert(eq(sz, resp.nevents, 0));
+	cr_assert(eq(sz, resp.nheaders, 0));
+	cr_assert(eq(sz, resp.body.max, max));
+	cr_assert(resp.body.max > 0);
+}
