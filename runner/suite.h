@@ -85,6 +85,8 @@ void suite_free(struct suite *s);
  * Load every path: a file, or a folder searched recursively for *.json (in name
  * order).  Case ids must be unique across the set.  Returns 0, or -1 with every
  * problem found appended to err (it keeps going, so one run shows them all).
+ * set is initialised here and holds the files that did load; release it with
+ * suite_set_release whatever the result.
  */
 int suite_set_load(struct suite_set *set, const char *const *paths, size_t npaths, struct buf *err);
 void suite_set_release(struct suite_set *set);
