@@ -779,15 +779,3 @@ out:
 	pthread_mutex_destroy(&ctx.lock);
 	return rc;
 }
-
-void run_result_release(struct run_result *rr)
-{
-	for (size_t i = 0; i < rr->ncases; i++) {
-		free(rr->cases[i].message);
-		buf_release(&rr->cases[i].diff);
-		buf_release(&rr->cases[i].transcript);
-	}
-	free(rr->cases);
-	rr->cases = NULL;
-	rr->ncases = 0;
-}

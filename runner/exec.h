@@ -44,8 +44,6 @@ struct exec_options {
  */
 int exec_run(const struct suite_set *set, const struct exec_options *opt, struct run_result *rr,
 	     struct buf *err);
-/* Free what exec_run stored in rr. */
-void run_result_release(struct run_result *rr);
 /* True when the filters of opt select the case (filtered-out cases are not reported at all). */
 int exec_selected(const struct tcase *c, const struct exec_options *opt);
 /* CLIENT_IP of the case numbered seq: an address in 198.18.0.0/15, distinct for 131070 consecutive seqs. */

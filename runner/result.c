@@ -1,5 +1,7 @@
 #include "runner/result.h"
 
+#include <stdlib.h>
+
 const char *verdict_name(enum verdict v)
 {
 	switch (v) {
@@ -23,4 +25,16 @@ int case_result_fails_run(const struct case_result *r, int strict)
 		return 0;
 	/* INFO cases never reach VERDICT_FAIL (the executor reports them as observations). */
 	return r->tcase->level == LEVEL_MUST || (strict && r->tcase->level == LEVEL_SHOULD);
+}
+
+void run_result_release(struct run_result *rr)
+{
+	for (size_t i = 0; i < rr->ncases; i++) {
+		free(rr->cases[i].message);
+		buf_release(&rr->cases[i].diff);
+		buf_release(&rr->cases[i].transcript);
+	}
+	free(rr->cases);
+	rr->cases = NULL;
+	rr->ncases = 0;
 }

@@ -40,5 +40,7 @@ struct run_result {
 const char *verdict_name(enum verdict v);
 /* True when this result makes the run fail: an error, or a MUST failure (SHOULD too when strict). */
 int case_result_fails_run(const struct case_result *r, int strict);
+/* Free the cases of rr (messages, diffs, transcripts); rr itself is the caller's. */
+void run_result_release(struct run_result *rr);
 
 #endif
