@@ -47,8 +47,8 @@ obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
 LIBCOMMON := $(BUILD)/libcommon.a
 LIBMOCKD  := $(BUILD)/libmockd.a
 LIBRUNNER := $(BUILD)/librunner.a
-UNIT_BIN  := $(BUILD)/tests/unit
-INTEG_BIN := $(BUILD)/tests/integration
+UNIT_BIN  := $(BUILD)/unit-tests
+INTEG_BIN := $(BUILD)/integration-tests
 
 .PHONY: all run test unit integration suites mutation sanitize check-sanitized bench fuzz clean help
 all: $(BINDIR)/mockd $(BINDIR)/chatconform
@@ -86,7 +86,7 @@ $(UNIT_BIN) $(INTEG_BIN):
 
 # Every suite against a mockd started on a free port; the JUnit report is checked against the schema.
 run: all
-	$(BINDIR)/chatconform run --junit reports/junit.xml --json reports/results.json
+	$(BINDIR)/chatconform run --junit reports/junit.xml
 	@scripts/check-junit.sh reports/junit.xml
 
 # ---- tests ---------------------------------------------------------------------------------
@@ -98,7 +98,7 @@ integration: all $(INTEG_BIN)
 	CHATCONFORM_BIN=$(abspath $(BINDIR)) $(INTEG_BIN) --jobs 1
 
 suites: all
-	$(BINDIR)/chatconform run --junit reports/junit.xml --json reports/results.json
+	$(BINDIR)/chatconform run --junit reports/junit.xml
 	@scripts/check-junit.sh reports/junit.xml
 
 mutation: all

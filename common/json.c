@@ -137,3 +137,16 @@ const char *json_get_string(const cJSON *o, const char *name)
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
 	return cJSON_IsString(v) ? v->valuestring : NULL;
 }
+
+bool json_text_has_nul(const char *p, size_t n)
+{
+	/* A backslash escapes the next character, so "\\u0000" is a backslash then "u0000". */
+	for (size_t i = 0; i + 5 < n; i++) {
+		if (p[i] != '\\')
+			continue;
+		if (p[i + 1] == 'u' && p[i + 2] == '0' && p[i + 3] == '0' && p[i + 4] == '0' && p[i + 5] == '0')
+			return true;
+		i++;
+	}
+	return false;
+}

@@ -17,6 +17,8 @@ bool json_is_integer(const cJSON *v);
 char *json_print_capped(const cJSON *v, size_t max);
 /* Parse n bytes of JSON that must be the whole input (no trailing bytes); NULL when invalid. */
 cJSON *json_parse_exact(const char *p, size_t n);
+/* True when JSON text holds the escape \u0000, which cJSON would silently cut a string at. */
+bool json_text_has_nul(const char *p, size_t n);
 /* The string member name of object o, or NULL when absent or not a string. */
 const char *json_get_string(const cJSON *o, const char *name);
 

@@ -82,7 +82,8 @@ const char *mreq_query(const struct mreq *r, const char *name)
 
 cJSON *mreq_json(const struct mreq *r)
 {
-	if (!r->body || !utf8_valid(r->body, r->body_len))
+	/* A NUL inside a string would reach the APIs cut short, and so pass checks it should fail. */
+	if (!r->body || !utf8_valid(r->body, r->body_len) || json_text_has_nul(r->body, r->body_len))
 		return NULL;
 	return json_parse_exact(r->body, r->body_len);
 }

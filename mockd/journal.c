@@ -30,7 +30,9 @@ void journal_record(const struct mreq *r)
 	cJSON_AddStringToObject(e, "api", r->api ? r->api->name : "");
 	cJSON_AddStringToObject(e, "client", r->peer);
 	cJSON_AddNumberToObject(e, "status", r->status);
-	if (r->body_len) {
+	if (r->body_too_big) {
+		cJSON_AddNumberToObject(e, "body_bytes", (double)r->body_len); /* not kept: over the limit */
+	} else if (r->body_len) {
 		cJSON *json = r->body_len <= JOURNAL_MAX_BODY ? mreq_json(r) : NULL;
 		if (json) {
 			cJSON_AddItemToObject(e, "body", json);

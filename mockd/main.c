@@ -9,6 +9,7 @@
 #include <getopt.h>
 #include <limits.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -345,6 +346,9 @@ int main(int argc, char **argv)
 			goto out;
 		}
 		ctx.bound[ctx.nbound++] = b;
+		/* Accepted sockets inherit TCP_NODELAY on Linux: without it each event waits on Nagle. */
+		int one = 1;
+		setsockopt(evhttp_bound_socket_get_fd(b), IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 		int port = bound_port(b);
 		bool v6 = strchr(listeners[i].host, ':') != NULL;
 		buf_printf(&where, "%shttp://%s%s%s:%d", i ? ", " : "", v6 ? "[" : "", listeners[i].host,

@@ -1,0 +1,161 @@
+#include "harness.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <criterion/criterion.h>
+#include <curl/curl.h>
+
+#include "common/timeutil.h"
+
+const char *bin_path(const char *name, char *out, size_t size)
+{
+	const char *dir = getenv("CHATCONFORM_BIN");
+	snprintf(out, size, "%s/%s", dir && *dir ? dir : "bin", name);
+	return out;
+}
+
+void mockd_start(struct mockd_proc *m, const char *const *args)
+{
+	char exe[512];
+	bin_path("mockd", exe, sizeof(exe));
+	snprintf(m->port_file, sizeof(m->port_file), "/tmp/cc-mockd-%d-%ld.port", getpid(), (long)time(NULL));
+	unlink(m->port_file);
+	const char *argv[64] = { exe, "--listen", "127.0.0.1:0", "--port-file", m->port_file };
+	int argc = 5;
+	for (; args && *args && argc < 62; args++)
+		argv[argc++] = *args;
+	argv[argc] = NULL;
+	m->pid = fork();
+	cr_assert(m->pid >= 0, "fork: %s", strerror(errno));
+	if (m->pid == 0) {
+		execv(exe, (char *const *)argv);
+		fprintf(stderr, "cannot run %s: %s\n", exe, strerror(errno));
+		_exit(127);
+	}
+	/* The port file is complete once it holds a newline. */
+	for (int i = 0; i < 500; i++) {
+		FILE *f = fopen(m->port_file, "r");
+		char line[128] = "";
+		if (f) {
+			bool done = fgets(line, sizeof(line), f) && strchr(line, '\n');
+			fclose(f);
+			char *colon = strrchr(line, ':');
+			if (done && colon) {
+				m->port = atoi(colon + 1);
+				snprintf(m->base, sizeof(m->base), "http://127.0.0.1:%d", m->port);
+				return;
+			}
+		}
+		int st;
+		if (waitpid(m->pid, &st, WNOHANG) == m->pid)
+			cr_assert_fail("mockd exited before listening (status %d)", st);
+		usleep(20 * 1000);
+	}
+	kill(m->pid, SIGKILL);
+	cr_assert_fail("mockd did not write its port file within 10 s");
+}
+
+int mockd_stop(struct mockd_proc *m)
+{
+	int st = 0;
+	if (m->pid <= 0)
+		return -1;
+	kill(m->pid, SIGTERM);
+	for (int i = 0; i < 500; i++) {
+		if (waitpid(m->pid, &st, WNOHANG) == m->pid) {
+			m->pid = 0;
+			unlink(m->port_file);
+			return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+		}
+		usleep(20 * 1000);
+	}
+	kill(m->pid, SIGKILL);
+	waitpid(m->pid, &st, 0);
+	m->pid = 0;
+	unlink(m->port_file);
+	return -1;
+}
+
+struct call_ctx {
+	struct http_result *r;
+	int64_t start;
+};
+
+static size_t on_body(char *p, size_t size, size_t n, void *arg)
+{
+	struct call_ctx *ctx = arg;
+	struct http_result *r = ctx->r;
+	if (r->nchunks < MAX_CHUNKS)
+		r->chunk_ms[r->nchunks++] = (double)(mono_ms() - ctx->start);
+	return buf_add(&r->body, p, size * n) == BUF_OK ? size * n : 0;
+}
+
+static size_t on_header(char *p, size_t size, size_t n, void *arg)
+{
+	struct http_result *r = arg;
+	return buf_add(&r->headers, p, size * n) == BUF_OK ? size * n : 0;
+}
+
+void http_call(const char *method, const char *url, const char *const *headers, const char *body,
+	       size_t body_len, struct http_result *out)
+{
+	memset(out, 0, sizeof(*out));
+	buf_init(&out->headers, 1u << 20);
+	buf_init(&out->body, 1u << 26);
+	CURL *c = curl_easy_init();
+	cr_assert(c != NULL);
+	struct curl_slist *hl = NULL;
+	for (; headers && *headers; headers++)
+		hl = curl_slist_append(hl, *headers);
+	struct call_ctx ctx = { out, mono_ms() };
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hl);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, &ctx);
+	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(c, CURLOPT_HEADERDATA, out);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT, 20L);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	if (body) {
+		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body_len);
+	}
+	out->curl_code = curl_easy_perform(c);
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &out->status);
+	curl_slist_free_all(hl);
+	curl_easy_cleanup(c);
+}
+
+void http_result_release(struct http_result *r)
+{
+	buf_release(&r->headers);
+	buf_release(&r->body);
+}
+
+bool http_header(const struct http_result *r, const char *name, char *out, size_t size)
+{
+	size_t n = strlen(name);
+	const char *p = buf_str(&r->headers);
+	while (*p) {
+		const char *eol = strstr(p, "\r\n");
+		size_t len = eol ? (size_t)(eol - p) : strlen(p);
+		if (len > n && strncasecmp(p, name, n) == 0 && p[n] == ':') {
+			const char *v = p + n + 1;
+			while (*v == ' ')
+				v++;
+			snprintf(out, size, "%.*s", (int)(len - (size_t)(v - p)), v);
+			return true;
+		}
+		p += len + (eol ? 2 : 0);
+	}
+	return false;
+}

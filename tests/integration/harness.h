@@ -1,0 +1,47 @@
+/*
+ * harness: start a real mockd on a free loopback port and talk to it with libcurl.
+ *
+ * The binaries are found in $CHATCONFORM_BIN (make sets it), else bin/.
+ */
+#ifndef CC_TESTS_HARNESS_H
+#define CC_TESTS_HARNESS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "common/buf.h"
+
+struct mockd_proc {
+	pid_t pid;
+	int port;
+	char base[64];           /* "http://127.0.0.1:PORT" */
+	char port_file[64];
+};
+
+/* Start mockd with --listen 127.0.0.1:0 plus args (NULL-terminated); asserts on failure. */
+void mockd_start(struct mockd_proc *m, const char *const *args);
+/* Send SIGTERM and wait (up to 10 s); returns the exit status, or -1 when it had to be killed. */
+int mockd_stop(struct mockd_proc *m);
+/* The path of a program in the binaries folder. */
+const char *bin_path(const char *name, char *out, size_t size);
+
+#define MAX_CHUNKS 4096
+
+struct http_result {
+	int curl_code;           /* CURLE_OK when the transfer completed */
+	long status;
+	struct buf headers;
+	struct buf body;
+	size_t nchunks;
+	double chunk_ms[MAX_CHUNKS];  /* when each piece of the body arrived, since the start */
+};
+
+/* One request; headers is NULL-terminated "Name: value" strings. Call http_result_release after. */
+void http_call(const char *method, const char *url, const char *const *headers, const char *body,
+	       size_t body_len, struct http_result *out);
+void http_result_release(struct http_result *r);
+/* The value of a response header (case-insensitive), copied into out; false when absent. */
+bool http_header(const struct http_result *r, const char *name, char *out, size_t size);
+
+#endif

@@ -1,0 +1,88 @@
+/* The fixed-window limiter, driven by mockd's movable clock. */
+#include <criterion/criterion.h>
+#include <criterion/new/assert.h>
+
+#include "mockd/clock.h"
+#include "mockd/ratelimit.h"
+
+static void fresh(void)
+{
+	ratelimit_reset();
+	clock_reset();
+}
+
+TestSuite(ratelimit, .init = fresh, .fini = fresh);
+
+Test(ratelimit, allows_the_limit_then_refuses)
+{
+	struct rl_policy p = { "t.allow", 3, 60000, false };
+	struct rl_result r;
+	for (int i = 1; i <= 3; i++) {
+		ratelimit_hit(&p, "client", clock_now_ms(), &r);
+		cr_assert(r.allowed);
+		cr_assert(eq(int, r.used, i));
+		cr_assert(eq(int, r.remaining, 3 - i));
+	}
+	ratelimit_hit(&p, "client", clock_now_ms(), &r);
+	cr_assert(not(r.allowed));
+	cr_assert(eq(int, r.used, 3), "a rejected request does not count under this policy");
+	cr_assert(eq(int, r.remaining, 0));
+}
+
+Test(ratelimit, rejected_requests_count_when_the_policy_says_so)
+{
+	struct rl_policy p = { "t.count", 2, 60000, true };
+	struct rl_result r;
+	for (int i = 0; i < 5; i++)
+		ratelimit_hit(&p, "c", clock_now_ms(), &r);
+	cr_assert(not(r.allowed));
+	cr_assert(eq(int, r.used, 5));
+}
+
+Test(ratelimit, window_reopens_when_the_clock_moves)
+{
+	struct rl_policy p = { "t.window", 1, 60000, false };
+	struct rl_result r;
+	ratelimit_hit(&p, "c", clock_now_ms(), &r);
+	cr_assert(r.allowed);
+	ratelimit_hit(&p, "c", clock_now_ms(), &r);
+	cr_assert(not(r.allowed));
+	cr_assert(ge(int, r.retry_after_s, 59));
+	cr_assert(le(int, r.retry_after_s, 60));
+	clock_advance(59000);
+	ratelimit_hit(&p, "c", clock_now_ms(), &r);
+	cr_assert(not(r.allowed), "the window is 60 s from its first request");
+	cr_assert(le(int, r.retry_after_s, 1));
+	cr_assert(ge(int, r.retry_after_s, 1), "Retry-After is at least 1");
+	clock_advance(1000);
+	ratelimit_hit(&p, "c", clock_now_ms(), &r);
+	cr_assert(r.allowed, "a new window opens at its end");
+	cr_assert(eq(int, r.used, 1));
+}
+
+Test(ratelimit, keys_and_policies_are_separate)
+{
+	struct rl_policy a = { "t.a", 1, 60000, false }, b = { "t.b", 1, 60000, false };
+	struct rl_result r;
+	ratelimit_hit(&a, "x", clock_now_ms(), &r);
+	ratelimit_hit(&a, "y", clock_now_ms(), &r);
+	cr_assert(r.allowed, "another client has its own window");
+	ratelimit_hit(&b, "x", clock_now_ms(), &r);
+	cr_assert(r.allowed, "another policy has its own window");
+	ratelimit_hit(&a, "x", clock_now_ms(), &r);
+	cr_assert(not(r.allowed));
+}
+
+Test(ratelimit, snapshot_lists_open_windows_only)
+{
+	struct rl_policy p = { "t.snap", 5, 1000, false };
+	struct rl_result r;
+	ratelimit_hit(&p, "c1", clock_now_ms(), &r);
+	cJSON *s = ratelimit_snapshot(clock_now_ms());
+	cr_assert(eq(int, cJSON_GetArraySize(s), 1));
+	cJSON_Delete(s);
+	clock_advance(1000);
+	s = ratelimit_snapshot(clock_now_ms());
+	cr_assert(eq(int, cJSON_GetArraySize(s), 0));
+	cJSON_Delete(s);
+}
