@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# make mutation: prove the suites by breaking mockd one rule at a time.
+#
+# For every break in `mockd --list-breaks`, start mockd with it and run that API's suites with
+# --strict (so SHOULD cases count). A break that no case fails is a hole in the suites: the script
+# prints a table and exits 1 when there is one.
+#
+#   scripts/mutation.sh [BINDIR]        BINDIR holds mockd and chatconform (default bin)
+#   BREAKS="a b" scripts/mutation.sh    only these breaks
+set -uo pipefail
+
+bindir=${1:-bin}
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+catalog=$("$bindir/mockd" --list-breaks) || { echo "mutation: cannot list the breaks of $bindir/mockd" >&2; exit 2; }
+
+total=0
+detected=0
+missed=()
+printf '%-28s %-9s %-7s %s\n' "BREAK" "API" "FAILED" "FIRST FAILING CASE"
+while read -r name api _rule; do
+	[ -n "$name" ] || continue
+	if [ -n "${BREAKS:-}" ] && [[ " $BREAKS " != *" $name "* ]]; then
+		continue
+	fi
+	total=$((total + 1))
+	if [ ! -d "suites/$api" ]; then
+		printf '%-28s %-9s %-7s %s\n' "$name" "$api" "-" "no suite for this API"
+		missed+=("$name")
+		continue
+	fi
+	out="$work/$name.log"
+	"$bindir/chatconform" run "suites/$api" --strict --junit "$work/$name.xml" \
+		--mockd "$bindir/mockd" --mockd-arg="--break=$name" >"$out" 2>&1
+	rc=$?
+	failed=$(grep -cE '^(FAIL|ERROR) ' "$out")
+	first=$(grep -m1 -E '^(FAIL|ERROR) ' "$out" | awk '{print $2}')
+	if [ "$rc" -eq 1 ] && [ "$failed" -gt 0 ]; then
+		detected=$((detected + 1))
+		printf '%-28s %-9s %-7s %s\n' "$name" "$api" "$failed" "$first"
+	else
+		case $rc in
+		0) why="NOT DETECTED: every case passed" ;;
+		*) why="harness problem (exit $rc): $(grep -m1 -E 'chatconform:|error' "$out")" ;;
+		esac
+		printf '%-28s %-9s %-7s %s\n' "$name" "$api" "0" "$why"
+		missed+=("$name")
+	fi
+done <<<"$catalog"
+
+echo
+echo "mutation: $detected of $total breaks detected"
+if [ ${#missed[@]} -gt 0 ]; then
+	echo "mutation: not detected: ${missed[*]}" >&2
+	exit 1
+fi
+[ "$total" -gt 0 ] || { echo "mutation: no breaks were run" >&2; exit 1; }
