@@ -111,6 +111,7 @@ sanitize:
 	    check-sanitized
 
 check-sanitized: all unit integration
+	$(BINDIR)/chatconform run --mockd $(BINDIR)/mockd --junit $(BUILD)/junit.xml
 
 test: all unit integration suites mutation sanitize
 	@echo "make test: all checks passed"

@@ -292,19 +292,21 @@ int main(int argc, char **argv)
 		mockd_cfg.keys_path = default_keys_path(keys_buf, sizeof(keys_buf));
 	if (!mockd_cfg.keys_path)
 		log_warn("no keys file found (fixtures/keys.json): every authenticated endpoint answers 401");
-	else if (keys_load(mockd_cfg.keys_path, &err) < 0) {
-		log_error("%s", buf_str(&err));
-		return 2;
-	}
-	if (mockd_cfg.scripts_dir && script_load_dir(mockd_cfg.scripts_dir, &err) < 0) {
-		log_error("%s", buf_str(&err));
-		return 2;
-	}
-
-	signal(SIGPIPE, SIG_IGN);
 	struct evhttp *http = NULL;
 	struct event *sigint = NULL, *sigterm = NULL;
 	struct shutdown_ctx ctx = { 0 };
+	if (mockd_cfg.keys_path && keys_load(mockd_cfg.keys_path, &err) < 0) {
+		log_error("%s", buf_str(&err));
+		rc = 2;
+		goto out;
+	}
+	if (mockd_cfg.scripts_dir && script_load_dir(mockd_cfg.scripts_dir, &err) < 0) {
+		log_error("%s", buf_str(&err));
+		rc = 2;
+		goto out;
+	}
+
+	signal(SIGPIPE, SIG_IGN);
 	mockd_base = event_base_new();
 	if (!mockd_base) {
 		log_error("cannot create the event base");

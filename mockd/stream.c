@@ -37,13 +37,21 @@ static void stream_free(struct stream *s)
 	free(s);
 }
 
-/* The client went away: evhttp is about to free the request and the connection. */
+/*
+ * The connection is going down (the client left, or a timeout). evhttp frees the
+ * connection after this returns; a request whose reply we had not finished has
+ * already been detached from it, and is ours to free: evhttp_send_reply_end on a
+ * request without a connection does exactly that.
+ */
 static void conn_close_cb(struct evhttp_connection *conn, void *arg)
 {
 	struct stream *s = arg;
+	struct evhttp_request *req = s->req;
 	s->req = NULL;
 	s->conn = NULL;
 	stream_free(s);
+	if (req && !evhttp_request_get_connection(req))
+		evhttp_send_reply_end(req);
 }
 
 static void timer_cb(evutil_socket_t fd, short what, void *arg)

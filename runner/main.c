@@ -376,9 +376,15 @@ static int command_run(const struct config *cfg, const struct suite_set *set)
 	if (is_mock && mockproc_check(&mock, &err) != 0)
 		fprintf(stderr, "chatconform: %s; the cases after that could not reach it\n", buf_str(&err));
 	/* Stopped before the summary, so its goodbye on stderr never follows the "N passed" line. */
-	mockproc_stop(&mock);
+	int mock_exit = mockproc_stop(&mock);
 	exec_print_summary(&rr, stdout);
 	code = EXIT_PASS;
+	if (is_mock && mock_exit != 0) {
+		/* A bundled mock that cannot stop cleanly (a crash, a sanitizer report) is a defect too. */
+		fprintf(stderr, "chatconform: mockd did not stop cleanly (%s %d)\n",
+			mock_exit < 0 ? "killed, status" : "exit status", mock_exit);
+		code = EXIT_FAILED;
+	}
 	for (size_t i = 0; i < rr.ncases; i++)
 		if (case_result_fails_run(&rr.cases[i], rr.strict))
 			code = EXIT_FAILED;

@@ -27,20 +27,26 @@ static void sleep_ms(long ms)
 		;
 }
 
-/* SIGTERM, wait up to 5 s, SIGKILL; only async-signal-safe calls, the signal handler uses it too. */
-static void stop_pid(pid_t pid)
+/*
+ * SIGTERM, wait up to 5 s, SIGKILL; only async-signal-safe calls, the signal handler uses it too.
+ * Returns the exit status when mockd exited by itself, -1 when it had to be killed or was gone.
+ */
+static int stop_pid(pid_t pid)
 {
 	int status;
 	kill(pid, SIGTERM);
 	for (long waited = 0; waited < STOP_WAIT_MS; waited += POLL_MS) {
 		pid_t r = waitpid(pid, &status, WNOHANG);
-		if (r == pid || (r < 0 && errno != EINTR))
-			return;
+		if (r == pid)
+			return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+		if (r < 0 && errno != EINTR)
+			return -1;
 		sleep_ms(POLL_MS);
 	}
 	kill(pid, SIGKILL);
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
+	return -1;
 }
 
 static void on_signal(int sig)
@@ -224,11 +230,12 @@ int mockproc_check(struct mockproc *m, struct buf *err)
 	return -1;
 }
 
-void mockproc_stop(struct mockproc *m)
+int mockproc_stop(struct mockproc *m)
 {
+	int rc = 0;
 	if (m->pid > 0) {
 		running_pid = -1;
-		stop_pid(m->pid);
+		rc = stop_pid(m->pid);
 		m->pid = -1;
 	}
 	if (m->port_file[0])
@@ -237,4 +244,5 @@ void mockproc_stop(struct mockproc *m)
 		rmdir(m->dir);
 	m->port_file[0] = '\0';
 	m->dir[0] = '\0';
+	return rc;
 }

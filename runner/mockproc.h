@@ -31,7 +31,7 @@ int mockproc_start(struct mockproc *m, const char *path, const char *const *extr
 		   struct buf *err);
 /* 0 while mockd runs; -1 with how it ended in err when it has exited on its own. */
 int mockproc_check(struct mockproc *m, struct buf *err);
-/* Stop mockd (SIGTERM, 5 s, SIGKILL) and remove the port file; safe to call twice. */
-void mockproc_stop(struct mockproc *m);
+/* Stop mockd (SIGTERM, 5 s, SIGKILL), remove the port file; its exit status, -1 if killed. Safe twice. */
+int mockproc_stop(struct mockproc *m);
 
 #endif
