@@ -114,6 +114,27 @@ void store_clear(struct conversation *c)
 	c->nmessages = 0;
 }
 
+size_t store_filter_messages(struct conversation *c, bool (*keep)(const struct message *m, void *arg),
+			     void *arg)
+{
+	size_t removed = 0;
+	struct message **pp = &c->first;
+	c->last = NULL;
+	while (*pp) {
+		struct message *m = *pp;
+		if (keep(m, arg)) {
+			c->last = m;
+			pp = &m->next;
+			continue;
+		}
+		*pp = m->next;
+		message_free(m);
+		removed++;
+	}
+	c->nmessages -= removed;
+	return removed;
+}
+
 void store_delete(struct conversation *c)
 {
 	if (!c)

@@ -11,6 +11,7 @@
 #ifndef CC_MOCKD_STORE_H
 #define CC_MOCKD_STORE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -52,6 +53,9 @@ void store_delete(struct conversation *c);
 /* Append a message (takes ownership of meta); the conversation's updated_ms becomes at_ms. */
 struct message *store_add_message(struct conversation *c, const char *role, const char *content,
 				  int64_t at_ms, cJSON *meta);
+/* Remove the messages for which keep() is false; returns how many were removed. */
+size_t store_filter_messages(struct conversation *c, bool (*keep)(const struct message *m, void *arg),
+			     void *arg);
 /* Drop every message of a conversation, keeping it. */
 void store_clear(struct conversation *c);
 /* The first conversation (oldest created) and the next one, for iteration; the API filters by c->api. */

@@ -146,6 +146,34 @@ void stream_abort(struct stream *s, bool reset)
 		evhttp_connection_free(conn);
 }
 
+enum fault_action stream_fault(struct stream *s)
+{
+	const struct reply_plan *p = &s->plan;
+	if (p->fault == FAULT_NONE || s->sent != p->fault_after)
+		return FAULT_GO_ON;
+	switch (p->fault) {
+	case FAULT_ERROR_AFTER:
+		return FAULT_SEND_ERROR;
+	case FAULT_DISCONNECT_AFTER:
+	case FAULT_RESET_AFTER:
+		stream_abort(s, p->fault == FAULT_RESET_AFTER);
+		return FAULT_HANDLED;
+	case FAULT_STALL_AFTER:
+		if (s->stalled)
+			return FAULT_GO_ON;
+		s->stalled = true;
+		stream_schedule(s, p->fault_ms);
+		return FAULT_HANDLED;
+	case FAULT_MALFORMED_AFTER:
+		if (s->stalled)
+			return FAULT_GO_ON;
+		s->stalled = true; /* once */
+		return FAULT_SEND_MALFORMED;
+	default:
+		return FAULT_GO_ON;
+	}
+}
+
 void stream_end_all(void)
 {
 	while (streams)

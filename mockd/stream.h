@@ -31,7 +31,7 @@ struct stream {
 	void *data;                         /* the API's state */
 	struct reply_plan plan;             /* what to answer; the stream owns it */
 	size_t sent;                        /* tokens sent so far */
-	bool stalled;                       /* a stall fault has been served */
+	bool stalled;                       /* a stall or malformed fault has been served */
 	struct stream *prev, *next;
 };
 
@@ -48,6 +48,16 @@ void stream_write(struct stream *s, const char *p, size_t n);
 void stream_schedule(struct stream *s, int64_t ms);
 /* The delay before the next token by the plan: first-token latency, then the interval. */
 int64_t stream_next_delay(const struct stream *s);
+/* What a step must do about the plan's fault at this point of the stream. */
+enum fault_action {
+	FAULT_GO_ON,             /* no fault now: send the next token or the end */
+	FAULT_HANDLED,           /* the stream was cut or rescheduled (a stall): the step returns at once */
+	FAULT_SEND_ERROR,        /* send the API's error event, then end the stream */
+	FAULT_SEND_MALFORMED,    /* send one frame that breaks the format, then go on */
+};
+
+/* Apply the generic part of the plan's fault (disconnect, reset, stall) and say what is left to do. */
+enum fault_action stream_fault(struct stream *s);
 /* Finish the response properly and free the stream. */
 void stream_end(struct stream *s);
 /* Cut the connection without finishing the response (reset: with a TCP RST) and free the stream. */

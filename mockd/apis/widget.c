@@ -214,34 +214,20 @@ static void send_error_line(struct stream *s)
 static void widget_step(struct stream *s)
 {
 	struct reply_plan *p = &s->plan;
-	if (p->fault != FAULT_NONE && s->sent == p->fault_after) {
-		switch (p->fault) {
-		case FAULT_ERROR_AFTER:
-			send_error_line(s);
-			if (break_on(BRK_WIDGET_AFTER_ERROR))
-				send_done(s);
-			stream_end(s);
-			return;
-		case FAULT_DISCONNECT_AFTER:
-		case FAULT_RESET_AFTER:
-			stream_abort(s, p->fault == FAULT_RESET_AFTER);
-			return;
-		case FAULT_STALL_AFTER:
-			if (!s->stalled) {
-				s->stalled = true;
-				stream_schedule(s, p->fault_ms);
-				return;
-			}
-			break;
-		case FAULT_MALFORMED_AFTER:
-			if (!s->stalled) {
-				s->stalled = true;
-				stream_write(s, "{\"type\":\"token\",\"token\":\n", 25);
-			}
-			break;
-		default:
-			break;
-		}
+	switch (stream_fault(s)) {
+	case FAULT_HANDLED:
+		return;
+	case FAULT_SEND_ERROR:
+		send_error_line(s);
+		if (break_on(BRK_WIDGET_AFTER_ERROR))
+			send_done(s);
+		stream_end(s);
+		return;
+	case FAULT_SEND_MALFORMED:
+		stream_write(s, "{\"type\":\"token\",\"token\":\n", 25);
+		break;
+	case FAULT_GO_ON:
+		break;
 	}
 	if (s->sent < p->ntokens) {
 		const char *tok = p->tokens[s->sent];
