@@ -413,7 +413,8 @@ static void run_step(const struct exec_ctx *ctx, struct http_client *client, str
 		.nheaders = b.headers.n,
 		.body = b.body,
 		.body_len = b.body_len,
-		.stream = format && strcmp(format, "ndjson") == 0 ? STREAM_NDJSON : STREAM_NONE,
+		.stream = !format ? STREAM_NONE : strcmp(format, "ndjson") == 0 ? STREAM_NDJSON :
+			  strcmp(format, "sse") == 0 ? STREAM_SSE : STREAM_NONE,
 		.timeouts = {
 			.connect = pick(st->timeouts.connect, c->suite->timeouts.connect, opt->timeouts.connect),
 			.first_byte = pick(st->timeouts.first_byte, c->suite->timeouts.first_byte,

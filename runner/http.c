@@ -2,10 +2,10 @@
  * http: one HTTP exchange through libcurl's easy API.
  *
  * The header and write callbacks fill the response as bytes arrive; a stream
- * is split into NDJSON lines and parsed as it comes, so a long stream never has
- * to fit in memory twice.  libcurl knows connect and total timeouts; the two it
- * does not (first byte, idle) are checked in the progress callback, which
- * libcurl calls about once a second even while nothing arrives.
+ * is split into NDJSON lines or SSE events and parsed as it comes, so a long
+ * stream never has to fit in memory twice.  libcurl knows connect and total
+ * timeouts; the two it does not (first byte, idle) are checked in the progress
+ * callback, which libcurl calls about once a second even while nothing arrives.
  */
 #include "runner/http.h"
 
@@ -21,9 +21,10 @@
 
 #include "common/json.h"
 #include "common/ndjson.h"
+#include "common/sse.h"
 #include "common/utf8.h"
 
-#define STREAM_ERROR_LINE_MAX 200   /* bytes of a bad line quoted in stream_error */
+#define STREAM_ERROR_LINE_MAX 200   /* bytes of a bad line or SSE data quoted in stream_error */
 #define STATUS_LINE_MAX 128
 
 struct http_client {
@@ -36,6 +37,7 @@ struct xfer {
 	const struct http_request *req;
 	struct response *resp;
 	struct ndjson_decoder nd;
+	struct sse_decoder sse;
 	double t0;               /* monotonic ms when the exchange started */
 	double sent_ms;          /* when the request was fully sent, since t0; -1 until then */
 	double first_ms;         /* first response byte, since t0; -1 until then */
@@ -294,49 +296,123 @@ static size_t header_cb(char *p, size_t size, size_t nmemb, void *arg)
 	return n;
 }
 
-static int stream_line_cb(void *arg, const char *line, size_t len, size_t line_no)
+/* Set stream_error to what (e.g. "line 3") "is not JSON:" and the bytes, cut and escaped. */
+static void not_json(struct response *r, const char *what, const char *p, size_t len)
 {
-	struct xfer *x = arg;
+	if (r->stream_error)
+		return;
+	struct buf shown;
+	buf_init(&shown, STREAM_ERROR_LINE_MAX * 4 + 16);
+	size_t cut = utf8_truncate(p, len, STREAM_ERROR_LINE_MAX);
+	http_append_escaped(&shown, p, cut, 0);
+	if (cut < len)
+		buf_adds(&shown, "...");
+	set_error(&r->stream_error, "%s is not JSON: %s", what, buf_str(&shown));
+	buf_release(&shown);
+}
+
+/* Keep a parsed event (takes json); non-zero when reading must stop. */
+static int store_event(struct xfer *x, cJSON *json, const char *raw, size_t len)
+{
 	struct response *r = x->resp;
-	cJSON *json = json_parse_exact(line, len);
-	if (!json) {
-		if (!r->stream_error) {
-			struct buf shown;
-			buf_init(&shown, STREAM_ERROR_LINE_MAX * 4 + 16);
-			size_t cut = utf8_truncate(line, len, STREAM_ERROR_LINE_MAX);
-			http_append_escaped(&shown, line, cut, 0);
-			if (cut < len)
-				buf_adds(&shown, "...");
-			set_error(&r->stream_error, "line %zu is not JSON: %s", line_no, buf_str(&shown));
-			buf_release(&shown);
-		}
-		return 0;   /* keep reading: the rest of the stream is still worth checking */
-	}
 	if (r->nevents >= HTTP_MAX_EVENTS) {
 		cJSON_Delete(json);
 		set_error(&r->stream_error, "more than %u events; stopped reading", HTTP_MAX_EVENTS);
 		return 1;
 	}
-	if (response_add_event(r, json, line, len, since(x), HTTP_MAX_EVENTS) != 0) {
+	if (response_add_event(r, json, raw, len, since(x), HTTP_MAX_EVENTS) != 0) {
 		set_error(&r->stream_error, "cannot store event %zu; stopped reading", r->nevents + 1);
 		return 1;
 	}
 	return 0;
 }
 
-/* Feed n bytes to the NDJSON decoder; non-zero when the transfer must stop. */
+static int stream_line_cb(void *arg, const char *line, size_t len, size_t line_no)
+{
+	struct xfer *x = arg;
+	cJSON *json = json_parse_exact(line, len);
+	if (!json) {
+		char what[48];
+		snprintf(what, sizeof(what), "line %zu", line_no);
+		not_json(x->resp, what, line, len);
+		return 0;   /* keep reading: the rest of the stream is still worth checking */
+	}
+	return store_event(x, json, line, len);
+}
+
+/*
+ * One dispatched SSE event.  Its type for the matchers is the JSON "type"
+ * member when there is one (as for NDJSON), else the SSE event field unless
+ * that is the default "message", else "?".
+ */
+static int stream_sse_cb(void *arg, const struct sse_event *ev)
+{
+	struct xfer *x = arg;
+	struct response *r = x->resp;
+	cJSON *json = json_parse_exact(ev->data, ev->data_len);
+	if (!json) {
+		char what[48];
+		snprintf(what, sizeof(what), "event %zu data", x->sse.events);
+		not_json(r, what, ev->data, ev->data_len);
+		return 0;   /* keep reading, as for NDJSON */
+	}
+	int typed = json_get_string(json, "type") != NULL;
+	if (store_event(x, json, ev->data, ev->data_len))
+		return 1;
+	if (!typed && strcmp(ev->type, "message") != 0) {
+		struct event *e = &r->events[r->nevents - 1];
+		char *t = strdup(ev->type);
+		if (!t) {
+			set_error(&r->stream_error, "out of memory at event %zu; stopped reading",
+				  x->sse.events);
+			return 1;
+		}
+		free(e->type);
+		e->type = t;
+	}
+	return 0;
+}
+
+/* Feed n bytes to the stream's decoder; non-zero when the transfer must stop. */
 static int feed_stream(struct xfer *x, const char *p, size_t n)
 {
+	struct response *r = x->resp;
+	if (x->req->stream == STREAM_SSE) {
+		enum sse_result sr = sse_feed(&x->sse, p, n);
+		if (sr == SSE_TOO_LONG)
+			set_error(&r->stream_error,
+				  "event %zu: a line or the data is longer than %u bytes; stopped reading",
+				  x->sse.events + 1, HTTP_MAX_LINE);
+		else if (sr == SSE_NOMEM)
+			set_error(&r->stream_error, "out of memory at event %zu; stopped reading",
+				  x->sse.events + 1);
+		return sr != SSE_OK;
+	}
 	enum ndjson_result nr = ndjson_feed(&x->nd, p, n);
 	if (nr == NDJSON_OK)
 		return 0;
 	if (nr == NDJSON_TOO_LONG)
-		set_error(&x->resp->stream_error, "line %zu is longer than %u bytes; stopped reading",
+		set_error(&r->stream_error, "line %zu is longer than %u bytes; stopped reading",
 			  x->nd.line_no + 1, HTTP_MAX_LINE);
 	else if (nr == NDJSON_NOMEM)
-		set_error(&x->resp->stream_error, "out of memory at line %zu; stopped reading",
+		set_error(&r->stream_error, "out of memory at line %zu; stopped reading",
 			  x->nd.line_no + 1);
 	return 1;
+}
+
+/* End of a complete stream: a last NDJSON line without its newline; an SSE event without its blank line. */
+static void finish_stream(struct xfer *x)
+{
+	if (x->req->stream == STREAM_NDJSON) {
+		ndjson_finish(&x->nd);
+		return;
+	}
+	sse_finish(&x->sse);
+	/* Dropped as a browser drops it; said, so that a missing last event is not a mystery. */
+	if (x->sse.dropped)
+		set_error(&x->resp->stream_error,
+			  "the stream ended inside event %zu (no blank line after it); the event was dropped",
+			  x->sse.events + 1);
 }
 
 static size_t write_cb(char *p, size_t size, size_t nmemb, void *arg)
@@ -352,7 +428,7 @@ static size_t write_cb(char *p, size_t size, size_t nmemb, void *arg)
 		set_error(&r->transport_error, "out of memory reading the body");
 		return 0;
 	}
-	if (x->req->stream == STREAM_NDJSON && feed_stream(x, p, take)) {
+	if (x->req->stream != STREAM_NONE && feed_stream(x, p, take)) {
 		x->capped = 1;
 		return 0;
 	}
@@ -516,6 +592,7 @@ int http_exchange(struct http_client *c, const struct http_request *req, struct 
 	x.sent_ms = -1;
 	x.first_ms = -1;
 	ndjson_init(&x.nd, HTTP_MAX_LINE, stream_line_cb, &x);
+	sse_init(&x.sse, HTTP_MAX_LINE, stream_sse_cb, &x);
 	buf_release(&resp->body);
 	buf_init(&resp->body, HTTP_MAX_BODY);
 	resp->format = req->stream;
@@ -559,8 +636,8 @@ int http_exchange(struct http_client *c, const struct http_request *req, struct 
 	x.t0 = now_ms();
 	CURLcode cc = curl_easy_perform(e);
 	resp->total_ms = since(&x);
-	if (cc == CURLE_OK && req->stream == STREAM_NDJSON)
-		ndjson_finish(&x.nd);   /* a last line without its newline */
+	if (cc == CURLE_OK && req->stream != STREAM_NONE)
+		finish_stream(&x);
 	if (cc != CURLE_OK && !x.capped)
 		describe_curl_error(&x, cc, errbuf);
 
@@ -578,6 +655,7 @@ out:
 	if (transcript)
 		transcript_response(transcript, &x);
 	curl_slist_free_all(hdrs);
+	sse_release(&x.sse);
 	ndjson_release(&x.nd);
 	return rc;
 }

@@ -7,8 +7,8 @@
  *
  * Everything kept from the target is capped: the body (HTTP_MAX_BODY; past it
  * the transfer stops and the response is marked truncated), stream events
- * (HTTP_MAX_EVENTS) and NDJSON lines (HTTP_MAX_LINE).  Redirects are not
- * followed: a 3xx is the response.
+ * (HTTP_MAX_EVENTS), NDJSON lines, and SSE lines and event data
+ * (HTTP_MAX_LINE).  Redirects are not followed: a 3xx is the response.
  */
 #ifndef CC_RUNNER_HTTP_H
 #define CC_RUNNER_HTTP_H
@@ -21,7 +21,7 @@
 
 #define HTTP_MAX_BODY       (4u << 20)   /* bytes of a response body kept */
 #define HTTP_MAX_EVENTS     100000u      /* stream events kept */
-#define HTTP_MAX_LINE       (1u << 20)   /* bytes of one NDJSON line */
+#define HTTP_MAX_LINE       (1u << 20)   /* bytes of one NDJSON line, SSE line or SSE event's data */
 #define HTTP_MAX_HEADERS    256u         /* response headers kept */
 #define HTTP_TRANSCRIPT_REQ_BODY   4096u    /* bytes of a request body shown in a transcript */
 #define HTTP_TRANSCRIPT_RESP_BODY  16384u   /* bytes of a response body shown in a transcript */
@@ -38,7 +38,7 @@ struct http_request {
 	size_t nheaders;
 	const char *body;                      /* NULL: no body */
 	size_t body_len;
-	enum stream_format stream;             /* STREAM_NDJSON: decode the body as it arrives */
+	enum stream_format stream;             /* NDJSON or SSE: decode the body into events as it arrives */
 	struct timeouts timeouts;              /* seconds, every field resolved (> 0) */
 };
 

@@ -1098,7 +1098,7 @@ static int validate_stream(const cJSON *s, const char *path, struct buf *err)
 	if (!cJSON_GetObjectItemCaseSensitive(s, "format")) {
 		char sub[PATH_MAX_LEN];
 		path_key(sub, sizeof(sub), path, "format");
-		verr(err, sub, "missing (required: \"ndjson\")");
+		verr(err, sub, "missing (required: \"ndjson\" or \"sse\")");
 		rc = -1;
 	}
 	for (const cJSON *m = s->child; m; m = m->next) {
@@ -1106,8 +1106,9 @@ static int validate_stream(const cJSON *s, const char *path, struct buf *err)
 		path_key(sub, sizeof(sub), path, m->string);
 		const char *k = m->string;
 		if (strcmp(k, "format") == 0) {
-			if (!cJSON_IsString(m) || strcmp(m->valuestring, "ndjson") != 0) {
-				verr(err, sub, "format must be \"ndjson\"");
+			if (!cJSON_IsString(m) || (strcmp(m->valuestring, "ndjson") != 0 &&
+						    strcmp(m->valuestring, "sse") != 0)) {
+				verr(err, sub, "format must be \"ndjson\" or \"sse\"");
 				rc = -1;
 			}
 		} else if (strcmp(k, "sequence") == 0) {

@@ -1,8 +1,8 @@
 /*
  * response: what a step received, in the form the matchers read.
  *
- * The HTTP client fills it; a stream (NDJSON now, SSE later) is decoded into
- * events as it arrives.  Everything kept is capped, so a target that floods
+ * The HTTP client fills it; a stream (NDJSON or SSE) is decoded into events
+ * as it arrives.  Everything kept is capped, so a target that floods
  * cannot exhaust memory: past the cap, the response is marked truncated.
  */
 #ifndef CC_RUNNER_RESPONSE_H
@@ -21,9 +21,10 @@ struct header {
 };
 
 struct event {
-	char *type;              /* the "type" member of the event object, or "" when it has none */
+	char *type;              /* the event's "type" string member; for SSE without one, the SSE event
+				    field unless it is "message"; else "?" */
 	cJSON *json;             /* the parsed event; never NULL for a stored event */
-	char *raw;               /* the bytes of the line / the SSE data, NUL-terminated */
+	char *raw;               /* the bytes of the NDJSON line / the SSE event's data, NUL-terminated */
 	size_t raw_len;
 	double at_ms;            /* when it arrived, since the request was sent */
 };
@@ -40,7 +41,7 @@ struct response {
 	enum stream_format format;
 	struct event *events;    /* decoded stream events, in order */
 	size_t nevents;
-	char *stream_error;      /* why decoding failed ("line 3 is not JSON: ..."), or NULL */
+	char *stream_error;      /* the first decoding problem ("line 3 is not JSON: ..."), or NULL */
 	char *transport_error;   /* connect failure, timeout, reset..., or NULL */
 	double connect_ms;
 	double first_byte_ms;

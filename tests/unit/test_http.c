@@ -12,6 +12,7 @@
 #include <criterion/criterion.h>
 #include <criterion/new/assert.h>
 
+#include "common/json.h"
 #include "runner/http.h"
 #include "tests/unit/unit.h"
 
@@ -161,6 +162,116 @@ Test(http, ndjson_bad_line_is_reported_and_reading_goes_on)
 	cr_expect(eq(sz, resp.nevents, 2));
 	cr_assert(resp.stream_error != NULL);
 	cr_expect(eq(str, resp.stream_error, STR("line 2 is not JSON: nope \\x01\\xff")));
+}
+
+#define HEAD_SSE "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nConnection: close\r\n\r\n"
+
+Test(http, sse_split_at_every_byte)
+{
+	/* Types: the JSON "type" member, else the SSE event field unless "message", else "?". */
+	static const char body[] = ": hello\r\n"
+				   "event: start\r\ndata: {\"type\":\"start\"}\r\n\r\n"
+				   "event: token\r\nid: 7\r\ndata: {\"token\":\r\ndata: \"h\xc3\xa9\"}\r\n\r\n"
+				   "data: {\"n\":1}\r\rretry: 10\r"
+				   "event: other\ndata: {\"type\":\"done\"}\n\n";
+	struct piece p[1 + sizeof(body) - 1];
+	p[0] = (struct piece){ HEAD_SSE, 0, 0 };
+	for (size_t i = 0; i < sizeof(body) - 1; i++)
+		p[i + 1] = (struct piece){ body + i, 1, i % 10 == 0 ? 1 : 0 };
+	req.stream = STREAM_SSE;
+	cr_assert(eq(int, run(p, sizeof(p) / sizeof(p[0]), "/sse"), 0), "%s", resp.transport_error);
+	cr_expect(resp.stream_error == NULL, "%s", resp.stream_error);
+	cr_assert(eq(sz, resp.nevents, 4));
+	cr_expect(eq(str, resp.events[0].type, STR("start")));
+	cr_expect(eq(str, resp.events[1].type, STR("token")));
+	cr_expect(eq(str, resp.events[2].type, STR("?")));
+	cr_expect(eq(str, resp.events[3].type, STR("done")));
+	cr_expect(eq(str, resp.events[1].raw, STR("{\"token\":\n\"h\xc3\xa9\"}")));
+	cr_expect(eq(str, STR(json_get_string(resp.events[1].json, "token")), STR("h\xc3\xa9")));
+	cr_expect(resp.events[0].at_ms <= resp.events[3].at_ms);
+	cr_expect(eq(int, resp.format, STREAM_SSE));
+	cr_expect(resp.json == NULL);
+}
+
+Test(http, sse_event_message_is_untyped)
+{
+	static const struct piece p[] = {
+		{ HEAD_SSE "event: message\ndata: {\"a\":1}\n\ndata: [1]\n\n", 0, 0 },
+	};
+	req.stream = STREAM_SSE;
+	cr_assert(eq(int, run(p, 1, "/sse"), 0));
+	cr_assert(eq(sz, resp.nevents, 2));
+	cr_expect(eq(str, resp.events[0].type, STR("?")));
+	cr_expect(eq(str, resp.events[1].type, STR("?")));
+}
+
+Test(http, sse_data_not_json_is_reported_and_reading_goes_on)
+{
+	static const struct piece p[] = {
+		{ HEAD_SSE "data: {\"type\":\"start\"}\n\ndata: [DONE] \x01\xff\ndata: x\n\n", 0, 0 },
+		{ "data: {\"type\":\"done\"}\n\ndata: also bad\n\n", 0, 0 },
+	};
+	req.stream = STREAM_SSE;
+	cr_assert(eq(int, run(p, 2, "/sse"), 0));
+	cr_expect(eq(sz, resp.nevents, 2));
+	cr_assert(resp.stream_error != NULL);
+	cr_expect(eq(str, resp.stream_error, STR("event 2 data is not JSON: [DONE] \\x01\\xff\\x0ax")));
+}
+
+Test(http, sse_long_bad_data_is_cut_in_the_message)
+{
+	static char body[1024];
+	static struct piece p[2];
+	memset(body, 0, sizeof(body));
+	strcpy(body, "data: ");
+	memset(body + 6, 'y', 500);
+	strcat(body, "\n\n");
+	p[0] = (struct piece){ HEAD_SSE, 0, 0 };
+	p[1] = (struct piece){ body, 0, 0 };
+	req.stream = STREAM_SSE;
+	cr_assert(eq(int, run(p, 2, "/sse"), 0));
+	cr_assert(resp.stream_error != NULL);
+	cr_expect(eq(sz, strlen(resp.stream_error), strlen("event 1 data is not JSON: ") + 200 + 3));
+	assert_contains(resp.stream_error, "yyy...");
+}
+
+Test(http, sse_comments_and_blank_lines_are_not_events)
+{
+	static const struct piece p[] = {
+		{ HEAD_SSE ": keep-alive\n\n\n:\n", 0, 0 },
+		{ ": another\r\ndata: {\"type\":\"a\"}\r\n: inside\r\n\r\n: bye\n", 0, 5 },
+	};
+	req.stream = STREAM_SSE;
+	cr_assert(eq(int, run(p, 2, "/sse"), 0));
+	cr_expect(resp.stream_error == NULL, "%s", resp.stream_error);
+	cr_assert(eq(sz, resp.nevents, 1));
+	cr_expect(eq(str, resp.events[0].type, STR("a")));
+}
+
+Test(http, sse_event_without_final_blank_line_is_dropped)
+{
+	static const struct piece p[] = {
+		{ HEAD_SSE "data: {\"type\":\"start\"}\n\ndata: {\"type\":\"done\"}\n", 0, 0 },
+	};
+	req.stream = STREAM_SSE;
+	cr_assert(eq(int, run(p, 1, "/sse"), 0));
+	cr_assert(eq(sz, resp.nevents, 1));
+	cr_expect(eq(str, resp.events[0].type, STR("start")));
+	cr_assert(resp.stream_error != NULL);
+	cr_expect(eq(str, resp.stream_error,
+		     STR("the stream ended inside event 2 (no blank line after it); the event was dropped")));
+}
+
+Test(http, sse_line_past_the_cap_stops_reading)
+{
+	static const struct piece p[] = { { HEAD_SSE "data: {\"type\":\"a\"}\n\ndata: ", 0, 0 } };
+	req.stream = STREAM_SSE;
+	srv.repeat_big = 2u << 20;
+	cr_expect(eq(int, run(p, 1, "/sse"), 0), "%s", resp.transport_error);
+	cr_expect(eq(sz, resp.nevents, 1));
+	cr_assert(resp.stream_error != NULL);
+	cr_expect(eq(str, resp.stream_error,
+		     STR("event 2: a line or the data is longer than 1048576 bytes; stopped reading")));
 }
 
 Test(http, json_body_status_and_headers)

@@ -602,9 +602,10 @@ Test(validate, pointers_status_headers)
 Test(validate, stream_members)
 {
 	cr_assert(eq(str, validate("{\"stream\":{\"sequence\":\"a\"}}"),
-		     STR("expect.stream.format: missing (required: \"ndjson\")\n")));
-	cr_assert(eq(str, validate("{\"stream\":{\"format\":\"sse\"}}"),
-		     STR("expect.stream.format: format must be \"ndjson\"\n")));
+		     STR("expect.stream.format: missing (required: \"ndjson\" or \"sse\")\n")));
+	cr_assert(eq(str, validate("{\"stream\":{\"format\":\"xml\"}}"),
+		     STR("expect.stream.format: format must be \"ndjson\" or \"sse\"\n")));
+	cr_assert(eq(str, validate("{\"stream\":{\"format\":\"sse\",\"sequence\":\"start token* end\"}}"), STR("")));
 	cr_assert(eq(str, validate("{\"stream\":{\"format\":\"ndjson\",\"sequence\":\"start (token\"}}"),
 		     STR("expect.stream.sequence: bad sequence \"start (token\": column 13: missing \")\"\n")));
 	cr_assert(eq(str, validate("{\"stream\":{\"format\":\"ndjson\",\"each\":{\"to ken\":{}}}}"),
