@@ -60,7 +60,53 @@
 	X(WIDGET_ERROR_LINE, "widget-error-line", "widget",                                         \
 	  "the mid-stream error line is {\"type\":\"error\",\"message\":...}")                      \
 	X(WIDGET_AFTER_ERROR, "widget-after-error", "widget",                                       \
-	  "the stream goes on with a done line after an error line")
+	  "the stream goes on with a done line after an error line")                                \
+	X(DW_CONTENT_TYPE, "deepwiki-content-type", "deepwiki",                                     \
+	  "the stream is sent as application/json instead of text/event-stream")                    \
+	X(DW_NO_END, "deepwiki-no-end", "deepwiki", "the stream ends without its end event")          \
+	X(DW_ORDER, "deepwiki-order", "deepwiki", "the first content event comes before start")       \
+	X(DW_DATA_NOT_JSON, "deepwiki-data-not-json", "deepwiki",                                   \
+	  "one content event's data is bare text, not JSON")                                        \
+	X(DW_SOURCES_UNASKED, "deepwiki-sources-unasked", "deepwiki",                               \
+	  "sources are sent when include_sources is false")                                         \
+	X(DW_METADATA_UNASKED, "deepwiki-metadata-unasked", "deepwiki",                             \
+	  "metadata is sent when include_metadata was not asked for")                               \
+	X(DW_TOTAL_TOKENS, "deepwiki-total-tokens", "deepwiki",                                     \
+	  "end.total_tokens is one more than metadata.tokens_used")                                 \
+	X(DW_MAX_TOKENS, "deepwiki-max-tokens", "deepwiki", "max_tokens does not cut the reply")      \
+	X(DW_AFTER_ERROR, "deepwiki-after-error", "deepwiki", "an end event follows the error event") \
+	X(DW_TEMPERATURE, "deepwiki-temperature", "deepwiki",                                       \
+	  "temperature 2.0 is refused (the range is taken as [0, 2))")                              \
+	X(DW_MAX_TOKENS_4097, "deepwiki-max-tokens-4097", "deepwiki", "max_tokens 4097 is accepted") \
+	X(DW_MODEL_ANY, "deepwiki-model-any", "deepwiki", "any model name is accepted")              \
+	X(DW_AUTH_OPTIONAL, "deepwiki-auth-optional", "deepwiki",                                   \
+	  "GET /chat/history answers without an Authorization header")                              \
+	X(DW_FLAT_ERROR, "deepwiki-flat-error", "deepwiki",                                         \
+	  "errors are {\"code\",\"message\"} without the \"error\" envelope")                        \
+	X(DW_SCOPE, "deepwiki-scope", "deepwiki", "a key without the research scope can research")    \
+	X(DW_QUOTA, "deepwiki-quota", "deepwiki", "a spent token quota is not enforced")              \
+	X(DW_CHAT_LIMIT, "deepwiki-chat-limit", "deepwiki",                                         \
+	  "the chat rate limit lets 101 requests through a window of 100")                          \
+	X(DW_RETRY_AFTER, "deepwiki-retry-after", "deepwiki",                                       \
+	  "Retry-After disagrees with details.retry_after")                                         \
+	X(DW_COUNT_REJECTED, "deepwiki-count-rejected", "deepwiki",                                 \
+	  "requests refused with 429 still count (current_usage passes the limit)")                 \
+	X(DW_RESEARCH_MAX, "deepwiki-research-max", "deepwiki",                                     \
+	  "research returns one source more than max_sources")                                      \
+	X(DW_RESEARCH_RANGE, "deepwiki-research-range", "deepwiki",                                 \
+	  "research publication dates ignore time_range")                                           \
+	X(DW_RESEARCH_ANALYZED, "deepwiki-research-analyzed", "deepwiki",                           \
+	  "sources_analyzed differs from the number of sources")                                    \
+	X(DW_HAS_MORE, "deepwiki-has-more", "deepwiki", "has_more is true on the last page")          \
+	X(DW_NEXT_OFFSET, "deepwiki-next-offset", "deepwiki", "next_offset is off by one")             \
+	X(DW_HISTORY_ORDER, "deepwiki-history-order", "deepwiki", "history is newest first")          \
+	X(DW_OTHER_USER, "deepwiki-other-user", "deepwiki",                                         \
+	  "another user's conversation is visible in GET /chat/history")                            \
+	X(DW_DELETE_COUNT, "deepwiki-delete-count", "deepwiki",                                     \
+	  "DELETE /chat/history reports messages_deleted as 0")                                     \
+	X(DW_DELETE_BEFORE, "deepwiki-delete-before", "deepwiki",                                   \
+	  "DELETE with before_date deletes every message")                                          \
+	X(DW_DATE_FILTER, "deepwiki-date-filter", "deepwiki", "start_date is ignored by GET /chat/history")
 
 enum break_id {
 #define BREAK_ENUM(id, name, api, rule) BRK_##id,

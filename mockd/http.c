@@ -227,6 +227,8 @@ void http_dispatch(struct evhttp_request *req, void *arg)
 		const struct route *rt = &routes[i];
 		if (!route_match(rt->pattern, r.path, NULL))
 			continue;
+		if (!path_known)
+			r.api = rt->api; /* the path's owner answers a 405 in its own format */
 		path_known = true;
 		if (strcmp(rt->method, r.method) != 0)
 			continue;

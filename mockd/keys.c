@@ -18,6 +18,7 @@ static void key_release(struct api_key *k)
 	free(k->api);
 	free(k->key);
 	free(k->user_id);
+	free(k->kind);
 	for (size_t i = 0; i < k->nscopes; i++)
 		free(k->scopes[i]);
 	free(k->scopes);
@@ -69,10 +70,11 @@ static int parse_key(const cJSON *o, size_t i, struct api_key *k, const char *pa
 		buf_printf(err, "%s: keys[%zu]: needs string members \"api\" and \"key\"", path, i);
 		return -1;
 	}
-	const char *user = json_get_string(o, "user_id");
+	const char *user = json_get_string(o, "user_id"), *kind = json_get_string(o, "kind");
 	k->api = strdup(api);
 	k->key = strdup(key);
 	k->user_id = strdup(user ? user : "");
+	k->kind = strdup(kind ? kind : "");
 	const cJSON *scopes = cJSON_GetObjectItemCaseSensitive(o, "scopes");
 	if (scopes && !cJSON_IsArray(scopes)) {
 		buf_printf(err, "%s: keys[%zu].scopes: must be an array of strings", path, i);
@@ -159,15 +161,22 @@ static bool equal_ct(const char *a, const char *b)
 	return diff == 0 && lb != 0;
 }
 
-struct api_key *keys_find(const char *api, const char *presented)
+struct api_key *keys_find_kind(const char *api, const char *kind, const char *presented)
 {
 	struct api_key *found = NULL;
 	if (!presented)
 		return NULL;
+	/* Every key of the API is compared, so the time does not tell which one matched. */
 	for (size_t i = 0; i < nkeys; i++)
-		if (strcmp(keys[i].api, api) == 0 && equal_ct(keys[i].key, presented) && !found)
+		if (strcmp(keys[i].api, api) == 0 && (!kind || strcmp(keys[i].kind, kind) == 0) &&
+		    equal_ct(keys[i].key, presented) && !found)
 			found = &keys[i];
 	return found;
+}
+
+struct api_key *keys_find(const char *api, const char *presented)
+{
+	return keys_find_kind(api, NULL, presented);
 }
 
 bool key_has_scope(const struct api_key *k, const char *scope)

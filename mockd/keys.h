@@ -2,7 +2,7 @@
  * keys: the API keys mockd accepts, and each API's settings, from one JSON file.
  *
  *   { "keys": [ { "api": "deepwiki", "key": "dw-dev-key", "user_id": "user_dev",
- *                 "scopes": ["chat", "research"], "quota": 50 } ],
+ *                 "scopes": ["chat", "research"], "quota": 50, "kind": "key" } ],
  *     "config": { "widget": { "rate_limit": { "limit": 30, "window_seconds": 60 } } } }
  *
  * fixtures/keys.json is the default; docs/mockd.md describes every member.
@@ -21,6 +21,7 @@ struct api_key {
 	char *api;
 	char *key;
 	char *user_id;           /* "" when the API has no users */
+	char *kind;              /* what the credential is, where an API has several ("key", "token"); "" otherwise */
 	char **scopes;
 	size_t nscopes;
 	long quota;              /* tokens this key may use; -1 = unlimited */
@@ -32,6 +33,8 @@ int keys_load(const char *path, struct buf *err);
 void keys_release(void);
 /* The key of api equal to presented, compared in constant time over every key; NULL when none. */
 struct api_key *keys_find(const char *api, const char *presented);
+/* Like keys_find, among the keys of one kind only. */
+struct api_key *keys_find_kind(const char *api, const char *kind, const char *presented);
 /* True when the key holds the scope. */
 bool key_has_scope(const struct api_key *k, const char *scope);
 /* The "config" object of api (never NULL: an empty object when the file has none). */

@@ -39,12 +39,12 @@ void mockd_random_id(char *out, const char *prefix, int n)
 	out[p + n] = '\0';
 }
 
-int64_t mockd_scaled_ms(int64_t ms, int64_t jitter_ms)
+int64_t mockd_delay_ms(int64_t ms, int64_t jitter_ms, double scale)
 {
 	double v = (double)ms;
 	if (jitter_ms > 0)
 		v += (double)((int64_t)(mockd_rand() % (uint64_t)(2 * jitter_ms + 1)) - jitter_ms);
-	v *= mockd_cfg.time_scale;
+	v *= scale;
 	return v < 0 ? 0 : v > 86400000.0 ? 86400000 : (int64_t)v;
 }
 

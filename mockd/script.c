@@ -213,6 +213,11 @@ static struct rule *rule_parse(const cJSON *def, const char *where, struct buf *
 	if (fault && check_fault(fault, where, err) < 0)
 		goto fail;
 	const cJSON *timing = cJSON_GetObjectItemCaseSensitive(def, "timing");
+	const cJSON *scaled = cJSON_GetObjectItemCaseSensitive(timing, "scaled");
+	if (scaled && !cJSON_IsBool(scaled)) {
+		buf_printf(err, "%s.timing.scaled: must be true or false", where);
+		goto fail;
+	}
 	if (timing && (!cJSON_IsObject(timing) || get_count(timing, "first_token_ms", 0) < 0 ||
 		       get_count(timing, "interval_ms", 0) < 0 || get_count(timing, "jitter_ms", 0) < 0)) {
 		buf_printf(err, "%s.timing: first_token_ms, interval_ms and jitter_ms are whole numbers >= 0",
@@ -540,6 +545,7 @@ static void plan_from_rule(struct reply_plan *p, const struct rule *r, const cha
 	p->first_token_ms = get_count(timing, "first_token_ms", timing ? 0 : p->first_token_ms);
 	p->interval_ms = get_count(timing, "interval_ms", timing ? 0 : p->interval_ms);
 	p->jitter_ms = get_count(timing, "jitter_ms", 0);
+	p->unscaled = cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(timing, "scaled"));
 	const cJSON *fault = cJSON_GetObjectItemCaseSensitive(r->def, "fault");
 	const char *type = json_get_string(fault, "type");
 	for (int i = 1; type && i < (int)(sizeof(fault_names) / sizeof(*fault_names)); i++)
@@ -586,6 +592,11 @@ void script_plan(const char *api, const char *model, const char *message, struct
 		out->prompt_tokens = (int)token_count(message, strlen(message));
 	if (out->completion_tokens < 0)
 		out->completion_tokens = (int)out->ntokens;
+}
+
+int64_t plan_delay(const struct reply_plan *p, int64_t ms)
+{
+	return mockd_delay_ms(ms, p->jitter_ms, p->unscaled ? 1.0 : mockd_cfg.time_scale);
 }
 
 void plan_truncate(struct reply_plan *p, size_t max)

@@ -11,6 +11,7 @@
 #ifndef CC_MOCKD_SCRIPT_H
 #define CC_MOCKD_SCRIPT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -40,6 +41,7 @@ struct reply_plan {
 	int64_t first_token_ms;  /* unscaled; the stream code scales them */
 	int64_t interval_ms;
 	int64_t jitter_ms;
+	bool unscaled;           /* the rule's delays are real time, whatever --time-scale says */
 	enum fault_type fault;
 	size_t fault_after;      /* tokens sent before the fault */
 	int fault_status;        /* FAULT_HTTP_ERROR: the status */
@@ -62,6 +64,8 @@ int script_reset(const char *dir, struct buf *err);
 cJSON *script_list(void);
 /* Decide the answer to a message; consumes a matching "once" rule. */
 void script_plan(const char *api, const char *model, const char *message, struct reply_plan *out);
+/* A delay of the plan in real milliseconds: jitter added, then scaled by --time-scale unless unscaled. */
+int64_t plan_delay(const struct reply_plan *p, int64_t ms);
 /* Keep only the first max tokens (max_tokens of a request). */
 void plan_truncate(struct reply_plan *p, size_t max);
 void plan_release(struct reply_plan *p);

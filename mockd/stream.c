@@ -111,7 +111,7 @@ int64_t stream_next_delay(const struct stream *s)
 
 void stream_schedule(struct stream *s, int64_t ms)
 {
-	int64_t scaled = mockd_scaled_ms(ms, s->plan.jitter_ms);
+	int64_t scaled = plan_delay(&s->plan, ms);
 	struct timeval tv = { (time_t)(scaled / 1000), (suseconds_t)(scaled % 1000) * 1000 };
 	evtimer_add(s->timer, &tv);
 }

@@ -2,8 +2,10 @@
 # make mutation: prove the suites by breaking mockd one rule at a time.
 #
 # For every break in `mockd --list-breaks`, start mockd with it and run that API's suites with
-# --strict (so SHOULD cases count). A break that no case fails is a hole in the suites: the script
-# prints a table and exits 1 when there is one.
+# --strict (so SHOULD cases count). A break is detected when some case fails that passes against an
+# unbroken mockd: each API's suites are first run without a break, and must pass there, so that a
+# case failing for its own reasons cannot pass for a detection. A break that no case catches is a
+# hole in the suites: the script prints a table and exits 1 when there is one.
 #
 #   scripts/mutation.sh [BINDIR]        BINDIR holds mockd and chatconform (default bin)
 #   BREAKS="a b" scripts/mutation.sh    only these breaks
@@ -17,13 +19,30 @@ trap 'rm -rf "$work"' EXIT
 
 catalog=$("$bindir/mockd" --list-breaks) || { echo "mutation: cannot list the breaks of $bindir/mockd" >&2; exit 2; }
 
+wanted=" $(echo ${BREAKS:-}) "   # any whitespace between names
+# The baseline: each API's suites against an unbroken mockd, strict. Anything failing here is a
+# defect of the mock or the suite, and would make every break look detected.
+declare -A baseline_ok
+apis=$(awk '{print $2}' <<<"$catalog" | sort -u)
+for api in $apis; do
+	[ -d "suites/$api" ] || continue
+	if "$bindir/chatconform" run "suites/$api" --strict --junit "$work/baseline-$api.xml" \
+		--mockd "$bindir/mockd" >"$work/baseline-$api.log" 2>&1; then
+		baseline_ok[$api]=1
+	else
+		echo "mutation: suites/$api fails against an unbroken mockd; fix that first:" >&2
+		grep -E '^(FAIL|ERROR|WARN) ' "$work/baseline-$api.log" | head -20 >&2
+		exit 1
+	fi
+done
+
 total=0
 detected=0
 missed=()
 printf '%-28s %-9s %-7s %s\n' "BREAK" "API" "FAILED" "FIRST FAILING CASE"
 while read -r name api _rule; do
 	[ -n "$name" ] || continue
-	if [ -n "${BREAKS:-}" ] && [[ " $BREAKS " != *" $name "* ]]; then
+	if [ -n "${BREAKS:-}" ] && [[ "$wanted" != *" $name "* ]]; then
 		continue
 	fi
 	total=$((total + 1))

@@ -284,6 +284,27 @@ Test(mockd_paced, events_leave_when_produced)
 	http_result_release(&r);
 }
 
+Test(mockd_paced, sse_events_leave_when_produced)
+{
+	add_rule("{\"api\":\"deepwiki\",\"match\":{\"message\":\"slow sse\"},"
+		 "\"reply\":{\"tokens\":[\"a\",\" b\",\" c\",\" d\",\" e\"]},"
+		 "\"timing\":{\"first_token_ms\":200,\"interval_ms\":200}}");
+	const char *h[] = { "Authorization: Bearer dw-dev-key", "Content-Type: application/json", NULL };
+	struct http_result r;
+	post("/chat/stream", h, "{\"message\":\"slow sse\"}", &r);
+	cr_assert(eq(int, r.curl_code, CURLE_OK));
+	cr_assert(eq(long, r.status, 200));
+	const char *body = buf_str(&r.body);
+	cr_assert(not(eq(ptr, strstr(body, "data: {\"type\":\"start\""), NULL)), "%s", body);
+	cr_assert(not(eq(ptr, strstr(body, "\"type\":\"end\""), NULL)), "%s", body);
+	/* start goes out at once; end is produced a second later: they must not arrive together. */
+	cr_assert(ge(sz, r.nchunks, 3), "the stream arrived in pieces");
+	double spread = r.chunk_ms[r.nchunks - 1] - r.chunk_ms[0];
+	cr_assert(gt(dbl, spread, 500.0), "first event at %.0f ms, last at %.0f ms", r.chunk_ms[0],
+		  r.chunk_ms[r.nchunks - 1]);
+	http_result_release(&r);
+}
+
 struct abort_ctx {
 	int chunks;
 };
