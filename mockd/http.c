@@ -1,6 +1,7 @@
 #include "mockd/http.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <stdio.h>
 #include <sys/queue.h>
 #include <stdlib.h>
@@ -78,6 +79,21 @@ const char *mreq_header(const struct mreq *r, const char *name)
 const char *mreq_query(const struct mreq *r, const char *name)
 {
 	return evhttp_find_header(&r->query, name);
+}
+
+bool mreq_query_long(const struct mreq *r, const char *name, long min, long max, long def, long *out)
+{
+	const char *s = mreq_query(r, name);
+	*out = def;
+	if (!s)
+		return true;
+	char *end;
+	errno = 0;
+	long v = strtol(s, &end, 10);
+	if (!*s || *end || errno || v < min || v > max)
+		return false;
+	*out = v;
+	return true;
 }
 
 cJSON *mreq_json(const struct mreq *r)

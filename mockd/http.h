@@ -58,6 +58,8 @@ void http_dispatch(struct evhttp_request *req, void *arg);
 const char *mreq_header(const struct mreq *r, const char *name);
 /* A query parameter, or NULL. */
 const char *mreq_query(const struct mreq *r, const char *name);
+/* A whole number query parameter in [min, max]: def when absent, false when present and not one. */
+bool mreq_query_long(const struct mreq *r, const char *name, long min, long max, long def, long *out);
 /* The body parsed as JSON (it must be valid UTF-8 and nothing but one JSON value); NULL otherwise. */
 cJSON *mreq_json(const struct mreq *r);
 /* True when the client is on a loopback address. */

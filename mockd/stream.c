@@ -9,6 +9,9 @@
 #include <event2/event.h>
 #include <event2/http.h>
 
+#include "common/buf.h"
+#include "common/ndjson.h"
+#include "common/sse.h"
 #include "mockd/mockd.h"
 
 static struct stream *streams;
@@ -102,6 +105,36 @@ void stream_write(struct stream *s, const char *p, size_t n)
 	evbuffer_add(b, p, n);
 	evhttp_send_reply_chunk(s->req, b);
 	evbuffer_free(b);
+}
+
+cJSON *stream_event(const char *type)
+{
+	cJSON *e = cJSON_CreateObject();
+	cJSON_AddStringToObject(e, "type", type);
+	return e;
+}
+
+/* Every event is one chunk: it leaves the server when it is produced. */
+void stream_send_sse(struct stream *s, cJSON *event)
+{
+	char *text = cJSON_PrintUnformatted(event);
+	cJSON_Delete(event);
+	struct buf b;
+	buf_init(&b, 1u << 24);
+	if (text && sse_encode(&b, NULL, text, strlen(text)) == BUF_OK)
+		stream_write(s, b.data, b.len);
+	buf_release(&b);
+	cJSON_free(text);
+}
+
+void stream_send_ndjson(struct stream *s, cJSON *event)
+{
+	struct buf line;
+	buf_init(&line, 1u << 24);
+	if (ndjson_encode(&line, event) == BUF_OK)
+		stream_write(s, line.data, line.len);
+	buf_release(&line);
+	cJSON_Delete(event);
 }
 
 int64_t stream_next_delay(const struct stream *s)

@@ -14,6 +14,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <cjson/cJSON.h>
+
 #include "mockd/http.h"
 #include "mockd/script.h"
 
@@ -48,6 +50,13 @@ void stream_write(struct stream *s, const char *p, size_t n);
 void stream_schedule(struct stream *s, int64_t ms);
 /* The delay before the next token by the plan: first-token latency, then the interval. */
 int64_t stream_next_delay(const struct stream *s);
+/* A new event object {"type": type}. */
+cJSON *stream_event(const char *type);
+/* Send an event as one SSE "data:" line and its blank line; takes the event. */
+void stream_send_sse(struct stream *s, cJSON *event);
+/* Send an event as one NDJSON line; takes the event. */
+void stream_send_ndjson(struct stream *s, cJSON *event);
+
 /* What a step must do about the plan's fault at this point of the stream. */
 enum fault_action {
 	FAULT_GO_ON,             /* no fault now: send the next token or the end */

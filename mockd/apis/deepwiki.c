@@ -359,36 +359,15 @@ struct dw_stream {
 	int total_tokens;
 };
 
-static void sse_send(struct stream *s, cJSON *event)
-{
-	char *text = cJSON_PrintUnformatted(event);
-	cJSON_Delete(event);
-	if (!text)
-		return;
-	struct buf b;
-	buf_init(&b, 1u << 24);
-	if (sse_encode(&b, NULL, text, strlen(text)) == BUF_OK)
-		stream_write(s, b.data, b.len);
-	buf_release(&b);
-	cJSON_free(text);
-}
-
-static cJSON *event_new(const char *type)
-{
-	cJSON *e = cJSON_CreateObject();
-	cJSON_AddStringToObject(e, "type", type);
-	return e;
-}
-
 static void send_start(struct stream *s)
 {
 	struct dw_stream *d = s->data;
 	char when[40];
 	iso8601_format(d->started_ms, when, sizeof(when));
-	cJSON *e = event_new("start");
+	cJSON *e = stream_event("start");
 	cJSON_AddStringToObject(e, "conversation_id", d->conv_id);
 	cJSON_AddStringToObject(e, "timestamp", when);
-	sse_send(s, e);
+	stream_send_sse(s, e);
 }
 
 static void send_sources(struct stream *s)
@@ -398,9 +377,9 @@ static void send_sources(struct stream *s)
 	if (d->sources_sent || !wanted)
 		return;
 	d->sources_sent = true;
-	cJSON *e = event_new("sources");
+	cJSON *e = stream_event("sources");
 	cJSON_AddItemToObject(e, "sources", cJSON_Duplicate(d->sources, 1));
-	sse_send(s, e);
+	stream_send_sse(s, e);
 }
 
 static void send_content(struct stream *s, const char *token)
@@ -413,9 +392,9 @@ static void send_content(struct stream *s, const char *token)
 		buf_release(&b);
 		return;
 	}
-	cJSON *e = event_new("content");
+	cJSON *e = stream_event("content");
 	cJSON_AddStringToObject(e, "content", token);
-	sse_send(s, e);
+	stream_send_sse(s, e);
 }
 
 static void send_end(struct stream *s)
@@ -423,18 +402,18 @@ static void send_end(struct stream *s)
 	struct dw_stream *d = s->data;
 	send_sources(s);
 	if (d->include_metadata || break_on(BRK_DW_METADATA_UNASKED)) {
-		cJSON *e = event_new("metadata");
+		cJSON *e = stream_event("metadata");
 		cJSON *m = cJSON_AddObjectToObject(e, "metadata");
 		cJSON_AddNumberToObject(m, "tokens_used", d->total_tokens);
 		cJSON_AddNumberToObject(m, "processing_time", (double)(clock_now_ms() - d->started_ms));
 		cJSON_AddNumberToObject(m, "sources_queried", cJSON_GetArraySize(d->sources));
-		sse_send(s, e);
+		stream_send_sse(s, e);
 	}
 	if (!break_on(BRK_DW_NO_END)) {
-		cJSON *e = event_new("end");
+		cJSON *e = stream_event("end");
 		cJSON_AddStringToObject(e, "conversation_id", d->conv_id);
 		cJSON_AddNumberToObject(e, "total_tokens", d->total_tokens + (break_on(BRK_DW_TOTAL_TOKENS) ? 1 : 0));
-		sse_send(s, e);
+		stream_send_sse(s, e);
 	}
 	struct conversation *c = store_get("deepwiki", d->conv_id);
 	if (c) {
@@ -449,12 +428,12 @@ static void send_end(struct stream *s)
 
 static void send_error_event(struct stream *s)
 {
-	cJSON *e = event_new("error");
+	cJSON *e = stream_event("error");
 	cJSON *err = cJSON_AddObjectToObject(e, "error");
 	cJSON_AddStringToObject(err, "code", s->plan.fault_code ? s->plan.fault_code : "INTERNAL_ERROR");
 	cJSON_AddStringToObject(err, "message", s->plan.fault_message ? s->plan.fault_message
 								   : "The model failed while answering");
-	sse_send(s, e);
+	stream_send_sse(s, e);
 }
 
 static void chat_step(struct stream *s)
@@ -467,10 +446,10 @@ static void chat_step(struct stream *s)
 	case FAULT_SEND_ERROR:
 		send_error_event(s);
 		if (break_on(BRK_DW_AFTER_ERROR)) {
-			cJSON *e = event_new("end");
+			cJSON *e = stream_event("end");
 			cJSON_AddStringToObject(e, "conversation_id", d->conv_id);
 			cJSON_AddNumberToObject(e, "total_tokens", d->total_tokens);
-			sse_send(s, e);
+			stream_send_sse(s, e);
 		}
 		stream_end(s);
 		return;
@@ -896,21 +875,6 @@ static const char *history_param(const struct mreq *r, const cJSON *body, const 
 	return mreq_query(r, name);
 }
 
-/* A whole number from the query string within [min, max]; def when absent; false when present and wrong. */
-static bool query_long(const struct mreq *r, const char *name, long min, long max, long def, long *out)
-{
-	const char *s = mreq_query(r, name);
-	*out = def;
-	if (!s)
-		return true;
-	char *end;
-	long v = strtol(s, &end, 10);
-	if (!*s || *end || v < min || v > max)
-		return false;
-	*out = v;
-	return true;
-}
-
 static bool date_param(struct mreq *r, const char *name, const char *value, bool end_of_day, int64_t *out)
 {
 	if (!value)
@@ -1010,11 +974,11 @@ static void dw_history_get(struct mreq *r)
 	struct history_query h = { .start_ms = INT64_MIN, .end_ms = INT64_MAX };
 	if (!history_scope(r, k, NULL, &h))
 		return;
-	if (!query_long(r, "limit", 1, 1000, 50, &h.limit)) {
+	if (!mreq_query_long(r, "limit", 1, 1000, 50, &h.limit)) {
 		dw_invalid(r, "limit", "limit must be a whole number from 1 to 1000");
 		return;
 	}
-	if (!query_long(r, "offset", 0, 1000000000, 0, &h.offset)) {
+	if (!mreq_query_long(r, "offset", 0, 1000000000, 0, &h.offset)) {
 		dw_invalid(r, "offset", "offset must be a whole number >= 0");
 		return;
 	}

@@ -12,9 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/buf.h"
 #include "common/json.h"
-#include "common/ndjson.h"
 #include "common/utf8.h"
 #include "mockd/apis/apis.h"
 #include "mockd/breaks.h"
@@ -160,23 +158,6 @@ struct widget_stream {
 	bool error_sent;
 };
 
-static void send_line(struct stream *s, cJSON *event)
-{
-	struct buf line;
-	buf_init(&line, 1u << 24);
-	if (ndjson_encode(&line, event) == BUF_OK)
-		stream_write(s, line.data, line.len);
-	buf_release(&line);
-	cJSON_Delete(event);
-}
-
-static cJSON *event_new(const char *type)
-{
-	cJSON *e = cJSON_CreateObject();
-	cJSON_AddStringToObject(e, "type", type);
-	return e;
-}
-
 static void send_done(struct stream *s)
 {
 	struct widget_stream *w = s->data;
@@ -184,7 +165,7 @@ static void send_done(struct stream *s)
 	char *message = strdup(p->text);
 	if (message && break_on(BRK_WIDGET_DONE_MISMATCH) && p->ntokens)
 		message[strlen(message) - strlen(p->tokens[p->ntokens - 1])] = '\0';
-	cJSON *e = event_new("done");
+	cJSON *e = stream_event("done");
 	cJSON_AddStringToObject(e, "message", message ? message : "");
 	if (break_on(BRK_WIDGET_DONE_CONV)) {
 		char other[WIDGET_CONV_ID_LEN + 1];
@@ -195,7 +176,7 @@ static void send_done(struct stream *s)
 	}
 	free(message);
 	if (!break_on(BRK_WIDGET_NO_DONE))
-		send_line(s, e);
+		stream_send_ndjson(s, e);
 	else
 		cJSON_Delete(e);
 	struct conversation *c = store_get("widget", w->conv_id);
@@ -205,10 +186,10 @@ static void send_done(struct stream *s)
 
 static void send_error_line(struct stream *s)
 {
-	cJSON *e = event_new("error");
+	cJSON *e = stream_event("error");
 	cJSON_AddStringToObject(e, break_on(BRK_WIDGET_ERROR_LINE) ? "message" : "error",
 				"Internal server error");
-	send_line(s, e);
+	stream_send_ndjson(s, e);
 }
 
 static void widget_step(struct stream *s)
@@ -235,9 +216,9 @@ static void widget_step(struct stream *s)
 			stream_write(s, tok, strlen(tok));
 			stream_write(s, "\n", 1);
 		} else {
-			cJSON *e = event_new("token");
+			cJSON *e = stream_event("token");
 			cJSON_AddStringToObject(e, "token", tok);
-			send_line(s, e);
+			stream_send_ndjson(s, e);
 		}
 		s->sent++;
 		stream_schedule(s, stream_next_delay(s));
@@ -334,9 +315,9 @@ static void widget_chat(struct mreq *r)
 		goto out;
 	}
 	if (!break_on(BRK_WIDGET_NO_START)) {
-		cJSON *e = event_new("start");
+		cJSON *e = stream_event("start");
 		cJSON_AddStringToObject(e, "conversationId", w->conv_id);
-		send_line(s, e);
+		stream_send_ndjson(s, e);
 	}
 	stream_schedule(s, stream_next_delay(s));
 out:
