@@ -25,6 +25,7 @@
 #include "runner/match.h"
 #include "runner/url.h"
 #include "runner/vars.h"
+#include "runner/wsstep.h"
 
 #define STEP_TRANSCRIPT_MAX (64u << 10)   /* bytes of one exchange's transcript */
 
@@ -377,6 +378,56 @@ static int do_captures(const struct step *st, const struct response *resp, struc
 	return 0;
 }
 
+/* Run the ws step si of the case: its script, its transcript, its verdict. */
+static void run_ws_step(const struct exec_ctx *ctx, struct case_result *cr, struct vars *scope, size_t si)
+{
+	const struct tcase *c = cr->tcase;
+	const struct step *st = &c->steps[si];
+	const struct exec_options *opt = ctx->opt;
+	struct buf err, xt, sdiff;
+	cJSON *defaults = NULL;
+	char label[64];
+
+	buf_init(&err, 4096);
+	buf_init(&xt, STEP_TRANSCRIPT_MAX);
+	buf_init(&sdiff, EXEC_MAX_DIFF);
+	step_label(label, sizeof(label), c, si, 0, 1);
+	/* The suite's default headers go with the upgrade request, as with any request step. */
+	if (c->suite->default_headers && !(defaults = vars_expand_json(scope, c->suite->default_headers, &err))) {
+		set_message(cr, VERDICT_ERROR, "%s%s", label, buf_str(&err));
+		goto out;
+	}
+	/* An item without its own timeout waits the step's or the suite's idle, else 5 s (not the run's 10). */
+	double idle = pick(st->timeouts.idle, c->suite->timeouts.idle, 0);
+	struct wsstep_env env = {
+		.target = opt->target,
+		.default_headers = defaults,
+		.connect_timeout = pick(st->timeouts.connect, c->suite->timeouts.connect, opt->timeouts.connect),
+		.handshake_timeout = pick(st->timeouts.first_byte, c->suite->timeouts.first_byte,
+					  opt->timeouts.first_byte),
+		.wait = idle > 0 ? idle : WSSTEP_DEFAULT_WAIT,
+		.total = pick(st->timeouts.total, c->suite->timeouts.total, opt->timeouts.total),
+		.scope = scope,
+		.diff = &sdiff,
+		.err = &err,
+		.transcript = &xt,
+	};
+	enum wsstep_result r = wsstep_run(st->ws, &env);
+	if (r == WSSTEP_ERROR) {
+		set_message(cr, VERDICT_ERROR, "%s%s", label, buf_str(&err));
+	} else if (r == WSSTEP_FAIL) {
+		add_diff(cr, label, buf_str(&sdiff));
+		set_message(cr, VERDICT_FAIL, "%s", buf_str(&cr->diff));
+	}
+	buf_printf(&cr->transcript, "--- step %zu (ws)\n", si + 1);
+	buf_add(&cr->transcript, xt.data ? xt.data : "", xt.len);
+out:
+	cJSON_Delete(defaults);
+	buf_release(&sdiff);
+	buf_release(&xt);
+	buf_release(&err);
+}
+
 /* Run step si of the case; leaves the verdict in cr (PASS when the step passed). */
 static void run_step(const struct exec_ctx *ctx, struct http_client *client, struct case_result *cr,
 		     struct vars *scope, size_t si)
@@ -514,8 +565,12 @@ static void run_case(const struct exec_ctx *ctx, struct http_client *client, siz
 		set_message(cr, VERDICT_ERROR, "%s", buf_str(&err));
 		goto out;
 	}
-	for (size_t si = 0; si < c->nsteps && cr->verdict == VERDICT_PASS; si++)
-		run_step(ctx, client, cr, scope, si);
+	for (size_t si = 0; si < c->nsteps && cr->verdict == VERDICT_PASS; si++) {
+		if (c->steps[si].kind == STEP_WS)
+			run_ws_step(ctx, cr, scope, si);
+		else
+			run_step(ctx, client, cr, scope, si);
+	}
 	/* INFO cases only observe: what differed is reported, but never as a failure. */
 	if (c->level == LEVEL_INFO && cr->verdict == VERDICT_FAIL)
 		cr->verdict = VERDICT_PASS;

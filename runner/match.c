@@ -335,28 +335,34 @@ int matcher_check(const cJSON *matcher, const cJSON *actual, const char *where, 
 	return fails;
 }
 
+/* The events a stream check reads: a response's, or frames collected from a WebSocket. */
+struct evlist {
+	const struct event *v;
+	size_t n;
+};
+
 /* ---- event references ----------------------------------------------------------------------- */
 
 /* The first event of type, or NULL; *index gets its position. */
-static const struct event *first_event(const struct response *resp, const char *type, size_t type_len,
+static const struct event *first_event(const struct evlist *el, const char *type, size_t type_len,
 				       size_t *index)
 {
-	for (size_t i = 0; i < resp->nevents; i++) {
-		const char *t = resp->events[i].type ? resp->events[i].type : "?";
+	for (size_t i = 0; i < el->n; i++) {
+		const char *t = el->v[i].type ? el->v[i].type : "?";
 		if (strlen(t) == type_len && memcmp(t, type, type_len) == 0) {
 			if (index)
 				*index = i;
-			return &resp->events[i];
+			return &el->v[i];
 		}
 	}
 	return NULL;
 }
 
 /* Resolve "TYPE/pointer" (or "TYPE", the whole event) to a value; NULL when it names nothing. */
-static const cJSON *event_ref(const struct response *resp, const char *ref, int *no_event)
+static const cJSON *event_ref(const struct evlist *el, const char *ref, int *no_event)
 {
 	size_t tl = strcspn(ref, "/");
-	const struct event *e = first_event(resp, ref, tl, NULL);
+	const struct event *e = first_event(el, ref, tl, NULL);
 	*no_event = e == NULL;
 	if (!e)
 		return NULL;
@@ -392,7 +398,7 @@ static void show_types(struct buf *out, const char *const *types, size_t n, size
 	}
 }
 
-static int check_sequence(const cJSON *seq, const struct response *resp, const char *const *types,
+static int check_sequence(const cJSON *seq, const struct evlist *el, const char *const *types,
 			  struct buf *diff)
 {
 	struct buf err, shown;
@@ -406,7 +412,7 @@ static int check_sequence(const cJSON *seq, const struct response *resp, const c
 		fails = 1;
 		goto done;
 	}
-	size_t n = resp->nevents;
+	size_t n = el->n;
 	if (seqre_match(re, types, n))
 		goto done;
 	fails = 1;
@@ -430,14 +436,14 @@ done:
 	return fails;
 }
 
-static int check_each(const cJSON *each, const struct response *resp, struct buf *diff)
+static int check_each(const cJSON *each, const struct evlist *el, struct buf *diff)
 {
 	int fails = 0;
 	for (const cJSON *t = each->child; t; t = t->next) {
 		for (const cJSON *pm = t->child; pm; pm = pm->next) {
 			size_t failed_events = 0;
-			for (size_t i = 0; i < resp->nevents; i++) {
-				const struct event *e = &resp->events[i];
+			for (size_t i = 0; i < el->n; i++) {
+				const struct event *e = &el->v[i];
 				if (!event_is(e, t->string))
 					continue;
 				char where[PATH_MAX_LEN];
@@ -458,13 +464,13 @@ static int check_each(const cJSON *each, const struct response *resp, struct buf
 	return fails;
 }
 
-static int check_count(const cJSON *count, const struct response *resp, struct buf *diff)
+static int check_count(const cJSON *count, const struct evlist *el, struct buf *diff)
 {
 	int fails = 0;
 	for (const cJSON *t = count->child; t; t = t->next) {
 		size_t k = 0;
-		for (size_t i = 0; i < resp->nevents; i++)
-			k += event_is(&resp->events[i], t->string);
+		for (size_t i = 0; i < el->n; i++)
+			k += event_is(&el->v[i], t->string);
 		char where[PATH_MAX_LEN];
 		fmt_to(where, sizeof(where), "stream count of %.200s", t->string);
 		cJSON *n = cJSON_CreateNumber((double)k);
@@ -498,7 +504,7 @@ static size_t first_difference(const char *a, const char *b)
 	return utf8_count(a, i) + 1;
 }
 
-static int check_one_concat(const cJSON *c, const struct response *resp, struct buf *diff)
+static int check_one_concat(const cJSON *c, const struct evlist *el, struct buf *diff)
 {
 	const char *of = json_get_string(c, "of"), *field = json_get_string(c, "field");
 	const char *eq = json_get_string(c, "equals");
@@ -512,8 +518,8 @@ static int check_one_concat(const cJSON *c, const struct response *resp, struct 
 	struct buf cat;
 	buf_init(&cat, 16 * 1024 * 1024);
 	char *other = NULL;
-	for (size_t i = 0; i < resp->nevents; i++) {
-		const struct event *e = &resp->events[i];
+	for (size_t i = 0; i < el->n; i++) {
+		const struct event *e = &el->v[i];
 		if (!event_is(e, of))
 			continue;
 		const cJSON *v = json_pointer(e->json, field);
@@ -538,7 +544,7 @@ static int check_one_concat(const cJSON *c, const struct response *resp, struct 
 		trim(mine);
 	if (eq) {
 		int no_event;
-		const cJSON *ov = event_ref(resp, eq, &no_event);
+		const cJSON *ov = event_ref(el, eq, &no_event);
 		if (no_event) {
 			size_t tl = strcspn(eq, "/");
 			diffline(diff, "stream: concat of %s%s: no %.*s event for %s", of, field, (int)tl, eq, eq);
@@ -580,7 +586,7 @@ done:
 	return fails;
 }
 
-static int check_same(const cJSON *same, const struct response *resp, struct buf *diff)
+static int check_same(const cJSON *same, const struct evlist *el, struct buf *diff)
 {
 	int fails = 0;
 	for (const cJSON *group = same->child; group; group = group->next) {
@@ -590,7 +596,7 @@ static int check_same(const cJSON *same, const struct response *resp, struct buf
 			if (!cJSON_IsString(r))
 				continue;
 			int no_event;
-			const cJSON *v = event_ref(resp, r->valuestring, &no_event);
+			const cJSON *v = event_ref(el, r->valuestring, &no_event);
 			if (!v) {
 				if (no_event)
 					diffline(diff, "stream: same: no %.*s event for %s",
@@ -615,10 +621,41 @@ static int check_same(const cJSON *same, const struct response *resp, struct buf
 	return fails;
 }
 
+/* The checks of a "stream" object that look at events only (not the format or the transport). */
+static int check_events(const cJSON *s, const struct evlist *el, struct buf *diff)
+{
+	int fails = 0;
+	const char **types = malloc((el->n + 1) * sizeof(*types));
+	if (!types) {
+		diffline(diff, "stream: out of memory");
+		return 1;
+	}
+	for (size_t i = 0; i < el->n; i++)
+		types[i] = el->v[i].type ? el->v[i].type : "?";
+
+	const cJSON *v;
+	if ((v = cJSON_GetObjectItemCaseSensitive(s, "sequence")))
+		fails += check_sequence(v, el, types, diff);
+	if ((v = cJSON_GetObjectItemCaseSensitive(s, "each")))
+		fails += check_each(v, el, diff);
+	if ((v = cJSON_GetObjectItemCaseSensitive(s, "count")))
+		fails += check_count(v, el, diff);
+	if ((v = cJSON_GetObjectItemCaseSensitive(s, "concat"))) {
+		if (cJSON_IsArray(v))
+			for (const cJSON *c = v->child; c; c = c->next)
+				fails += check_one_concat(c, el, diff);
+		else
+			fails += check_one_concat(v, el, diff);
+	}
+	if ((v = cJSON_GetObjectItemCaseSensitive(s, "same")))
+		fails += check_same(v, el, diff);
+	free(types);
+	return fails;
+}
+
 static int check_stream(const cJSON *s, const struct response *resp, struct buf *diff)
 {
 	int fails = 0;
-	const char **types = NULL;
 	if (resp->transport_error) {
 		diffline(diff, "stream: transport error after %zu events: %s", resp->nevents,
 			 resp->transport_error);
@@ -636,31 +673,37 @@ static int check_stream(const cJSON *s, const struct response *resp, struct buf 
 			fails++;
 		}
 	}
-	types = malloc((resp->nevents + 1) * sizeof(*types));
-	if (!types) {
-		diffline(diff, "stream: out of memory");
-		return fails + 1;
-	}
-	for (size_t i = 0; i < resp->nevents; i++)
-		types[i] = resp->events[i].type ? resp->events[i].type : "?";
+	struct evlist el = { resp->events, resp->nevents };
+	return fails + check_events(s, &el, diff);
+}
 
-	const cJSON *v;
-	if ((v = cJSON_GetObjectItemCaseSensitive(s, "sequence")))
-		fails += check_sequence(v, resp, types, diff);
-	if ((v = cJSON_GetObjectItemCaseSensitive(s, "each")))
-		fails += check_each(v, resp, diff);
-	if ((v = cJSON_GetObjectItemCaseSensitive(s, "count")))
-		fails += check_count(v, resp, diff);
-	if ((v = cJSON_GetObjectItemCaseSensitive(s, "concat"))) {
-		if (cJSON_IsArray(v))
-			for (const cJSON *c = v->child; c; c = c->next)
-				fails += check_one_concat(c, resp, diff);
-		else
-			fails += check_one_concat(v, resp, diff);
+int stream_check_events(const cJSON *stream, const struct event *events, size_t n, const struct vars *vars,
+			struct buf *diff)
+{
+	cJSON *owned;
+	const cJSON *s = expanded(stream, vars, &owned, "stream", diff);
+	if (!s)
+		return 1;
+	struct evlist el = { events, n };
+	int fails = check_events(s, &el, diff);
+	cJSON_Delete(owned);
+	return fails;
+}
+
+int pointer_map_check(const cJSON *map, const cJSON *doc, const char *label, const struct vars *vars,
+		      struct buf *diff)
+{
+	cJSON *owned;
+	const cJSON *m = expanded(map, vars, &owned, label, diff);
+	if (!m)
+		return 1;
+	int fails = 0;
+	for (const cJSON *p = m->child; p; p = p->next) {
+		char where[PATH_MAX_LEN];
+		fmt_to(where, sizeof(where), "%s%s%.200s", label, *p->string ? " " : "", p->string);
+		fails += m_eval(p, json_pointer(doc, p->string), where, diff);
 	}
-	if ((v = cJSON_GetObjectItemCaseSensitive(s, "same")))
-		fails += check_same(v, resp, diff);
-	free(types);
+	cJSON_Delete(owned);
 	return fails;
 }
 
@@ -790,7 +833,8 @@ cJSON *capture_value(const char *source, const struct response *resp, struct buf
 	}
 	if (strncmp(source, "stream:", 7) == 0) {
 		int no_event;
-		const cJSON *v = event_ref(resp, source + 7, &no_event);
+		struct evlist el = { resp->events, resp->nevents };
+		const cJSON *v = event_ref(&el, source + 7, &no_event);
 		if (!v) {
 			if (no_event)
 				buf_printf(err, "capture %s: no %.*s event in the stream", source,
@@ -1009,7 +1053,7 @@ static int object_of(const cJSON *o, const char *path, struct buf *err, const ch
 	return check_duplicates(o, path, err) ? -1 : 0;
 }
 
-static int validate_pointer_map(const cJSON *o, const char *path, struct buf *err)
+int pointer_map_validate(const cJSON *o, const char *path, struct buf *err)
 {
 	int rc = object_of(o, path, err, "JSON Pointer to matcher");
 	if (!cJSON_IsObject(o))
@@ -1087,7 +1131,7 @@ static int validate_concat(const cJSON *c, const char *path, struct buf *err)
 	return rc;
 }
 
-static int validate_stream(const cJSON *s, const char *path, struct buf *err)
+int stream_validate(const cJSON *s, const char *path, bool http, struct buf *err)
 {
 	if (!cJSON_IsObject(s)) {
 		verr(err, path, "must be an object, got %s", json_type_name(s));
@@ -1095,7 +1139,7 @@ static int validate_stream(const cJSON *s, const char *path, struct buf *err)
 	}
 	int rc = check_duplicates(s, path, err) ? -1 : 0;
 	/* Required: the client decodes the body as events only when it knows the format. */
-	if (!cJSON_GetObjectItemCaseSensitive(s, "format")) {
+	if (http && !cJSON_GetObjectItemCaseSensitive(s, "format")) {
 		char sub[PATH_MAX_LEN];
 		path_key(sub, sizeof(sub), path, "format");
 		verr(err, sub, "missing (required: \"ndjson\" or \"sse\")");
@@ -1105,7 +1149,10 @@ static int validate_stream(const cJSON *s, const char *path, struct buf *err)
 		char sub[PATH_MAX_LEN];
 		path_key(sub, sizeof(sub), path, m->string);
 		const char *k = m->string;
-		if (strcmp(k, "format") == 0) {
+		if (strcmp(k, "format") == 0 && !http) {
+			verr(err, sub, "not used for WebSocket frames (each frame is one event)");
+			rc = -1;
+		} else if (strcmp(k, "format") == 0) {
 			if (!cJSON_IsString(m) || (strcmp(m->valuestring, "ndjson") != 0 &&
 						    strcmp(m->valuestring, "sse") != 0)) {
 				verr(err, sub, "format must be \"ndjson\" or \"sse\"");
@@ -1134,7 +1181,7 @@ static int validate_stream(const cJSON *s, const char *path, struct buf *err)
 			for (const cJSON *t = m->child; t; t = t->next) {
 				char tp[PATH_MAX_LEN];
 				path_key(tp, sizeof(tp), sub, t->string);
-				if (validate_event_key(t->string, tp, err) < 0 || validate_pointer_map(t, tp, err) < 0)
+				if (validate_event_key(t->string, tp, err) < 0 || pointer_map_validate(t, tp, err) < 0)
 					rc = -1;
 			}
 		} else if (strcmp(k, "count") == 0) {
@@ -1239,13 +1286,13 @@ int expect_validate(const cJSON *expect, const char *path, struct buf *err)
 					rc = -1;
 			}
 		} else if (strcmp(k, "body") == 0) {
-			if (validate_pointer_map(m, sub, err) < 0)
+			if (pointer_map_validate(m, sub, err) < 0)
 				rc = -1;
 		} else if (strcmp(k, "body_text") == 0) {
 			if (matcher_validate(m, sub, err) < 0)
 				rc = -1;
 		} else if (strcmp(k, "stream") == 0) {
-			if (validate_stream(m, sub, err) < 0)
+			if (stream_validate(m, sub, true, err) < 0)
 				rc = -1;
 		} else {
 			verr(err, sub, "unknown member (expected status, headers, body, body_text or stream)");

@@ -28,6 +28,20 @@ int expect_check(const cJSON *expect, const struct response *resp, const struct 
 /* Check one matcher (a literal, or an object of matcher keywords) against a value (NULL = absent). */
 int matcher_check(const cJSON *matcher, const cJSON *actual, const char *where,
 		  const struct vars *vars, struct buf *diff);
+/*
+ * Check a "stream" object (sequence, each, count, concat, same; "format" is not
+ * looked at) against a list of events, such as frames collected from a
+ * WebSocket.  Returns the number of failed checks.
+ */
+int stream_check_events(const cJSON *stream, const struct event *events, size_t n, const struct vars *vars,
+			struct buf *diff);
+/* Check an object of JSON Pointer -> matcher against doc; diff lines read "LABEL /pointer: ...". */
+int pointer_map_check(const cJSON *map, const cJSON *doc, const char *label, const struct vars *vars,
+		      struct buf *diff);
+/* Validate a "stream" object; http: "format" is required, else (WebSocket frames) it is refused. */
+int stream_validate(const cJSON *stream, const char *path, bool http, struct buf *err);
+/* Validate an object of JSON Pointer -> matcher. */
+int pointer_map_validate(const cJSON *map, const char *path, struct buf *err);
 /* Validate an "expect" object; returns 0, or -1 with "path: what" lines appended to err. */
 int expect_validate(const cJSON *expect, const char *path, struct buf *err);
 /* Validate one matcher. */

@@ -26,6 +26,7 @@
 #include "common/json.h"
 #include "runner/match.h"
 #include "runner/vars.h"
+#include "runner/wsstep.h"
 
 #define SUITE_MAX_FILE    (8u * 1024 * 1024)  /* bytes of one suite file */
 #define SUITE_MAX_FILES   10000               /* files found under the paths of one run */
@@ -371,7 +372,8 @@ static void parse_capture(struct loader *L, const cJSON *c, const char *path)
 
 static void parse_step(struct loader *L, const cJSON *s, const char *path, struct step *st, struct tcase *tc)
 {
-	static const char *const allowed[] = { "request", "admin", "expect", "capture", "repeat", "timeout", NULL };
+	static const char *const allowed[] = { "request", "admin", "ws", "expect", "capture", "repeat", "timeout",
+					       NULL };
 	st->where = strdup(path);
 	st->repeat = 1;
 	if (!cJSON_IsObject(s)) {
@@ -382,10 +384,28 @@ static void parse_step(struct loader *L, const cJSON *s, const char *path, struc
 	char p[PATH_LEN];
 	const cJSON *req = cJSON_GetObjectItemCaseSensitive(s, "request");
 	const cJSON *adm = cJSON_GetObjectItemCaseSensitive(s, "admin");
-	if (req && adm) {
-		bad(L, path, "a step has exactly one of \"request\" or \"admin\", not both");
-	} else if (!req && !adm) {
-		bad(L, path, "a step needs \"request\" or \"admin\"");
+	const cJSON *ws = cJSON_GetObjectItemCaseSensitive(s, "ws");
+	if ((req != NULL) + (adm != NULL) + (ws != NULL) > 1) {
+		bad(L, path, "a step has exactly one of \"request\", \"admin\" or \"ws\"");
+	} else if (!req && !adm && !ws) {
+		bad(L, path, "a step needs \"request\", \"admin\" or \"ws\"");
+	} else if (ws) {
+		/* A ws step carries its checks in its script: expect, capture and repeat have no meaning. */
+		static const char *const not_ws[] = { "expect", "capture", "repeat", NULL };
+		for (size_t i = 0; not_ws[i]; i++)
+			if (cJSON_GetObjectItemCaseSensitive(s, not_ws[i])) {
+				path_key(p, sizeof(p), path, not_ws[i]);
+				bad(L, p, "not with \"ws\" (its script holds the checks)");
+			}
+		st->kind = STEP_WS;
+		path_key(p, sizeof(p), path, "ws");
+		struct buf e;
+		buf_init(&e, 64 * 1024);
+		if (wsstep_validate(ws, p, &e) < 0 || e.len)
+			take_lines(L, &e);
+		buf_release(&e);
+		check_templates(L, ws, p, 0);
+		st->ws = dup_or_null(ws);
 	} else {
 		st->kind = adm ? STEP_ADMIN : STEP_REQUEST;
 		path_key(p, sizeof(p), path, adm ? "admin" : "request");
@@ -399,6 +419,8 @@ static void parse_step(struct loader *L, const cJSON *s, const char *path, struc
 		}
 	}
 	const cJSON *m;
+	if (ws)
+		goto timeouts;
 	if ((m = cJSON_GetObjectItemCaseSensitive(s, "expect"))) {
 		path_key(p, sizeof(p), path, "expect");
 		struct buf e;
@@ -422,6 +444,7 @@ static void parse_step(struct loader *L, const cJSON *s, const char *path, struc
 		else
 			st->repeat = (int)m->valuedouble;
 	}
+timeouts:
 	if ((m = cJSON_GetObjectItemCaseSensitive(s, "timeout"))) {
 		path_key(p, sizeof(p), path, "timeout");
 		parse_timeouts(L, m, p, &st->timeouts);
@@ -766,6 +789,7 @@ static void step_release(struct step *st)
 {
 	free(st->where);
 	cJSON_Delete(st->request);
+	cJSON_Delete(st->ws);
 	cJSON_Delete(st->expect);
 	cJSON_Delete(st->capture);
 }

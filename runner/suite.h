@@ -24,6 +24,7 @@ enum level { LEVEL_MUST, LEVEL_SHOULD, LEVEL_INFO };
 enum step_kind {
 	STEP_REQUEST,   /* an HTTP request to the target */
 	STEP_ADMIN,     /* an HTTP request to mockd's /__admin/ API (mock only) */
+	STEP_WS,        /* WebSocket connections and a script of frames (runner/wsstep.h) */
 };
 
 /* Per-step timeouts in seconds; 0 means "inherit" (step -> suite defaults -> --timeout). */
@@ -38,6 +39,7 @@ struct step {
 	enum step_kind kind;
 	char *where;             /* "cases[3].steps[1]", for messages */
 	cJSON *request;          /* method, path, query, headers, json | body (templates) */
+	cJSON *ws;               /* STEP_WS: connections and script (templates), else NULL */
 	cJSON *expect;           /* NULL when the step expects nothing */
 	cJSON *capture;          /* object NAME -> source, or NULL */
 	int repeat;              /* send the request this many times (>= 1); expect applies to each */

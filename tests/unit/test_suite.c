@@ -153,7 +153,7 @@ Test(suite, set_keeps_going_and_reports_everything)
 	const char *e = buf_str(&err);
 	assert_contains(e, "cannot open tests/data/suites/no-such-dir: No such file or directory\n");
 	assert_contains(e, DATA "broken/not-json.json: invalid JSON");
-	assert_contains(e, DATA "broken/steps.json: widget.steps: cases[0].steps[1]: a step needs \"request\" or \"admin\"\n");
+	assert_contains(e, DATA "broken/steps.json: widget.steps: cases[0].steps[1]: a step needs \"request\", \"admin\" or \"ws\"\n");
 	assert_contains(e, DATA "broken/vars.json: -: vars.KEY: unterminated");
 	cr_assert(eq(sz, set.n, 2)); /* the good ones still load */
 	suite_set_release(&set);
@@ -226,8 +226,8 @@ Test(suite, step_mistakes)
 {
 #define F DATA "broken/steps.json: widget.steps: cases[0].steps"
 	cr_assert(eq(str, STR(load_broken(DATA "broken/steps.json")),
-		     STR(F "[0]: a step has exactly one of \"request\" or \"admin\", not both\n"
-			 F "[1]: a step needs \"request\" or \"admin\"\n"
+		     STR(F "[0]: a step has exactly one of \"request\", \"admin\" or \"ws\"\n"
+			 F "[1]: a step needs \"request\", \"admin\" or \"ws\"\n"
 			 F "[2].admin.path: an admin path must start with \"/__admin/\"\n"
 			 F "[3].request.body: \"json\" and \"body\" are exclusive\n"
 			 F "[4].request.method: must be an HTTP method such as \"POST\"\n"
