@@ -240,7 +240,7 @@ Test(suite, step_mistakes)
 			 F "[5].repeat: must be an integer from 1 to 100000\n"
 			 F "[5].timeout.idel: unknown member (expected one of connect, first_byte, idle, total)\n"
 			 F "[5].timeout.total: must be a positive number of seconds (at most 86400)\n"
-			 F "[6].wait: unknown member (expected one of request, admin, expect, capture, repeat, timeout)\n"
+			 F "[6].wait: unknown member (expected one of request, admin, ws, expect, capture, repeat, timeout)\n"
 			 F "[7]: a step must be an object, got number\n")));
 #undef F
 }
