@@ -6,101 +6,46 @@
  */
 #include "runner/report/junit.h"
 
-#include <errno.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "common/timeutil.h"
-#include "common/utf8.h"
+#include "runner/report/common.h"
 
 #ifndef CHATCONFORM_VERSION
 #define CHATCONFORM_VERSION "0.0.0"
 #endif
 
-#define CHUNK_MAX (64u << 20)       /* the most one testcase may take in the file */
 #define SYSTEM_OUT_MAX (4u << 20)   /* a case's notes and transcript (both capped far lower by exec) */
 
-enum xml_mode { XML_ATTR, XML_TEXT, XML_CDATA };
-
 /*
- * The one pass every string goes through: decode UTF-8 (invalid bytes become
- * U+FFFD), drop what XML 1.0 forbids (C0 controls but tab, LF and CR; U+FFFE
- * and U+FFFF), then escape for text and attributes, or split "]]>" in CDATA.
+ * Every string goes through report_escape: invalid UTF-8 becomes U+FFFD, what
+ * XML 1.0 forbids is dropped (C0 controls but tab, LF and CR; U+FFFE, U+FFFF),
+ * markup is escaped in text and attributes, and "]]>" is split in CDATA.
  */
-static void xml_clean(struct buf *out, const char *s, size_t n, enum xml_mode mode)
-{
-	char prev[2] = { 0, 0 };   /* the last two bytes emitted, to catch "]]>" in CDATA */
-	size_t i = 0;
-	while (i < n) {
-		unsigned char c = (unsigned char)s[i];
-		if (c >= 0x80) {
-			size_t len = c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3 :
-				     c >= 0xf0 && c <= 0xf4 ? 4 : 0;
-			if (!len || len > n - i || !utf8_valid(s + i, len)) {
-				buf_adds(out, "\xef\xbf\xbd");
-				i++;
-			} else {
-				/* U+FFFE and U+FFFF are EF BF BE and EF BF BF. */
-				int nonchar = len == 3 && c == 0xef && (unsigned char)s[i + 1] == 0xbf &&
-					      (unsigned char)s[i + 2] >= 0xbe;
-				if (!nonchar)
-					buf_add(out, s + i, len);
-				i += len;
-			}
-			prev[0] = prev[1] = 0;
-			continue;
-		}
-		i++;
-		if (c < 0x20 && c != '\t' && c != '\n' && c != '\r')
-			continue;
-		if (mode == XML_CDATA) {
-			if (c == '>' && prev[0] == ']' && prev[1] == ']')
-				buf_adds(out, "]]><![CDATA[");
-			buf_addc(out, (char)c);
-			prev[0] = prev[1];
-			prev[1] = (char)c;
-			continue;
-		}
-		switch (c) {
-		case '&': buf_adds(out, "&amp;"); break;
-		case '<': buf_adds(out, "&lt;"); break;
-		case '>': buf_adds(out, "&gt;"); break;
-		case '"': buf_adds(out, "&quot;"); break;
-		case '\'': buf_adds(out, "&apos;"); break;
-		/* In attributes, as references, so attribute-value normalisation keeps them. */
-		case '\t': buf_adds(out, mode == XML_ATTR ? "&#9;" : "\t"); break;
-		case '\n': buf_adds(out, mode == XML_ATTR ? "&#10;" : "\n"); break;
-		case '\r': buf_adds(out, "&#13;"); break;
-		default: buf_addc(out, (char)c); break;
-		}
-	}
-}
-
 void junit_escape(struct buf *out, const char *s, size_t n)
 {
-	xml_clean(out, s, n, XML_ATTR);
+	report_escape(out, s, n, ESC_XML_ATTR);
 }
 
 /* Element text: like an attribute, but tabs and newlines stay as they are, for readers of the file. */
 static void escape_text(struct buf *out, const char *s, size_t n)
 {
-	xml_clean(out, s, n, XML_TEXT);
+	report_escape(out, s, n, ESC_XML_TEXT);
 }
 
 void junit_cdata(struct buf *out, const char *s, size_t n)
 {
 	buf_adds(out, "<![CDATA[");
-	xml_clean(out, s, n, XML_CDATA);
+	report_escape(out, s, n, ESC_XML_CDATA);
 	buf_adds(out, "]]>");
 }
 
 void junit_seconds(double ms, char *out, size_t size)
 {
-	long long total = ms > 0 ? llround(ms) : 0;
-	snprintf(out, size, "%lld.%03lld", total / 1000, total % 1000);
+	report_seconds(ms, out, size);
 }
 
 static void attr(struct buf *out, const char *name, const char *value)
@@ -122,29 +67,18 @@ static void attr_time(struct buf *out, const char *name, double ms)
 	buf_printf(out, " %s=\"%s\"", name, s);
 }
 
-/* The element a case gets: <failure> only when the failure counts (MUST, or SHOULD when strict). */
-enum outcome { OUT_PASS, OUT_FAILURE, OUT_ERROR, OUT_SKIPPED };
-
-static enum outcome outcome_of(const struct case_result *cr, int strict)
+/* The element a case gets: <failure> only when the failure counts; a SHOULD not met is a pass with a note. */
+static enum report_outcome outcome_of(const struct case_result *cr, int strict)
 {
-	switch (cr->verdict) {
-	case VERDICT_FAIL:
-		return case_result_fails_run(cr, strict) ? OUT_FAILURE : OUT_PASS;
-	case VERDICT_ERROR:
-		return OUT_ERROR;
-	case VERDICT_SKIP:
-		return OUT_SKIPPED;
-	case VERDICT_PASS:
-		break;
-	}
-	return OUT_PASS;
+	enum report_outcome o = report_outcome(cr, strict);
+	return o == OUTCOME_WARN ? OUTCOME_PASS : o;
 }
 
 static void testcase(struct buf *out, const struct run_result *rr, const struct case_result *cr,
 		     const char *name)
 {
 	const struct tcase *c = cr->tcase;
-	enum outcome o = outcome_of(cr, rr->strict);
+	enum report_outcome o = outcome_of(cr, rr->strict);
 	const char *msg = cr->message ? cr->message : "";
 
 	buf_adds(out, "    <testcase");
@@ -157,22 +91,22 @@ static void testcase(struct buf *out, const struct run_result *rr, const struct 
 	attr_time(out, "time", cr->time_ms);
 	buf_adds(out, ">\n");
 
-	if (o == OUT_FAILURE || o == OUT_ERROR) {
-		const char *el = o == OUT_FAILURE ? "failure" : "error";
+	if (o == OUTCOME_FAIL || o == OUTCOME_ERROR) {
+		const char *el = o == OUTCOME_FAIL ? "failure" : "error";
 		buf_printf(out, "      <%s", el);
 		attr(out, "message", msg);
-		attr(out, "type", o == OUT_FAILURE ? level_name(c->level) : "error");
+		attr(out, "type", o == OUTCOME_FAIL ? level_name(c->level) : "error");
 		buf_addc(out, '>');
 		buf_adds(out, "Clause: ");
 		escape_text(out, c->clause, strlen(c->clause));
 		buf_adds(out, "\n");
-		if (o == OUT_ERROR) {
+		if (o == OUTCOME_ERROR) {
 			escape_text(out, msg, strlen(msg));
 			buf_adds(out, "\n");
 		}
 		escape_text(out, buf_str(&cr->diff), cr->diff.len);
 		buf_printf(out, "</%s>\n", el);
-	} else if (o == OUT_SKIPPED) {
+	} else if (o == OUTCOME_SKIP) {
 		buf_adds(out, "      <skipped");
 		attr(out, "message", msg);
 		buf_adds(out, "/>\n");
@@ -181,7 +115,7 @@ static void testcase(struct buf *out, const struct run_result *rr, const struct 
 	/* What is not a failure but worth reading goes first in system-out, then the transcript. */
 	struct buf so;
 	buf_init(&so, SYSTEM_OUT_MAX);
-	if (cr->verdict == VERDICT_FAIL && o == OUT_PASS)
+	if (cr->verdict == VERDICT_FAIL && o == OUTCOME_PASS)
 		buf_printf(&so, "SHOULD not met: %s\nClause: %s\n%s\n", msg, c->clause, buf_str(&cr->diff));
 	else if (cr->verdict == VERDICT_PASS && cr->diff.len)
 		buf_printf(&so, "Observed (INFO, never a failure):\n%s\n", buf_str(&cr->diff));
@@ -233,45 +167,33 @@ fail:
 	return NULL;
 }
 
-static int flush_chunk(FILE *f, struct buf *b)
-{
-	int ok = fwrite(buf_str(b), 1, b->len, f) == b->len;
-	buf_reset(b);
-	return ok ? 0 : -1;
-}
-
 int junit_write(const struct run_result *rr, const char *path, struct buf *err)
 {
-	char *tmp = NULL;
+	struct report_file rf = { 0 };
 	char **names = NULL;
-	FILE *f = NULL;
 	struct buf b;
 	char host[256] = "localhost";
 	char stamp[40];
 	int rc = -1;
 
-	buf_init(&b, CHUNK_MAX);
+	buf_init(&b, REPORT_CHUNK_MAX);
 	if (gethostname(host, sizeof(host) - 1) != 0)
 		snprintf(host, sizeof(host), "localhost");
 	host[sizeof(host) - 1] = '\0';
 	iso8601_format((int64_t)rr->started_at_ms, stamp, sizeof(stamp));
 	names = case_names(rr);
-	if (!names || asprintf(&tmp, "%s.tmp.%ld", path, (long)getpid()) < 0) {
-		tmp = NULL;
+	if (!names) {
 		buf_printf(err, "cannot write %s: out of memory", path);
 		goto out;
 	}
-	f = fopen(tmp, "w");
-	if (!f) {
-		buf_printf(err, "cannot write %s: %s", tmp, strerror(errno));
+	if (report_file_open(&rf, path, err) != 0)
 		goto out;
-	}
 
 	size_t failures = 0, errors = 0;
 	for (size_t i = 0; i < rr->ncases; i++) {
-		enum outcome o = outcome_of(&rr->cases[i], rr->strict);
-		failures += o == OUT_FAILURE;
-		errors += o == OUT_ERROR;
+		enum report_outcome o = outcome_of(&rr->cases[i], rr->strict);
+		failures += o == OUTCOME_FAIL;
+		errors += o == OUTCOME_ERROR;
 	}
 	buf_adds(&b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites");
 	attr(&b, "name", "chatconform");
@@ -294,11 +216,11 @@ int junit_write(const struct run_result *rr, const char *path, struct buf *err)
 		for (size_t j = i; j < rr->ncases; j++) {
 			if (strcmp(rr->cases[j].tcase->suite->name, api) != 0)
 				continue;
-			enum outcome o = outcome_of(&rr->cases[j], rr->strict);
+			enum report_outcome o = outcome_of(&rr->cases[j], rr->strict);
 			tests++;
-			fail += o == OUT_FAILURE;
-			errs += o == OUT_ERROR;
-			skipped += o == OUT_SKIPPED;
+			fail += o == OUTCOME_FAIL;
+			errs += o == OUTCOME_ERROR;
+			skipped += o == OUTCOME_SKIP;
 			ms += rr->cases[j].time_ms;
 		}
 		buf_adds(&b, "  <testsuite");
@@ -328,32 +250,17 @@ int junit_write(const struct run_result *rr, const char *path, struct buf *err)
 			if (strcmp(rr->cases[j].tcase->suite->name, api) != 0)
 				continue;
 			testcase(&b, rr, &rr->cases[j], names[j]);
-			if (flush_chunk(f, &b) != 0)
-				goto write_failed;
+			if (report_file_flush(&rf, &b, err) != 0)
+				goto out;
 		}
 		buf_adds(&b, "  </testsuite>\n");
 	}
 	buf_adds(&b, "</testsuites>\n");
-	if (flush_chunk(f, &b) != 0)
-		goto write_failed;
-	FILE *done = f;
-	f = NULL;
-	if (fclose(done) != 0)
-		goto write_failed;
-	if (rename(tmp, path) != 0) {
-		buf_printf(err, "cannot write %s: rename: %s", path, strerror(errno));
+	if (report_file_flush(&rf, &b, err) != 0 || report_file_commit(&rf, err) != 0)
 		goto out;
-	}
 	rc = 0;
-	goto out;
-write_failed:
-	buf_printf(err, "cannot write %s: %s", tmp, strerror(errno));
 out:
-	if (f)
-		fclose(f);
-	if (rc != 0 && tmp)
-		unlink(tmp);
-	free(tmp);
+	report_file_abort(&rf);
 	if (names)
 		for (size_t i = 0; i < rr->ncases; i++)
 			free(names[i]);
