@@ -1,5 +1,7 @@
 #include "json.h"
 
+#include "utf8.h"
+
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -118,6 +120,9 @@ char *json_print_capped(const cJSON *v, size_t max)
 
 cJSON *json_parse_exact(const char *p, size_t n)
 {
+	/* JSON exchanged between systems is UTF-8 (RFC 8259 8.1); cJSON would take any bytes. */
+	if (!utf8_valid(p, n))
+		return NULL;
 	const char *end = NULL;
 	cJSON *v = cJSON_ParseWithLengthOpts(p, n, &end, 0);
 	if (!v)

@@ -15,7 +15,7 @@ const char *json_type_name(const cJSON *v);
 bool json_is_integer(const cJSON *v);
 /* Unformatted JSON text, at most max bytes (cut with "..."); caller frees. NULL v prints "(none)". */
 char *json_print_capped(const cJSON *v, size_t max);
-/* Parse n bytes of JSON that must be the whole input (no trailing bytes); NULL when invalid. */
+/* Parse n bytes of JSON that must be the whole input (no trailing bytes) and UTF-8; NULL when invalid. */
 cJSON *json_parse_exact(const char *p, size_t n);
 /* True when JSON text holds the escape \u0000, which cJSON would silently cut a string at. */
 bool json_text_has_nul(const char *p, size_t n);

@@ -296,18 +296,19 @@ static size_t header_cb(char *p, size_t size, size_t nmemb, void *arg)
 	return n;
 }
 
-/* Set stream_error to what (e.g. "line 3") "is not JSON:" and the bytes, cut and escaped. */
+/* Set stream_error to what (e.g. "line 3") "is not JSON:" (or not UTF-8) and the bytes, cut and escaped. */
 static void not_json(struct response *r, const char *what, const char *p, size_t len)
 {
 	if (r->stream_error)
 		return;
+	const char *why = utf8_valid(p, len) ? "is not JSON" : "is not valid UTF-8";
 	struct buf shown;
 	buf_init(&shown, STREAM_ERROR_LINE_MAX * 4 + 16);
 	size_t cut = utf8_truncate(p, len, STREAM_ERROR_LINE_MAX);
 	http_append_escaped(&shown, p, cut, 0);
 	if (cut < len)
 		buf_adds(&shown, "...");
-	set_error(&r->stream_error, "%s is not JSON: %s", what, buf_str(&shown));
+	set_error(&r->stream_error, "%s %s: %s", what, why, buf_str(&shown));
 	buf_release(&shown);
 }
 
@@ -568,6 +569,11 @@ static void describe_curl_error(struct xfer *x, CURLcode rc, const char *errbuf)
 				  "total timeout: the exchange took more than %s s (%zu bytes, %zu events received)",
 				  s, r->body.len, r->nevents);
 		}
+	} else if (rc == CURLE_OUT_OF_MEMORY) {
+		/* What libcurl 7.88 answers to a header line past its 100 KiB limit, as well as to a real shortage. */
+		set_error(&r->transport_error,
+			  "libcurl gave up on the response: a header line over its 100 KiB limit, or memory ran out "
+			  "(%s)", errbuf[0] ? errbuf : curl_easy_strerror(rc));
 	} else {
 		/* libcurl's own detail says more than its generic text, when it has one. */
 		set_error(&r->transport_error, "%s", errbuf[0] ? errbuf : curl_easy_strerror(rc));

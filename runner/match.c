@@ -729,8 +729,9 @@ static void not_json(const struct response *resp, const char *prefix, struct buf
 		buf_adds(&shown, "(empty)");
 	else
 		add_bytes(&shown, resp->body.data, resp->body.len, 0);
-	diffline(diff, "%sbody is not JSON%s: %s", prefix, resp->truncated ? " (truncated)" : "",
-		 buf_str(&shown));
+	bool utf8 = utf8_valid(resp->body.data, resp->body.len);
+	diffline(diff, "%sbody is not JSON%s: %s", prefix,
+		 resp->truncated ? " (truncated)" : utf8 ? "" : " (not valid UTF-8)", buf_str(&shown));
 	buf_release(&shown);
 }
 

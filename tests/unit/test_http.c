@@ -161,7 +161,7 @@ Test(http, ndjson_bad_line_is_reported_and_reading_goes_on)
 	cr_assert(eq(int, run(p, 1, "/s"), 0));
 	cr_expect(eq(sz, resp.nevents, 2));
 	cr_assert(resp.stream_error != NULL);
-	cr_expect(eq(str, resp.stream_error, STR("line 2 is not JSON: nope \\x01\\xff")));
+	cr_expect(eq(str, resp.stream_error, STR("line 2 is not valid UTF-8: nope \\x01\\xff")));
 }
 
 #define HEAD_SSE "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nConnection: close\r\n\r\n"
@@ -215,7 +215,7 @@ Test(http, sse_data_not_json_is_reported_and_reading_goes_on)
 	cr_assert(eq(int, run(p, 2, "/sse"), 0));
 	cr_expect(eq(sz, resp.nevents, 2));
 	cr_assert(resp.stream_error != NULL);
-	cr_expect(eq(str, resp.stream_error, STR("event 2 data is not JSON: [DONE] \\x01\\xff\\x0ax")));
+	cr_expect(eq(str, resp.stream_error, STR("event 2 data is not valid UTF-8: [DONE] \\x01\\xff\\x0ax")));
 }
 
 Test(http, sse_long_bad_data_is_cut_in_the_message)
