@@ -116,8 +116,47 @@ check-sanitized: all unit integration
 test: all unit integration suites mutation sanitize
 	@echo "make test: all checks passed"
 
-bench: all
-	bench/run.sh $(BINDIR)
+# ---- benchmarks and fuzzing (bench/README.md, fuzz/README.md; neither is part of make test) ----
+
+BENCH_BIN := $(BUILD)/bench/loadgen $(BUILD)/bench/ref_server
+
+# mockd against a bare evhttp server in the same run; the table and reports/bench.json give the ratios.
+bench: all $(BENCH_BIN)
+	BENCH_BUILD=$(BUILD)/bench bench/run.sh $(BINDIR)
+
+$(BENCH_BIN): $(BUILD)/bench/%: $(BUILD)/bench/%.o
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# libFuzzer targets, built with clang and run FUZZ_SECONDS each on fuzz/corpus/<target> (new inputs go to build/),
+# with fuzz/<target>.dict when there is one.
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 20
+FUZZ_TARGETS := ndjson sse json suite
+FUZZ_FLAGS   := -std=gnu11 -O1 -g -fno-omit-frame-pointer $(WARN) -I. -D_GNU_SOURCE \
+                -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
+FUZZ_BIN     := $(patsubst %,$(BUILD)/fuzz/fuzz_%,$(FUZZ_TARGETS))
+
+$(BUILD)/fuzz/fuzz_ndjson: fuzz/fuzz_ndjson.c common/ndjson.c common/buf.c
+$(BUILD)/fuzz/fuzz_sse: fuzz/fuzz_sse.c common/sse.c common/buf.c
+$(BUILD)/fuzz/fuzz_json: fuzz/fuzz_json.c common/json.c common/utf8.c common/timeutil.c common/buf.c
+# The loader reaches into most of the runner (matchers, sequences, WebSocket steps): take all of it.
+$(BUILD)/fuzz/fuzz_suite: fuzz/fuzz_suite.c $(RUNNER_SRC) $(COMMON_SRC)
+$(FUZZ_BIN): fuzz/fuzz.h $(wildcard common/*.h runner/*.h)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  FUZZ    $@")
+	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) $(shell pkg-config --cflags $(PKGS)) -o $@ $(filter %.c,$^) $(LDLIBS)
+
+fuzz: $(FUZZ_BIN)
+	@for t in $(FUZZ_TARGETS); do \
+	    mkdir -p $(BUILD)/fuzz/corpus/$$t $(BUILD)/fuzz/crashes/$$t && \
+	    echo "fuzz: $$t for $(FUZZ_SECONDS)s" && \
+	    dict=; if [ -f fuzz/$$t.dict ]; then dict=-dict=fuzz/$$t.dict; fi; \
+	    $(BUILD)/fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 $$dict \
+	        -artifact_prefix=$(BUILD)/fuzz/crashes/$$t/ $(BUILD)/fuzz/corpus/$$t fuzz/corpus/$$t \
+	        2>$(BUILD)/fuzz/$$t.log || { tail -n 40 $(BUILD)/fuzz/$$t.log; exit 1; }; \
+	    grep -E '^(stat::number_of_executed_units|Done)' $(BUILD)/fuzz/$$t.log; \
+	done
 
 clean:
 	rm -rf build bin
