@@ -17,6 +17,7 @@ packages=(
 	libxml2-utils          # xmllint: JUnit reports are validated against the schema
 	python3-websockets     # an independent WebSocket peer for interoperability tests
 	curl                   # used by scripts and examples
+	libclang-rt-14-dev     # libFuzzer and sanitizer runtimes for clang: make fuzz (not make test)
 )
 
 missing=()
