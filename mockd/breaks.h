@@ -106,7 +106,64 @@
 	  "DELETE /chat/history reports messages_deleted as 0")                                     \
 	X(DW_DELETE_BEFORE, "deepwiki-delete-before", "deepwiki",                                   \
 	  "DELETE with before_date deletes every message")                                          \
-	X(DW_DATE_FILTER, "deepwiki-date-filter", "deepwiki", "start_date is ignored by GET /chat/history")
+	X(DW_DATE_FILTER, "deepwiki-date-filter", "deepwiki", "start_date is ignored by GET /chat/history") \
+	X(DWS_TOKEN_CODE, "deepwiki-ws-token-code", "deepwiki",                                     \
+	  "an invalid token is closed with 1008 instead of 4000")                                   \
+	X(DWS_CONV_CODE, "deepwiki-ws-conv-code", "deepwiki",                                       \
+	  "an unknown conversation is closed with 4000 instead of 4003")                            \
+	X(DWS_NO_INFO, "deepwiki-ws-no-info", "deepwiki", "no connection_info is sent on open")       \
+	X(DWS_RELAY_SENDER, "deepwiki-ws-relay-sender", "deepwiki",                                 \
+	  "user_message is relayed to the sender too")                                              \
+	X(DWS_TYPING_SENDER, "deepwiki-ws-typing-sender", "deepwiki",                               \
+	  "typing is relayed to the sender too")                                                    \
+	X(DWS_LEFT_MEMBER, "deepwiki-ws-left-member", "deepwiki",                                   \
+	  "leave_room does not leave: the member still gets the room's messages")                   \
+	X(DWS_STOP_IGNORED, "deepwiki-ws-stop-ignored", "deepwiki", "stop_generation is ignored")     \
+	X(DWS_INVALID_NO_CLOSE, "deepwiki-ws-invalid-no-close", "deepwiki",                         \
+	  "an invalid message gets its error but the connection stays open")                       \
+	X(DWS_INVALID_CODE, "deepwiki-ws-invalid-code", "deepwiki",                                 \
+	  "an invalid message is closed with 1003 instead of 4002")                                 \
+	X(DWS_RATE_LIMIT, "deepwiki-ws-rate-limit", "deepwiki",                                     \
+	  "the WebSocket limit lets 1001 messages through a minute")                                \
+	X(DWS_NOT_STORED, "deepwiki-ws-not-stored", "deepwiki",                                     \
+	  "WebSocket replies are not stored in the history")                                        \
+	X(WS_UTF8, "ws-utf8", "deepwiki", "text messages are not checked for UTF-8 (no close 1007)")  \
+	X(WS_SIZE, "ws-size", "deepwiki", "messages over 1 MiB are accepted (no close 1009)")         \
+	X(WS_FRAGMENTS, "ws-fragments", "deepwiki",                                                 \
+	  "a fragmented message is refused with 1002 instead of reassembled")                       \
+	X(TH_KEY_ORDER, "threads-key-order", "threads",                                             \
+	  "?token= is checked before ?key= (a wrong key with a valid token is let in)")             \
+	X(TH_REFUSE_403, "threads-refuse-403", "threads", "a refused handshake answers 403, not 401")  \
+	X(TH_HISTORY_ORDER, "threads-history-order", "threads", "history is sent newest first")      \
+	X(TH_NO_ACK, "threads-no-ack", "threads", "no message_received is sent")                      \
+	X(TH_ERROR_TEXT, "threads-error-text", "threads",                                           \
+	  "the missing thread error says \"Thread id is required\"")                                \
+	X(TH_CLOSE_ON_ERROR, "threads-close-on-error", "threads", "the connection is closed after an error frame") \
+	X(TH_REPLY_IDS, "threads-reply-ids", "threads", "each assistant frame has an id of its own")  \
+	X(TH_OUT_OF_ORDER, "threads-out-of-order", "threads",                                       \
+	  "a frame sent during a reply is answered before the reply ends")                          \
+	X(TH_EMPTY_MARKER, "threads-empty-marker", "threads",                                       \
+	  "history of an empty thread sends an end-of-history frame")                               \
+	X(TH_USER_NOT_STORED, "threads-user-not-stored", "threads",                                 \
+	  "the user's messages are missing from the history")                                       \
+	X(TH_INVALID_UUID, "threads-invalid-uuid", "threads", "a thread_id that is not a UUID is accepted") \
+	X(BC_FLAT_ERROR, "botchat-flat-error", "botchat", "failures put code and message at the top level, not in \"error\"") \
+	X(BC_NO_SUCCESS, "botchat-no-success", "botchat", "successful answers have no \"success\": true") \
+	X(BC_GROUP_IGNORED, "botchat-group-ignored", "botchat", "conversations are found by userId alone: another group reuses the same one") \
+	X(BC_USAGE_SUM, "botchat-usage-sum", "botchat", "totalTokens is one more than the sum") \
+	X(BC_CHANNEL_IGNORED, "botchat-channel-ignored", "botchat", "an unknown or disabled preset is answered instead of 503") \
+	X(BC_RATE_LIMIT, "botchat-rate-limit", "botchat", "the rate limit lets 61 requests through a minute") \
+	X(BC_NO_RETRY_AFTER, "botchat-no-retry-after", "botchat", "the 429 has no Retry-After header") \
+	X(BC_STREAM_TEXT, "botchat-stream-text", "botchat", "the stream leaves out the first token of the answer /api/chat gives") \
+	X(BC_END_NO_USAGE, "botchat-end-no-usage", "botchat", "the stream's end event has no usage") \
+	X(BC_AFTER_ERROR, "botchat-after-error", "botchat", "an end event follows the error event") \
+	X(BC_LIST_ORDER, "botchat-list-order", "botchat", "conversations are listed oldest first") \
+	X(BC_TOTAL_PAGE, "botchat-total-page", "botchat", "total counts only the page, not all matches") \
+	X(BC_COUNT_STALE, "botchat-count-stale", "botchat", "messageCount counts only the user's messages") \
+	X(BC_LAST_MESSAGE, "botchat-last-message", "botchat", "lastMessage is the oldest message") \
+	X(BC_DELETE_UNKNOWN, "botchat-delete-unknown", "botchat", "DELETE of an unknown conversation answers success") \
+	X(BC_DELETE_KEEPS, "botchat-delete-keeps", "botchat", "DELETE answers success but keeps the conversation") \
+	X(BC_CLEAR_DELETES, "botchat-clear-deletes", "botchat", "clear deletes the conversation")
 
 enum break_id {
 #define BREAK_ENUM(id, name, api, rule) BRK_##id,

@@ -34,6 +34,7 @@
 #include "mockd/script.h"
 #include "mockd/store.h"
 #include "mockd/stream.h"
+#include "mockd/ws.h"
 
 #define MAX_LISTENERS 8
 
@@ -376,6 +377,7 @@ int main(int argc, char **argv)
 	rc = 0;
 out:
 	stream_end_all();
+	ws_free_all(); /* before evhttp_free, which would free their connections under them */
 	if (sigint)
 		event_free(sigint);
 	if (sigterm)

@@ -4,7 +4,7 @@
 
 #include "mockd/mockd.h"
 
-const struct api *const all_apis[] = { &deepwiki_api, &widget_api, &admin_api, NULL };
+const struct api *const all_apis[] = { &botchat_api, &deepwiki_api, &threads_api, &widget_api, &admin_api, NULL };
 
 const struct api *api_by_name(const char *name)
 {

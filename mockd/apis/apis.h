@@ -26,7 +26,9 @@ struct api {
 #define API_ADMIN    (1u << 7)   /* always on */
 #define API_ALL      (API_DEEPWIKI | API_THREADS | API_BOTCHAT | API_WIDGET)
 
+extern const struct api botchat_api;
 extern const struct api deepwiki_api;
+extern const struct api threads_api;
 extern const struct api widget_api;
 extern const struct api admin_api;
 

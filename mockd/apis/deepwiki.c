@@ -1107,6 +1107,7 @@ static void dw_init(void)
 	http_route("POST", "/chat/research", &deepwiki_api, dw_research);
 	http_route("GET", "/chat/history", &deepwiki_api, dw_history_get);
 	http_route("DELETE", "/chat/history", &deepwiki_api, dw_history_delete);
+	deepwiki_ws_init();
 }
 
 static void dw_reset(void)
@@ -1114,7 +1115,7 @@ static void dw_reset(void)
 	dw_message_seq = 0;
 }
 
-static const char *const dw_prefixes[] = { "/chat/", NULL };
+static const char *const dw_prefixes[] = { "/chat/", "/ws/", NULL };
 
 const struct api deepwiki_api = {
 	.name = "deepwiki",

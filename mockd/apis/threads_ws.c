@@ -1,0 +1,377 @@
+/*
+ * threads: the WebSocket chat API with threads and agents (seeds/001).
+ *
+ *   GET /chat/ws?key=UUID | ?token=T   (key is checked before token; 401 without upgrade otherwise)
+ *   -> {"type":"history","thread_id"}  each stored message as a "message" frame, oldest first
+ *   -> {"type":"message","thread_id","agent_id"?,"content"}
+ *                                       "message_received" {id, thread_id, job_id}, then the
+ *                                       assistant reply as "message" frames sharing one id
+ *   errors: {"type":"error","message"}; the connection stays open.
+ *
+ * Frames of one connection are handled in order: one that arrives while a reply
+ * is being streamed waits until the reply has been sent.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/event.h>
+
+#include "common/json.h"
+#include "common/timeutil.h"
+#include "mockd/apis/apis.h"
+#include "mockd/breaks.h"
+#include "mockd/clock.h"
+#include "mockd/keys.h"
+#include "mockd/mockd.h"
+#include "mockd/script.h"
+#include "mockd/store.h"
+#include "mockd/ws.h"
+
+#define TH_MAX_PENDING 64   /* client frames waiting behind a reply; more is an error */
+
+struct th_conn {
+	struct ws_conn *ws;
+	char profile[64];
+	struct ws_inbox inbox;   /* frames waiting for the reply in flight */
+	/* The reply being streamed, if any. */
+	struct event *timer;
+	struct reply_plan plan;
+	bool replying;
+	size_t sent;
+	char reply_id[40];
+	char thread_id[40];
+	char conv_key[128];
+};
+
+/* ---- helpers ----------------------------------------------------------------------------- */
+
+static bool is_uuid(const char *s)
+{
+	static const int dash[] = { 8, 13, 18, 23 };
+	if (break_on(BRK_TH_INVALID_UUID))
+		return *s != '\0';
+	if (strlen(s) != 36)
+		return false;
+	for (int i = 0, d = 0; i < 36; i++) {
+		if (d < 4 && i == dash[d]) {
+			if (s[i] != '-')
+				return false;
+			d++;
+			continue;
+		}
+		char c = s[i];
+		if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')))
+			return false;
+	}
+	return true;
+}
+
+/* A random version 4 UUID from the seeded generator. */
+static void new_uuid(char *out)
+{
+	uint64_t a = mockd_rand(), b = mockd_rand();
+	snprintf(out, 37, "%08x-%04x-4%03x-%04x-%012llx", (unsigned)(a >> 32), (unsigned)(a >> 16) & 0xffff,
+		 (unsigned)a & 0xfff, (unsigned)(0x8000 | ((b >> 48) & 0x3fff)),
+		 (unsigned long long)(b & 0xffffffffffffULL));
+}
+
+static void send_error(struct th_conn *tc, const char *message)
+{
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "type", "error");
+	cJSON_AddStringToObject(o, "message", message);
+	ws_send_json(tc->ws, o);
+	cJSON_Delete(o);
+	if (break_on(BRK_TH_CLOSE_ON_ERROR))
+		ws_close(tc->ws, 1000, "error");
+}
+
+static void send_message(struct th_conn *tc, const char *id, const char *thread_id, const char *role,
+			 const char *content, int64_t at_ms)
+{
+	char when[40];
+	iso8601_format(at_ms, when, sizeof(when));
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "type", "message");
+	cJSON_AddStringToObject(o, "id", id);
+	cJSON_AddStringToObject(o, "thread_id", thread_id);
+	cJSON_AddStringToObject(o, "role", role);
+	cJSON_AddStringToObject(o, "content", content);
+	cJSON_AddStringToObject(o, "created_at", when);
+	ws_send_json(tc->ws, o);
+	cJSON_Delete(o);
+}
+
+/* Threads belong to a profile: the store key is "profile:thread". */
+static void conv_key(const struct th_conn *tc, const char *thread_id, char *out, size_t size)
+{
+	snprintf(out, size, "%s:%s", tc->profile, thread_id);
+}
+
+static void store_message(struct conversation *c, const char *id, const char *role, const char *content,
+			  int64_t at)
+{
+	cJSON *meta = cJSON_CreateObject();
+	cJSON_AddStringToObject(meta, "id", id);
+	store_add_message(c, role, content, at, meta);
+}
+
+/* thread_id must be present and a UUID; false with the error sent. */
+static bool thread_ok(struct th_conn *tc, const cJSON *msg, const char **thread_id)
+{
+	const cJSON *t = cJSON_GetObjectItemCaseSensitive(msg, "thread_id");
+	if (!t || cJSON_IsNull(t) || (cJSON_IsString(t) && !*t->valuestring)) {
+		send_error(tc, break_on(BRK_TH_ERROR_TEXT) ? "Thread id is required" : "Thread ID is required");
+		return false;
+	}
+	if (!cJSON_IsString(t) || !is_uuid(t->valuestring)) {
+		send_error(tc, "Invalid thread ID format");
+		return false;
+	}
+	*thread_id = t->valuestring;
+	return true;
+}
+
+/* ---- history ------------------------------------------------------------------------------ */
+
+static void th_history(struct th_conn *tc, const cJSON *msg)
+{
+	const char *thread_id;
+	if (!thread_ok(tc, msg, &thread_id))
+		return;
+	char key[128];
+	conv_key(tc, thread_id, key, sizeof(key));
+	const struct conversation *c = store_get("threads", key);
+	size_t n = c ? c->nmessages : 0, i = 0;
+	const struct message **order = n ? calloc(n, sizeof(*order)) : NULL;
+	for (const struct message *m = c ? c->first : NULL; m && order; m = m->next)
+		order[i++] = m;
+	for (size_t k = 0; k < i; k++) {
+		const struct message *m = order[break_on(BRK_TH_HISTORY_ORDER) ? i - 1 - k : k];
+		const char *id = json_get_string(m->meta, "id");
+		send_message(tc, id ? id : "", thread_id, m->role, m->content, m->at_ms);
+	}
+	free(order);
+	if (!i && break_on(BRK_TH_EMPTY_MARKER)) {
+		cJSON *o = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "type", "history_end");
+		cJSON_AddStringToObject(o, "thread_id", thread_id);
+		ws_send_json(tc->ws, o);
+		cJSON_Delete(o);
+	}
+}
+
+/* ---- message and the streamed reply --------------------------------------------------------- */
+
+static void th_process_next(struct th_conn *tc);
+
+static void reply_done(struct th_conn *tc)
+{
+	tc->replying = false;
+	plan_release(&tc->plan);
+	th_process_next(tc);
+}
+
+static void reply_step(evutil_socket_t fd, short what, void *arg)
+{
+	struct th_conn *tc = arg;
+	struct reply_plan *p = &tc->plan;
+	if (p->fault != FAULT_NONE && tc->sent == p->fault_after) {
+		if (p->fault == FAULT_DISCONNECT_AFTER || p->fault == FAULT_RESET_AFTER) {
+			ws_close(tc->ws, 1011, "scripted disconnect");
+			return;
+		}
+		if (p->fault == FAULT_ERROR_AFTER) {
+			send_error(tc, p->fault_message ? p->fault_message : "Server processing error");
+			reply_done(tc);
+			return;
+		}
+	}
+	int64_t now = clock_now_ms();
+	if (tc->sent < p->ntokens) {
+		if (break_on(BRK_TH_REPLY_IDS))
+			new_uuid(tc->reply_id);
+		send_message(tc, tc->reply_id, tc->thread_id, "assistant", p->tokens[tc->sent], now);
+		tc->sent++;
+		struct timeval tv;
+		int64_t ms = plan_delay(p, p->interval_ms);
+		tv.tv_sec = (time_t)(ms / 1000);
+		tv.tv_usec = (suseconds_t)(ms % 1000) * 1000;
+		evtimer_add(tc->timer, &tv);
+		return;
+	}
+	struct conversation *c = store_get("threads", tc->conv_key);
+	if (c)
+		store_message(c, tc->reply_id, "assistant", p->text, now);
+	reply_done(tc);
+}
+
+static void th_message(struct th_conn *tc, const cJSON *msg)
+{
+	const char *thread_id;
+	if (!thread_ok(tc, msg, &thread_id))
+		return;
+	const cJSON *agent = cJSON_GetObjectItemCaseSensitive(msg, "agent_id");
+	if (agent && !cJSON_IsNull(agent) && (!cJSON_IsString(agent) || !is_uuid(agent->valuestring))) {
+		send_error(tc, "Invalid agent ID format");
+		return;
+	}
+	const cJSON *content = cJSON_GetObjectItemCaseSensitive(msg, "content");
+	if (!cJSON_IsString(content) || !*content->valuestring) {
+		send_error(tc, "Message content is required");
+		return;
+	}
+	if (tc->replying) {
+		/* Only reachable under the out-of-order break: the reply in flight is abandoned. */
+		event_del(tc->timer);
+		plan_release(&tc->plan);
+		tc->replying = false;
+	}
+	conv_key(tc, thread_id, tc->conv_key, sizeof(tc->conv_key));
+	struct conversation *c = store_get("threads", tc->conv_key);
+	if (!c)
+		c = store_create("threads", tc->conv_key, tc->profile, NULL);
+	if (!c) {
+		send_error(tc, "Server processing error");
+		return;
+	}
+	char user_id[40], job_id[40];
+	new_uuid(user_id);
+	new_uuid(job_id);
+	new_uuid(tc->reply_id);
+	snprintf(tc->thread_id, sizeof(tc->thread_id), "%s", thread_id);
+	if (!break_on(BRK_TH_USER_NOT_STORED))
+		store_message(c, user_id, "user", content->valuestring, clock_now_ms());
+
+	cJSON *ack = cJSON_CreateObject();
+	cJSON_AddStringToObject(ack, "type", "message_received");
+	cJSON_AddStringToObject(ack, "id", user_id);
+	cJSON_AddStringToObject(ack, "thread_id", thread_id);
+	cJSON_AddStringToObject(ack, "job_id", job_id);
+	if (!break_on(BRK_TH_NO_ACK))
+		ws_send_json(tc->ws, ack);
+	cJSON_Delete(ack);
+
+	const char *agent_id = cJSON_IsString(agent) ? agent->valuestring : NULL;
+	script_plan("threads", agent_id, content->valuestring, &tc->plan);
+	if (tc->plan.fault == FAULT_HTTP_ERROR) {
+		send_error(tc, tc->plan.fault_message ? tc->plan.fault_message : "Server processing error");
+		plan_release(&tc->plan);
+		return;
+	}
+	tc->replying = true;
+	tc->sent = 0;
+	int64_t ms = plan_delay(&tc->plan, tc->plan.first_token_ms);
+	struct timeval tv = { (time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000 };
+	evtimer_add(tc->timer, &tv);
+}
+
+/* Handle one client frame. */
+static void th_frame(struct th_conn *tc, const char *text, size_t len)
+{
+	cJSON *msg = json_parse_exact(text, len);
+	if (!msg) {
+		send_error(tc, "Invalid JSON");
+		return;
+	}
+	const cJSON *type = cJSON_GetObjectItemCaseSensitive(msg, "type");
+	const char *t = cJSON_IsString(type) ? type->valuestring : NULL;
+	if (t && strcmp(t, "history") == 0) {
+		th_history(tc, msg);
+	} else if (t && strcmp(t, "message") == 0) {
+		th_message(tc, msg);
+	} else {
+		char err[160];
+		/* The reference implementation prints Python's None for a missing type. */
+		snprintf(err, sizeof(err), "Unknown message type: %.100s", t ? t : "None");
+		send_error(tc, err);
+	}
+	cJSON_Delete(msg);
+}
+
+/* Handle queued frames until one starts a reply (which resumes the queue when it is sent). */
+static void th_process_next(struct th_conn *tc)
+{
+	struct ws_msg *m;
+	bool in_order = !break_on(BRK_TH_OUT_OF_ORDER);
+	while ((!tc->replying || !in_order) && !ws_closing(tc->ws) && (m = ws_inbox_pop(&tc->inbox))) {
+		th_frame(tc, m->text, m->len);
+		ws_msg_free(m);
+	}
+}
+
+static void th_on_text(struct ws_conn *ws, const char *text, size_t len)
+{
+	struct th_conn *tc = ws_data(ws);
+	if (ws_inbox_push(&tc->inbox, text, len) < 0) {
+		send_error(tc, "Too many messages waiting; wait for the reply");
+		return;
+	}
+	th_process_next(tc);
+}
+
+static void th_on_close(struct ws_conn *ws)
+{
+	struct th_conn *tc = ws_data(ws);
+	ws_inbox_release(&tc->inbox);
+	event_free(tc->timer);
+	plan_release(&tc->plan);
+	free(tc);
+}
+
+static const struct ws_ops th_ops = { th_on_text, th_on_close };
+
+/* ---- the handshake ------------------------------------------------------------------------- */
+
+static void th_error(struct mreq *r, int status, const char *code, const char *message)
+{
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "type", "error");
+	cJSON_AddStringToObject(o, "message", message ? message : "error");
+	reply_json(r, status, o);
+}
+
+static void th_connect(struct mreq *r)
+{
+	/* ?key= is checked before ?token=; a key that is given but wrong is not rescued by a token. */
+	const char *key = mreq_query(r, "key"), *token = mreq_query(r, "token");
+	struct api_key *k = key ? keys_find_kind("threads", "key", key)
+				: token ? keys_find_kind("threads", "token", token) : NULL;
+	if (!k && key && token && break_on(BRK_TH_KEY_ORDER))
+		k = keys_find_kind("threads", "token", token);
+	if (!k) {
+		th_error(r, break_on(BRK_TH_REFUSE_403) ? 403 : 401, NULL,
+			 key || token ? "Invalid authentication" : "Missing authentication: give ?key= or ?token=");
+		return;
+	}
+	struct th_conn *tc = calloc(1, sizeof(*tc));
+	if (!tc || !(tc->timer = evtimer_new(mockd_base, reply_step, tc))) {
+		free(tc);
+		th_error(r, 500, NULL, "Server processing error");
+		return;
+	}
+	snprintf(tc->profile, sizeof(tc->profile), "%s", k->user_id);
+	tc->inbox.max = TH_MAX_PENDING;
+	tc->ws = ws_accept(r, &th_ops, tc);
+	if (!tc->ws) {
+		event_free(tc->timer);
+		free(tc);
+	}
+}
+
+static void th_init(void)
+{
+	http_route("GET", "/chat/ws", &threads_api, th_connect);
+}
+
+static const char *const th_prefixes[] = { "/chat/ws", NULL };
+
+const struct api threads_api = {
+	.name = "threads",
+	.bit = API_THREADS,
+	.prefixes = th_prefixes,
+	.init = th_init,
+	.reset = NULL,
+	.error = th_error,
+};

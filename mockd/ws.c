@@ -1,0 +1,441 @@
+#include "mockd/ws.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <openssl/evp.h>
+#include <wslay/wslay.h>
+
+#include "common/log.h"
+#include "common/utf8.h"
+#include "mockd/breaks.h"
+#include "mockd/mockd.h"
+
+#define WS_GUID "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+
+struct ws_conn {
+	struct evhttp_connection *evcon;  /* owns the bufferevent and the socket */
+	struct bufferevent *bev;
+	wslay_event_context_ptr ctx;
+	const struct ws_ops *ops;
+	void *data;
+	char peer[64];
+	struct event *close_timer;         /* gives up on a peer that never answers our close */
+	bool in_recv;                      /* inside wslay_event_recv: sending waits until it returns */
+	bool close_pending;                /* ws_close was called; the close frame follows the queued messages */
+	uint16_t close_code;
+	char close_reason[124];
+	bool closed_cb_done;
+	bool dead;                         /* torn down; only the deferred free is left */
+	struct ws_conn *prev, *next;
+};
+
+static struct ws_conn *conns;
+static size_t nconns;
+
+/* ---- the handshake --------------------------------------------------------------------- */
+
+/* True when the comma-separated header value holds token (case-insensitive). */
+static bool has_token(const char *value, const char *token)
+{
+	size_t n = strlen(token);
+	for (const char *p = value; p && *p;) {
+		while (*p == ' ' || *p == '\t' || *p == ',')
+			p++;
+		size_t len = strcspn(p, ",");
+		size_t trimmed = len;
+		while (trimmed && (p[trimmed - 1] == ' ' || p[trimmed - 1] == '\t'))
+			trimmed--;
+		if (trimmed == n && strncasecmp(p, token, n) == 0)
+			return true;
+		p += len;
+	}
+	return false;
+}
+
+/* A Sec-WebSocket-Key must be the base64 of exactly 16 bytes (RFC 6455 4.2.1). */
+static bool key_ok(const char *key)
+{
+	size_t n = strlen(key);
+	if (n != 24 || key[22] != '=' || key[23] != '=')
+		return false;
+	unsigned char out[24];
+	return EVP_DecodeBlock(out, (const unsigned char *)key, 24) == 18;
+}
+
+static void accept_value(const char *key, char *out)
+{
+	char joined[128];
+	unsigned char digest[EVP_MAX_MD_SIZE];
+	unsigned int dlen = 0;
+	int n = snprintf(joined, sizeof(joined), "%s%s", key, WS_GUID);
+	EVP_Digest(joined, (size_t)n, digest, &dlen, EVP_sha1(), NULL);
+	EVP_EncodeBlock((unsigned char *)out, digest, (int)dlen);
+}
+
+static void bad_handshake(struct mreq *r, const char *why)
+{
+	char body[256];
+	int n = snprintf(body, sizeof(body), "{\"error\":\"bad WebSocket handshake: %s\"}", why);
+	reply_raw(r, 400, "application/json; charset=utf-8", body, (size_t)n);
+}
+
+/* ---- teardown ------------------------------------------------------------------------------ */
+
+static void free_evcon_cb(evutil_socket_t fd, short what, void *arg)
+{
+	evhttp_connection_free(arg);
+}
+
+/* Tell the API, unlink, and free; the evhttp connection (and the socket) is freed from the loop. */
+static void ws_teardown(struct ws_conn *c, bool defer)
+{
+	if (c->dead)
+		return;
+	c->dead = true;
+	bufferevent_setcb(c->bev, NULL, NULL, NULL, NULL);
+	bufferevent_disable(c->bev, EV_READ | EV_WRITE);
+	if (!c->closed_cb_done && c->ops->on_close) {
+		c->closed_cb_done = true;
+		c->ops->on_close(c);
+	}
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		conns = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	nconns--;
+	if (c->close_timer)
+		event_free(c->close_timer);
+	wslay_event_context_free(c->ctx);
+	/* Freeing the evhttp connection from inside its bufferevent's callbacks makes libevent warn. */
+	struct timeval now = { 0, 0 };
+	if (!defer || event_base_once(mockd_base, -1, EV_TIMEOUT, free_evcon_cb, c->evcon, &now) < 0)
+		evhttp_connection_free(c->evcon);
+	free(c);
+}
+
+/* ---- wslay callbacks ----------------------------------------------------------------------- */
+
+static ssize_t recv_cb(wslay_event_context_ptr ctx, uint8_t *buf, size_t len, int flags, void *arg)
+{
+	struct ws_conn *c = arg;
+	size_t got = evbuffer_remove(bufferevent_get_input(c->bev), buf, len);
+	if (got == 0 || got == (size_t)-1) {
+		wslay_event_set_error(ctx, WSLAY_ERR_WOULDBLOCK);
+		return -1;
+	}
+	return (ssize_t)got;
+}
+
+static ssize_t send_cb(wslay_event_context_ptr ctx, const uint8_t *data, size_t len, int flags, void *arg)
+{
+	struct ws_conn *c = arg;
+	struct evbuffer *out = bufferevent_get_output(c->bev);
+	if (evbuffer_get_length(out) > WS_MAX_OUTPUT) {
+		wslay_event_set_error(ctx, WSLAY_ERR_WOULDBLOCK);
+		return -1;
+	}
+	if (evbuffer_add(out, data, len) < 0) {
+		wslay_event_set_error(ctx, WSLAY_ERR_CALLBACK_FAILURE);
+		return -1;
+	}
+	return (ssize_t)len;
+}
+
+/* A close frame whose payload is one byte cannot hold a code: RFC 6455 5.5.1 makes it a protocol error. */
+static void frame_start_cb(wslay_event_context_ptr ctx, const struct wslay_event_on_frame_recv_start_arg *arg,
+			   void *user)
+{
+	if (arg->opcode == WSLAY_CONTINUATION_FRAME && break_on(BRK_WS_FRAGMENTS)) {
+		wslay_event_queue_close(ctx, WSLAY_CODE_PROTOCOL_ERROR, NULL, 0);
+		wslay_event_shutdown_read(ctx);
+	}
+	if (arg->opcode == WSLAY_CONNECTION_CLOSE && arg->payload_length == 1) {
+		wslay_event_queue_close(ctx, WSLAY_CODE_PROTOCOL_ERROR, NULL, 0);
+		wslay_event_shutdown_read(ctx);
+	}
+}
+
+/* Close codes a peer may send (RFC 6455 7.4): 1000-1003, 1007-1011, 3000-4999. */
+static bool close_code_ok(uint16_t code)
+{
+	return (code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1011) ||
+	       (code >= 3000 && code <= 4999);
+}
+
+static void msg_cb(wslay_event_context_ptr ctx, const struct wslay_event_on_msg_recv_arg *arg, void *user)
+{
+	struct ws_conn *c = user;
+	const char *msg = (const char *)arg->msg;
+	switch (arg->opcode) {
+	case WSLAY_TEXT_FRAME:
+		if (!utf8_valid(msg, arg->msg_length) && !break_on(BRK_WS_UTF8)) {
+			ws_close(c, WSLAY_CODE_INVALID_FRAME_PAYLOAD_DATA, "text message is not valid UTF-8");
+			return;
+		}
+		if (!ws_closing(c))
+			c->ops->on_text(c, msg, arg->msg_length);
+		return;
+	case WSLAY_BINARY_FRAME:
+		ws_close(c, WSLAY_CODE_UNSUPPORTED_DATA, "binary messages are not supported");
+		return;
+	case WSLAY_CONNECTION_CLOSE:
+		/* Answer a bad close frame with 1002/1007 now: right after this wslay echoes the peer's code. */
+		if (wslay_event_get_close_sent(ctx))
+			return;
+		if (arg->msg_length >= 2 && !close_code_ok(arg->status_code))
+			wslay_event_queue_close(ctx, WSLAY_CODE_PROTOCOL_ERROR, NULL, 0);
+		else if (arg->msg_length > 2 && !utf8_valid(msg + 2, arg->msg_length - 2))
+			wslay_event_queue_close(ctx, WSLAY_CODE_INVALID_FRAME_PAYLOAD_DATA, NULL, 0);
+		return;
+	default:
+		return; /* ping is answered by wslay, pong needs nothing */
+	}
+}
+
+/* ---- the loop side ------------------------------------------------------------------------ */
+
+/*
+ * Send what wslay has queued; tear down when both directions are done. wslay
+ * sends control frames before data frames, so our close frame is queued only
+ * once the messages before it have left: an error event then its close code
+ * arrive in that order.
+ */
+static void ws_pump(struct ws_conn *c)
+{
+	if (c->dead || c->in_recv)
+		return;
+	if (wslay_event_send(c->ctx) < 0) {
+		ws_teardown(c, true);
+		return;
+	}
+	if (c->close_pending && wslay_event_get_queued_msg_count(c->ctx) == 0) {
+		c->close_pending = false;
+		wslay_event_queue_close(c->ctx, c->close_code, (const uint8_t *)c->close_reason,
+					strlen(c->close_reason));
+		if (wslay_event_send(c->ctx) < 0) {
+			ws_teardown(c, true);
+			return;
+		}
+	}
+	bool reading = wslay_event_want_read(c->ctx), writing = wslay_event_want_write(c->ctx);
+	if (!reading && !writing && evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
+		ws_teardown(c, true);
+}
+
+static void read_cb(struct bufferevent *bev, void *arg)
+{
+	struct ws_conn *c = arg;
+	c->in_recv = true;
+	int rc = wslay_event_recv(c->ctx);
+	c->in_recv = false;
+	if (rc < 0) {
+		ws_teardown(c, true);
+		return;
+	}
+	ws_pump(c);
+}
+
+static void write_cb(struct bufferevent *bev, void *arg)
+{
+	ws_pump(arg);
+}
+
+static void event_cb(struct bufferevent *bev, short what, void *arg)
+{
+	struct ws_conn *c = arg;
+	if (what & BEV_EVENT_TIMEOUT) {
+		ws_close(c, WSLAY_CODE_GOING_AWAY, "idle");
+		bufferevent_enable(bev, EV_READ);
+		return;
+	}
+	/* EOF or an error: the peer is gone (whatever is left in the input cannot be answered). */
+	ws_teardown(c, true);
+}
+
+static void close_timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+	ws_teardown(arg, false);
+}
+
+struct ws_conn *ws_accept(struct mreq *r, const struct ws_ops *ops, void *data)
+{
+	const char *upgrade = mreq_header(r, "Upgrade"), *connection = mreq_header(r, "Connection");
+	const char *key = mreq_header(r, "Sec-WebSocket-Key"), *version = mreq_header(r, "Sec-WebSocket-Version");
+	if (strcmp(r->method, "GET") != 0)
+		return bad_handshake(r, "the method must be GET"), NULL;
+	if (!upgrade || !has_token(upgrade, "websocket"))
+		return bad_handshake(r, "Upgrade: websocket is missing"), NULL;
+	if (!connection || !has_token(connection, "upgrade"))
+		return bad_handshake(r, "Connection: Upgrade is missing"), NULL;
+	if (!key || !key_ok(key))
+		return bad_handshake(r, "Sec-WebSocket-Key must be the base64 of 16 bytes"), NULL;
+	if (!version || strcmp(version, "13") != 0) {
+		reply_header(r, "Sec-WebSocket-Version", "13");
+		return bad_handshake(r, "Sec-WebSocket-Version must be 13"), NULL;
+	}
+
+	struct evhttp_connection *evcon = evhttp_request_get_connection(r->req);
+	struct bufferevent *bev = evcon ? evhttp_connection_get_bufferevent(evcon) : NULL;
+	struct ws_conn *c = calloc(1, sizeof(*c));
+	static const struct wslay_event_callbacks callbacks = {
+		recv_cb, send_cb, NULL, frame_start_cb, NULL, NULL, msg_cb,
+	};
+	if (!bev || !c || wslay_event_context_server_init(&c->ctx, &callbacks, c) != 0) {
+		free(c);
+		reply_raw(r, 500, "application/json; charset=utf-8", "{\"error\":\"out of memory\"}", 25);
+		return NULL;
+	}
+	wslay_event_config_set_max_recv_msg_length(c->ctx, break_on(BRK_WS_SIZE) ? 16 * WS_MAX_MESSAGE : WS_MAX_MESSAGE);
+	c->evcon = evcon;
+	c->bev = bev;
+	c->ops = ops;
+	c->data = data;
+	snprintf(c->peer, sizeof(c->peer), "%s", r->peer);
+	c->next = conns;
+	if (conns)
+		conns->prev = c;
+	conns = c;
+	nconns++;
+
+	char accept[64];
+	accept_value(key, accept);
+	evbuffer_add_printf(bufferevent_get_output(bev),
+			    "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+			    "Sec-WebSocket-Accept: %s\r\n\r\n", accept);
+	r->status = 101;
+	r->streaming = true;
+	/* From here the bufferevent is ours: evhttp's callbacks and timeouts are replaced. */
+	struct timeval idle = { WS_IDLE_SECONDS, 0 };
+	bufferevent_setcb(bev, read_cb, write_cb, event_cb, c);
+	bufferevent_set_timeouts(bev, &idle, NULL);
+	bufferevent_enable(bev, EV_READ | EV_WRITE);
+	/* Frames the client sent right behind its handshake are already in the input. */
+	if (evbuffer_get_length(bufferevent_get_input(bev)))
+		bufferevent_trigger(bev, EV_READ, BEV_TRIG_IGNORE_WATERMARKS | BEV_TRIG_DEFER_CALLBACKS);
+	return c;
+}
+
+int ws_send_text(struct ws_conn *c, const char *p, size_t n)
+{
+	if (ws_closing(c))
+		return -1;
+	struct wslay_event_msg msg = { WSLAY_TEXT_FRAME, (const uint8_t *)p, n };
+	if (wslay_event_queue_msg(c->ctx, &msg) != 0)
+		return -1;
+	ws_pump(c);
+	return 0;
+}
+
+int ws_send_json(struct ws_conn *c, const cJSON *v)
+{
+	char *text = cJSON_PrintUnformatted(v);
+	if (!text)
+		return -1;
+	int rc = ws_send_text(c, text, strlen(text));
+	cJSON_free(text);
+	return rc;
+}
+
+void ws_close(struct ws_conn *c, uint16_t code, const char *reason)
+{
+	if (c->dead || c->close_pending || wslay_event_get_close_sent(c->ctx))
+		return;
+	c->close_pending = true;
+	c->close_code = code;
+	snprintf(c->close_reason, sizeof(c->close_reason), "%.123s", reason ? reason : "");
+	if (!c->close_timer) {
+		c->close_timer = evtimer_new(mockd_base, close_timer_cb, c);
+		struct timeval tv = { WS_CLOSE_WAIT_MS / 1000, (WS_CLOSE_WAIT_MS % 1000) * 1000 };
+		if (c->close_timer)
+			evtimer_add(c->close_timer, &tv);
+	}
+	ws_pump(c);
+}
+
+bool ws_closing(const struct ws_conn *c)
+{
+	return c->dead || c->close_pending || wslay_event_get_close_sent(c->ctx);
+}
+
+void *ws_data(const struct ws_conn *c)
+{
+	return c->data;
+}
+
+const char *ws_peer(const struct ws_conn *c)
+{
+	return c->peer;
+}
+
+void ws_close_all(uint16_t code, const char *reason)
+{
+	for (struct ws_conn *c = conns; c; c = c->next)
+		ws_close(c, code, reason);
+}
+
+void ws_free_all(void)
+{
+	while (conns)
+		ws_teardown(conns, false);
+}
+
+size_t ws_count(void)
+{
+	return nconns;
+}
+
+int ws_inbox_push(struct ws_inbox *q, const char *text, size_t len)
+{
+	if (q->count >= q->max)
+		return -1;
+	struct ws_msg *m = calloc(1, sizeof(*m));
+	if (!m || !(m->text = malloc(len + 1))) {
+		free(m);
+		return -1;
+	}
+	memcpy(m->text, text, len);
+	m->text[len] = '\0';
+	m->len = len;
+	if (q->last)
+		q->last->next = m;
+	else
+		q->first = m;
+	q->last = m;
+	q->count++;
+	return 0;
+}
+
+struct ws_msg *ws_inbox_pop(struct ws_inbox *q)
+{
+	struct ws_msg *m = q->first;
+	if (!m)
+		return NULL;
+	q->first = m->next;
+	if (!q->first)
+		q->last = NULL;
+	q->count--;
+	return m;
+}
+
+void ws_msg_free(struct ws_msg *m)
+{
+	if (m)
+		free(m->text);
+	free(m);
+}
+
+void ws_inbox_release(struct ws_inbox *q)
+{
+	struct ws_msg *m;
+	while ((m = ws_inbox_pop(q)))
+		ws_msg_free(m);
+}

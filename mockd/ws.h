@@ -1,0 +1,87 @@
+/*
+ * ws: WebSocket (RFC 6455) on top of evhttp, framed by wslay.
+ *
+ * libevent 2.1 has no WebSocket, so an API's route handler calls ws_accept():
+ * it checks the handshake, writes "101 Switching Protocols" itself and takes
+ * over the connection's bufferevent, driving a wslay server context from it.
+ * From then on the API sees whole text messages (fragments reassembled, UTF-8
+ * checked: 1007 otherwise), and sends text or JSON.  Pings are answered,
+ * unmasked client frames are refused (1002), binary messages too (1003), a
+ * message over WS_MAX_MESSAGE is refused (1009).  However the peer leaves,
+ * on_close is called once and everything is freed.
+ */
+#ifndef CC_MOCKD_WS_H
+#define CC_MOCKD_WS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cjson/cJSON.h>
+
+#include "mockd/http.h"
+
+#define WS_MAX_MESSAGE   (1u * 1024 * 1024)   /* a larger client message is closed with 1009 */
+#define WS_MAX_OUTPUT    (16u * 1024 * 1024)  /* a client that reads slower than this is dropped */
+#define WS_IDLE_SECONDS  300                  /* no frame for this long: close 1001 */
+#define WS_CLOSE_WAIT_MS 3000                 /* after our close frame, wait this long for the peer's */
+
+struct ws_conn;
+
+struct ws_ops {
+	/* A complete, valid UTF-8 text message. */
+	void (*on_text)(struct ws_conn *c, const char *msg, size_t len);
+	/* The connection is going away: forget it and free its data. Called once. */
+	void (*on_close)(struct ws_conn *c);
+};
+
+/*
+ * Check the upgrade request and switch r's connection to WebSocket. On a bad
+ * handshake (not GET, no Upgrade: websocket, no Connection: Upgrade, a key that
+ * is not 16 bytes of base64, a version other than 13) r is answered 400 and
+ * NULL returned.
+ */
+struct ws_conn *ws_accept(struct mreq *r, const struct ws_ops *ops, void *data);
+/* Queue a text message (sent as soon as the loop allows); -1 when the connection is closing. */
+int ws_send_text(struct ws_conn *c, const char *p, size_t n);
+/* Queue a JSON value as a text message. */
+int ws_send_json(struct ws_conn *c, const cJSON *v);
+/* Start the close handshake with code and reason; nothing more can be sent. */
+void ws_close(struct ws_conn *c, uint16_t code, const char *reason);
+/* True once a close frame has been queued or the connection is gone. */
+bool ws_closing(const struct ws_conn *c);
+/* The API's data given to ws_accept. */
+void *ws_data(const struct ws_conn *c);
+/* The client's address. */
+const char *ws_peer(const struct ws_conn *c);
+/*
+ * An inbox of text messages that must wait (an API handles a connection's
+ * frames in order, and some must wait for the reply in flight). Bounded.
+ */
+struct ws_msg {
+	char *text;
+	size_t len;
+	struct ws_msg *next;
+};
+
+struct ws_inbox {
+	struct ws_msg *first, *last;
+	size_t count;
+	size_t max;
+};
+
+/* Append a copy of a message; -1 when the inbox is full or memory is short. */
+int ws_inbox_push(struct ws_inbox *q, const char *text, size_t len);
+/* Take the oldest message (the caller frees it with ws_msg_free), or NULL. */
+struct ws_msg *ws_inbox_pop(struct ws_inbox *q);
+void ws_msg_free(struct ws_msg *m);
+/* Free every message. */
+void ws_inbox_release(struct ws_inbox *q);
+/* Close every connection with code (shutdown: 1001). */
+void ws_close_all(uint16_t code, const char *reason);
+/* Free every connection at once (after the loop has ended, before evhttp_free). */
+void ws_free_all(void);
+/* Number of open connections. */
+size_t ws_count(void);
+
+#endif
