@@ -780,10 +780,10 @@ static void xt_frame(struct wsrun *r, const struct rconn *rc, char dir, enum wsc
 	}
 	r->frames_shown++;
 	buf_printf(t, "%c %s: %s", dir, rc->name, wsc_opcode_name(op));
-	if (note)
-		buf_printf(t, " (%s)", note);
 	if (op == WSC_CLOSE)
 		buf_printf(t, " %d", code);
+	if (note)
+		buf_printf(t, " (%s)", note);
 	if (n) {
 		buf_addc(t, ' ');
 		struct buf line;
@@ -889,19 +889,19 @@ static cJSON *frame_json(const struct wsc_message *m, struct buf *why)
 	return j;
 }
 
-/* Report what a wsc call other than OK returned while an item waited for something. */
+/* Report what a wsc call other than OK returned while an item waited for what ("frame", "close"...). */
 static void report_wait(struct wsrun *r, struct rconn *rc, enum wsc_result res, int limited, double seconds,
 			const char *what)
 {
-	if (res == WSC_TIMEOUT && limited)
+	if (res == WSC_TIMEOUT && limited) {
 		total_timeout(r);
-	else if (res == WSC_TIMEOUT)
+	} else if (res == WSC_TIMEOUT) {
 		fail(r, "no %s within %g s", what, seconds);
-	else if (res == WSC_CLOSED) {
-		fail(r, "the connection ended without a close frame while waiting for %s", what);
+	} else if (res == WSC_CLOSED) {
+		fail(r, "the connection ended without a close frame (waiting for: %s)", what);
 		rc->dead = "the server dropped it";
 	} else {
-		fail(r, "the connection failed while waiting for %s: %s", what, wsc_error(rc->c));
+		fail(r, "the connection failed (waiting for: %s): %s", what, wsc_error(rc->c));
 		rc->dead = "it failed";
 	}
 }
@@ -1019,6 +1019,17 @@ out:
 	buf_release(&url);
 }
 
+/* Append a text payload: a string as is; a variable that expanded to another JSON value, as JSON text. */
+static int text_of(const cJSON *v, struct buf *out)
+{
+	if (cJSON_IsString(v))
+		return buf_adds(out, v->valuestring) == BUF_OK ? 0 : -1;
+	char *s = cJSON_PrintUnformatted(v);
+	int rc = s && buf_adds(out, s) == BUF_OK ? 0 : -1;
+	free(s);
+	return rc;
+}
+
 static void do_send(struct wsrun *r, const cJSON *it, struct rconn *rc)
 {
 	struct buf payload;
@@ -1040,7 +1051,7 @@ static void do_send(struct wsrun *r, const cJSON *it, struct rconn *rc)
 		}
 		free(s);
 	} else if ((v = cJSON_GetObjectItemCaseSensitive(it, "text"))) {
-		if (!cJSON_IsString(v) || buf_adds(&payload, v->valuestring) != BUF_OK) {
+		if (text_of(v, &payload) != 0) {
 			item_error(r, "text must be a string of at most %u bytes", WSC_MAX_SEND);
 			goto out;
 		}
@@ -1049,8 +1060,8 @@ static void do_send(struct wsrun *r, const cJSON *it, struct rconn *rc)
 	} else if ((v = cJSON_GetObjectItemCaseSensitive(it, "text_repeat"))) {
 		const cJSON *rep = cJSON_GetObjectItemCaseSensitive(it, "repeat");
 		long n = cJSON_IsNumber(rep) ? (long)rep->valuedouble : 1;
-		for (long i = 0; i < n && cJSON_IsString(v); i++)
-			if (buf_adds(&payload, v->valuestring) != BUF_OK) {
+		for (long i = 0; i < n; i++)
+			if (text_of(v, &payload) != 0) {
 				item_error(r, "the repeated text is larger than %u bytes", WSC_MAX_SEND);
 				goto out;
 			}
@@ -1064,21 +1075,25 @@ static void do_send(struct wsrun *r, const cJSON *it, struct rconn *rc)
 		}
 	} else if ((v = cJSON_GetObjectItemCaseSensitive(it, "ping"))) {
 		op = WSC_PING;
-		if (!cJSON_IsString(v) || strlen(v->valuestring) > 125) {
-			item_error(r, "a ping payload is a string of at most 125 bytes");
+		if (text_of(v, &payload) != 0 || payload.len > 125) {
+			item_error(r, "a ping payload is at most 125 bytes");
 			goto out;
 		}
-		buf_adds(&payload, v->valuestring);
 	} else if ((v = cJSON_GetObjectItemCaseSensitive(it, "fragments"))) {
 		int i = 0, n = cJSON_GetArraySize(v);
 		const cJSON *f;
 		cJSON_ArrayForEach(f, v) {
-			const char *s = cJSON_IsString(f) ? f->valuestring : "";
+			buf_reset(&payload);
+			if (text_of(f, &payload) != 0) {
+				item_error(r, "fragment %d is larger than %u bytes", i + 1, WSC_MAX_SEND);
+				goto out;
+			}
+			const char *s = payload.data ? payload.data : "";
 			enum wsc_opcode fop = i == 0 ? WSC_TEXT : WSC_CONTINUATION;
 			char fnote[48];
 			fmt_to(fnote, sizeof(fnote), "fragment %d/%d%s", i + 1, n, i == n - 1 ? ", fin" : "");
-			xt_frame(r, rc, '>', fop, s, strlen(s), 0, -1, fnote);
-			res = wsc_send_frame(rc->c, i == n - 1, fop, s, strlen(s), true, ms);
+			xt_frame(r, rc, '>', fop, s, payload.len, 0, -1, fnote);
+			res = wsc_send_frame(rc->c, i == n - 1, fop, s, payload.len, true, ms);
 			if (res != WSC_OK)
 				break;
 			i++;
@@ -1127,7 +1142,7 @@ static void do_expect_frame(struct wsrun *r, const cJSON *it, struct rconn *rc)
 		struct wsc_message *m = NULL;
 		enum wsc_result res = next_msg(r, rc, deadline, &m);
 		if (res != WSC_OK) {
-			report_wait(r, rc, res, limited, secs, "a frame");
+			report_wait(r, rc, res, limited, secs, "frame");
 			return;
 		}
 		if (m->opcode == WSC_CLOSE) {
@@ -1184,7 +1199,7 @@ static void do_expect_nothing(struct wsrun *r, const cJSON *it, struct rconn *rc
 			return;
 		}
 		if (res != WSC_OK) {
-			report_wait(r, rc, res, 0, secs, "silence");
+			report_wait(r, rc, res, 0, secs, "no frame");
 			return;
 		}
 		if (m->opcode == WSC_TEXT) {
@@ -1298,7 +1313,7 @@ static void do_collect(struct wsrun *r, const cJSON *it, struct rconn *rc)
 			break;   /* without until, the time is simply the end of the collection */
 		if (res != WSC_OK) {
 			char what[128];
-			fmt_to(what, sizeof(what), "a frame matching until (%zu frames collected)", n);
+			fmt_to(what, sizeof(what), "frame matching until (%zu collected)", n);
 			report_wait(r, rc, res, limited, secs, until ? what : "frames");
 			stopped = 1;
 			break;
@@ -1309,7 +1324,7 @@ static void do_collect(struct wsrun *r, const cJSON *it, struct rconn *rc)
 				struct buf d;
 				buf_init(&d, 4 * SHOW_MAX + 64);
 				describe(&d, m);
-				fail(r, "the server closed the connection (%s) before a frame matching until (%zu frames collected)",
+				fail(r, "the server closed the connection (%s) before a frame matching until (%zu collected)",
 				     buf_str(&d), n);
 				buf_release(&d);
 				stopped = 1;

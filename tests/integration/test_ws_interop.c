@@ -82,6 +82,43 @@ static void stop_server(void)
 	curl_global_cleanup();
 }
 
+/* Run bin/chatconform with args; returns its exit status, its output in out. */
+static int run_chatconform(const char *const *args, struct buf *out)
+{
+	char exe[512], mockd[512], outfile[96];
+	bin_path("chatconform", exe, sizeof(exe));
+	bin_path("mockd", mockd, sizeof(mockd));
+	snprintf(outfile, sizeof(outfile), "/tmp/cc-wse2e-%d-%ld.out", getpid(), (long)time(NULL));
+	const char *argv[32] = { exe, "run", "--mockd", mockd };
+	int argc = 4;
+	for (; *args && argc < 30; args++)
+		argv[argc++] = *args;
+	argv[argc] = NULL;
+	pid_t pid = fork();
+	cr_assert(pid >= 0);
+	if (pid == 0) {
+		int fd = open(outfile, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		if (fd >= 0) {
+			dup2(fd, 1);
+			dup2(fd, 2);
+		}
+		alarm(60);   /* it must stop by itself */
+		execv(exe, (char *const *)argv);
+		_exit(127);
+	}
+	int st = 0;
+	waitpid(pid, &st, 0);
+	FILE *f = fopen(outfile, "r");
+	char chunk[4096];
+	size_t n;
+	while (f && (n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		buf_add(out, chunk, n);
+	if (f)
+		fclose(f);
+	unlink(outfile);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
 TestSuite(ws_client, .init = start_server, .fini = stop_server, .timeout = 60);
 
 /* Connect to path on the Python server; asserts the handshake worked. */
@@ -350,43 +387,6 @@ Test(ws_client, nothing_listening_is_an_error)
 
 /* ---- end to end: chatconform run on a ws suite against mockd -------------------------------- */
 
-/* Run bin/chatconform with args; returns its exit status, its output in out. */
-static int run_chatconform(const char *const *args, struct buf *out)
-{
-	char exe[512], mockd[512], outfile[96];
-	bin_path("chatconform", exe, sizeof(exe));
-	bin_path("mockd", mockd, sizeof(mockd));
-	snprintf(outfile, sizeof(outfile), "/tmp/cc-wse2e-%d-%ld.out", getpid(), (long)time(NULL));
-	const char *argv[32] = { exe, "run", "--mockd", mockd };
-	int argc = 4;
-	for (; *args && argc < 30; args++)
-		argv[argc++] = *args;
-	argv[argc] = NULL;
-	pid_t pid = fork();
-	cr_assert(pid >= 0);
-	if (pid == 0) {
-		int fd = open(outfile, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-		if (fd >= 0) {
-			dup2(fd, 1);
-			dup2(fd, 2);
-		}
-		alarm(60);   /* it must stop by itself */
-		execv(exe, (char *const *)argv);
-		_exit(127);
-	}
-	int st = 0;
-	waitpid(pid, &st, 0);
-	FILE *f = fopen(outfile, "r");
-	char chunk[4096];
-	size_t n;
-	while (f && (n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-		buf_add(out, chunk, n);
-	if (f)
-		fclose(f);
-	unlink(outfile);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-}
-
 Test(ws_e2e, a_ws_suite_passes_against_mockd, .timeout = 90)
 {
 	struct buf out;
@@ -413,5 +413,43 @@ Test(ws_e2e, a_wrong_expectation_fails_with_its_diff, .timeout = 90)
 	assert_contains(buf_str(&out), "< a: text {\"type\":\"error\",\"message\":\"Invalid JSON\"}");
 	assert_contains(buf_str(&out), "token=th-d…(redacted)");
 	cr_assert(strstr(buf_str(&out), "th-dev-token") == NULL, "the token leaked");
+	buf_release(&out);
+}
+
+/* ---- ws steps against the Python server: every kind of item, and the diffs of failures ------- */
+
+Test(ws_client, a_ws_script_of_every_item_passes_against_the_echo_server, .timeout = 90)
+{
+	char target[64];
+	struct buf out;
+	buf_init(&out, 1 << 20);
+	snprintf(target, sizeof(target), "http://127.0.0.1:%d", server_port);
+	const char *args[] = { "tests/data/suites/ws/echo/echo-ws.json", "--target", target, "-v", NULL };
+	int code = run_chatconform(args, &out);
+	cr_assert(eq(int, code, 0), "exit %d:\n%s", code, buf_str(&out));
+	assert_contains(buf_str(&out), "PASS  echo.ws.script");
+	buf_release(&out);
+}
+
+Test(ws_client, failing_items_say_what_differed, .timeout = 90)
+{
+	char target[64];
+	struct buf out;
+	buf_init(&out, 1 << 20);
+	snprintf(target, sizeof(target), "http://127.0.0.1:%d", server_port);
+	const char *args[] = { "tests/data/suites/ws/echo/echo-ws-wrong.json", "--target", target, NULL };
+	int code = run_chatconform(args, &out);
+	const char *o = buf_str(&out);
+	cr_assert(eq(int, code, 1), "exit %d:\n%s", code, o);
+	assert_contains(o, "ws item 3 (expect a): expected no frame within 1 s, got text {\"type\":\"x\"} after ");
+	assert_contains(o, "ws item 3 (expect a): close code: expected 4000, got 4002\n");
+	assert_contains(o, "ws item 2 (expect a): no frame within 0.3 s\n");
+	assert_contains(o, "ws item 1 (connect b): handshake answered 403, expected 101\n");
+	assert_contains(o, "ws item 3 (expect a): expected a text frame, got binary \\x01\\x02\n");
+	assert_contains(o, "ws item 4 (collect a): the server closed the connection (close 1000 bye) before a frame "
+			   "matching until (1 collected)\n");
+	assert_contains(o, "ws item 4 (collect a): stream: sequence \"start content end\" does not match content end "
+			   "(diverges at event 1)\n");
+	assert_contains(o, "0 passed, 7 failed");
 	buf_release(&out);
 }
