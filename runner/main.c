@@ -1,7 +1,7 @@
 /*
  * chatconform: run conformance suites against a chat API (or the bundled mockd)
- * and write JUnit.  main() reads like the run: options, suites, target, cases,
- * reports, exit status.
+ * and write reports (JUnit, JSON, TAP, HTML); compare two runs' JSON reports.
+ * main() reads like the run: options, suites, target, cases, reports, exit status.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -18,7 +18,11 @@
 #include "runner/exec.h"
 #include "runner/http.h"
 #include "runner/mockproc.h"
+#include "runner/report/compare.h"
+#include "runner/report/html.h"
+#include "runner/report/json.h"
 #include "runner/report/junit.h"
+#include "runner/report/tap.h"
 #include "runner/suite.h"
 
 #ifndef CHATCONFORM_VERSION
@@ -34,6 +38,8 @@ enum exit_code { EXIT_PASS = 0, EXIT_FAILED = 1, EXIT_USAGE = 2, EXIT_UNREACHABL
 static const char usage_text[] =
 	"Usage: chatconform run [SUITE_PATH...] [options]\n"
 	"       chatconform list [SUITE_PATH...] [--filter GLOB] [--tag T] [--exclude-tag T]\n"
+	"       chatconform compare BASELINE.json CURRENT.json\n"
+	"       chatconform compare --baseline FILE [--baseline FILE...] --current FILE [--current FILE...]\n"
 	"       chatconform --help | --version\n"
 	"\n"
 	"Options of run:\n"
@@ -44,6 +50,9 @@ static const char usage_text[] =
 	"      --mockd-arg ARG     pass ARG to mockd (repeatable)\n"
 	"      --admin-token T     bearer token of mockd's admin API\n"
 	"      --junit FILE        JUnit XML report (default: reports/junit.xml)\n"
+	"      --json FILE         the full result as JSON (the input of compare; docs/reports.md)\n"
+	"      --tap               TAP version 13 on stdout (the case lines and summary go to stderr)\n"
+	"      --html FILE         a self-contained HTML report with a matrix per API and section\n"
 	"  -j, --jobs N            cases run in parallel (default: 4)\n"
 	"      --filter GLOB       only cases whose id matches GLOB\n"
 	"      --tag T             only cases tagged T (repeatable; --tag rate-limit also runs\n"
@@ -57,11 +66,15 @@ static const char usage_text[] =
 	"\n"
 	"With no SUITE_PATH, every suite under suites/.\n"
 	"Exit status: 0 every MUST case passed; 1 a case failed or could not be carried out;\n"
-	"2 bad usage or invalid suite files; 3 the target could not be reached.\n";
+	"2 bad usage or invalid suite files; 3 the target could not be reached.\n"
+	"\n"
+	"compare lists regressions, new SHOULD warnings, fixes, added and removed cases; a side may be\n"
+	"several reports (the shards of one run).  Exit status: 0 no regression; 1 a regression;\n"
+	"2 bad usage, or a report that cannot be read or is not valid.\n";
 
 enum {
 	OPT_VAR = 256, OPT_MOCKD, OPT_MOCKD_ARG, OPT_ADMIN_TOKEN, OPT_JUNIT, OPT_FILTER, OPT_TAG,
-	OPT_EXCLUDE_TAG, OPT_TIMEOUT, OPT_STRICT,
+	OPT_EXCLUDE_TAG, OPT_TIMEOUT, OPT_STRICT, OPT_JSON, OPT_TAP, OPT_HTML,
 };
 
 static const struct option long_options[] = {
@@ -72,6 +85,9 @@ static const struct option long_options[] = {
 	{ "mockd-arg",   required_argument, NULL, OPT_MOCKD_ARG   },
 	{ "admin-token", required_argument, NULL, OPT_ADMIN_TOKEN },
 	{ "junit",       required_argument, NULL, OPT_JUNIT       },
+	{ "json",        required_argument, NULL, OPT_JSON        },
+	{ "tap",         no_argument,       NULL, OPT_TAP         },
+	{ "html",        required_argument, NULL, OPT_HTML        },
 	{ "jobs",        required_argument, NULL, 'j'             },
 	{ "filter",      required_argument, NULL, OPT_FILTER      },
 	{ "tag",         required_argument, NULL, OPT_TAG         },
@@ -89,6 +105,9 @@ struct config {
 	const char *mockd;
 	const char *admin_token;
 	const char *junit;
+	const char *json;               /* --json FILE, or NULL */
+	const char *html;               /* --html FILE, or NULL */
+	int tap;                        /* TAP on stdout */
 	const char *filter;
 	const char *vars[MAX_LIST];
 	size_t nvars;
@@ -164,6 +183,15 @@ static int parse_options(struct config *cfg, int argc, char **argv)
 			break;
 		case OPT_JUNIT:
 			cfg->junit = optarg;
+			break;
+		case OPT_JSON:
+			cfg->json = optarg;
+			break;
+		case OPT_TAP:
+			cfg->tap = 1;
+			break;
+		case OPT_HTML:
+			cfg->html = optarg;
 			break;
 		case 'j': {
 			long j = strtol(optarg, &end, 10);
@@ -302,6 +330,24 @@ static int command_list(const struct config *cfg, const struct suite_set *set)
 	return EXIT_PASS;
 }
 
+/* Write one report file, creating its folder; 0, or -1 after saying why on stderr. */
+static int write_report(const struct run_result *rr, const char *path,
+			int (*write)(const struct run_result *, const char *, struct buf *), struct buf *err)
+{
+	if (!path)
+		return 0;
+	buf_reset(err);
+	if (make_parent_dirs(path) != 0) {
+		fprintf(stderr, "chatconform: cannot create the folder of %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	if (write(rr, path, err) != 0) {
+		fprintf(stderr, "chatconform: %s\n", buf_str(err));
+		return -1;
+	}
+	return 0;
+}
+
 static int command_run(const struct config *cfg, const struct suite_set *set)
 {
 	struct mockproc mock;
@@ -309,6 +355,8 @@ static int command_run(const struct config *cfg, const struct suite_set *set)
 	struct buf err;
 	const char *target = cfg->target;
 	const char *mock_args[MAX_LIST + 2];
+	/* With --tap, stdout carries TAP alone: the case lines and the summary go to stderr. */
+	FILE *console = cfg->tap ? stderr : stdout;
 	int code = EXIT_USAGE;
 
 	memset(&mock, 0, sizeof(mock));
@@ -346,6 +394,11 @@ static int command_run(const struct config *cfg, const struct suite_set *set)
 	}
 	if (http_probe(target, PROBE_TIMEOUT_MS, &err) != 0) {
 		fprintf(stderr, "chatconform: cannot reach %s: %s\n", target, buf_str(&err));
+		if (cfg->tap) {
+			char reason[1024];
+			snprintf(reason, sizeof(reason), "cannot reach %s", target);
+			tap_bail_out(stdout, reason);
+		}
 		code = EXIT_UNREACHABLE;
 		goto out;
 	}
@@ -362,8 +415,8 @@ static int command_run(const struct config *cfg, const struct suite_set *set)
 		.jobs = cfg->jobs,
 		.strict = cfg->strict,
 		.verbose = cfg->verbose,
-		.out = stdout,
-		.colour = isatty(STDOUT_FILENO) && !(getenv("NO_COLOR") && getenv("NO_COLOR")[0]),
+		.out = console,
+		.colour = isatty(fileno(console)) && !(getenv("NO_COLOR") && getenv("NO_COLOR")[0]),
 	};
 	if (exec_run(set, &opt, &rr, &err) != 0) {
 		fprintf(stderr, "chatconform: %s\n", buf_str(&err));
@@ -377,7 +430,7 @@ static int command_run(const struct config *cfg, const struct suite_set *set)
 		fprintf(stderr, "chatconform: %s; the cases after that could not reach it\n", buf_str(&err));
 	/* Stopped before the summary, so its goodbye on stderr never follows the "N passed" line. */
 	int mock_exit = mockproc_stop(&mock);
-	exec_print_summary(&rr, stdout);
+	exec_print_summary(&rr, console);
 	code = EXIT_PASS;
 	if (is_mock && mock_exit != 0) {
 		/* A bundled mock that cannot stop cleanly (a crash, a sanitizer report) is a defect too. */
@@ -389,11 +442,15 @@ static int command_run(const struct config *cfg, const struct suite_set *set)
 		if (case_result_fails_run(&rr.cases[i], rr.strict))
 			code = EXIT_FAILED;
 
-	if (make_parent_dirs(cfg->junit) != 0) {
-		fprintf(stderr, "chatconform: cannot create the folder of %s: %s\n", cfg->junit, strerror(errno));
+	/* Every report is attempted, so one unwritable path does not cost the others. */
+	if (write_report(&rr, cfg->junit, junit_write, &err) != 0)
 		code = EXIT_USAGE;
-	} else if (junit_write(&rr, cfg->junit, &err) != 0) {
-		fprintf(stderr, "chatconform: %s\n", buf_str(&err));
+	if (write_report(&rr, cfg->json, json_report_write, &err) != 0)
+		code = EXIT_USAGE;
+	if (write_report(&rr, cfg->html, html_report_write, &err) != 0)
+		code = EXIT_USAGE;
+	if (cfg->tap && tap_write(&rr, stdout) != 0) {
+		fprintf(stderr, "chatconform: cannot write TAP to stdout: %s\n", strerror(errno));
 		code = EXIT_USAGE;
 	}
 out:
@@ -401,6 +458,50 @@ out:
 	run_result_release(&rr);
 	buf_release(&err);
 	return code;
+}
+
+static const struct option compare_options[] = {
+	{ "baseline", required_argument, NULL, 'b' },
+	{ "current",  required_argument, NULL, 'c' },
+	{ "help",     no_argument,       NULL, 'h' },
+	{ NULL,       0,                 NULL, 0   },
+};
+
+/* compare BASELINE.json CURRENT.json, or with --baseline and --current (repeatable: shards). */
+static int command_compare(int argc, char **argv)
+{
+	static const char *base[MAX_LIST], *cur[MAX_LIST];
+	size_t nbase = 0, ncur = 0;
+	int ch;
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "b:c:h", compare_options, NULL)) != -1) {
+		switch (ch) {
+		case 'b':
+			if (push(base, &nbase, optarg, "--baseline") != 0)
+				return EXIT_USAGE;
+			break;
+		case 'c':
+			if (push(cur, &ncur, optarg, "--current") != 0)
+				return EXIT_USAGE;
+			break;
+		case 'h':
+			usage(stdout);
+			return EXIT_PASS;
+		default:
+			usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	int npos = argc - optind;
+	if (!nbase && !ncur && npos == 2) {
+		base[nbase++] = argv[optind];
+		cur[ncur++] = argv[optind + 1];
+	} else if (npos != 0 || !nbase || !ncur) {
+		fprintf(stderr, "chatconform: cannot compare: give BASELINE.json CURRENT.json, or --baseline FILE "
+			"and --current FILE (each repeatable), not both\n");
+		return EXIT_USAGE;
+	}
+	return (int)compare_files(base, nbase, cur, ncur, stdout, stderr);
 }
 
 int main(int argc, char **argv)
@@ -420,6 +521,10 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	const char *cmd = argv[1];
+	if (strcmp(cmd, "compare") == 0) {
+		code = command_compare(argc - 1, argv + 1);
+		goto out;
+	}
 	if (strcmp(cmd, "run") != 0 && strcmp(cmd, "list") != 0) {
 		int r = parse_options(&cfg, argc, argv);
 		if (r == OPTIONS_DONE)
@@ -427,7 +532,7 @@ int main(int argc, char **argv)
 		else if (r != 0)
 			code = r;
 		else if (r == 0 && cfg.npaths)
-			fprintf(stderr, "chatconform: cannot understand command %s (run, list)\n", cmd);
+			fprintf(stderr, "chatconform: cannot understand command %s (run, list, compare)\n", cmd);
 		else if (r == 0)
 			usage(stderr);
 		goto out;

@@ -47,6 +47,7 @@ static int keep_wide(uint32_t cp, enum report_esc mode)
 	case ESC_XML_CDATA:
 		return cp != 0xfffe && cp != 0xffff;    /* what XML 1.0 forbids */
 	case ESC_HTML:
+	case ESC_LINE:
 	case ESC_TAP_LINE:
 	case ESC_JSON:
 		/* C1 controls and noncharacters: parse errors in HTML, unprintable in YAML. */
@@ -130,8 +131,9 @@ void report_escape(struct buf *out, const char *s, size_t n, enum report_esc mod
 		case ESC_JSON:
 			json_ascii(out, c);
 			break;
+		case ESC_LINE:
 		case ESC_TAP_LINE:
-			if (c == '#' || c == '\\')
+			if (mode == ESC_TAP_LINE && (c == '#' || c == '\\'))
 				buf_addc(out, '\\');
 			if (c == '\n' || c == '\t' || c == '\r')
 				buf_addc(out, ' ');

@@ -27,7 +27,8 @@ enum report_esc {
 	ESC_XML_CDATA,  /* inside a CDATA section: "]]>" split into two sections */
 	ESC_HTML,       /* HTML text or quoted attribute: & < > " ' escaped; controls and noncharacters dropped */
 	ESC_JSON,       /* inside a JSON (and YAML) double-quoted string: controls as \uXXXX */
-	ESC_TAP_LINE,   /* a TAP test line: one line, '#' and '\' escaped with '\' */
+	ESC_LINE,       /* one console line: tab, CR and LF as spaces, other controls dropped */
+	ESC_TAP_LINE,   /* a TAP test line: like ESC_LINE, and '#' and '\' escaped with '\' */
 };
 
 /* Append s[0..n) cleaned and escaped for mode. */

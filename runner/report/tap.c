@@ -1,0 +1,126 @@
+/*
+ * tap: TAP version 13 (testanything.org/tap-version-13-specification.html).
+ *
+ * Every string in a YAML block is written as a double-quoted scalar with JSON
+ * escapes, which YAML reads the same way, so nothing a target sent can end the
+ * block or break the document.
+ */
+#include "runner/report/tap.h"
+
+#include <string.h>
+
+#include "common/buf.h"
+#include "runner/report/common.h"
+
+#ifndef CHATCONFORM_VERSION
+#define CHATCONFORM_VERSION "0.0.0"
+#endif
+
+#define CASE_MAX (1u << 20)   /* one case's lines; diffs are capped far lower by exec */
+
+/* "  name: "value"" on its own line, inside a YAML block. */
+static void yaml_str(struct buf *out, const char *name, const char *value)
+{
+	buf_printf(out, "  %s: ", name);
+	report_json_string(out, value);
+	buf_addc(out, '\n');
+}
+
+/* Each line of text as one item of a YAML sequence (empty lines left out). */
+static void yaml_lines(struct buf *out, const char *name, const char *text, size_t n)
+{
+	size_t i = 0;
+	int any = 0;
+	while (i < n) {
+		const char *line = text + i;
+		const char *nl = memchr(line, '\n', n - i);
+		size_t len = nl ? (size_t)(nl - line) : n - i;
+		i += len + (nl != NULL);
+		if (!len)
+			continue;
+		if (!any)
+			buf_printf(out, "  %s:\n", name);
+		any = 1;
+		buf_adds(out, "    - \"");
+		report_escape(out, line, len, ESC_JSON);
+		buf_adds(out, "\"\n");
+	}
+}
+
+static void test_line(struct buf *out, const struct run_result *rr, const struct case_result *cr, size_t n)
+{
+	const struct tcase *c = cr->tcase;
+	enum report_outcome o = report_outcome(cr, rr->strict);
+	const char *msg = cr->message ? cr->message : "";
+	int ok = o == OUTCOME_PASS || o == OUTCOME_SKIP;
+
+	buf_printf(out, "%s %zu - ", ok ? "ok" : "not ok", n);
+	report_escape(out, c->id, strlen(c->id), ESC_TAP_LINE);
+	buf_adds(out, ": ");
+	report_escape(out, c->title, strlen(c->title), ESC_TAP_LINE);
+	if (o == OUTCOME_SKIP) {
+		buf_adds(out, " # SKIP ");
+		report_escape(out, msg, strlen(msg), ESC_TAP_LINE);
+	} else if (o == OUTCOME_WARN) {
+		buf_adds(out, " # TODO SHOULD not met");
+	}
+	buf_addc(out, '\n');
+
+	/* A YAML block for what a reader must see: failures, errors, unmet SHOULDs, INFO observations. */
+	int observed = o == OUTCOME_PASS && cr->diff.len;
+	if (ok && !observed)
+		return;
+	char ms[40];
+	report_millis(cr->time_ms, ms, sizeof(ms));
+	buf_adds(out, "  ---\n");
+	yaml_str(out, "api", c->suite->name);
+	yaml_str(out, "section", c->section);
+	yaml_str(out, "level", level_name(c->level));
+	yaml_str(out, "verdict", verdict_name(cr->verdict));
+	yaml_str(out, "clause", c->clause);
+	if (cr->message)
+		yaml_str(out, "message", cr->message);
+	yaml_lines(out, observed ? "observed" : "difference", buf_str(&cr->diff), cr->diff.len);
+	buf_printf(out, "  duration_ms: %s\n", ms);
+	buf_adds(out, "  ...\n");
+}
+
+int tap_write(const struct run_result *rr, FILE *out)
+{
+	struct buf b;
+	size_t count[OUTCOME_COUNT] = { 0 };
+	int rc = 0;
+
+	buf_init(&b, CASE_MAX);
+	buf_printf(&b, "TAP version 13\n1..%zu\n# chatconform %s, run ", rr->ncases, CHATCONFORM_VERSION);
+	report_escape(&b, rr->run_id, strlen(rr->run_id), ESC_TAP_LINE);
+	buf_adds(&b, ", target ");
+	report_escape(&b, rr->target, strlen(rr->target), ESC_TAP_LINE);
+	buf_adds(&b, rr->strict ? ", strict\n" : "\n");
+	for (size_t i = 0; i < rr->ncases; i++) {
+		count[report_outcome(&rr->cases[i], rr->strict)]++;
+		test_line(&b, rr, &rr->cases[i], i + 1);
+		if (fwrite(buf_str(&b), 1, b.len, out) != b.len)
+			rc = -1;
+		buf_reset(&b);
+	}
+	buf_printf(&b, "# %zu passed, %zu failed, %zu SHOULD not met, %zu errors, %zu skipped\n",
+		   count[OUTCOME_PASS], count[OUTCOME_FAIL], count[OUTCOME_WARN], count[OUTCOME_ERROR],
+		   count[OUTCOME_SKIP]);
+	if (fwrite(buf_str(&b), 1, b.len, out) != b.len || fflush(out) != 0)
+		rc = -1;
+	buf_release(&b);
+	return rc;
+}
+
+int tap_bail_out(FILE *out, const char *reason)
+{
+	struct buf b;
+	buf_init(&b, 4096);
+	buf_adds(&b, "TAP version 13\nBail out! ");
+	report_escape(&b, reason, strlen(reason), ESC_TAP_LINE);
+	buf_addc(&b, '\n');
+	int rc = fwrite(buf_str(&b), 1, b.len, out) == b.len && fflush(out) == 0 ? 0 : -1;
+	buf_release(&b);
+	return rc;
+}
