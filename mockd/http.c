@@ -87,10 +87,13 @@ bool mreq_query_long(const struct mreq *r, const char *name, long min, long max,
 	*out = def;
 	if (!s)
 		return true;
+	/* Digits only (a minus sign at most): strtol alone would take "+5" and " 5". */
+	if (strspn(s + (*s == '-'), "0123456789") != strlen(s + (*s == '-')) || !s[*s == '-'])
+		return false;
 	char *end;
 	errno = 0;
 	long v = strtol(s, &end, 10);
-	if (!*s || *end || errno || v < min || v > max)
+	if (*end || errno || v < min || v > max)
 		return false;
 	*out = v;
 	return true;
@@ -162,6 +165,32 @@ static void answer_error(struct mreq *r, const struct api *api, int status, cons
 		plain_error(r, status, message);
 }
 
+/*
+ * Split a query string into decoded name/value pairs. Unlike evhttp_parse_query_str
+ * it takes a parameter without "=" (a flag: its value is ""), as URLs allow.
+ */
+static int parse_query(const char *q, struct evkeyvalq *out)
+{
+	char *copy = strdup(q);
+	if (!copy)
+		return -1;
+	int rc = 0;
+	char *save = NULL;
+	for (char *part = strtok_r(copy, "&", &save); part && rc == 0; part = strtok_r(NULL, "&", &save)) {
+		char *eq = strchr(part, '=');
+		if (eq)
+			*eq = '\0';
+		char *name = evhttp_uridecode(part, 1, NULL);
+		char *value = evhttp_uridecode(eq ? eq + 1 : "", 1, NULL);
+		if (!name || !value || evhttp_add_header(out, name, value) < 0)
+			rc = -1;
+		free(name);
+		free(value);
+	}
+	free(copy);
+	return rc;
+}
+
 static const char *method_name(enum evhttp_cmd_type t)
 {
 	switch (t) {
@@ -201,7 +230,7 @@ static int mreq_init(struct mreq *r, struct evhttp_request *req)
 	if (!r->path || strlen(r->path) != decoded)
 		return -1; /* a %00 in the path */
 	const char *q = evhttp_uri_get_query(uri);
-	if (q && evhttp_parse_query_str(q, &r->query) < 0)
+	if (q && parse_query(q, &r->query) < 0)
 		return -1;
 
 	struct evbuffer *in = evhttp_request_get_input_buffer(req);
