@@ -101,7 +101,7 @@ const char *wsc_error(const struct wsc_conn *c);
 /* True once the server's close frame has been received. */
 bool wsc_close_received(const struct wsc_conn *c);
 void wsc_message_free(struct wsc_message *m);
-/* "text", "binary", "close", "ping", "pong", "continuation" or "opcode N". */
+/* "text", "binary", "close", "ping", "pong", "continuation", or "opcode ?" for a reserved one. */
 const char *wsc_opcode_name(enum wsc_opcode op);
 
 /* ---- the pure parts, exposed for the unit tests ---- */
