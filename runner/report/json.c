@@ -56,13 +56,14 @@ static void millis_member(struct buf *out, const char *name, double ms)
 	buf_printf(out, "%s,", t);
 }
 
-/* "started_at" (ISO 8601) and "started_at_ms" (epoch milliseconds, an integer). */
-static void stamp_members(struct buf *out, double epoch_ms)
+/* "started_at" (ISO 8601) and "started_at_ms" (epoch milliseconds, an integer), sep between them. */
+static void stamp_members(struct buf *out, double epoch_ms, const char *sep)
 {
 	char stamp[40];
 	int64_t ms = epoch_ms > 0 ? (int64_t)epoch_ms : 0;
 	iso8601_format(ms, stamp, sizeof(stamp));
 	str_member(out, "started_at", stamp);
+	buf_adds(out, sep);
 	key(out, "started_at_ms");
 	buf_printf(out, "%lld,", (long long)ms);
 }
@@ -95,7 +96,7 @@ static void case_record(struct buf *out, const struct run_result *rr, const stru
 	str_member(out, "clause", c->clause);
 	opt_member(out, "message", cr->message);
 	bytes_member(out, "difference", cr->diff.data, cr->diff.len);
-	stamp_members(out, cr->started_at_ms);
+	stamp_members(out, cr->started_at_ms, "");
 	millis_member(out, "time_ms", cr->time_ms);
 	size_t n = cr->transcript.len;
 	size_t kept = utf8_truncate(cr->transcript.data ? cr->transcript.data : "", n, JSON_REPORT_TRANSCRIPT_MAX);
@@ -131,7 +132,7 @@ int json_report_write(const struct run_result *rr, const char *path, struct buf 
 	buf_adds(&b, "\n  ");
 	key(&b, "strict");
 	buf_adds(&b, rr->strict ? "true,\n  " : "false,\n  ");
-	stamp_members(&b, rr->started_at_ms);
+	stamp_members(&b, rr->started_at_ms, "\n  ");
 	buf_adds(&b, "\n  ");
 	millis_member(&b, "time_ms", rr->time_ms);
 	buf_adds(&b, "\n  ");

@@ -1,9 +1,10 @@
 /*
  * tap: TAP version 13 (testanything.org/tap-version-13-specification.html).
  *
- * Every string in a YAML block is written as a double-quoted scalar with JSON
- * escapes, which YAML reads the same way, so nothing a target sent can end the
- * block or break the document.
+ * Every one-line string in a YAML block is a double-quoted scalar with JSON
+ * escapes, which YAML reads the same way; differences are a literal block of
+ * cleaned lines.  Either way nothing a target sent can end the block early or
+ * break the document.
  */
 #include "runner/report/tap.h"
 
@@ -26,8 +27,14 @@ static void yaml_str(struct buf *out, const char *name, const char *value)
 	buf_addc(out, '\n');
 }
 
-/* Each line of text as one item of a YAML sequence (empty lines left out). */
-static void yaml_lines(struct buf *out, const char *name, const char *text, size_t n)
+/*
+ * text as a YAML literal block ("name: |"), one cleaned line per line.  Blank
+ * lines are left out, and so is the first line's indentation: both would end
+ * or break the block for YAML readers (TAP::Parser's YAMLish stops at a blank
+ * line).  A block, not a sequence of quoted strings, because YAMLish takes an
+ * item like - "status: expected 200" for a mapping.
+ */
+static void yaml_block(struct buf *out, const char *name, const char *text, size_t n)
 {
 	size_t i = 0;
 	int any = 0;
@@ -36,14 +43,20 @@ static void yaml_lines(struct buf *out, const char *name, const char *text, size
 		const char *nl = memchr(line, '\n', n - i);
 		size_t len = nl ? (size_t)(nl - line) : n - i;
 		i += len + (nl != NULL);
-		if (!len)
+		size_t lead = 0;
+		while (lead < len && (line[lead] == ' ' || line[lead] == '\t' || line[lead] == '\r'))
+			lead++;
+		if (lead == len)
 			continue;
-		if (!any)
-			buf_printf(out, "  %s:\n", name);
+		if (!any) {
+			buf_printf(out, "  %s: |\n", name);
+			line += lead;
+			len -= lead;
+		}
 		any = 1;
-		buf_adds(out, "    - \"");
-		report_escape(out, line, len, ESC_JSON);
-		buf_adds(out, "\"\n");
+		buf_adds(out, "    ");
+		report_escape(out, line, len, ESC_LINE);
+		buf_addc(out, '\n');
 	}
 }
 
@@ -80,7 +93,7 @@ static void test_line(struct buf *out, const struct run_result *rr, const struct
 	yaml_str(out, "clause", c->clause);
 	if (cr->message)
 		yaml_str(out, "message", cr->message);
-	yaml_lines(out, observed ? "observed" : "difference", buf_str(&cr->diff), cr->diff.len);
+	yaml_block(out, observed ? "observed" : "difference", buf_str(&cr->diff), cr->diff.len);
 	buf_printf(out, "  duration_ms: %s\n", ms);
 	buf_adds(out, "  ...\n");
 }
