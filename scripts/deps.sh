@@ -16,6 +16,7 @@ packages=(
 	libcriterion-dev       # unit and integration tests
 	libxml2-utils          # xmllint: JUnit reports are validated against the schema
 	python3-websockets     # an independent WebSocket peer for interoperability tests
+	python3-html5lib       # an independent HTML parser: the HTML report is checked in strict mode
 	curl                   # used by scripts and examples
 	libclang-rt-14-dev     # libFuzzer and sanitizer runtimes for clang: make fuzz (not make test)
 )
