@@ -384,6 +384,8 @@ static int command_run(const struct config *cfg, const struct suite_set *set)
 		}
 		if (mockproc_start(&mock, cfg->mockd ? cfg->mockd : path, mock_args, n, &err) != 0) {
 			fprintf(stderr, "chatconform: %s\n", buf_str(&err));
+			if (cfg->tap)
+				tap_bail_out(stdout, "cannot start mockd");
 			code = EXIT_UNREACHABLE;
 			goto out;
 		}
