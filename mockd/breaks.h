@@ -127,7 +127,7 @@
 	  "the WebSocket limit lets 1001 messages through a minute")                                \
 	X(DWS_NOT_STORED, "deepwiki-ws-not-stored", "deepwiki",                                     \
 	  "WebSocket replies are not stored in the history")                                        \
-	X(WS_UTF8, "ws-utf8", "deepwiki", "text messages are not checked for UTF-8 (no close 1007)")  \
+	X(WS_BINARY, "ws-binary", "deepwiki", "binary messages are taken as text instead of closed with 1003")  \
 	X(WS_SIZE, "ws-size", "deepwiki", "messages over 1 MiB are accepted (no close 1009)")         \
 	X(WS_FRAGMENTS, "ws-fragments", "deepwiki",                                                 \
 	  "a fragmented message is refused with 1002 instead of reassembled")                       \

@@ -1,5 +1,7 @@
 #include "mockd/stream.h"
 
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -28,16 +30,21 @@ static void stream_unlink(struct stream *s)
 	nstreams--;
 }
 
-/* Free everything the stream holds; the request itself belongs to evhttp. */
+/* Free everything the stream holds; the request itself belongs to evhttp. Inside a step, the memory waits for it. */
 static void stream_free(struct stream *s)
 {
 	if (s->cleanup)
 		s->cleanup(s);
+	s->cleanup = NULL;
 	if (s->timer)
 		event_free(s->timer);
+	s->timer = NULL;
 	plan_release(&s->plan);
 	stream_unlink(s);
-	free(s);
+	if (s->in_step)
+		s->freed = true;
+	else
+		free(s);
 }
 
 /*
@@ -57,10 +64,33 @@ static void conn_close_cb(struct evhttp_connection *conn, void *arg)
 		evhttp_send_reply_end(req);
 }
 
+/*
+ * Steps due at once (delays scaled to 0) run in one go: their events leave in
+ * one write instead of one loop turn and one syscall each. A stream yields to
+ * the loop after STEPS_PER_TURN so that one long reply cannot starve the others.
+ */
+#define STEPS_PER_TURN 64
+
 static void timer_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct stream *s = arg;
-	s->step(s);
+	for (int left = STEPS_PER_TURN;; left--) {
+		s->run_again = false;
+		s->in_step = true;
+		s->step(s);
+		s->in_step = false;
+		if (s->freed) {
+			free(s);
+			return;
+		}
+		if (!s->run_again)
+			return;
+		if (left == 1) {
+			struct timeval now = { 0, 0 };
+			evtimer_add(s->timer, &now);
+			return;
+		}
+	}
 }
 
 struct stream *stream_start(struct mreq *r, const char *content_type, struct reply_plan *plan,
@@ -145,6 +175,10 @@ int64_t stream_next_delay(const struct stream *s)
 void stream_schedule(struct stream *s, int64_t ms)
 {
 	int64_t scaled = plan_delay(&s->plan, ms);
+	if (scaled == 0 && s->in_step) {
+		s->run_again = true;
+		return;
+	}
 	struct timeval tv = { (time_t)(scaled / 1000), (suseconds_t)(scaled % 1000) * 1000 };
 	evtimer_add(s->timer, &tv);
 }
@@ -158,18 +192,32 @@ void stream_end(struct stream *s)
 	stream_free(s);
 }
 
+/*
+ * Send what out holds without waiting; whatever does not fit is lost with the
+ * connection. A socket bufferevent keeps the front of its output frozen (only
+ * it may drain it), so it is thawed first: the connection is going away anyway.
+ */
+static void flush_now(struct evbuffer *out, evutil_socket_t fd)
+{
+	evbuffer_unfreeze(out, 1);
+	while (evbuffer_get_length(out) && evbuffer_write(out, fd) > 0)
+		;
+}
+
 void stream_abort(struct stream *s, bool reset)
 {
 	struct evhttp_connection *conn = s->conn;
 	if (conn) {
 		evhttp_connection_set_closecb(conn, NULL, NULL);
-		if (reset) {
+		struct bufferevent *bev = evhttp_connection_get_bufferevent(conn);
+		evutil_socket_t fd = bev ? bufferevent_getfd(bev) : -1;
+		/* The events written in this same turn are still in the output: hand them to the kernel first. */
+		if (fd >= 0)
+			flush_now(bufferevent_get_output(bev), fd);
+		if (reset && fd >= 0) {
 			/* SO_LINGER with a zero timeout makes close() send RST instead of FIN. */
-			struct bufferevent *bev = evhttp_connection_get_bufferevent(conn);
-			evutil_socket_t fd = bev ? bufferevent_getfd(bev) : -1;
 			struct linger lg = { 1, 0 };
-			if (fd >= 0)
-				setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+			setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
 		}
 	}
 	s->req = NULL;

@@ -34,6 +34,9 @@ struct stream {
 	struct reply_plan plan;             /* what to answer; the stream owns it */
 	size_t sent;                        /* tokens sent so far */
 	bool stalled;                       /* a stall or malformed fault has been served */
+	bool in_step;                       /* the step function is running */
+	bool run_again;                     /* it scheduled its next step with no delay */
+	bool freed;                         /* it ended the stream: free when it returns */
 	struct stream *prev, *next;
 };
 
