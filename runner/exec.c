@@ -480,7 +480,10 @@ static void run_step(const struct exec_ctx *ctx, struct http_client *client, str
 		buf_reset(&xt);
 		buf_reset(&sdiff);
 		step_label(label, sizeof(label), c, si, r, repeat);
-		if (http_exchange(client, &hr, &resp, &xt) != 0) {
+		int exchanged = http_exchange(client, &hr, &resp, &xt);
+		if (opt->on_exchange && st->kind == STEP_REQUEST)
+			opt->on_exchange(opt->on_exchange_arg, c, req, &resp);
+		if (exchanged != 0) {
 			set_message(cr, VERDICT_ERROR, "%s%s", label, resp.transport_error);
 		} else if (st->expect && expect_check(st->expect, &resp, scope, &sdiff) > 0) {
 			add_diff(cr, label, buf_str(&sdiff));

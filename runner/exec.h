@@ -12,6 +12,9 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include <cjson/cJSON.h>
+
+#include "runner/response.h"
 #include "runner/result.h"
 #include "runner/suite.h"
 
@@ -36,6 +39,9 @@ struct exec_options {
 	int verbose;                     /* print the transcript of failures and errors */
 	FILE *out;                       /* console; NULL = stdout */
 	int colour;                      /* ANSI colours on the console */
+	/* Called after each request step's exchange (chatconform record); from worker threads. */
+	void (*on_exchange)(void *arg, const struct tcase *c, const cJSON *request, const struct response *resp);
+	void *on_exchange_arg;
 };
 
 /*

@@ -18,6 +18,7 @@
 #include "runner/exec.h"
 #include "runner/http.h"
 #include "runner/mockproc.h"
+#include "runner/record.h"
 #include "runner/report/compare.h"
 #include "runner/report/html.h"
 #include "runner/report/json.h"
@@ -38,6 +39,7 @@ enum exit_code { EXIT_PASS = 0, EXIT_FAILED = 1, EXIT_USAGE = 2, EXIT_UNREACHABL
 static const char usage_text[] =
 	"Usage: chatconform run [SUITE_PATH...] [options]\n"
 	"       chatconform list [SUITE_PATH...] [--filter GLOB] [--tag T] [--exclude-tag T]\n"
+	"       chatconform record [SUITE_PATH...] --target URL --out DIR [options of run]\n"
 	"       chatconform compare BASELINE.json CURRENT.json\n"
 	"       chatconform compare --baseline FILE [--baseline FILE...] --current FILE [--current FILE...]\n"
 	"       chatconform --help | --version\n"
@@ -68,13 +70,18 @@ static const char usage_text[] =
 	"Exit status: 0 every MUST case passed; 1 a case failed or could not be carried out;\n"
 	"2 bad usage or invalid suite files; 3 the target could not be reached.\n"
 	"\n"
+	"record runs the cases' requests against a target and writes what it answered (tokens, pacing,\n"
+	"errors) as mockd scripts: DIR/<api>.json, to replay with mockd --scripts DIR. No request header\n"
+	"or query parameter is written, so no credential reaches a script. Exit status: 0 when the\n"
+	"scripts were written, whatever the cases' verdicts; 2 otherwise; 3 the target could not be reached.\n"
+	"\n"
 	"compare lists regressions, new SHOULD warnings, fixes, added and removed cases; a side may be\n"
 	"several reports (the shards of one run).  Exit status: 0 no regression; 1 a regression;\n"
 	"2 bad usage, or a report that cannot be read or is not valid.\n";
 
 enum {
 	OPT_VAR = 256, OPT_MOCKD, OPT_MOCKD_ARG, OPT_ADMIN_TOKEN, OPT_JUNIT, OPT_FILTER, OPT_TAG,
-	OPT_EXCLUDE_TAG, OPT_TIMEOUT, OPT_STRICT, OPT_JSON, OPT_TAP, OPT_HTML,
+	OPT_EXCLUDE_TAG, OPT_TIMEOUT, OPT_STRICT, OPT_JSON, OPT_TAP, OPT_HTML, OPT_OUT,
 };
 
 static const struct option long_options[] = {
@@ -88,6 +95,7 @@ static const struct option long_options[] = {
 	{ "json",        required_argument, NULL, OPT_JSON        },
 	{ "tap",         no_argument,       NULL, OPT_TAP         },
 	{ "html",        required_argument, NULL, OPT_HTML        },
+	{ "out",         required_argument, NULL, OPT_OUT         },
 	{ "jobs",        required_argument, NULL, 'j'             },
 	{ "filter",      required_argument, NULL, OPT_FILTER      },
 	{ "tag",         required_argument, NULL, OPT_TAG         },
@@ -108,6 +116,7 @@ struct config {
 	const char *json;               /* --json FILE, or NULL */
 	const char *html;               /* --html FILE, or NULL */
 	int tap;                        /* TAP on stdout */
+	const char *record_dir;         /* record --out DIR, or NULL */
 	const char *filter;
 	const char *vars[MAX_LIST];
 	size_t nvars;
@@ -192,6 +201,9 @@ static int parse_options(struct config *cfg, int argc, char **argv)
 			break;
 		case OPT_HTML:
 			cfg->html = optarg;
+			break;
+		case OPT_OUT:
+			cfg->record_dir = optarg;
 			break;
 		case 'j': {
 			long j = strtol(optarg, &end, 10);
@@ -357,6 +369,7 @@ static int command_run(const struct config *cfg, const struct suite_set *set)
 	const char *mock_args[MAX_LIST + 2];
 	/* With --tap, stdout carries TAP alone: the case lines and the summary go to stderr. */
 	FILE *console = cfg->tap ? stderr : stdout;
+	struct recorder *recorder = NULL;
 	int code = EXIT_USAGE;
 
 	memset(&mock, 0, sizeof(mock));
@@ -420,8 +433,31 @@ static int command_run(const struct config *cfg, const struct suite_set *set)
 		.out = console,
 		.colour = isatty(fileno(console)) && !(getenv("NO_COLOR") && getenv("NO_COLOR")[0]),
 	};
+	if (cfg->record_dir) {
+		if (!(recorder = recorder_new(cfg->record_dir, &err))) {
+			fprintf(stderr, "chatconform: %s\n", buf_str(&err));
+			goto out;
+		}
+		opt.on_exchange = recorder_exchange;
+		opt.on_exchange_arg = recorder;
+	}
 	if (exec_run(set, &opt, &rr, &err) != 0) {
 		fprintf(stderr, "chatconform: %s\n", buf_str(&err));
+		goto out;
+	}
+	if (recorder) {
+		/* A recording is judged by the scripts it wrote, not by the cases' verdicts. */
+		int rules = recorder_finish(recorder, &err);
+		mockproc_stop(&mock);
+		exec_print_summary(&rr, console);
+		if (rules < 0) {
+			fprintf(stderr, "chatconform: %s\n", buf_str(&err));
+			code = EXIT_USAGE;
+		} else {
+			fprintf(stderr, "chatconform: recorded %d rule%s into %s (replay with mockd --scripts %s)\n",
+				rules, rules == 1 ? "" : "s", cfg->record_dir, cfg->record_dir);
+			code = EXIT_PASS;
+		}
 		goto out;
 	}
 	if (rr.ncases == 0) {
@@ -456,6 +492,7 @@ static int command_run(const struct config *cfg, const struct suite_set *set)
 		code = EXIT_USAGE;
 	}
 out:
+	recorder_free(recorder);
 	mockproc_stop(&mock);
 	run_result_release(&rr);
 	buf_release(&err);
@@ -515,7 +552,6 @@ int main(int argc, char **argv)
 
 	buf_init(&err, 4u << 20);
 	cfg.target = "mock";
-	cfg.junit = "reports/junit.xml";
 	cfg.jobs = 4;
 	cfg.timeout = 30;
 	if (argc < 2) {
@@ -527,14 +563,15 @@ int main(int argc, char **argv)
 		code = command_compare(argc - 1, argv + 1);
 		goto out;
 	}
-	if (strcmp(cmd, "run") != 0 && strcmp(cmd, "list") != 0) {
+	int recording = strcmp(cmd, "record") == 0;
+	if (strcmp(cmd, "run") != 0 && strcmp(cmd, "list") != 0 && !recording) {
 		int r = parse_options(&cfg, argc, argv);
 		if (r == OPTIONS_DONE)
 			code = EXIT_PASS;
 		else if (r != 0)
 			code = r;
 		else if (r == 0 && cfg.npaths)
-			fprintf(stderr, "chatconform: cannot understand command %s (run, list, compare)\n", cmd);
+			fprintf(stderr, "chatconform: cannot understand command %s (run, list, record, compare)\n", cmd);
 		else if (r == 0)
 			usage(stderr);
 		goto out;
@@ -544,6 +581,17 @@ int main(int argc, char **argv)
 		code = r == OPTIONS_DONE ? EXIT_PASS : r;
 		goto out;
 	}
+	if (recording) {
+		if (!cfg.record_dir) {
+			fprintf(stderr, "chatconform: cannot record: give the folder for the scripts with --out DIR\n");
+			goto out;
+		}
+	} else if (cfg.record_dir) {
+		fprintf(stderr, "chatconform: cannot use --out with %s: it belongs to record\n", cmd);
+		goto out;
+	}
+	if (!cfg.junit && !recording)
+		cfg.junit = "reports/junit.xml"; /* a recording writes scripts; reports only when asked */
 	if (!cfg.npaths && default_paths(&cfg) != 0)
 		goto out;
 	if (suite_set_load(&set, cfg.paths, cfg.npaths, &err) != 0) {
