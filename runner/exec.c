@@ -33,6 +33,7 @@ struct exec_ctx {
 	const struct exec_options *opt;
 	struct run_result *rr;
 	struct vars *run_vars;      /* RUN_ID, TARGET and the --var overrides; read-only while workers run */
+	struct vars **api_vars;     /* with targets: one scope per API of the file (its vars, TARGET), over run_vars */
 	uint32_t ip_base;           /* random offset of CLIENT_IP, so two runs do not share addresses */
 	int rate_limit_asked;       /* --tag rate-limit was given */
 	const size_t *list;         /* indices into rr->cases of the phase being run */
@@ -84,8 +85,21 @@ static int has_any_tag(const struct tcase *c, const char *const *tags, size_t n)
 	return 0;
 }
 
+unsigned exec_shard_of(const char *id, unsigned n)
+{
+	/* FNV-1a, 64 bits: a stable, well-spread hash with no seed, so every shard job agrees. */
+	uint64_t h = 0xcbf29ce484222325ull;
+	for (const unsigned char *p = (const unsigned char *)id; *p; p++) {
+		h ^= *p;
+		h *= 0x100000001b3ull;
+	}
+	return n ? 1u + (unsigned)(h % n) : 1u;
+}
+
 int exec_selected(const struct tcase *c, const struct exec_options *opt)
 {
+	if (opt->shard_count > 1 && exec_shard_of(c->id, opt->shard_count) != opt->shard_index)
+		return 0;
 	if (opt->filter && fnmatch(opt->filter, c->id, 0) != 0)
 		return 0;
 	if (opt->ntags && !has_any_tag(c, opt->tags, opt->ntags))
@@ -95,14 +109,34 @@ int exec_selected(const struct tcase *c, const struct exec_options *opt)
 	return 1;
 }
 
-/* True when --var NAME=... sets name: then no suite or case may change it. */
-static int is_override(const struct exec_options *opt, const char *name)
+/* The value --var NAME=... gives name, or NULL. */
+static const char *override_value(const struct exec_options *opt, const char *name)
 {
 	size_t len = strlen(name);
+	const char *v = NULL;
 	for (size_t i = 0; i < opt->nvars; i++)
 		if (strncmp(opt->vars[i], name, len) == 0 && opt->vars[i][len] == '=')
-			return 1;
-	return 0;
+			v = opt->vars[i] + len + 1;   /* the last one wins, as in exec_run */
+	return v;
+}
+
+/* True when --var or the targets file sets name: then no suite or case may change it. */
+static int is_override(const struct exec_options *opt, const struct target_api *ta, const char *name)
+{
+	return override_value(opt, name) != NULL || target_api_var(ta, name) != NULL;
+}
+
+/* The targets file's entry for the case's API, or NULL (no file, or no entry). */
+static const struct target_api *case_api(const struct exec_ctx *ctx, const struct tcase *c)
+{
+	return targets_find(ctx->opt->targets, c->suite->name);
+}
+
+/* The base URL the case's request and ws steps go to. */
+static const char *case_target(const struct exec_ctx *ctx, const struct tcase *c)
+{
+	const struct target_api *ta = case_api(ctx, c);
+	return ta ? ta->url : ctx->opt->target;
 }
 
 static double pick(double step, double suite, double run)
@@ -187,11 +221,12 @@ static int hlist_merge(struct hlist *h, const cJSON *obj)
 }
 
 /* Expand each variable of tmpl in order into scope, so later ones may use earlier ones. */
-static int set_vars(struct vars *scope, const cJSON *tmpl, const struct exec_options *opt, struct buf *err)
+static int set_vars(struct vars *scope, const cJSON *tmpl, const struct exec_options *opt,
+		    const struct target_api *ta, struct buf *err)
 {
 	const cJSON *it;
 	cJSON_ArrayForEach(it, tmpl) {
-		if (is_override(opt, it->string))
+		if (is_override(opt, ta, it->string))
 			continue;
 		struct buf e;
 		buf_init(&e, 1024);
@@ -280,7 +315,7 @@ static int build_request(struct built *b, const struct exec_ctx *ctx, const stru
 	const cJSON *body = cJSON_GetObjectItemCaseSensitive(req, "body");
 	const cJSON *rep = cJSON_GetObjectItemCaseSensitive(req, "body_repeat");
 	const char *path = json_get_string(req, "path");
-	const char *base = st->kind == STEP_ADMIN ? opt->mock_url : opt->target;
+	const char *base = st->kind == STEP_ADMIN ? opt->mock_url : case_target(ctx, c);
 	cJSON *defaults = NULL;
 	int rc = -1;
 
@@ -400,7 +435,7 @@ static void run_ws_step(const struct exec_ctx *ctx, struct case_result *cr, stru
 	/* An item without its own timeout waits the step's or the suite's idle, else 5 s (not the run's 10). */
 	double idle = pick(st->timeouts.idle, c->suite->timeouts.idle, 0);
 	struct wsstep_env env = {
-		.target = opt->target,
+		.target = case_target(ctx, c),
 		.default_headers = defaults,
 		.connect_timeout = pick(st->timeouts.connect, c->suite->timeouts.connect, opt->timeouts.connect),
 		.handshake_timeout = pick(st->timeouts.first_byte, c->suite->timeouts.first_byte,
@@ -521,50 +556,136 @@ out:
 	buf_release(&err);
 }
 
-/* The reason to skip the case without running it, or NULL. */
-static const char *skip_reason(const struct exec_ctx *ctx, const struct tcase *c)
+/*
+ * Against a real target, a variable the case needs (a second key) counts as
+ * given only when the targets file or --var sets it to something not empty:
+ * the suite's own value is mockd's development key.
+ */
+static const char *missing_need(const struct exec_ctx *ctx, const struct tcase *c)
 {
-	if (c->skip)
-		return c->skip;
-	if (c->mock_only && !ctx->opt->mock_url)
-		return "mock-only: needs mockd";
-	if (!ctx->opt->mock_url && tcase_has_tag(c, "rate-limit") && !ctx->rate_limit_asked)
-		return "rate-limit: against a real target only with --tag rate-limit";
+	const struct target_api *ta = case_api(ctx, c);
+	for (size_t i = 0; i < c->nneeds; i++) {
+		const char *v = override_value(ctx->opt, c->needs[i]);
+		if (!v)
+			v = target_api_var(ta, c->needs[i]);
+		if (!v || !*v)
+			return c->needs[i];
+	}
 	return NULL;
 }
 
-static void run_case(const struct exec_ctx *ctx, struct http_client *client, size_t idx)
+/* The reason to skip the case without running it into why; 1 when it is skipped. */
+static int skip_reason(const struct exec_ctx *ctx, const struct tcase *c, char *why, size_t size)
+{
+	const struct exec_options *opt = ctx->opt;
+	const char *need;
+	if (c->skip)
+		snprintf(why, size, "%s", c->skip);
+	else if (opt->targets && !case_api(ctx, c))
+		snprintf(why, size, "no target for API %s in %s", c->suite->name, opt->targets->path);
+	else if (c->mock_only && !opt->mock_url)
+		snprintf(why, size, "mock-only: needs mockd");
+	else if (!opt->mock_url && tcase_has_tag(c, "rate-limit") && !ctx->rate_limit_asked)
+		snprintf(why, size, "rate-limit: against a real target only with --tag rate-limit");
+	else if (!opt->mock_url && (need = missing_need(ctx, c)) && opt->targets)
+		snprintf(why, size, "needs %s (a second key): set it in the targets file", need);
+	else if (!opt->mock_url && need)
+		snprintf(why, size, "needs %s (a second key): give it with --var %s=VALUE or a targets file", need,
+			 need);
+	else
+		return 0;
+	return 1;
+}
+
+/* Replace every occurrence of secret in b with "(redacted)". */
+static void scrub_buf(struct buf *b, const char *secret)
+{
+	size_t n = strlen(secret);
+	if (!b->data || !n || !memmem(b->data, b->len, secret, n))
+		return;
+	struct buf out;
+	buf_init(&out, b->max);
+	const char *p = b->data, *end = b->data + b->len, *hit;
+	while ((hit = memmem(p, (size_t)(end - p), secret, n))) {
+		buf_add(&out, p, (size_t)(hit - p));
+		buf_adds(&out, "(redacted)");
+		p = hit + n;
+	}
+	buf_add(&out, p, (size_t)(end - p));
+	buf_release(b);
+	*b = out;
+}
+
+static void scrub_string(char **s, const char *secret)
+{
+	if (!*s || !*secret || !strstr(*s, secret))
+		return;
+	struct buf b;
+	buf_init(&b, 1u << 20);
+	buf_adds(&b, *s);
+	scrub_buf(&b, secret);
+	size_t len;
+	char *clean = buf_detach(&b, &len);
+	if (clean) {
+		free(*s);
+		*s = clean;
+	}
+	buf_release(&b);
+}
+
+/*
+ * A value from the targets file never reaches a report, even where the
+ * transcript's header redaction cannot see it (a body, an echo, a diff).
+ * Values shorter than 4 characters are left: they would blank out the text.
+ */
+static void scrub_secrets(const struct exec_ctx *ctx, struct case_result *cr)
+{
+	const struct target_api *ta = case_api(ctx, cr->tcase);
+	for (size_t i = 0; ta && i < ta->nvars; i++) {
+		const char *secret = ta->values[i];
+		if (strlen(secret) < 4)
+			continue;
+		scrub_string(&cr->message, secret);
+		scrub_buf(&cr->diff, secret);
+		scrub_buf(&cr->transcript, secret);
+		for (size_t j = 0; j < cr->nattempts; j++) {
+			scrub_string(&cr->attempts[j].message, secret);
+			scrub_buf(&cr->attempts[j].diff, secret);
+			scrub_buf(&cr->attempts[j].transcript, secret);
+		}
+	}
+}
+
+/* One attempt of the case (attempt counts from 0): a fresh scope, every step, the verdict in cr. */
+static void run_attempt(const struct exec_ctx *ctx, struct http_client *client, size_t idx, int attempt)
 {
 	struct case_result *cr = &ctx->rr->cases[idx];
 	const struct tcase *c = cr->tcase;
+	const struct target_api *ta = case_api(ctx, c);
 	struct vars *scope = NULL;
 	struct buf err;
 	char ip[16];
-	int64_t t0 = mono_ms();
+	/* A rerun gets its own CASE_SEQ and CLIENT_IP: no conversation or rate-limit window of the failed one. */
+	uint64_t seq = idx + 1 + (uint64_t)attempt * ctx->rr->ncases;
 
 	buf_init(&err, 4096);
-	cr->started_at_ms = (double)wall_ms();
 	cr->verdict = VERDICT_PASS;
-	const char *why = skip_reason(ctx, c);
-	if (why) {
-		set_message(cr, VERDICT_SKIP, "%s", why);
-		goto out;
-	}
 	if (!client) {
 		set_message(cr, VERDICT_ERROR, "cannot start an HTTP client (libcurl)");
 		goto out;
 	}
-	scope = vars_new(ctx->run_vars);
+	scope = vars_new(ta ? ctx->api_vars[ta - ctx->opt->targets->v] : ctx->run_vars);
 	if (!scope) {
 		set_message(cr, VERDICT_ERROR, "out of memory");
 		goto out;
 	}
-	exec_client_ip(ctx->ip_base, idx + 1, ip, sizeof(ip));
+	exec_client_ip(ctx->ip_base, seq, ip, sizeof(ip));
 	vars_set_string(scope, "CASE_ID", c->id);
-	vars_set(scope, "CASE_SEQ", cJSON_CreateNumber((double)(idx + 1)));
+	vars_set(scope, "CASE_SEQ", cJSON_CreateNumber((double)seq));
+	vars_set(scope, "ATTEMPT", cJSON_CreateNumber((double)(attempt + 1)));
 	vars_set_string(scope, "CLIENT_IP", ip);
-	if ((c->suite->vars && set_vars(scope, c->suite->vars, ctx->opt, &err) != 0) ||
-	    (c->vars && set_vars(scope, c->vars, ctx->opt, &err) != 0)) {
+	if ((c->suite->vars && set_vars(scope, c->suite->vars, ctx->opt, ta, &err) != 0) ||
+	    (c->vars && set_vars(scope, c->vars, ctx->opt, ta, &err) != 0)) {
 		set_message(cr, VERDICT_ERROR, "%s", buf_str(&err));
 		goto out;
 	}
@@ -578,9 +699,64 @@ static void run_case(const struct exec_ctx *ctx, struct http_client *client, siz
 	if (c->level == LEVEL_INFO && cr->verdict == VERDICT_FAIL)
 		cr->verdict = VERDICT_PASS;
 out:
-	cr->time_ms = (double)(mono_ms() - t0);
 	vars_free(scope);
 	buf_release(&err);
+}
+
+/* Move the failed attempt in cr to its list of attempts and clear cr for the next; -1 out of memory. */
+static int keep_attempt(struct case_result *cr, double time_ms)
+{
+	struct case_attempt *grown = realloc(cr->attempts, (cr->nattempts + 1) * sizeof(*grown));
+	if (!grown)
+		return -1;
+	cr->attempts = grown;
+	struct case_attempt *a = &cr->attempts[cr->nattempts++];
+	a->verdict = cr->verdict;
+	a->message = cr->message;   /* the attempt owns the message, diff and transcript now */
+	a->diff = cr->diff;
+	a->transcript = cr->transcript;
+	a->time_ms = time_ms;
+	cr->message = NULL;
+	buf_init(&cr->diff, EXEC_MAX_DIFF);
+	buf_init(&cr->transcript, EXEC_MAX_TRANSCRIPT);
+	return 0;
+}
+
+static void run_case(const struct exec_ctx *ctx, struct http_client *client, size_t idx)
+{
+	struct case_result *cr = &ctx->rr->cases[idx];
+	char why[1024];
+	int64_t t0 = mono_ms();
+
+	cr->started_at_ms = (double)wall_ms();
+	cr->verdict = VERDICT_PASS;
+	if (skip_reason(ctx, cr->tcase, why, sizeof(why))) {
+		set_message(cr, VERDICT_SKIP, "%s", why);
+		cr->time_ms = (double)(mono_ms() - t0);
+		return;
+	}
+	/* A failed case is rerun up to --retries times; passing on a rerun makes it flaky, not a pass. */
+	for (int attempt = 0;; attempt++) {
+		int64_t ta = mono_ms();
+		run_attempt(ctx, client, idx, attempt);
+		int failed = cr->verdict == VERDICT_FAIL || cr->verdict == VERDICT_ERROR;
+		if (!failed) {
+			if (attempt > 0) {
+				cr->verdict = VERDICT_FLAKY;
+				free(cr->message);
+				cr->message = NULL;
+				if (asprintf(&cr->message, "passed on attempt %d of %d; attempt 1: %s", attempt + 1,
+					     ctx->opt->retries + 1,
+					     cr->attempts[0].message ? cr->attempts[0].message : "failed") < 0)
+					cr->message = NULL;
+			}
+			break;
+		}
+		if (attempt >= ctx->opt->retries || keep_attempt(cr, (double)(mono_ms() - ta)) != 0)
+			break;
+	}
+	cr->time_ms = (double)(mono_ms() - t0);
+	scrub_secrets(ctx, cr);
 }
 
 /* ---- console ------------------------------------------------------------------------------ */
@@ -623,6 +799,10 @@ static void print_case(const struct exec_ctx *ctx, const struct case_result *cr)
 		word = "SKIP";
 		colour = "36";
 		break;
+	case VERDICT_FLAKY:
+		word = "FLAKY";
+		colour = "35";
+		break;
 	}
 	if (opt->colour)
 		fprintf(out, "\033[%sm%-5s\033[0m ", colour, word);
@@ -634,6 +814,11 @@ static void print_case(const struct exec_ctx *ctx, const struct case_result *cr)
 		fprintf(out, "%s  %s (%.0f ms)\n", c->id, c->title, cr->time_ms);
 	if (cr->verdict == VERDICT_ERROR && cr->message)
 		print_indented(out, cr->message);
+	for (size_t i = 0; i < cr->nattempts; i++) {
+		const struct case_attempt *a = &cr->attempts[i];
+		fprintf(out, "      attempt %zu: %s (%.0f ms): %s\n", i + 1, verdict_name(a->verdict), a->time_ms,
+			a->message ? a->message : "");
+	}
 	if (cr->diff.len) {
 		if (cr->verdict == VERDICT_PASS)
 			fprintf(out, "      observed (INFO):\n");
@@ -647,7 +832,7 @@ static void print_case(const struct exec_ctx *ctx, const struct case_result *cr)
 
 struct tally {
 	const char *api;
-	size_t passed, failed, errors, skipped, warnings;
+	size_t passed, failed, errors, skipped, warnings, flaky;
 	size_t must_pass, must_ran, should_pass, should_ran;
 };
 
@@ -670,13 +855,18 @@ static void tally_add(struct tally *t, const struct case_result *cr, int strict)
 	case VERDICT_SKIP:
 		t->skipped++;
 		return;
+	case VERDICT_FLAKY:
+		t->flaky++;
+		break;
 	}
+	/* A flaky case met the clause in the end: it counts as passed, and is counted as flaky too. */
+	int met = cr->verdict == VERDICT_PASS || cr->verdict == VERDICT_FLAKY;
 	if (lv == LEVEL_MUST) {
 		t->must_ran++;
-		t->must_pass += cr->verdict == VERDICT_PASS;
+		t->must_pass += met;
 	} else if (lv == LEVEL_SHOULD) {
 		t->should_ran++;
-		t->should_pass += cr->verdict == VERDICT_PASS;
+		t->should_pass += met;
 	}
 }
 
@@ -686,6 +876,8 @@ static void tally_print(FILE *out, const struct tally *t)
 		t->errors, t->skipped);
 	if (t->warnings)
 		fprintf(out, ", %zu warning%s", t->warnings, t->warnings == 1 ? "" : "s");
+	if (t->flaky)
+		fprintf(out, ", %zu flaky", t->flaky);
 	fprintf(out, " (MUST %zu/%zu, SHOULD %zu/%zu)\n", t->must_pass, t->must_ran, t->should_pass,
 		t->should_ran);
 }
@@ -710,7 +902,11 @@ void exec_print_summary(const struct run_result *rr, FILE *out)
 	for (size_t i = 0; i < rr->ncases; i++)
 		tally_add(&total, &rr->cases[i], rr->strict);
 	tally_print(out, &total);
-	fprintf(out, "%zu passed, %zu failed\n", total.passed, total.failed + total.errors);
+	if (total.flaky)
+		fprintf(out, "%zu passed, %zu failed, %zu flaky\n", total.passed, total.failed + total.errors,
+			total.flaky);
+	else
+		fprintf(out, "%zu passed, %zu failed\n", total.passed, total.failed + total.errors);
 	fflush(out);
 }
 
@@ -780,6 +976,9 @@ int exec_run(const struct suite_set *set, const struct exec_options *opt, struct
 	rr->cases = NULL;
 	rr->ncases = 0;
 	rr->strict = opt->strict;
+	rr->shard[0] = '\0';
+	if (opt->shard_count > 1)
+		snprintf(rr->shard, sizeof(rr->shard), "%u/%u", opt->shard_index, opt->shard_count);
 	rr->started_at_ms = (double)wall_ms();
 	exec_run_id(run_id);
 	snprintf(rr->run_id, sizeof(rr->run_id), "%s", run_id);
@@ -813,7 +1012,8 @@ int exec_run(const struct suite_set *set, const struct exec_options *opt, struct
 	}
 
 	vars_set_string(ctx.run_vars, "RUN_ID", run_id);
-	vars_set_string(ctx.run_vars, "TARGET", opt->target);
+	if (opt->target)
+		vars_set_string(ctx.run_vars, "TARGET", opt->target);
 	for (size_t i = 0; i < opt->nvars; i++) {
 		const char *eq = strchr(opt->vars[i], '=');
 		char *name = eq ? strndup(opt->vars[i], (size_t)(eq - opt->vars[i])) : NULL;
@@ -824,6 +1024,26 @@ int exec_run(const struct suite_set *set, const struct exec_options *opt, struct
 		vars_set_string(ctx.run_vars, name, eq + 1);
 		free(name);
 	}
+	/* Each API of a targets file: a scope with its URL as TARGET and its vars, over the run's. */
+	if (opt->targets) {
+		ctx.api_vars = calloc(opt->targets->n + 1, sizeof(*ctx.api_vars));
+		if (!ctx.api_vars) {
+			buf_adds(err, "cannot start the run: out of memory");
+			goto out;
+		}
+		for (size_t i = 0; i < opt->targets->n; i++) {
+			const struct target_api *ta = &opt->targets->v[i];
+			ctx.api_vars[i] = vars_new(ctx.run_vars);
+			if (!ctx.api_vars[i]) {
+				buf_adds(err, "cannot start the run: out of memory");
+				goto out;
+			}
+			vars_set_string(ctx.api_vars[i], "TARGET", ta->url);
+			for (size_t j = 0; j < ta->nvars; j++)
+				if (!override_value(opt, ta->names[j]))   /* --var wins over the file */
+					vars_set_string(ctx.api_vars[i], ta->names[j], ta->values[j]);
+		}
+	}
 	if (getrandom(&ctx.ip_base, sizeof(ctx.ip_base), 0) != (ssize_t)sizeof(ctx.ip_base))
 		ctx.ip_base = (uint32_t)wall_ms();
 
@@ -832,6 +1052,9 @@ int exec_run(const struct suite_set *set, const struct exec_options *opt, struct
 	rc = 0;
 out:
 	rr->time_ms = (double)(mono_ms() - t0);
+	for (size_t i = 0; ctx.api_vars && i < opt->targets->n; i++)
+		vars_free(ctx.api_vars[i]);
+	free(ctx.api_vars);
 	vars_free(ctx.run_vars);
 	free(exclusive);
 	free(parallel);

@@ -17,13 +17,16 @@
 #include "runner/response.h"
 #include "runner/result.h"
 #include "runner/suite.h"
+#include "runner/targets.h"
 
 #define EXEC_MAX_TRANSCRIPT (256u << 10)   /* bytes of transcript kept per case */
 #define EXEC_MAX_DIFF       (64u << 10)    /* bytes of differences kept per case */
 #define EXEC_MAX_BODY       (64u << 20)    /* bytes of a request body built with body_repeat */
+#define EXEC_MAX_RETRIES    5
+#define EXEC_MAX_SHARDS     1000
 
 struct exec_options {
-	const char *target;              /* base URL of the API under test */
+	const char *target;              /* base URL of the API under test (NULL with targets) */
 	const char *mock_url;            /* mockd's base URL (admin steps), or NULL for a real target */
 	const char *admin_token;         /* sent to mockd's admin API as a bearer token, or NULL */
 	const char *filter;              /* fnmatch pattern on case ids, or NULL */
@@ -34,6 +37,10 @@ struct exec_options {
 	const char *const *vars;         /* "NAME=VALUE" overrides, for every suite */
 	size_t nvars;
 	struct timeouts timeouts;        /* the run's defaults for every field */
+	const struct targets *targets;   /* --targets: a URL and credentials per API, or NULL */
+	unsigned shard_index;            /* run only the cases of shard shard_index (1-based) ... */
+	unsigned shard_count;            /* ... of shard_count; 0 = every case */
+	int retries;                     /* reruns of a failed case (0..EXEC_MAX_RETRIES) */
 	int jobs;                        /* worker threads (>= 1) */
 	int strict;                      /* SHOULD failures fail the run */
 	int verbose;                     /* print the transcript of failures and errors */
@@ -50,8 +57,10 @@ struct exec_options {
  */
 int exec_run(const struct suite_set *set, const struct exec_options *opt, struct run_result *rr,
 	     struct buf *err);
-/* True when the filters of opt select the case (filtered-out cases are not reported at all). */
+/* True when the filters and the shard of opt select the case (the others are not reported at all). */
 int exec_selected(const struct tcase *c, const struct exec_options *opt);
+/* The shard (1..n) a case id belongs to: 1 + FNV-1a 64 of the id, modulo n; the same on every machine. */
+unsigned exec_shard_of(const char *id, unsigned n);
 /* CLIENT_IP of the case numbered seq: an address in 198.18.0.0/15, distinct for 131070 consecutive seqs. */
 void exec_client_ip(uint32_t base, uint64_t seq, char *out, size_t size);
 /* A RUN_ID: 12 random lowercase letters and digits and a NUL. */

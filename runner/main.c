@@ -25,6 +25,7 @@
 #include "runner/report/junit.h"
 #include "runner/report/tap.h"
 #include "runner/suite.h"
+#include "runner/targets.h"
 
 #ifndef CHATCONFORM_VERSION
 #define CHATCONFORM_VERSION "0.0.0"
@@ -46,6 +47,8 @@ static const char usage_text[] =
 	"\n"
 	"Options of run:\n"
 	"  -t, --target mock|URL   the API under test (default: mock, a mockd started on a free port)\n"
+	"      --targets FILE      a real deployment per API: URLs, and credentials from the\n"
+	"                          environment (docs/ci.md); instead of --target\n"
 	"  -k, --key KEY           the API key, same as --var KEY=KEY\n"
 	"      --var NAME=VALUE    set a variable for every suite (repeatable)\n"
 	"      --mockd PATH        the mockd to start (default: mockd next to chatconform)\n"
@@ -60,6 +63,10 @@ static const char usage_text[] =
 	"      --tag T             only cases tagged T (repeatable; --tag rate-limit also runs\n"
 	"                          rate-limit cases against a real target)\n"
 	"      --exclude-tag T     leave out cases tagged T (repeatable)\n"
+	"      --shard K/N         run only shard K of N (1 <= K <= N <= 1000), split by case id\n"
+	"      --shard auto        K and N from CI_NODE_INDEX (1-based) and CI_NODE_TOTAL (GitLab)\n"
+	"      --retries N         rerun a failed case up to N times (0-5, default 0); a case that\n"
+	"                          passes on a rerun is reported flaky and does not fail the run\n"
 	"      --timeout S         total timeout of each request in seconds (default: 30)\n"
 	"      --strict            SHOULD failures fail the run\n"
 	"  -v, --verbose           print the exchanges of failed cases\n"
@@ -81,11 +88,15 @@ static const char usage_text[] =
 
 enum {
 	OPT_VAR = 256, OPT_MOCKD, OPT_MOCKD_ARG, OPT_ADMIN_TOKEN, OPT_JUNIT, OPT_FILTER, OPT_TAG,
-	OPT_EXCLUDE_TAG, OPT_TIMEOUT, OPT_STRICT, OPT_JSON, OPT_TAP, OPT_HTML, OPT_OUT,
+	OPT_EXCLUDE_TAG, OPT_TIMEOUT, OPT_STRICT, OPT_JSON, OPT_TAP, OPT_HTML, OPT_OUT, OPT_TARGETS,
+	OPT_SHARD, OPT_RETRIES,
 };
 
 static const struct option long_options[] = {
 	{ "target",      required_argument, NULL, 't'             },
+	{ "targets",     required_argument, NULL, OPT_TARGETS     },
+	{ "shard",       required_argument, NULL, OPT_SHARD       },
+	{ "retries",     required_argument, NULL, OPT_RETRIES     },
 	{ "key",         required_argument, NULL, 'k'             },
 	{ "var",         required_argument, NULL, OPT_VAR         },
 	{ "mockd",       required_argument, NULL, OPT_MOCKD       },
@@ -110,6 +121,11 @@ static const struct option long_options[] = {
 
 struct config {
 	const char *target;
+	int target_given;               /* --target was on the command line */
+	const char *targets;            /* --targets FILE, or NULL */
+	unsigned shard_index;           /* 1-based; with shard_count 0: every case */
+	unsigned shard_count;
+	int retries;
 	const char *mockd;
 	const char *admin_token;
 	const char *junit;
@@ -152,6 +168,67 @@ static int push(const char **list, size_t *n, const char *v, const char *what)
 	return 0;
 }
 
+/* A whole decimal number in [lo, hi] from s; 0, or -1. */
+static int parse_uint(const char *s, unsigned lo, unsigned hi, unsigned *out)
+{
+	char *end;
+	errno = 0;
+	if (!s || *s < '0' || *s > '9')
+		return -1;
+	unsigned long v = strtoul(s, &end, 10);
+	if (errno || *end || v < lo || v > hi)
+		return -1;
+	*out = (unsigned)v;
+	return 0;
+}
+
+/*
+ * --shard K/N, or --shard auto: GitLab's parallel jobs set CI_NODE_INDEX
+ * (1-based: 1..CI_NODE_TOTAL) and CI_NODE_TOTAL; without either the job is
+ * the only one (every case), said on stderr.  0, or -1 after saying what is wrong.
+ */
+static int parse_shard(struct config *cfg, const char *arg)
+{
+	unsigned k, n;
+	if (strcmp(arg, "auto") == 0) {
+		const char *idx = getenv("CI_NODE_INDEX"), *total = getenv("CI_NODE_TOTAL");
+		if ((!idx || !*idx) && (!total || !*total)) {
+			fprintf(stderr, "chatconform: --shard auto: CI_NODE_INDEX and CI_NODE_TOTAL are not set; "
+				"running every case\n");
+			cfg->shard_index = cfg->shard_count = 0;
+			return 0;
+		}
+		if (parse_uint(total, 1, EXEC_MAX_SHARDS, &n) != 0) {
+			fprintf(stderr, "chatconform: cannot use --shard auto: CI_NODE_TOTAL=%s is not a number "
+				"from 1 to %d\n", total ? total : "(unset)", EXEC_MAX_SHARDS);
+			return -1;
+		}
+		if (parse_uint(idx, 1, n, &k) != 0) {
+			fprintf(stderr, "chatconform: cannot use --shard auto: CI_NODE_INDEX=%s is not a number "
+				"from 1 to CI_NODE_TOTAL=%u (it counts from 1, as GitLab's parallel: sets it)\n",
+				idx ? idx : "(unset)", n);
+			return -1;
+		}
+	} else {
+		const char *slash = strchr(arg, '/');
+		char kbuf[16];
+		int ok = slash && (size_t)(slash - arg) < sizeof(kbuf);
+		if (ok) {
+			memcpy(kbuf, arg, (size_t)(slash - arg));
+			kbuf[slash - arg] = '\0';
+			ok = parse_uint(slash + 1, 1, EXEC_MAX_SHARDS, &n) == 0 && parse_uint(kbuf, 1, n, &k) == 0;
+		}
+		if (!ok) {
+			fprintf(stderr, "chatconform: cannot use --shard %s: give K/N (1 <= K <= N <= %d) or auto\n", arg,
+				EXEC_MAX_SHARDS);
+			return -1;
+		}
+	}
+	cfg->shard_index = k;
+	cfg->shard_count = n;
+	return 0;
+}
+
 /* Parse argv (after the command); 0, OPTIONS_DONE, or an exit code for main. */
 static int parse_options(struct config *cfg, int argc, char **argv)
 {
@@ -162,7 +239,25 @@ static int parse_options(struct config *cfg, int argc, char **argv)
 		switch (ch) {
 		case 't':
 			cfg->target = optarg;
+			cfg->target_given = 1;
 			break;
+		case OPT_TARGETS:
+			cfg->targets = optarg;
+			break;
+		case OPT_SHARD:
+			if (parse_shard(cfg, optarg) != 0)
+				return EXIT_USAGE;
+			break;
+		case OPT_RETRIES: {
+			long n = strtol(optarg, &end, 10);
+			if (*end || end == optarg || n < 0 || n > EXEC_MAX_RETRIES) {
+				fprintf(stderr, "chatconform: cannot use --retries %s: give a number from 0 to %d\n",
+					optarg, EXEC_MAX_RETRIES);
+				return EXIT_USAGE;
+			}
+			cfg->retries = (int)n;
+			break;
+		}
 		case 'k': {
 			char *kv = NULL;
 			if (cfg->nowned >= MAX_LIST || asprintf(&kv, "KEY=%s", optarg) < 0)
@@ -324,6 +419,7 @@ static int command_list(const struct config *cfg, const struct suite_set *set)
 	struct exec_options sel = {
 		.filter = cfg->filter, .tags = cfg->tags, .ntags = cfg->ntags,
 		.exclude_tags = cfg->exclude, .nexclude = cfg->nexclude,
+		.shard_index = cfg->shard_index, .shard_count = cfg->shard_count,
 	};
 	for (size_t s = 0; s < set->n; s++) {
 		for (size_t i = 0; i < set->v[s]->ncases; i++) {
@@ -360,6 +456,41 @@ static int write_report(const struct run_result *rr, const char *path,
 	return 0;
 }
 
+/* Reach the URL of every API of the targets file that a selected case uses; -1 after saying which not. */
+static int probe_targets(const struct config *cfg, const struct suite_set *set, const struct targets *t,
+			 struct buf *err)
+{
+	struct exec_options sel = {
+		.filter = cfg->filter, .tags = cfg->tags, .ntags = cfg->ntags,
+		.exclude_tags = cfg->exclude, .nexclude = cfg->nexclude,
+		.shard_index = cfg->shard_index, .shard_count = cfg->shard_count,
+	};
+	for (size_t a = 0; a < t->n; a++) {
+		int used = 0;
+		for (size_t s = 0; s < set->n && !used; s++)
+			for (size_t i = 0; i < set->v[s]->ncases && !used; i++)
+				used = strcmp(set->v[s]->name, t->v[a].api) == 0 && exec_selected(&set->v[s]->cases[i], &sel);
+		if (!used)
+			continue;
+		buf_reset(err);
+		if (http_probe(t->v[a].url, PROBE_TIMEOUT_MS, err) != 0) {
+			struct buf shown;
+			buf_init(&shown, 4096);
+			targets_display_url(&shown, t->v[a].url);
+			fprintf(stderr, "chatconform: cannot reach %s (%s in %s): %s\n", buf_str(&shown), t->v[a].api,
+				t->path, buf_str(err));
+			if (cfg->tap) {
+				char reason[4200];
+				snprintf(reason, sizeof(reason), "cannot reach %s", buf_str(&shown));
+				tap_bail_out(stdout, reason);
+			}
+			buf_release(&shown);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 static int command_run(const struct config *cfg, const struct suite_set *set)
 {
 	struct mockproc mock;
@@ -370,14 +501,38 @@ static int command_run(const struct config *cfg, const struct suite_set *set)
 	/* With --tap, stdout carries TAP alone: the case lines and the summary go to stderr. */
 	FILE *console = cfg->tap ? stderr : stdout;
 	struct recorder *recorder = NULL;
+	struct targets *targets = NULL;
 	int code = EXIT_USAGE;
 
 	memset(&mock, 0, sizeof(mock));
 	memset(&rr, 0, sizeof(rr));
 	mock.pid = -1;
 	buf_init(&err, 64u << 10);
-	int is_mock = strcmp(target, "mock") == 0;
-	if (!is_mock && strncmp(target, "http://", 7) != 0 && strncmp(target, "https://", 8) != 0) {
+	if (cfg->targets) {
+		if (cfg->target_given) {
+			fprintf(stderr, "chatconform: cannot use --target with --targets: the targets file names "
+				"each API's URL\n");
+			goto out;
+		}
+		if (!(targets = targets_load(cfg->targets, &err))) {
+			print_lines(stderr, buf_str(&err));
+			fprintf(stderr, "chatconform: cannot run: the targets file %s is invalid\n", cfg->targets);
+			goto out;
+		}
+		target = NULL;
+	}
+	int is_mock = !targets && strcmp(target, "mock") == 0;
+	if (targets) {
+		struct buf desc;
+		buf_init(&desc, sizeof(rr.target) - 1);
+		targets_describe(targets, &desc);
+		snprintf(rr.target, sizeof(rr.target), "%s", buf_str(&desc));
+		buf_release(&desc);
+		if (probe_targets(cfg, set, targets, &err) != 0) {
+			code = EXIT_UNREACHABLE;
+			goto out;
+		}
+	} else if (!is_mock && strncmp(target, "http://", 7) != 0 && strncmp(target, "https://", 8) != 0) {
 		fprintf(stderr, "chatconform: cannot use --target %s: give mock or an http(s):// URL\n", target);
 		goto out;
 	}
@@ -404,10 +559,14 @@ static int command_run(const struct config *cfg, const struct suite_set *set)
 		}
 		target = mock.base_url;
 		snprintf(rr.target, sizeof(rr.target), "mock (mockd on %s)", mock.base_url + 7);
-	} else {
-		snprintf(rr.target, sizeof(rr.target), "%s", target);
+	} else if (!targets) {
+		struct buf shown;
+		buf_init(&shown, sizeof(rr.target) - 1);
+		targets_display_url(&shown, target);
+		snprintf(rr.target, sizeof(rr.target), "%s", buf_str(&shown));
+		buf_release(&shown);
 	}
-	if (http_probe(target, PROBE_TIMEOUT_MS, &err) != 0) {
+	if (!targets && http_probe(target, PROBE_TIMEOUT_MS, &err) != 0) {
 		fprintf(stderr, "chatconform: cannot reach %s: %s\n", target, buf_str(&err));
 		if (cfg->tap) {
 			char reason[1024];
@@ -427,6 +586,9 @@ static int command_run(const struct config *cfg, const struct suite_set *set)
 		.exclude_tags = cfg->exclude, .nexclude = cfg->nexclude,
 		.vars = cfg->vars, .nvars = cfg->nvars,
 		.timeouts = { .connect = 5, .first_byte = 10, .idle = 10, .total = cfg->timeout },
+		.targets = targets,
+		.shard_index = cfg->shard_index, .shard_count = cfg->shard_count,
+		.retries = cfg->retries,
 		.jobs = cfg->jobs,
 		.strict = cfg->strict,
 		.verbose = cfg->verbose,
@@ -460,10 +622,12 @@ static int command_run(const struct config *cfg, const struct suite_set *set)
 		}
 		goto out;
 	}
-	if (rr.ncases == 0) {
+	if (rr.ncases == 0 && !cfg->shard_count) {
 		fprintf(stderr, "chatconform: cannot run: no case matches --filter, --tag and --exclude-tag\n");
 		goto out;
 	}
+	if (rr.ncases == 0)   /* a shard may hold no case of a small selection: empty reports, exit 0 */
+		fprintf(stderr, "chatconform: shard %s holds no selected case\n", rr.shard);
 	if (is_mock && mockproc_check(&mock, &err) != 0)
 		fprintf(stderr, "chatconform: %s; the cases after that could not reach it\n", buf_str(&err));
 	/* Stopped before the summary, so its goodbye on stderr never follows the "N passed" line. */
@@ -492,6 +656,7 @@ static int command_run(const struct config *cfg, const struct suite_set *set)
 		code = EXIT_USAGE;
 	}
 out:
+	targets_free(targets);
 	recorder_free(recorder);
 	mockproc_stop(&mock);
 	run_result_release(&rr);

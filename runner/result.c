@@ -13,6 +13,8 @@ const char *verdict_name(enum verdict v)
 		return "error";
 	case VERDICT_SKIP:
 		return "skip";
+	case VERDICT_FLAKY:
+		return "flaky";
 	}
 	return "?";
 }
@@ -27,9 +29,20 @@ int case_result_fails_run(const struct case_result *r, int strict)
 	return r->tcase->level == LEVEL_MUST || (strict && r->tcase->level == LEVEL_SHOULD);
 }
 
+void case_attempt_release(struct case_attempt *a)
+{
+	free(a->message);
+	a->message = NULL;
+	buf_release(&a->diff);
+	buf_release(&a->transcript);
+}
+
 void run_result_release(struct run_result *rr)
 {
 	for (size_t i = 0; i < rr->ncases; i++) {
+		for (size_t j = 0; j < rr->cases[i].nattempts; j++)
+			case_attempt_release(&rr->cases[i].attempts[j]);
+		free(rr->cases[i].attempts);
 		free(rr->cases[i].message);
 		buf_release(&rr->cases[i].diff);
 		buf_release(&rr->cases[i].transcript);

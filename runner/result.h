@@ -14,6 +14,16 @@ enum verdict {
 	VERDICT_FAIL,   /* the target did something the clause forbids */
 	VERDICT_ERROR,  /* the case could not be carried out (timeout, refused, unknown variable...) */
 	VERDICT_SKIP,
+	VERDICT_FLAKY,  /* failed or erred, then passed on a rerun (--retries): does not fail the run */
+};
+
+/* One attempt of a case that did not pass (--retries keeps them all). */
+struct case_attempt {
+	enum verdict verdict;    /* VERDICT_FAIL or VERDICT_ERROR */
+	char *message;
+	struct buf diff;
+	struct buf transcript;
+	double time_ms;
 };
 
 struct case_result {
@@ -24,23 +34,31 @@ struct case_result {
 	struct buf transcript;   /* requests and responses, capped, credentials redacted */
 	double time_ms;
 	double started_at_ms;    /* wall clock, epoch ms */
+	struct case_attempt *attempts;  /* the attempts before the last one, which all failed; oldest first */
+	size_t nattempts;        /* 0 unless the case was retried */
 };
 
 struct run_result {
 	struct case_result *cases;  /* in suite order, whatever order they ran in */
 	size_t ncases;
-	char target[512];           /* "mock (mockd on 127.0.0.1:PORT)" or the URL */
+	char target[1024];          /* "mock (mockd on 127.0.0.1:PORT)", the URL, or "targets FILE: api URL, ..." */
+	char shard[24];             /* "K/N" when the run was one shard (--shard), else "" */
 	char run_id[16];            /* RUN_ID of the run: 12 lowercase letters and digits */
 	double started_at_ms;       /* wall clock, epoch ms */
 	double time_ms;
 	int strict;                 /* SHOULD failures count as failures */
 };
 
-/* "pass", "fail", "error", "skip". */
+/* "pass", "fail", "error", "skip", "flaky". */
 const char *verdict_name(enum verdict v);
-/* True when this result makes the run fail: an error, or a MUST failure (SHOULD too when strict). */
+/*
+ * True when this result makes the run fail: an error, or a MUST failure (SHOULD
+ * too when strict).  A flaky case (it passed on a rerun) does not.
+ */
 int case_result_fails_run(const struct case_result *r, int strict);
-/* Free the cases of rr (messages, diffs, transcripts); rr itself is the caller's. */
+/* Free what an attempt holds. */
+void case_attempt_release(struct case_attempt *a);
+/* Free the cases of rr (messages, diffs, transcripts, attempts); rr itself is the caller's. */
 void run_result_release(struct run_result *rr);
 
 #endif

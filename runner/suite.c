@@ -34,6 +34,7 @@
 #define SUITE_MAX_REPEAT  100000
 #define SUITE_MAX_BODY    (64u * 1024 * 1024) /* body x body_repeat */
 #define SUITE_MAX_ID      200
+#define SUITE_MAX_VAR_NAME 256                /* as runner/vars.c */
 #define PATH_LEN          512                 /* bytes of a JSON path in a message */
 
 struct loader {
@@ -461,10 +462,47 @@ static int id_valid(const char *id)
 	return 1;
 }
 
+/*
+ * "needs": the variables naming extra credentials (a second key).  Each must be
+ * a variable the suite or the case defines, so a mock run always has a value;
+ * against a real target the case is skipped unless the run supplies it.
+ */
+static void parse_needs(struct loader *L, const cJSON *m, const char *p, struct tcase *tc)
+{
+	if (!cJSON_IsArray(m) || !m->child) {
+		bad(L, p, "must be a non-empty array of variable names, got %s", json_type_name(m));
+		return;
+	}
+	size_t n = (size_t)cJSON_GetArraySize(m), i = 0;
+	tc->needs = calloc(n, sizeof(*tc->needs));
+	for (const cJSON *v = m->child; v && tc->needs; v = v->next, i++) {
+		char vp[PATH_LEN];
+		path_index(vp, sizeof(vp), p, i);
+		if (!cJSON_IsString(v) || !ident(v->valuestring) || strlen(v->valuestring) > SUITE_MAX_VAR_NAME) {
+			bad(L, vp, "must be a variable name ([A-Za-z_][A-Za-z0-9_]*)");
+			continue;
+		}
+		const char *name = v->valuestring;
+		int dup = 0;
+		for (size_t j = 0; j < tc->nneeds && !dup; j++)
+			dup = strcmp(tc->needs[j], name) == 0;
+		if (dup) {
+			bad(L, vp, "%s is named twice", name);
+			continue;
+		}
+		if (!cJSON_GetObjectItemCaseSensitive(tc->vars, name) &&
+		    !cJSON_GetObjectItemCaseSensitive(tc->suite->vars, name)) {
+			bad(L, vp, "%s is not a variable of the suite or the case (define it in \"vars\")", name);
+			continue;
+		}
+		tc->needs[tc->nneeds++] = strdup(name);
+	}
+}
+
 static void parse_case(struct loader *L, const cJSON *c, const char *path, struct tcase *tc)
 {
 	static const char *const allowed[] = { "id", "title", "section", "clause", "level", "tags", "vars",
-					       "skip", "exclusive", "steps", NULL };
+					       "skip", "exclusive", "needs", "steps", NULL };
 	L->case_id = "-";
 	if (!cJSON_IsObject(c)) {
 		bad(L, path, "a case must be an object, got %s", json_type_name(c));
@@ -523,6 +561,10 @@ static void parse_case(struct loader *L, const cJSON *c, const char *path, struc
 		path_key(p, sizeof(p), path, "vars");
 		parse_vars(L, m, p);
 		tc->vars = dup_or_null(m);
+	}
+	if ((m = member(L, c, path, "needs", 0))) {
+		path_key(p, sizeof(p), path, "needs");
+		parse_needs(L, m, p, tc);
 	}
 	if ((m = member(L, c, path, "skip", 0))) {
 		tc->skip = string_member(L, c, path, "skip", 0);
@@ -803,6 +845,9 @@ static void tcase_release(struct tcase *c)
 	for (size_t i = 0; i < c->ntags; i++)
 		free(c->tags[i]);
 	free(c->tags);
+	for (size_t i = 0; i < c->nneeds; i++)
+		free(c->needs[i]);
+	free(c->needs);
 	free(c->skip);
 	cJSON_Delete(c->vars);
 	for (size_t i = 0; i < c->nsteps; i++)

@@ -189,6 +189,8 @@ enum report_outcome report_outcome(const struct case_result *cr, int strict)
 		return OUTCOME_ERROR;
 	case VERDICT_SKIP:
 		return OUTCOME_SKIP;
+	case VERDICT_FLAKY:
+		return OUTCOME_FLAKY;
 	case VERDICT_PASS:
 		break;
 	}
@@ -197,7 +199,7 @@ enum report_outcome report_outcome(const struct case_result *cr, int strict)
 
 const char *report_outcome_name(enum report_outcome o)
 {
-	static const char *const names[OUTCOME_COUNT] = { "pass", "fail", "warn", "error", "skip" };
+	static const char *const names[OUTCOME_COUNT] = { "pass", "fail", "warn", "error", "skip", "flaky" };
 	return (unsigned)o < OUTCOME_COUNT ? names[o] : "?";
 }
 

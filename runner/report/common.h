@@ -47,12 +47,13 @@ enum report_outcome {
 	OUTCOME_WARN,    /* a SHOULD not met, not strict: reported, never fails the run */
 	OUTCOME_ERROR,
 	OUTCOME_SKIP,
+	OUTCOME_FLAKY,   /* failed, then passed on a rerun (--retries): reported, never fails the run */
 };
-#define OUTCOME_COUNT 5
+#define OUTCOME_COUNT 6
 
 /* The outcome of cr in a run that is strict or not. */
 enum report_outcome report_outcome(const struct case_result *cr, int strict);
-/* "pass", "fail", "warn", "error", "skip". */
+/* "pass", "fail", "warn", "error", "skip", "flaky". */
 const char *report_outcome_name(enum report_outcome o);
 
 /* A report file being written: a temporary file renamed over path at the end. */

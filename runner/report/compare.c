@@ -21,7 +21,7 @@
 
 struct cmp_case {
 	const char *id;
-	const char *verdict;     /* "pass", "fail", "error", "skip" */
+	const char *verdict;     /* "pass", "fail", "error", "skip", "flaky" */
 	const char *level;       /* "MUST", "SHOULD", "INFO" */
 	const char *message;     /* or NULL */
 	int fails_run;
@@ -106,7 +106,7 @@ static int end_is_junk(const char *end, const char *limit)
 /* Parse one report and append its cases to side; -1 after saying what is wrong with it. */
 static int load_file(struct cmp_side *side, const char *path, FILE *errout)
 {
-	static const char *const verdicts[] = { "pass", "fail", "error", "skip", NULL };
+	static const char *const verdicts[] = { "pass", "fail", "error", "skip", "flaky", NULL };
 	static const char *const levels[] = { "MUST", "SHOULD", "INFO", NULL };
 	struct buf text;
 	cJSON *doc = NULL;
@@ -282,7 +282,7 @@ static void change_line(struct buf *out, const struct cmp_case *was, const struc
 		buf_printf(out, "%s -> %s", was->verdict, now->verdict);
 	else
 		buf_adds(out, c->verdict);
-	if (c->message && strcmp(c->verdict, "pass") != 0) {
+	if (c->message && strcmp(c->verdict, "pass") != 0 && strcmp(c->verdict, "flaky") != 0) {
 		size_t n = strlen(c->message);
 		buf_adds(out, "  ");
 		report_escape(out, c->message, n > LINE_MAX_SHOWN ? LINE_MAX_SHOWN : n, ESC_LINE);
@@ -297,8 +297,9 @@ static enum change classify(const struct cmp_case *was, const struct cmp_case *n
 	*unchanged = 0;
 	if (strcmp(was->verdict, "skip") == 0 || strcmp(now->verdict, "skip") == 0)
 		return CH_COUNT;
-	int was_pass = strcmp(was->verdict, "pass") == 0;
-	int now_pass = strcmp(now->verdict, "pass") == 0;
+	/* A flaky case passed on a rerun and does not fail its run: it counts as passing on either side. */
+	int was_pass = strcmp(was->verdict, "pass") == 0 || strcmp(was->verdict, "flaky") == 0;
+	int now_pass = strcmp(now->verdict, "pass") == 0 || strcmp(now->verdict, "flaky") == 0;
 	if (was_pass && now->fails_run)
 		return CH_REGRESSION;
 	if (was_pass && strcmp(now->verdict, "fail") == 0)

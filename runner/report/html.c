@@ -35,17 +35,19 @@ static const char style[] =
 	".badge{display:inline-block;min-width:3.2rem;text-align:center;border-radius:3px;padding:0 .3rem;"
 	"font-size:.8rem;font-weight:700;color:#fff}\n"
 	".b-pass{background:#2e7d32}.b-fail{background:#c62828}.b-warn{background:#b26a00}"
-	".b-error{background:#6a1b9a}.b-skip{background:#607080}\n"
+	".b-error{background:#6a1b9a}.b-skip{background:#607080}.b-flaky{background:#ad1457}\n"
 	"article{border:1px solid #d5dbe1;border-left-width:5px;border-radius:3px;padding:.6rem .9rem;margin:.8rem 0}\n"
 	"article[data-outcome=fail]{border-left-color:#c62828}article[data-outcome=warn]{border-left-color:#b26a00}"
-	"article[data-outcome=error]{border-left-color:#6a1b9a}article[data-outcome=pass]{border-left-color:#2e7d32}\n"
+	"article[data-outcome=error]{border-left-color:#6a1b9a}article[data-outcome=pass]{border-left-color:#2e7d32}"
+	"article[data-outcome=flaky]{border-left-color:#ad1457}\n"
 	"blockquote{margin:.3rem 0;padding:.2rem .8rem;border-left:3px solid #9aa5b1;background:#f7f8fa}\n"
 	"pre{background:#f7f8fa;border:1px solid #e3e7eb;padding:.5rem;overflow:auto;max-height:32rem;"
 	"white-space:pre-wrap;overflow-wrap:anywhere;font-size:.85rem}\n"
 	"fieldset{border:1px solid #d5dbe1;margin:1rem 0}fieldset label{margin-right:1rem}\n"
 	".muted{color:#5f6b76}\n"
 	".hide-pass [data-outcome=pass],.hide-fail [data-outcome=fail],.hide-warn [data-outcome=warn],"
-	".hide-error [data-outcome=error],.hide-skip [data-outcome=skip]{display:none}\n";
+	".hide-error [data-outcome=error],.hide-skip [data-outcome=skip],.hide-flaky [data-outcome=flaky]"
+	"{display:none}\n";
 
 /* Shows the filters (hidden without script) and hides what is unchecked. */
 static const char script[] =
@@ -55,9 +57,9 @@ static const char script[] =
 	"document.body.classList.toggle('hide-'+e.target.value,!e.target.checked);});}})();\n";
 
 static const char *const outcome_label[OUTCOME_COUNT] = {
-	"passed", "failed", "SHOULD not met", "errors", "skipped",
+	"passed", "failed", "SHOULD not met", "errors", "skipped", "flaky",
 };
-static const char *const outcome_badge[OUTCOME_COUNT] = { "PASS", "FAIL", "WARN", "ERROR", "SKIP" };
+static const char *const outcome_badge[OUTCOME_COUNT] = { "PASS", "FAIL", "WARN", "ERROR", "SKIP", "FLAKY" };
 
 static void text(struct buf *out, const char *s)
 {
@@ -94,7 +96,7 @@ struct tally {
 	size_t must_pass, must_run;
 	size_t should_pass, should_run;
 	size_t info, info_noted;
-	size_t errors, skipped;
+	size_t errors, skipped, flaky;
 };
 
 static void tally_add(struct tally *t, const struct run_result *rr, const struct case_result *cr)
@@ -105,14 +107,17 @@ static void tally_add(struct tally *t, const struct run_result *rr, const struct
 		return;
 	}
 	t->errors += o == OUTCOME_ERROR;
+	t->flaky += o == OUTCOME_FLAKY;
+	/* A flaky case met the clause on a rerun: passed, and counted in the Flaky column as well. */
+	int met = o == OUTCOME_PASS || o == OUTCOME_FLAKY;
 	switch (cr->tcase->level) {
 	case LEVEL_MUST:
 		t->must_run++;
-		t->must_pass += o == OUTCOME_PASS;
+		t->must_pass += met;
 		break;
 	case LEVEL_SHOULD:
 		t->should_run++;
-		t->should_pass += o == OUTCOME_PASS;
+		t->should_pass += met;
 		break;
 	case LEVEL_INFO:
 		t->info++;
@@ -139,8 +144,8 @@ static void tally_row(struct buf *out, const struct tally *t, int strict)
 		buf_printf(out, "<td class=\"n\">%zu (%zu noted)</td>", t->info, t->info_noted);
 	else
 		buf_printf(out, "<td class=\"n\">%zu</td>", t->info);
-	buf_printf(out, "<td class=\"n%s\">%zu</td><td class=\"n\">%zu</td></tr>\n",
-		   t->errors ? " some" : "", t->errors, t->skipped);
+	buf_printf(out, "<td class=\"n%s\">%zu</td><td class=\"n%s\">%zu</td><td class=\"n\">%zu</td></tr>\n",
+		   t->errors ? " some" : "", t->errors, t->flaky ? " warn" : "", t->flaky, t->skipped);
 }
 
 static void matrix(struct buf *out, const struct run_result *rr, size_t first)
@@ -149,7 +154,8 @@ static void matrix(struct buf *out, const struct run_result *rr, size_t first)
 	buf_adds(out, "<table class=\"matrix\">\n<caption>Conformance by section</caption>\n"
 		      "<thead><tr><th scope=\"col\">Section</th><th scope=\"col\">MUST passed</th>"
 		      "<th scope=\"col\">SHOULD passed</th><th scope=\"col\">INFO</th>"
-		      "<th scope=\"col\">Errors</th><th scope=\"col\">Skipped</th></tr></thead>\n<tbody>\n");
+		      "<th scope=\"col\">Errors</th><th scope=\"col\">Flaky</th><th scope=\"col\">Skipped</th></tr></thead>\n"
+		      "<tbody>\n");
 	for (size_t i = first; i < rr->ncases; i++) {
 		if (!same_api(rr, i, first) || !first_of(rr, i, 1))
 			continue;
@@ -176,7 +182,8 @@ static void matrix(struct buf *out, const struct run_result *rr, size_t first)
 /* Whether a case gets a details block: anything but a plain pass or skip. */
 static int has_details(const struct case_result *cr, enum report_outcome o)
 {
-	return o == OUTCOME_FAIL || o == OUTCOME_WARN || o == OUTCOME_ERROR || (o == OUTCOME_PASS && cr->diff.len);
+	return o == OUTCOME_FAIL || o == OUTCOME_WARN || o == OUTCOME_ERROR || o == OUTCOME_FLAKY || cr->nattempts ||
+	       (o == OUTCOME_PASS && cr->diff.len);
 }
 
 static void case_row(struct buf *out, const struct run_result *rr, size_t i)
@@ -206,6 +213,35 @@ static void case_row(struct buf *out, const struct run_result *rr, size_t i)
 	buf_printf(out, "</td><td>%s</td><td>", level_name(c->level));
 	text(out, c->section);
 	buf_printf(out, "</td><td class=\"n\">%s</td></tr>\n", ms);
+}
+
+/* A failed attempt of a retried case: its verdict, message, differences and exchange, folded. */
+static void attempt_details(struct buf *out, const struct case_result *cr, size_t a)
+{
+	const struct case_attempt *at = &cr->attempts[a];
+	char ms[40];
+	report_millis(at->time_ms, ms, sizeof(ms));
+	buf_printf(out, "<details class=\"attempt\"><summary>Attempt %zu of %zu: %s (%s ms)</summary>\n", a + 1,
+		   cr->nattempts + 1, verdict_name(at->verdict), ms);
+	if (at->message) {
+		buf_adds(out, "<p>");
+		text(out, at->message);
+		buf_adds(out, "</p>\n");
+	}
+	if (at->diff.len) {
+		buf_adds(out, "<pre class=\"diff\">\n");
+		report_escape(out, at->diff.data, at->diff.len, ESC_HTML);
+		buf_adds(out, "</pre>\n");
+	}
+	if (at->transcript.len) {
+		size_t kept = utf8_truncate(at->transcript.data, at->transcript.len, HTML_REPORT_TRANSCRIPT_MAX);
+		buf_adds(out, "<pre>\n");
+		report_escape(out, at->transcript.data, kept, ESC_HTML);
+		if (kept < at->transcript.len)
+			buf_printf(out, "\n[cut at %zu bytes; the JUnit report has more]", kept);
+		buf_adds(out, "</pre>\n");
+	}
+	buf_adds(out, "</details>\n");
 }
 
 static void case_details(struct buf *out, const struct run_result *rr, size_t i)
@@ -239,6 +275,8 @@ static void case_details(struct buf *out, const struct run_result *rr, size_t i)
 		report_escape(out, cr->diff.data, cr->diff.len, ESC_HTML);
 		buf_adds(out, "</pre>\n");
 	}
+	for (size_t a = 0; a < cr->nattempts; a++)
+		attempt_details(out, cr, a);
 	if (cr->transcript.len) {
 		size_t kept = utf8_truncate(cr->transcript.data, cr->transcript.len, HTML_REPORT_TRANSCRIPT_MAX);
 		buf_printf(out, "<details><summary>Exchange (%zu bytes)</summary>\n<pre>\n", cr->transcript.len);
@@ -286,9 +324,15 @@ static void header(struct buf *out, const struct run_result *rr, const size_t co
 	buf_adds(out, "</dd>\n<dt>Run</dt><dd><code>");
 	text(out, rr->run_id);
 	buf_printf(out, "</code></dd>\n<dt>Started</dt><dd>%s</dd>\n<dt>Duration</dt><dd>%s s</dd>\n"
-			"<dt>Strict</dt><dd>%s</dd>\n<dt>chatconform</dt><dd>%s</dd>\n</dl>\n",
+			"<dt>Strict</dt><dd>%s</dd>\n<dt>chatconform</dt><dd>%s</dd>\n",
 		   stamp, secs, rr->strict ? "yes: a SHOULD not met fails the run" :
 		   "no: a SHOULD not met is a warning", CHATCONFORM_VERSION);
+	if (rr->shard[0]) {
+		buf_adds(out, "<dt>Shard</dt><dd>");
+		text(out, rr->shard);
+		buf_adds(out, "</dd>\n");
+	}
+	buf_adds(out, "</dl>\n");
 	buf_printf(out, "<p>%zu cases:", rr->ncases);
 	for (int o = 0; o < OUTCOME_COUNT; o++)
 		buf_printf(out, "%s %zu %s", o ? "," : "", count[o], outcome_label[o]);

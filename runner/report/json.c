@@ -104,8 +104,21 @@ static void case_record(struct buf *out, const struct run_result *rr, const stru
 	key(out, "transcript_bytes");
 	buf_printf(out, "%zu,", n);
 	key(out, "transcript_truncated");
-	buf_adds(out, kept < n ? "true" : "false");
-	buf_addc(out, '}');
+	buf_adds(out, kept < n ? "true," : "false,");
+	/* The attempts that failed before the last one (--retries); [] for a case run once. */
+	key(out, "attempts");
+	buf_addc(out, '[');
+	for (size_t i = 0; i < cr->nattempts; i++) {
+		const struct case_attempt *a = &cr->attempts[i];
+		buf_adds(out, i ? ",{" : "{");
+		str_member(out, "verdict", verdict_name(a->verdict));
+		opt_member(out, "message", a->message);
+		key(out, "time_ms");
+		char t[40];
+		report_millis(a->time_ms, t, sizeof(t));
+		buf_printf(out, "%s}", t);
+	}
+	buf_adds(out, "]}");
 }
 
 int json_report_write(const struct run_result *rr, const char *path, struct buf *err)
@@ -129,6 +142,8 @@ int json_report_write(const struct run_result *rr, const char *path, struct buf 
 	str_member(&b, "run_id", rr->run_id);
 	buf_adds(&b, "\n  ");
 	str_member(&b, "target", rr->target);
+	buf_adds(&b, "\n  ");
+	opt_member(&b, "shard", rr->shard[0] ? rr->shard : NULL);
 	buf_adds(&b, "\n  ");
 	key(&b, "strict");
 	buf_adds(&b, rr->strict ? "true,\n  " : "false,\n  ");

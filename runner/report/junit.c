@@ -74,6 +74,43 @@ static enum report_outcome outcome_of(const struct case_result *cr, int strict)
 	return o == OUTCOME_WARN ? OUTCOME_PASS : o;
 }
 
+/*
+ * The failed attempts of a retried case, one element each with its message,
+ * the clause and differences (stackTrace) and its exchange (system-out):
+ * flakyFailure / flakyError when the case passed in the end, rerunFailure /
+ * rerunError when it did not (Surefire's elements, which GitLab and Jenkins read).
+ */
+static void attempts(struct buf *out, const struct case_result *cr, int flaky)
+{
+	const struct tcase *c = cr->tcase;
+	for (size_t i = 0; i < cr->nattempts; i++) {
+		const struct case_attempt *a = &cr->attempts[i];
+		int is_error = a->verdict == VERDICT_ERROR;
+		const char *el = flaky ? (is_error ? "flakyError" : "flakyFailure")
+				       : (is_error ? "rerunError" : "rerunFailure");
+		const char *msg = a->message ? a->message : "";
+		buf_printf(out, "      <%s", el);
+		attr(out, "message", msg);
+		attr(out, "type", is_error ? "error" : level_name(c->level));
+		buf_adds(out, "><stackTrace>");
+		buf_printf(out, "Attempt %zu of %zu. Clause: ", i + 1, cr->nattempts + 1);
+		escape_text(out, c->clause, strlen(c->clause));
+		buf_adds(out, "\n");
+		if (is_error) {
+			escape_text(out, msg, strlen(msg));
+			buf_adds(out, "\n");
+		}
+		escape_text(out, buf_str(&a->diff), a->diff.len);
+		buf_adds(out, "</stackTrace>");
+		if (a->transcript.len) {
+			buf_adds(out, "<system-out>");
+			junit_cdata(out, a->transcript.data, a->transcript.len);
+			buf_adds(out, "</system-out>");
+		}
+		buf_printf(out, "</%s>\n", el);
+	}
+}
+
 static void testcase(struct buf *out, const struct run_result *rr, const struct case_result *cr,
 		     const char *name)
 {
@@ -106,6 +143,9 @@ static void testcase(struct buf *out, const struct run_result *rr, const struct 
 		}
 		escape_text(out, buf_str(&cr->diff), cr->diff.len);
 		buf_printf(out, "</%s>\n", el);
+		attempts(out, cr, 0);
+	} else if (o == OUTCOME_FLAKY) {
+		attempts(out, cr, 1);
 	} else if (o == OUTCOME_SKIP) {
 		buf_adds(out, "      <skipped");
 		attr(out, "message", msg);
@@ -115,7 +155,9 @@ static void testcase(struct buf *out, const struct run_result *rr, const struct 
 	/* What is not a failure but worth reading goes first in system-out, then the transcript. */
 	struct buf so;
 	buf_init(&so, SYSTEM_OUT_MAX);
-	if (cr->verdict == VERDICT_FAIL && o == OUTCOME_PASS)
+	if (o == OUTCOME_FLAKY)
+		buf_printf(&so, "Flaky: %s\n", msg);
+	else if (cr->verdict == VERDICT_FAIL && o == OUTCOME_PASS)
 		buf_printf(&so, "SHOULD not met: %s\nClause: %s\n%s\n", msg, c->clause, buf_str(&cr->diff));
 	else if (cr->verdict == VERDICT_PASS && cr->diff.len)
 		buf_printf(&so, "Observed (INFO, never a failure):\n%s\n", buf_str(&cr->diff));
@@ -238,8 +280,11 @@ int junit_write(const struct run_result *rr, const char *path, struct buf *err)
 			{ "run_id", rr->run_id },
 			{ "chatconform_version", CHATCONFORM_VERSION },
 			{ "strict", rr->strict ? "true" : "false" },
+			{ "shard", rr->shard[0] ? rr->shard : NULL },
 		};
 		for (size_t p = 0; p < sizeof(props) / sizeof(props[0]); p++) {
+			if (!props[p][1])
+				continue;
 			buf_adds(&b, "      <property");
 			attr(&b, "name", props[p][0]);
 			attr(&b, "value", props[p][1]);

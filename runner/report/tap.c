@@ -65,7 +65,7 @@ static void test_line(struct buf *out, const struct run_result *rr, const struct
 	const struct tcase *c = cr->tcase;
 	enum report_outcome o = report_outcome(cr, rr->strict);
 	const char *msg = cr->message ? cr->message : "";
-	int ok = o == OUTCOME_PASS || o == OUTCOME_SKIP;
+	int ok = o == OUTCOME_PASS || o == OUTCOME_SKIP || o == OUTCOME_FLAKY;
 
 	buf_printf(out, "%s %zu - ", ok ? "ok" : "not ok", n);
 	report_escape(out, c->id, strlen(c->id), ESC_TAP_LINE);
@@ -76,12 +76,15 @@ static void test_line(struct buf *out, const struct run_result *rr, const struct
 		report_escape(out, msg, strlen(msg), ESC_TAP_LINE);
 	} else if (o == OUTCOME_WARN) {
 		buf_adds(out, " # TODO SHOULD not met");
+	} else if (o == OUTCOME_FLAKY) {
+		/* Not a directive (only SKIP and TODO are): a comment consumers keep with the passing test. */
+		buf_printf(out, " # flaky after %zu attempts", cr->nattempts + 1);
 	}
 	buf_addc(out, '\n');
 
 	/* A YAML block for what a reader must see: failures, errors, unmet SHOULDs, INFO observations. */
 	int observed = o == OUTCOME_PASS && cr->diff.len;
-	if (ok && !observed)
+	if (ok && !observed && o != OUTCOME_FLAKY)
 		return;
 	char ms[40];
 	report_millis(cr->time_ms, ms, sizeof(ms));
@@ -94,6 +97,16 @@ static void test_line(struct buf *out, const struct run_result *rr, const struct
 	if (cr->message)
 		yaml_str(out, "message", cr->message);
 	yaml_block(out, observed ? "observed" : "difference", buf_str(&cr->diff), cr->diff.len);
+	if (cr->nattempts) {
+		/* One line per failed attempt, as a literal block (see yaml_block for why not a list). */
+		struct buf lines;
+		buf_init(&lines, CASE_MAX);
+		for (size_t i = 0; i < cr->nattempts; i++)
+			buf_printf(&lines, "%zu %s: %s\n", i + 1, verdict_name(cr->attempts[i].verdict),
+				   cr->attempts[i].message ? cr->attempts[i].message : "");
+		yaml_block(out, "failed_attempts", buf_str(&lines), lines.len);
+		buf_release(&lines);
+	}
 	buf_printf(out, "  duration_ms: %s\n", ms);
 	buf_adds(out, "  ...\n");
 }
@@ -117,9 +130,12 @@ int tap_write(const struct run_result *rr, FILE *out)
 			rc = -1;
 		buf_reset(&b);
 	}
-	buf_printf(&b, "# %zu passed, %zu failed, %zu SHOULD not met, %zu errors, %zu skipped\n",
+	buf_printf(&b, "# %zu passed, %zu failed, %zu SHOULD not met, %zu errors, %zu skipped",
 		   count[OUTCOME_PASS], count[OUTCOME_FAIL], count[OUTCOME_WARN], count[OUTCOME_ERROR],
 		   count[OUTCOME_SKIP]);
+	if (count[OUTCOME_FLAKY])
+		buf_printf(&b, ", %zu flaky", count[OUTCOME_FLAKY]);
+	buf_addc(&b, '\n');
 	if (fwrite(buf_str(&b), 1, b.len, out) != b.len || fflush(out) != 0)
 		rc = -1;
 	buf_release(&b);

@@ -57,20 +57,38 @@ static struct tcase cases[] = {
 	{ .id = (char *)"deepwiki.history.ok", .title = (char *)"history lists \xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80",
 	  .section = (char *)"History", .clause = (char *)"History is newest last.", .level = LEVEL_SHOULD,
 	  .suite = &deepwiki },
+	{ .id = (char *)"widget.stream.retry", .title = (char *)"a stream that failed once", .section = (char *)"Stream",
+	  .clause = (char *)"Streams end with done.", .level = LEVEL_MUST, .suite = &widget },
 };
 #define NCASES (sizeof(cases) / sizeof(cases[0]))
 
 static struct case_result results[NCASES];
 static struct run_result rr;
 
+static void add_attempt(struct case_result *cr, enum verdict v, const char *msg, const char *diff,
+			const char *transcript)
+{
+	cr->attempts = realloc(cr->attempts, (cr->nattempts + 1) * sizeof(*cr->attempts));
+	cr_assert(cr->attempts != NULL);
+	struct case_attempt *a = &cr->attempts[cr->nattempts++];
+	memset(a, 0, sizeof(*a));
+	a->verdict = v;
+	a->message = strdup(msg);
+	a->time_ms = 7.25 * (double)cr->nattempts;
+	buf_init(&a->diff, 1 << 16);
+	buf_init(&a->transcript, 1 << 20);
+	buf_adds(&a->diff, diff);
+	buf_adds(&a->transcript, transcript);
+}
+
 static void fill_run(int strict)
 {
 	const enum verdict v[NCASES] = { VERDICT_PASS, VERDICT_FAIL, VERDICT_FAIL, VERDICT_ERROR, VERDICT_SKIP,
-					 VERDICT_PASS, VERDICT_PASS };
+					 VERDICT_PASS, VERDICT_PASS, VERDICT_FLAKY };
 	const char *msg[NCASES] = {
 		NULL, "body: expected {\"error\":\"Unauthorized\"}, got {\"error\":\"unauthorized\"}",
 		"content-type: expected JSON", "no first byte within 10 s", "mock-only: needs mockd # scripts",
-		NULL, NULL,
+		NULL, NULL, "passed on attempt 3 of 3; attempt 1: status: expected 200, got 500",
 	};
 	const char *transcript[NCASES] = {
 		"> POST http://127.0.0.1:8080/v1/chat/stream\n> x-api-key: widg\xe2\x80\xa6(redacted)\n< HTTP/1.1 200 OK\n"
@@ -81,6 +99,7 @@ static void fill_run(int strict)
 		"",
 		"< {\"model\":\"x\"}\n",
 		"< []\n",
+		"> POST /v1/chat/stream\n< HTTP/1.1 200 OK\n",
 	};
 	for (size_t i = 0; i < NCASES; i++) {
 		memset(&results[i], 0, sizeof(results[i]));
@@ -96,11 +115,17 @@ static void fill_run(int strict)
 		buf_adds(&results[i].transcript, transcript[i]);
 	}
 	buf_adds(&results[5].diff, "/model: observed \"x\" (not documented)\n");
+	/* The flaky case failed, then erred, then passed; the erring case erred twice (--retries 1). */
+	add_attempt(&results[7], VERDICT_FAIL, "status: expected 200, got 500", "status: expected 200, got 500\n",
+		    "> POST /v1/chat/stream\n< HTTP/1.1 500 Internal Server Error\n<\n{\"error\":\"]]>\"}\n");
+	add_attempt(&results[7], VERDICT_ERROR, "no first byte within 10 s", "", "> POST /v1/chat/stream\n(no answer)\n");
+	add_attempt(&results[3], VERDICT_ERROR, "connection refused", "", "> POST /v1/chat/stream\n");
 	memset(&rr, 0, sizeof(rr));
 	rr.cases = results;
 	rr.ncases = NCASES;
 	snprintf(rr.target, sizeof(rr.target), "http://example.test/?a=1&b=<2> #x");
 	snprintf(rr.run_id, sizeof(rr.run_id), "abcdef012345");
+	snprintf(rr.shard, sizeof(rr.shard), "2/3");
 	rr.started_at_ms = 1700000000000.0;
 	rr.time_ms = 1234.5;
 	rr.strict = strict;
@@ -113,6 +138,11 @@ static void release_run(void)
 		results[i].message = NULL;
 		buf_release(&results[i].diff);
 		buf_release(&results[i].transcript);
+		for (size_t j = 0; j < results[i].nattempts; j++)
+			case_attempt_release(&results[i].attempts[j]);
+		free(results[i].attempts);
+		results[i].attempts = NULL;
+		results[i].nattempts = 0;
 	}
 }
 
@@ -420,9 +450,17 @@ Test(reports, html_escapes_and_has_the_matrix)
 	assert_contains(h, "&lt;/pre&gt;&lt;script&gt;alert(1)&lt;/script&gt;\xef\xbf\xbd\n");
 	cr_expect(strstr(h, "<script>alert") == NULL);
 	assert_contains(h, "401 body &lt;b&gt;&amp;&quot;quoted&quot;&#39; #hash \\ back");
-	/* Widget, Auth: 1 of 2 MUST, 0 of 1 SHOULD (a warning); Stream: one error, one skip. */
+	/* Widget, Auth: 1 of 2 MUST, 0 of 1 SHOULD (a warning); Stream: one error, one skip, one flaky (met). */
 	assert_contains(h, "<tr><th scope=\"row\">Auth</th><td class=\"n some\">1/2</td><td class=\"n warn\">0/1</td>");
-	assert_contains(h, "<tr><th scope=\"row\">Stream</th><td class=\"n some\">0/1</td>");
+	assert_contains(h, "<tr><th scope=\"row\">Stream</th><td class=\"n some\">1/2</td>");
+	assert_contains(h, "<th scope=\"col\">Flaky</th>");
+	assert_contains(h, "<td class=\"n some\">1</td><td class=\"n warn\">1</td><td class=\"n\">1</td></tr>");
+	/* A flaky case: its badge, its filter, and each failed attempt with its exchange. */
+	assert_contains(h, "<span class=\"badge b-flaky\">FLAKY</span>");
+	assert_contains(h, "<input type=\"checkbox\" value=\"flaky\" checked> flaky (1)");
+	assert_contains(h, "<summary>Attempt 1 of 3: fail (7.250 ms)</summary>");
+	assert_contains(h, "<summary>Attempt 2 of 3: error (14.500 ms)</summary>");
+	assert_contains(h, "&lt; HTTP/1.1 500 Internal Server Error");
 	assert_contains(h, "<td class=\"n\">1 (1 noted)</td>");
 	/* Each failure: its clause, its difference, its exchange in <details>. */
 	assert_contains(h, "<blockquote>A 401 &amp; {&quot;error&quot;:&quot;Unauthorized&quot;}.</blockquote>");
@@ -544,6 +582,41 @@ static void set_verdict(size_t i, enum verdict v)
 	results[i].verdict = v;
 }
 
+Test(reports, compare_counts_a_flaky_case_as_not_failing)
+{
+	fill_run(0);
+	char *base = report_of(0, NCASES);       /* widget.stream.retry: flaky */
+	set_verdict(7, VERDICT_FAIL);
+	char *cur = report_of(0, NCASES);        /* flaky -> fail: a regression */
+	const char *b[] = { base }, *c[] = { cur };
+	struct compared r = run_compare(b, 1, c, 1);
+	cr_expect(eq(int, r.status, 1), "%s%s", r.out, r.err);
+	assert_contains(r.out, "  widget.stream.retry  MUST  flaky -> fail");
+	compared_free(&r);
+	/* fail -> flaky: a fix; flaky -> pass and pass -> flaky: unchanged. */
+	r = run_compare(c, 1, b, 1);
+	cr_expect(eq(int, r.status, 0), "%s%s", r.out, r.err);
+	assert_contains(r.out, "Fixes (failed in the baseline, pass now): 1\n  widget.stream.retry  MUST  fail -> flaky\n");
+	compared_free(&r);
+	set_verdict(7, VERDICT_PASS);
+	char *passed = report_of(0, NCASES);
+	const char *p[] = { passed };
+	r = run_compare(b, 1, p, 1);
+	cr_expect(eq(int, r.status, 0), "%s%s", r.out, r.err);
+	assert_contains(r.out, "0 regressions, 0 new warnings, 0 fixes, 0 added, 0 removed, 7 unchanged");
+	compared_free(&r);
+	r = run_compare(p, 1, b, 1);
+	cr_expect(eq(int, r.status, 0), "%s%s", r.out, r.err);
+	assert_contains(r.out, "0 regressions, 0 new warnings, 0 fixes, 0 added, 0 removed, 7 unchanged");
+	compared_free(&r);
+	unlink(base);
+	unlink(cur);
+	unlink(passed);
+	free(base);
+	free(cur);
+	free(passed);
+}
+
 Test(reports, compare_regressions_fixes_added_removed)
 {
 	fill_run(0);
@@ -566,7 +639,7 @@ Test(reports, compare_regressions_fixes_added_removed)
 			       "  widget.stream.timeout  MUST  error -> pass\n");
 	assert_contains(r.out, "Added (not in the baseline): 1\n  deepwiki.stream.renamed  INFO  pass\n");
 	assert_contains(r.out, "Removed (not in the current run): 1\n  deepwiki.stream.observed  INFO  pass\n");
-	assert_contains(r.out, "1 regression, 1 new warning, 2 fixes, 1 added, 1 removed, 1 unchanged, "
+	assert_contains(r.out, "1 regression, 1 new warning, 2 fixes, 1 added, 1 removed, 2 unchanged, "
 			       "1 skipped on a side\n");
 	cr_expect(eq(str, r.err, STR("")));
 	compared_free(&r);
@@ -591,7 +664,7 @@ Test(reports, compare_strict_should_failure_is_a_regression)
 	/* The same run against itself: nothing changed. */
 	r = run_compare(c, 1, c, 1);
 	cr_expect(eq(int, r.status, 0));
-	assert_contains(r.out, "0 regressions, 0 new warnings, 0 fixes, 0 added, 0 removed, 6 unchanged");
+	assert_contains(r.out, "0 regressions, 0 new warnings, 0 fixes, 0 added, 0 removed, 7 unchanged");
 	compared_free(&r);
 	unlink(base);
 	unlink(cur);
@@ -660,7 +733,7 @@ Test(reports, compare_rejects_invalid_files)
 		{ "{\"format\":\"chatconform-results/1\",\"cases\":[{\"verdict\":\"pass\"}]}",
 		  "chatconform: BAD: cases[0].id: expected a non-empty string\n" },
 		{ "{\"format\":\"chatconform-results/1\",\"cases\":[{\"id\":\"a\",\"verdict\":\"ok\"}]}",
-		  "chatconform: BAD: cases[0].verdict: expected one of pass fail error skip\n" },
+		  "chatconform: BAD: cases[0].verdict: expected one of pass fail error skip flaky\n" },
 		{ "{\"format\":\"chatconform-results/1\",\"cases\":[{\"id\":\"a\",\"verdict\":\"pass\",\"level\":\"MAY\"}]}",
 		  "chatconform: BAD: cases[0].level: expected one of MUST SHOULD INFO\n" },
 		{ "{\"format\":\"chatconform-results/1\",\"cases\":[{\"id\":\"a\",\"verdict\":\"pass\",\"level\":\"MUST\"}]}",

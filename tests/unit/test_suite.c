@@ -208,7 +208,7 @@ Test(suite, case_mistakes_name_file_case_and_path)
 #define F DATA "broken/case-members.json: "
 	cr_assert(eq(str, STR(load_broken(DATA "broken/case-members.json")),
 		     STR(F "-: cases[1].id: \"Widget.Bad Id\" is not a case id (lowercase [a-z0-9_.-], at most 200 characters)\n"
-			 F "widget.levels: cases[2].sumary: unknown member (expected one of id, title, section, clause, level, tags, vars, skip, exclusive, steps)\n"
+			 F "widget.levels: cases[2].sumary: unknown member (expected one of id, title, section, clause, level, tags, vars, skip, exclusive, needs, steps)\n"
 			 F "widget.levels: cases[2].title: must not be empty\n"
 			 F "widget.levels: cases[2].section: must be a string, got number\n"
 			 F "widget.levels: cases[2].clause: must be one line\n"
@@ -283,7 +283,7 @@ Test(suite, duplicates_within_a_file)
 
 Test(suite, every_line_has_file_case_and_path)
 {
-	const char *files[] = { "case-members", "steps", "expect", "vars", "top-level", "dup-in-file" };
+	const char *files[] = { "case-members", "steps", "expect", "vars", "top-level", "dup-in-file", "needs" };
 	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
 		char path[256];
 		snprintf(path, sizeof(path), DATA "broken/%s.json", files[i]);
@@ -311,4 +311,32 @@ Test(suite, names)
 	cr_assert(eq(str, STR(level_name(LEVEL_MUST)), STR("MUST")));
 	cr_assert(eq(str, STR(level_name(LEVEL_SHOULD)), STR("SHOULD")));
 	cr_assert(eq(str, STR(level_name(LEVEL_INFO)), STR("INFO")));
+}
+
+Test(suite, needs_names_variables_of_the_suite_or_the_case)
+{
+#define F DATA "broken/needs.json: "
+	cr_assert(eq(str, STR(load_broken(DATA "broken/needs.json")),
+		     STR(F "widget.needs.shape: cases[0].needs: must be a non-empty array of variable names, got string\n"
+			 F "widget.needs.names: cases[1].needs[2]: must be a variable name ([A-Za-z_][A-Za-z0-9_]*)\n"
+			 F "widget.needs.names: cases[1].needs[3]: KEY2 is named twice\n"
+			 F "widget.needs.names: cases[1].needs[4]: NOWHERE is not a variable of the suite or the case "
+			   "(define it in \"vars\")\n"
+			 F "widget.needs.names: cases[1].needs[5]: must be a variable name ([A-Za-z_][A-Za-z0-9_]*)\n"
+			 F "widget.needs.empty: cases[2].needs: must be a non-empty array of variable names, got array\n")));
+#undef F
+}
+
+Test(suite, needs_are_kept)
+{
+	struct suite *s = suite_load("suites/deepwiki/isolation.json", &err);
+	cr_assert(s != NULL, "%s", buf_str(&err));
+	size_t with = 0;
+	for (size_t i = 0; i < s->ncases; i++)
+		if (s->cases[i].nneeds) {
+			cr_expect(eq(str, s->cases[i].needs[0], STR("KEY2")));
+			with++;
+		}
+	cr_expect(with >= 5);
+	suite_free(s);
 }
