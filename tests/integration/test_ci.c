@@ -1,0 +1,409 @@
+/*
+ * What a CI pipeline relies on, end to end with bin/chatconform:
+ * - the shards of a run add up to the whole run, each case exactly once
+ *   (JSON and JUnit), and --shard auto reads GitLab's CI_NODE_INDEX/CI_NODE_TOTAL;
+ * - --retries turns a case that passes on its second attempt into a flaky
+ *   case (exit 0, JUnit flakyFailure valid against the schema);
+ * - --targets runs the suites against a "real" deployment (a mockd the runner
+ *   did not start): mock-only, unnamed APIs and cases that need a second key
+ *   are skipped with their reasons, and no credential of the file reaches a report.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <criterion/criterion.h>
+#include <criterion/new/assert.h>
+
+#include "common/json.h"
+#include "harness.h"
+#include "../unit/unit.h"
+
+#define OUT_MAX (64u << 20)
+#define SECRET "zz-secret-widget-key-0123456789"
+
+static char dir[64];
+
+static void make_dir(void)
+{
+	snprintf(dir, sizeof(dir), "/tmp/cc-ci-XXXXXX");
+	cr_assert(mkdtemp(dir) != NULL);
+}
+
+static void remove_dir(void)
+{
+	char cmd[128];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	if (dir[0] && system(cmd) != 0)
+		cr_log_warn("cannot remove %s", dir);
+}
+
+static const char *in_dir(const char *name)
+{
+	static char paths[16][256];
+	static int next;
+	char *p = paths[next++ % 16];
+	snprintf(p, 256, "%s/%s", dir, name);
+	return p;
+}
+
+static char *slurp(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	cr_assert(f != NULL, "cannot open %s", path);
+	struct buf b;
+	buf_init(&b, OUT_MAX);
+	char chunk[65536];
+	size_t n;
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		buf_add(&b, chunk, n);
+	fclose(f);
+	if (!b.data)
+		buf_adds(&b, "");
+	return buf_detach(&b, NULL);
+}
+
+/* A shell command line (printf-style) with stdout and stderr to run.out and run.err; its exit status. */
+static int sh(const char *fmt, ...)
+{
+	char line[8192], cmd[9000];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	snprintf(cmd, sizeof(cmd), "%s >'%s/run.out' 2>'%s/run.err'", line, dir, dir);
+	int st = system(cmd);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* chatconform run with the options; its exit status. */
+static int run(const char *opts)
+{
+	char cc[512], mockd[512];
+	bin_path("chatconform", cc, sizeof(cc));
+	bin_path("mockd", mockd, sizeof(mockd));
+	return sh("%s run --mockd %s %s", cc, mockd, opts);
+}
+
+static cJSON *load_json(const char *path)
+{
+	char *text = slurp(path);
+	cJSON *doc = cJSON_Parse(text);
+	cr_assert(doc != NULL, "%s is not JSON", path);
+	free(text);
+	return doc;
+}
+
+/* The case of id in a JSON report, or NULL. */
+static const cJSON *find_case(const cJSON *doc, const char *id)
+{
+	const cJSON *c;
+	cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(doc, "cases"))
+		if (strcmp(json_get_string(c, "id"), id) == 0)
+			return c;
+	return NULL;
+}
+
+/* Each testcase's name attribute in a JUnit file, appended to names as "name\n". */
+static void junit_names(const char *path, struct buf *names, size_t *count)
+{
+	char *x = slurp(path);
+	for (const char *p = x; (p = strstr(p, "<testcase name=\"")) != NULL; p++) {
+		p += strlen("<testcase name=\"");
+		buf_add(names, p, strcspn(p, "\""));
+		buf_addc(names, '\n');
+		(*count)++;
+	}
+	free(x);
+}
+
+static int line_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The lines of text, sorted (they point into text). */
+static char **sorted_lines(char *text, size_t n)
+{
+	char **v = calloc(n + 1, sizeof(*v));
+	size_t i = 0;
+	for (char *save = NULL, *l = strtok_r(text, "\n", &save); l && i < n; l = strtok_r(NULL, "\n", &save))
+		v[i++] = l;
+	cr_assert(eq(sz, i, n));
+	qsort(v, n, sizeof(*v), line_cmp);
+	return v;
+}
+
+TestSuite(ci, .init = make_dir, .fini = remove_dir, .timeout = 300);
+
+/* ---- shards ------------------------------------------------------------------------------ */
+
+Test(ci, shards_add_up_to_the_whole_run)
+{
+	char opts[1024];
+	snprintf(opts, sizeof(opts), "--json '%s' --junit '%s'", in_dir("all.json"), in_dir("all.xml"));
+	cr_assert(eq(int, run(opts), 0), "%s", slurp(in_dir("run.err")));
+	for (int k = 1; k <= 3; k++) {
+		char json[32], xml[32];
+		snprintf(json, sizeof(json), "s%d.json", k);
+		snprintf(xml, sizeof(xml), "s%d.xml", k);
+		snprintf(opts, sizeof(opts), "--shard %d/3 --json '%s' --junit '%s'", k, in_dir(json), in_dir(xml));
+		cr_assert(eq(int, run(opts), 0), "%s", slurp(in_dir("run.err")));
+	}
+
+	/* JSON: every id of the whole run in exactly one shard, and nothing else. */
+	cJSON *all = load_json(in_dir("all.json"));
+	int total = cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(all, "cases"));
+	cr_assert(total >= 585, "only %d cases", total);
+	int sum = 0;
+	cJSON *shard[3];
+	for (int k = 0; k < 3; k++) {
+		char json[32];
+		snprintf(json, sizeof(json), "s%d.json", k + 1);
+		shard[k] = load_json(in_dir(json));
+		char want[8];
+		snprintf(want, sizeof(want), "%d/3", k + 1);
+		cr_expect(eq(str, STR(json_get_string(shard[k], "shard")), STR(want)));
+		int n = cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(shard[k], "cases"));
+		cr_expect(n > 0 && n < total, "shard %d has %d of %d", k + 1, n, total);
+		sum += n;
+	}
+	cr_expect(eq(int, sum, total));
+	const cJSON *c;
+	cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(all, "cases")) {
+		const char *id = json_get_string(c, "id");
+		int in = 0;
+		for (int k = 0; k < 3; k++)
+			in += find_case(shard[k], id) != NULL;
+		cr_expect(eq(int, in, 1), "%s is in %d shards", id, in);
+	}
+
+	/* JUnit: the union of the shards' testcases is the whole run's, each once. */
+	struct buf whole, parts;
+	size_t nwhole = 0, nparts = 0;
+	buf_init(&whole, OUT_MAX);
+	buf_init(&parts, OUT_MAX);
+	junit_names(in_dir("all.xml"), &whole, &nwhole);
+	for (int k = 1; k <= 3; k++) {
+		char xml[32];
+		snprintf(xml, sizeof(xml), "s%d.xml", k);
+		junit_names(in_dir(xml), &parts, &nparts);
+	}
+	cr_assert(eq(sz, nparts, nwhole));
+	cr_assert(eq(sz, nwhole, (size_t)total));
+	char **a = sorted_lines(whole.data, nwhole), **b = sorted_lines(parts.data, nparts);
+	for (size_t i = 0; i < nwhole; i++) {
+		cr_assert(eq(str, a[i], b[i]), "JUnit of the shards differs at %zu", i);
+		cr_assert(i == 0 || strcmp(a[i - 1], a[i]) != 0, "%s twice", a[i]);
+	}
+	free(a);
+	free(b);
+	buf_release(&whole);
+	buf_release(&parts);
+
+	/* compare reads the three shards as one run: nothing added, removed or regressed. */
+	char cc[512];
+	bin_path("chatconform", cc, sizeof(cc));
+	cr_expect(eq(int, sh("%s compare --baseline '%s' --current '%s' --current '%s' --current '%s'", cc,
+			     in_dir("all.json"), in_dir("s1.json"), in_dir("s2.json"), in_dir("s3.json")), 0));
+	assert_contains(slurp(in_dir("run.out")), "0 regressions, 0 new warnings, 0 fixes, 0 added, 0 removed");
+
+	/* --shard auto with GitLab's variables picks the same cases as --shard 2/3. */
+	snprintf(opts, sizeof(opts), "--shard auto --json '%s'", in_dir("auto.json"));
+	char mockd[512];
+	bin_path("mockd", mockd, sizeof(mockd));
+	cr_assert(eq(int, sh("CI_NODE_INDEX=2 CI_NODE_TOTAL=3 %s run --mockd %s %s", cc, mockd, opts), 0));
+	cJSON *autod = load_json(in_dir("auto.json"));
+	cr_expect(eq(str, STR(json_get_string(autod, "shard")), STR("2/3")));
+	cr_expect(eq(int, cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(autod, "cases")),
+		     cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(shard[1], "cases"))));
+	cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(autod, "cases"))
+		cr_expect(find_case(shard[1], json_get_string(c, "id")) != NULL);
+	cJSON_Delete(autod);
+	for (int k = 0; k < 3; k++)
+		cJSON_Delete(shard[k]);
+	cJSON_Delete(all);
+}
+
+Test(ci, bad_shards_and_retries_exit_2)
+{
+	char cc[512];
+	bin_path("chatconform", cc, sizeof(cc));
+	const char *bad[] = { "--shard 0/3", "--shard 4/3", "--shard 1/1001", "--shard x", "--shard 1/",
+			      "--retries 6", "--retries -1" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		cr_expect(eq(int, sh("%s list %s", cc, bad[i]), 2), "%s", bad[i]);
+		assert_contains(slurp(in_dir("run.err")), "chatconform: cannot use --");
+	}
+	cr_expect(eq(int, sh("CI_NODE_INDEX=0 CI_NODE_TOTAL=3 %s list --shard auto", cc), 2));
+	assert_contains(slurp(in_dir("run.err")), "CI_NODE_INDEX=0 is not a number from 1 to CI_NODE_TOTAL=3");
+	cr_expect(eq(int, sh("CI_NODE_INDEX=1 CI_NODE_TOTAL=zero %s list --shard auto", cc), 2));
+	/* Not in a parallel job: every case, said on stderr. */
+	cr_expect(eq(int, sh("env -u CI_NODE_INDEX -u CI_NODE_TOTAL %s list --shard auto suites/widget", cc), 0));
+	assert_contains(slurp(in_dir("run.err")), "CI_NODE_INDEX and CI_NODE_TOTAL are not set");
+}
+
+/* ---- retries ----------------------------------------------------------------------------- */
+
+Test(ci, a_case_that_passes_on_its_rerun_is_flaky)
+{
+	char opts[1024];
+	const char *scripts = "--mockd-arg=--scripts=tests/data/scripts/flaky";
+	snprintf(opts, sizeof(opts), "tests/data/suites/flaky %s --junit '%s'", scripts, in_dir("once.xml"));
+	cr_expect(eq(int, run(opts), 1), "without --retries the first attempt's 500 fails the run");
+
+	snprintf(opts, sizeof(opts), "tests/data/suites/flaky %s --retries 1 --junit '%s' --json '%s' --html '%s'",
+		 scripts, in_dir("flaky.xml"), in_dir("flaky.json"), in_dir("flaky.html"));
+	cr_assert(eq(int, run(opts), 0), "%s", slurp(in_dir("run.out")));
+	assert_contains(slurp(in_dir("run.out")), "FLAKY widget.flaky.once");
+	assert_contains(slurp(in_dir("run.out")), "1 passed, 0 failed, 1 flaky");
+
+	cJSON *doc = load_json(in_dir("flaky.json"));
+	const cJSON *c = find_case(doc, "widget.flaky.once");
+	cr_assert(c != NULL);
+	cr_expect(eq(str, STR(json_get_string(c, "verdict")), STR("flaky")));
+	cr_expect(cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(c, "fails_run")));
+	const cJSON *at = cJSON_GetObjectItemCaseSensitive(c, "attempts");
+	cr_assert(eq(int, cJSON_GetArraySize(at), 1));
+	cr_expect(eq(str, STR(json_get_string(cJSON_GetArrayItem(at, 0), "verdict")), STR("fail")));
+	assert_contains(json_get_string(cJSON_GetArrayItem(at, 0), "message"), "expected 200, got 500");
+	const cJSON *steady = find_case(doc, "widget.flaky.steady");
+	cr_expect(eq(str, STR(json_get_string(steady, "verdict")), STR("pass")));
+	cr_expect(eq(int, cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(steady, "attempts")), 0));
+	cJSON_Delete(doc);
+
+	char *x = slurp(in_dir("flaky.xml"));
+	assert_contains(x, "<flakyFailure message=\"status: expected 200, got 500\" type=\"MUST\">");
+	assert_contains(x, "HTTP/1.1 500");
+	cr_expect(strstr(x, "<failure") == NULL);
+	cr_expect(strstr(x, "failures=\"0\" errors=\"0\"") != NULL);
+	free(x);
+	cr_expect(eq(int, sh("scripts/check-junit.sh '%s'", in_dir("flaky.xml")), 0), "%s",
+		  slurp(in_dir("run.err")));
+	assert_contains(slurp(in_dir("flaky.html")), "<span class=\"badge b-flaky\">FLAKY</span>");
+}
+
+/* ---- real targets ------------------------------------------------------------------------ */
+
+static struct mockd_proc deployment;
+
+/* A mockd the runner did not start: to chatconform, a real deployment. */
+static void start_deployment(void)
+{
+	make_dir();
+	const char *args[] = { "--keys", "tests/data/targets/keys-with-secret.json", NULL };
+	mockd_start(&deployment, args);
+	setenv("CC_TEST_URL", deployment.base, 1);
+	setenv("CC_TEST_WIDGET_KEY", SECRET, 1);
+	setenv("CC_TEST_DEEPWIKI_KEY", "dw-dev-key", 1);
+	unsetenv("CC_TEST_DEEPWIKI_KEY_2");
+	unsetenv("CC_TEST_THREADS_TOKEN_2");
+}
+
+static void stop_deployment(void)
+{
+	mockd_stop(&deployment);
+	remove_dir();
+}
+
+static int run_targets(const char *targets, const char *opts)
+{
+	char cc[512];
+	bin_path("chatconform", cc, sizeof(cc));
+	return sh("%s run --targets %s %s", cc, targets, opts);
+}
+
+Test(ci, targets_file_runs_each_api_and_skips_with_reasons, .init = start_deployment, .fini = stop_deployment)
+{
+	char opts[2048];
+	snprintf(opts, sizeof(opts), "--json '%s' --junit '%s' --html '%s' --tap -v", in_dir("t.json"),
+		 in_dir("t.xml"), in_dir("t.html"));
+	cr_assert(eq(int, run_targets("tests/data/targets/mock-all.json", opts), 0), "%s", slurp(in_dir("run.err")));
+	cJSON *doc = load_json(in_dir("t.json"));
+	const char *target = json_get_string(doc, "target");
+	assert_contains(target, "targets tests/data/targets/mock-all.json: widget http://127.0.0.1:");
+	assert_contains(target, ", threads http://127.0.0.1:");
+
+	const cJSON *c = find_case(doc, "deepwiki.isolation.history_other_user");
+	cr_expect(eq(str, STR(json_get_string(c, "verdict")), STR("skip")));
+	cr_expect(eq(str, STR(json_get_string(c, "message")),
+		     STR("needs KEY2 (a second key): set it in the targets file")));
+	c = find_case(doc, "threads.history.other_profile_empty");
+	cr_expect(eq(str, STR(json_get_string(c, "message")),
+		     STR("needs TOKEN2 (a second key): set it in the targets file")));
+	c = find_case(doc, "botchat.chat.envelope");
+	cr_expect(eq(str, STR(json_get_string(c, "message")),
+		     STR("no target for API botchat in tests/data/targets/mock-all.json")));
+	c = find_case(doc, "widget.auth.dev_key");
+	cr_expect(eq(str, STR(json_get_string(c, "message")), STR("mock-only: needs mockd")));
+	c = find_case(doc, "widget.ratelimit.window_reopens");
+	cr_expect(eq(str, STR(json_get_string(c, "verdict")), STR("skip")));
+	/* The widget cases ran with the file's key, which only this deployment accepts. */
+	c = find_case(doc, "widget.stream.order");
+	if (c)
+		cr_expect(eq(str, STR(json_get_string(c, "verdict")), STR("pass")));
+	const cJSON *summary = cJSON_GetObjectItemCaseSensitive(doc, "summary");
+	cr_expect(cJSON_GetObjectItemCaseSensitive(summary, "pass")->valueint > 200);
+	cJSON_Delete(doc);
+
+	/* No report, and not the console, shows a value of the targets file. */
+	const char *files[] = { "t.json", "t.xml", "t.html", "run.out", "run.err" };
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		char *text = slurp(in_dir(files[i]));
+		cr_expect(strstr(text, SECRET) == NULL, "%s shows the key", files[i]);
+		cr_expect(strstr(text, "zz-secret") == NULL, "%s shows part of the key", files[i]);
+		free(text);
+	}
+	cr_expect(eq(int, sh("scripts/check-junit.sh '%s'", in_dir("t.xml")), 0));
+}
+
+Test(ci, a_second_key_from_the_targets_file_runs_the_isolation_cases, .init = start_deployment,
+     .fini = stop_deployment)
+{
+	setenv("CC_TEST_DEEPWIKI_KEY_2", "dw-dev-key-2", 1);
+	char opts[1024];
+	snprintf(opts, sizeof(opts), "suites/deepwiki/isolation.json --json '%s'", in_dir("iso.json"));
+	cr_assert(eq(int, run_targets("tests/data/targets/mock-all.json", opts), 0), "%s", slurp(in_dir("run.out")));
+	cJSON *doc = load_json(in_dir("iso.json"));
+	const cJSON *c = find_case(doc, "deepwiki.isolation.history_other_user");
+	cr_expect(eq(str, STR(json_get_string(c, "verdict")), STR("pass")));
+	cJSON_Delete(doc);
+
+	/* --target URL, the one-API shortcut: a second key is given with --var. */
+	char cc[512];
+	bin_path("chatconform", cc, sizeof(cc));
+	cr_assert(eq(int, sh("%s run suites/deepwiki/isolation.json --target %s --json '%s'", cc, deployment.base,
+			     in_dir("one.json")), 0));
+	doc = load_json(in_dir("one.json"));
+	c = find_case(doc, "deepwiki.isolation.history_other_user");
+	cr_expect(eq(str, STR(json_get_string(c, "message")),
+		     STR("needs KEY2 (a second key): give it with --var KEY2=VALUE or a targets file")));
+	cJSON_Delete(doc);
+	cr_assert(eq(int, sh("%s run suites/deepwiki/isolation.json --target %s --var KEY2=dw-dev-key-2 --json '%s'",
+			     cc, deployment.base, in_dir("one.json")), 0));
+	doc = load_json(in_dir("one.json"));
+	c = find_case(doc, "deepwiki.isolation.history_other_user");
+	cr_expect(eq(str, STR(json_get_string(c, "verdict")), STR("pass")));
+	cJSON_Delete(doc);
+}
+
+Test(ci, targets_mistakes, .init = start_deployment, .fini = stop_deployment)
+{
+	/* An unreachable API of the file: exit 3, naming the API and the file. */
+	setenv("CC_TEST_URL", "http://127.0.0.1:1", 1);
+	cr_expect(eq(int, run_targets("tests/data/targets/mock-all.json", "suites/widget/auth.json"), 3));
+	assert_contains(slurp(in_dir("run.err")), "cannot reach http://127.0.0.1:1 (widget in tests/data/targets/mock-all.json)");
+	setenv("CC_TEST_URL", deployment.base, 1);
+	/* A file that is not valid, a missing variable, --target beside --targets: exit 2. */
+	cr_expect(eq(int, run_targets("tests/data/targets/bad-reference.json", "suites/widget/auth.json"), 2));
+	assert_contains(slurp(in_dir("run.err")), "the targets file tests/data/targets/bad-reference.json is invalid");
+	unsetenv("CC_TEST_WIDGET_KEY");
+	cr_expect(eq(int, run_targets("tests/data/targets/mock-all.json", "suites/widget/auth.json"), 2));
+	assert_contains(slurp(in_dir("run.err")), "environment variable CC_TEST_WIDGET_KEY is not set");
+	setenv("CC_TEST_WIDGET_KEY", SECRET, 1);
+	cr_expect(eq(int, run_targets("tests/data/targets/mock-all.json", "--target http://127.0.0.1:1"), 2));
+	assert_contains(slurp(in_dir("run.err")), "cannot use --target with --targets");
+}
