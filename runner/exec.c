@@ -578,7 +578,7 @@ static const char *missing_need(const struct exec_ctx *ctx, const struct tcase *
 static int skip_reason(const struct exec_ctx *ctx, const struct tcase *c, char *why, size_t size)
 {
 	const struct exec_options *opt = ctx->opt;
-	const char *need;
+	const char *need = NULL;
 	if (c->skip)
 		snprintf(why, size, "%s", c->skip);
 	else if (opt->targets && !case_api(ctx, c))

@@ -164,7 +164,7 @@ Test(ci, shards_add_up_to_the_whole_run)
 		char json[32];
 		snprintf(json, sizeof(json), "s%d.json", k + 1);
 		shard[k] = load_json(in_dir(json));
-		char want[8];
+		char want[16];
 		snprintf(want, sizeof(want), "%d/3", k + 1);
 		cr_expect(eq(str, STR(json_get_string(shard[k], "shard")), STR(want)));
 		int n = cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(shard[k], "cases"));
