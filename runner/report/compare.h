@@ -10,7 +10,8 @@
  *   is not strict (listed, not a regression)
  * - fix: failed or erred in the baseline, passes now
  * - added / removed: the id is on one side only
- * A case skipped on either side is none of these.  docs/reports.md has the rest.
+ * A case skipped on either side is none of these.  A flaky case (it passed on
+ * a rerun) counts as passing on either side.  docs/reports.md has the rest.
  */
 #ifndef CC_RUNNER_REPORT_COMPARE_H
 #define CC_RUNNER_REPORT_COMPARE_H
