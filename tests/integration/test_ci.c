@@ -88,6 +88,14 @@ static int run(const char *opts)
 	return sh("%s run --mockd %s %s", cc, mockd, opts);
 }
 
+/* Assert that the file at path contains needle. */
+static void file_contains(const char *path, const char *needle)
+{
+	char *text = slurp(path);
+	assert_contains(text, needle);
+	free(text);
+}
+
 static cJSON *load_json(const char *path)
 {
 	char *text = slurp(path);
@@ -209,7 +217,7 @@ Test(ci, shards_add_up_to_the_whole_run)
 	bin_path("chatconform", cc, sizeof(cc));
 	cr_expect(eq(int, sh("%s compare --baseline '%s' --current '%s' --current '%s' --current '%s'", cc,
 			     in_dir("all.json"), in_dir("s1.json"), in_dir("s2.json"), in_dir("s3.json")), 0));
-	assert_contains(slurp(in_dir("run.out")), "0 regressions, 0 new warnings, 0 fixes, 0 added, 0 removed");
+	file_contains(in_dir("run.out"), "0 regressions, 0 new warnings, 0 fixes, 0 added, 0 removed");
 
 	/* --shard auto with GitLab's variables picks the same cases as --shard 2/3. */
 	snprintf(opts, sizeof(opts), "--shard auto --json '%s'", in_dir("auto.json"));
@@ -236,14 +244,14 @@ Test(ci, bad_shards_and_retries_exit_2)
 			      "--retries 6", "--retries -1" };
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		cr_expect(eq(int, sh("%s list %s", cc, bad[i]), 2), "%s", bad[i]);
-		assert_contains(slurp(in_dir("run.err")), "chatconform: cannot use --");
+		file_contains(in_dir("run.err"), "chatconform: cannot use --");
 	}
 	cr_expect(eq(int, sh("CI_NODE_INDEX=0 CI_NODE_TOTAL=3 %s list --shard auto", cc), 2));
-	assert_contains(slurp(in_dir("run.err")), "CI_NODE_INDEX=0 is not a number from 1 to CI_NODE_TOTAL=3");
+	file_contains(in_dir("run.err"), "CI_NODE_INDEX=0 is not a number from 1 to CI_NODE_TOTAL=3");
 	cr_expect(eq(int, sh("CI_NODE_INDEX=1 CI_NODE_TOTAL=zero %s list --shard auto", cc), 2));
 	/* Not in a parallel job: every case, said on stderr. */
 	cr_expect(eq(int, sh("env -u CI_NODE_INDEX -u CI_NODE_TOTAL %s list --shard auto suites/widget", cc), 0));
-	assert_contains(slurp(in_dir("run.err")), "CI_NODE_INDEX and CI_NODE_TOTAL are not set");
+	file_contains(in_dir("run.err"), "CI_NODE_INDEX and CI_NODE_TOTAL are not set");
 }
 
 /* ---- retries ----------------------------------------------------------------------------- */
@@ -258,8 +266,8 @@ Test(ci, a_case_that_passes_on_its_rerun_is_flaky)
 	snprintf(opts, sizeof(opts), "tests/data/suites/flaky %s --retries 1 --junit '%s' --json '%s' --html '%s'",
 		 scripts, in_dir("flaky.xml"), in_dir("flaky.json"), in_dir("flaky.html"));
 	cr_assert(eq(int, run(opts), 0), "%s", slurp(in_dir("run.out")));
-	assert_contains(slurp(in_dir("run.out")), "FLAKY widget.flaky.once");
-	assert_contains(slurp(in_dir("run.out")), "1 passed, 0 failed, 1 flaky");
+	file_contains(in_dir("run.out"), "FLAKY widget.flaky.once");
+	file_contains(in_dir("run.out"), "1 passed, 0 failed, 1 flaky");
 
 	cJSON *doc = load_json(in_dir("flaky.json"));
 	const cJSON *c = find_case(doc, "widget.flaky.once");
@@ -283,7 +291,7 @@ Test(ci, a_case_that_passes_on_its_rerun_is_flaky)
 	free(x);
 	cr_expect(eq(int, sh("scripts/check-junit.sh '%s'", in_dir("flaky.xml")), 0), "%s",
 		  slurp(in_dir("run.err")));
-	assert_contains(slurp(in_dir("flaky.html")), "<span class=\"badge b-flaky\">FLAKY</span>");
+	file_contains(in_dir("flaky.html"), "<span class=\"badge b-flaky\">FLAKY</span>");
 }
 
 /* ---- real targets ------------------------------------------------------------------------ */
@@ -395,15 +403,15 @@ Test(ci, targets_mistakes, .init = start_deployment, .fini = stop_deployment)
 	/* An unreachable API of the file: exit 3, naming the API and the file. */
 	setenv("CC_TEST_URL", "http://127.0.0.1:1", 1);
 	cr_expect(eq(int, run_targets("tests/data/targets/mock-all.json", "suites/widget/auth.json"), 3));
-	assert_contains(slurp(in_dir("run.err")), "cannot reach http://127.0.0.1:1 (widget in tests/data/targets/mock-all.json)");
+	file_contains(in_dir("run.err"), "cannot reach http://127.0.0.1:1 (widget in tests/data/targets/mock-all.json)");
 	setenv("CC_TEST_URL", deployment.base, 1);
 	/* A file that is not valid, a missing variable, --target beside --targets: exit 2. */
 	cr_expect(eq(int, run_targets("tests/data/targets/bad-reference.json", "suites/widget/auth.json"), 2));
-	assert_contains(slurp(in_dir("run.err")), "the targets file tests/data/targets/bad-reference.json is invalid");
+	file_contains(in_dir("run.err"), "the targets file tests/data/targets/bad-reference.json is invalid");
 	unsetenv("CC_TEST_WIDGET_KEY");
 	cr_expect(eq(int, run_targets("tests/data/targets/mock-all.json", "suites/widget/auth.json"), 2));
-	assert_contains(slurp(in_dir("run.err")), "environment variable CC_TEST_WIDGET_KEY is not set");
+	file_contains(in_dir("run.err"), "environment variable CC_TEST_WIDGET_KEY is not set");
 	setenv("CC_TEST_WIDGET_KEY", SECRET, 1);
 	cr_expect(eq(int, run_targets("tests/data/targets/mock-all.json", "--target http://127.0.0.1:1"), 2));
-	assert_contains(slurp(in_dir("run.err")), "cannot use --target with --targets");
+	file_contains(in_dir("run.err"), "cannot use --target with --targets");
 }
