@@ -75,6 +75,10 @@ static int parse_key(const cJSON *o, size_t i, struct api_key *k, const char *pa
 	k->key = strdup(key);
 	k->user_id = strdup(user ? user : "");
 	k->kind = strdup(kind ? kind : "");
+	if (!k->api || !k->key || !k->user_id || !k->kind) {
+		buf_printf(err, "%s: keys[%zu]: out of memory", path, i);
+		return -1;
+	}
 	const cJSON *scopes = cJSON_GetObjectItemCaseSensitive(o, "scopes");
 	if (scopes && !cJSON_IsArray(scopes)) {
 		buf_printf(err, "%s: keys[%zu].scopes: must be an array of strings", path, i);
@@ -82,6 +86,10 @@ static int parse_key(const cJSON *o, size_t i, struct api_key *k, const char *pa
 	}
 	size_t ns = scopes ? (size_t)cJSON_GetArraySize(scopes) : 0;
 	k->scopes = calloc(ns ? ns : 1, sizeof(char *));
+	if (!k->scopes) {
+		buf_printf(err, "%s: keys[%zu]: out of memory", path, i);
+		return -1;
+	}
 	const cJSON *s;
 	cJSON_ArrayForEach(s, scopes)
 	{
@@ -89,7 +97,11 @@ static int parse_key(const cJSON *o, size_t i, struct api_key *k, const char *pa
 			buf_printf(err, "%s: keys[%zu].scopes: must be an array of strings", path, i);
 			return -1;
 		}
-		k->scopes[k->nscopes++] = strdup(s->valuestring);
+		if (!(k->scopes[k->nscopes] = strdup(s->valuestring))) {
+			buf_printf(err, "%s: keys[%zu]: out of memory", path, i);
+			return -1;
+		}
+		k->nscopes++;
 	}
 	const cJSON *quota = cJSON_GetObjectItemCaseSensitive(o, "quota");
 	if (quota && !cJSON_IsNull(quota)) {
@@ -122,6 +134,10 @@ int keys_load(const char *path, struct buf *err)
 		goto fail;
 	}
 	nk = calloc((size_t)cJSON_GetArraySize(list) + 1, sizeof(*nk));
+	if (!nk) {
+		buf_printf(err, "%s: out of memory", path);
+		goto fail;
+	}
 	const cJSON *item;
 	cJSON_ArrayForEach(item, list)
 	{

@@ -3,6 +3,9 @@
 
 #include <string.h>
 
+#include <event2/event.h>
+
+#include "common/json.h"
 #include "mockd/apis/apis.h"
 
 struct mockd_config mockd_cfg = {
@@ -48,3 +51,16 @@ int64_t mockd_delay_ms(int64_t ms, int64_t jitter_ms, double scale)
 	return v < 0 ? 0 : v > 86400000.0 ? 86400000 : (int64_t)v;
 }
 
+
+cJSON *mockd_parse_json(const char *text, size_t len)
+{
+	if (!text || json_text_has_nul(text, len))
+		return NULL;
+	return json_parse_exact(text, len);
+}
+
+int timer_add_ms(struct event *ev, int64_t ms)
+{
+	struct timeval tv = { (time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000 };
+	return evtimer_add(ev, &tv);
+}

@@ -10,8 +10,10 @@
 #define CC_MOCKD_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
+struct event;
 struct event_base;
 
 #define MOCKD_MAX_BODY      (2u * 1024 * 1024)  /* larger bodies are 413 in the API's format */
@@ -31,12 +33,19 @@ struct mockd_config {
 extern struct mockd_config mockd_cfg;
 extern struct event_base *mockd_base;
 
+/*
+ * JSON from a client (a body, a WebSocket frame): UTF-8, one value, and no \u0000
+ * escape, which cJSON would silently cut a string at; NULL otherwise.
+ */
+struct cJSON *mockd_parse_json(const char *text, size_t len);
 /* A pseudo-random 64-bit number from the seeded generator (deterministic for a seed). */
 uint64_t mockd_rand(void);
 /* Re-seed the generator (at start and on admin reset). */
 void mockd_rand_seed(uint64_t seed);
 /* Fill out with prefix followed by n random characters of [a-z0-9]; out must hold strlen(prefix)+n+1. */
 void mockd_random_id(char *out, const char *prefix, int n);
+/* Arm a timer event to fire in ms milliseconds. */
+int timer_add_ms(struct event *ev, int64_t ms);
 /* A delay in ms with optional jitter in [-jitter, +jitter], multiplied by scale (clamped to [0, 1 day]). */
 int64_t mockd_delay_ms(int64_t ms, int64_t jitter_ms, double scale);
 

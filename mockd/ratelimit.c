@@ -7,7 +7,12 @@
 #include "common/strmap.h"
 #include "common/timeutil.h"
 
-/* A client that sends from many addresses could create windows without end: past this many, expired ones are swept, then the oldest dropped. */
+/*
+ * A client that sends from many addresses (X-Forwarded-For is the client's to
+ * choose) could create windows without end: past this many, the expired ones are
+ * swept, then the oldest open one is dropped (never all: that would reopen
+ * every other client's window).
+ */
 #define RL_MAX_WINDOWS 100000
 
 struct rl_window {
@@ -36,6 +41,22 @@ static int sweep_all(void *arg, const char *key, void *value)
 	return 1;
 }
 
+struct oldest {
+	const struct rl_window *w;
+	char key[512];
+};
+
+static int find_oldest(void *arg, const char *key, void *value)
+{
+	struct oldest *o = arg;
+	const struct rl_window *w = value;
+	if (!o->w || w->start_ms < o->w->start_ms) {
+		o->w = w;
+		snprintf(o->key, sizeof(o->key), "%s", key);
+	}
+	return 0;
+}
+
 void ratelimit_hit(const struct rl_policy *p, const char *key, int64_t now_ms, struct rl_result *out)
 {
 	char mapkey[512];
@@ -48,8 +69,13 @@ void ratelimit_hit(const struct rl_policy *p, const char *key, int64_t now_ms, s
 	if (!w) {
 		if (rl_windows.count >= RL_MAX_WINDOWS)
 			strmap_each(&rl_windows, sweep_expired, &now_ms);
-		if (rl_windows.count >= RL_MAX_WINDOWS)
-			strmap_each(&rl_windows, sweep_all, NULL);
+		if (rl_windows.count >= RL_MAX_WINDOWS) {
+			/* O(N), paid only when the table is full of open windows: the oldest one goes. */
+			struct oldest o = { NULL, "" };
+			strmap_each(&rl_windows, find_oldest, &o);
+			if (o.w)
+				free(strmap_remove(&rl_windows, o.key));
+		}
 		w = calloc(1, sizeof(*w));
 		if (w && strmap_put(&rl_windows, mapkey, w, NULL) < 0) {
 			free(w);

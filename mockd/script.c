@@ -463,10 +463,18 @@ static void plan_tokens_from_text(struct reply_plan *p)
 	size_t i = 0;
 	for (size_t off = 0; off < n && p->tokens;) {
 		size_t len = token_len(p->text + off, n - off);
-		p->tokens[i++] = strndup(p->text + off, len);
+		if (!(p->tokens[i] = strndup(p->text + off, len)))
+			break; /* out of memory: the reply is cut here, text and tokens still agree below */
+		i++;
 		off += len;
 	}
 	p->ntokens = p->tokens ? i : 0;
+	if (p->ntokens < count) {
+		size_t keep = 0;
+		for (size_t k = 0; k < p->ntokens; k++)
+			keep += strlen(p->tokens[k]);
+		p->text[keep] = '\0';
+	}
 }
 
 static void plan_tokens_from_list(struct reply_plan *p, const cJSON *list)
@@ -480,8 +488,12 @@ static void plan_tokens_from_list(struct reply_plan *p, const cJSON *list)
 	{
 		if (!p->tokens || !cJSON_IsString(t))
 			continue;
-		p->tokens[p->ntokens++] = strdup(t->valuestring);
-		buf_adds(&text, t->valuestring);
+		char *tok = strdup(t->valuestring);
+		if (!tok || buf_adds(&text, t->valuestring) != BUF_OK) {
+			free(tok);
+			break; /* out of memory or past 16 MiB: the reply is cut here */
+		}
+		p->tokens[p->ntokens++] = tok;
 	}
 	p->text = buf_detach(&text, NULL);
 }
@@ -537,7 +549,10 @@ static void plan_from_rule(struct reply_plan *p, const struct rule *r, const cha
 		plan_tokens_from_list(p, tokens);
 	} else if (text) {
 		p->text = strdup(text);
-		plan_tokens_from_text(p);
+		if (!p->text)
+			p->text = calloc(1, 1); /* out of memory: an empty reply */
+		if (p->text)
+			plan_tokens_from_text(p);
 	} else {
 		plan_default(p, api, model, msg);
 	}
@@ -592,6 +607,28 @@ void script_plan(const char *api, const char *model, const char *message, struct
 		out->prompt_tokens = (int)token_count(message, strlen(message));
 	if (out->completion_tokens < 0)
 		out->completion_tokens = (int)out->ntokens;
+}
+
+enum fault_step plan_fault_at(const struct reply_plan *p, size_t sent, bool *served)
+{
+	if (p->fault == FAULT_NONE || sent != p->fault_after)
+		return FAULT_STEP_NONE;
+	switch (p->fault) {
+	case FAULT_ERROR_AFTER:
+		return FAULT_STEP_ERROR;
+	case FAULT_DISCONNECT_AFTER:
+		return FAULT_STEP_CUT;
+	case FAULT_RESET_AFTER:
+		return FAULT_STEP_RESET;
+	case FAULT_STALL_AFTER:
+	case FAULT_MALFORMED_AFTER:
+		if (*served)
+			return FAULT_STEP_NONE;
+		*served = true;
+		return p->fault == FAULT_STALL_AFTER ? FAULT_STEP_STALL : FAULT_STEP_MALFORMED;
+	default:
+		return FAULT_STEP_NONE;
+	}
 }
 
 int64_t plan_delay(const struct reply_plan *p, int64_t ms)

@@ -64,6 +64,18 @@ int script_reset(const char *dir, struct buf *err);
 cJSON *script_list(void);
 /* Decide the answer to a message; consumes a matching "once" rule. */
 void script_plan(const char *api, const char *model, const char *message, struct reply_plan *out);
+/* What the plan's fault asks of a reply that has sent `sent` tokens (every API, HTTP or WebSocket). */
+enum fault_step {
+	FAULT_STEP_NONE,         /* no fault now: the next token, or the end */
+	FAULT_STEP_ERROR,        /* the API's error event, then the end of the reply */
+	FAULT_STEP_CUT,          /* close the connection without ending the reply */
+	FAULT_STEP_RESET,        /* the same with a TCP reset */
+	FAULT_STEP_STALL,        /* wait fault_ms (once), then go on */
+	FAULT_STEP_MALFORMED,    /* one frame that breaks the format (once), then go on */
+};
+
+/* The fault due now; *served marks the once-only ones (stall, malformed) as done. */
+enum fault_step plan_fault_at(const struct reply_plan *p, size_t sent, bool *served);
 /* A delay of the plan in real milliseconds: jitter added, then scaled by --time-scale unless unscaled. */
 int64_t plan_delay(const struct reply_plan *p, int64_t ms);
 /* Keep only the first max tokens (max_tokens of a request). */

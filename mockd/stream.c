@@ -137,6 +137,11 @@ void stream_write(struct stream *s, const char *p, size_t n)
 	evbuffer_free(b);
 }
 
+void stream_write_str(struct stream *s, const char *text)
+{
+	stream_write(s, text, strlen(text));
+}
+
 cJSON *stream_event(const char *type)
 {
 	cJSON *e = cJSON_CreateObject();
@@ -179,8 +184,7 @@ void stream_schedule(struct stream *s, int64_t ms)
 		s->run_again = true;
 		return;
 	}
-	struct timeval tv = { (time_t)(scaled / 1000), (suseconds_t)(scaled % 1000) * 1000 };
-	evtimer_add(s->timer, &tv);
+	timer_add_ms(s->timer, scaled);
 }
 
 void stream_end(struct stream *s)
@@ -229,30 +233,22 @@ void stream_abort(struct stream *s, bool reset)
 
 enum fault_action stream_fault(struct stream *s)
 {
-	const struct reply_plan *p = &s->plan;
-	if (p->fault == FAULT_NONE || s->sent != p->fault_after)
-		return FAULT_GO_ON;
-	switch (p->fault) {
-	case FAULT_ERROR_AFTER:
+	switch (plan_fault_at(&s->plan, s->sent, &s->stalled)) {
+	case FAULT_STEP_ERROR:
 		return FAULT_SEND_ERROR;
-	case FAULT_DISCONNECT_AFTER:
-	case FAULT_RESET_AFTER:
-		stream_abort(s, p->fault == FAULT_RESET_AFTER);
+	case FAULT_STEP_CUT:
+	case FAULT_STEP_RESET:
+		stream_abort(s, s->plan.fault == FAULT_RESET_AFTER);
 		return FAULT_HANDLED;
-	case FAULT_STALL_AFTER:
-		if (s->stalled)
-			return FAULT_GO_ON;
-		s->stalled = true;
-		stream_schedule(s, p->fault_ms);
+	case FAULT_STEP_STALL:
+		stream_schedule(s, s->plan.fault_ms);
 		return FAULT_HANDLED;
-	case FAULT_MALFORMED_AFTER:
-		if (s->stalled)
-			return FAULT_GO_ON;
-		s->stalled = true; /* once */
+	case FAULT_STEP_MALFORMED:
 		return FAULT_SEND_MALFORMED;
-	default:
-		return FAULT_GO_ON;
+	case FAULT_STEP_NONE:
+		break;
 	}
+	return FAULT_GO_ON;
 }
 
 void stream_end_all(void)

@@ -49,6 +49,8 @@ struct stream *stream_start(struct mreq *r, const char *content_type, struct rep
 			    stream_step_fn step, void *data, void (*cleanup)(struct stream *s));
 /* Send bytes now as one chunk. */
 void stream_write(struct stream *s, const char *p, size_t n);
+/* Send a C string now as one chunk. */
+void stream_write_str(struct stream *s, const char *text);
 /* Run step after ms of scripted time (scaled by --time-scale; jitter from the plan). */
 void stream_schedule(struct stream *s, int64_t ms);
 /* The delay before the next token by the plan: first-token latency, then the interval. */

@@ -28,6 +28,7 @@ struct ws_conn {
 	void *data;
 	char peer[64];
 	struct event *close_timer;         /* gives up on a peer that never answers our close */
+	struct event *later;               /* a teardown asked for outside the bufferevent's callbacks */
 	bool in_recv;                      /* inside wslay_event_recv: sending waits until it returns */
 	bool close_pending;                /* ws_close was called; the close frame follows the queued messages */
 	bool draining;                     /* our close is out: read and drop until the peer leaves */
@@ -116,6 +117,8 @@ static void ws_teardown(struct ws_conn *c, bool defer)
 	nconns--;
 	if (c->close_timer)
 		event_free(c->close_timer);
+	if (c->later)
+		event_free(c->later);
 	wslay_event_context_free(c->ctx);
 	/* Freeing the evhttp connection from inside its bufferevent's callbacks makes libevent warn. */
 	struct timeval now = { 0, 0 };
@@ -240,12 +243,36 @@ static void ws_drain(struct ws_conn *c)
  * once the messages before it have left: an error event then its close code
  * arrive in that order.
  */
-static void ws_pump(struct ws_conn *c)
+static void later_cb(evutil_socket_t fd, short what, void *arg)
+{
+	ws_teardown(arg, true);
+}
+
+/*
+ * Tear down now from the bufferevent's own callbacks; from an API's call
+ * (ws_send_text, ws_close) on the next turn instead, so that the API never
+ * finds its connection's state freed under it in the middle of a broadcast.
+ */
+static void ws_end(struct ws_conn *c, bool in_callback)
+{
+	if (in_callback) {
+		ws_teardown(c, true);
+		return;
+	}
+	if (c->later)
+		return;
+	c->later = evtimer_new(mockd_base, later_cb, c);
+	struct timeval now = { 0, 0 };
+	if (!c->later || evtimer_add(c->later, &now) < 0)
+		ws_teardown(c, true); /* out of memory: now is the only choice left */
+}
+
+static void ws_pump(struct ws_conn *c, bool in_callback)
 {
 	if (c->dead || c->in_recv)
 		return;
 	if (wslay_event_send(c->ctx) < 0) {
-		ws_teardown(c, true);
+		ws_end(c, in_callback);
 		return;
 	}
 	if (c->close_pending && wslay_event_get_queued_msg_count(c->ctx) == 0) {
@@ -253,7 +280,7 @@ static void ws_pump(struct ws_conn *c)
 		wslay_event_queue_close(c->ctx, c->close_code, (const uint8_t *)c->close_reason,
 					strlen(c->close_reason));
 		if (wslay_event_send(c->ctx) < 0) {
-			ws_teardown(c, true);
+			ws_end(c, in_callback);
 			return;
 		}
 	}
@@ -261,7 +288,7 @@ static void ws_pump(struct ws_conn *c)
 	if (reading || writing || evbuffer_get_length(bufferevent_get_output(c->bev)) > 0)
 		return;
 	if (wslay_event_get_close_received(c->ctx)) {
-		ws_teardown(c, true);
+		ws_end(c, in_callback);
 		return;
 	}
 	ws_drain(c);
@@ -281,12 +308,12 @@ static void read_cb(struct bufferevent *bev, void *arg)
 		ws_teardown(c, true);
 		return;
 	}
-	ws_pump(c);
+	ws_pump(c, true);
 }
 
 static void write_cb(struct bufferevent *bev, void *arg)
 {
-	ws_pump(arg);
+	ws_pump(arg, true);
 }
 
 static void event_cb(struct bufferevent *bev, short what, void *arg)
@@ -294,7 +321,8 @@ static void event_cb(struct bufferevent *bev, short what, void *arg)
 	struct ws_conn *c = arg;
 	if (what & BEV_EVENT_TIMEOUT) {
 		ws_close(c, WSLAY_CODE_GOING_AWAY, "idle");
-		bufferevent_enable(bev, EV_READ);
+		if (!c->dead)
+			bufferevent_enable(bev, EV_READ);
 		return;
 	}
 	/* EOF or an error: the peer is gone (whatever is left in the input cannot be answered). */
@@ -371,8 +399,13 @@ int ws_send_text(struct ws_conn *c, const char *p, size_t n)
 	struct wslay_event_msg msg = { WSLAY_TEXT_FRAME, (const uint8_t *)p, n };
 	if (wslay_event_queue_msg(c->ctx, &msg) != 0)
 		return -1;
-	ws_pump(c);
+	ws_pump(c, false);
 	return 0;
+}
+
+int ws_send_str(struct ws_conn *c, const char *text)
+{
+	return ws_send_text(c, text, strlen(text));
 }
 
 int ws_send_json(struct ws_conn *c, const cJSON *v)
@@ -398,12 +431,28 @@ void ws_close(struct ws_conn *c, uint16_t code, const char *reason)
 		if (c->close_timer)
 			evtimer_add(c->close_timer, &tv);
 	}
-	ws_pump(c);
+	ws_pump(c, false);
+}
+
+void ws_abort(struct ws_conn *c, bool reset)
+{
+	if (c->dead)
+		return;
+	evutil_socket_t fd = bufferevent_getfd(c->bev);
+	if (reset && fd >= 0) {
+		/* SO_LINGER with a zero timeout makes close() send RST instead of FIN. */
+		struct linger lg = { 1, 0 };
+		setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+	}
+	c->close_pending = false;
+	wslay_event_shutdown_read(c->ctx);
+	wslay_event_shutdown_write(c->ctx);
+	ws_end(c, false);
 }
 
 bool ws_closing(const struct ws_conn *c)
 {
-	return c->dead || c->close_pending || wslay_event_get_close_sent(c->ctx);
+	return c->dead || c->later || c->close_pending || wslay_event_get_close_sent(c->ctx);
 }
 
 void *ws_data(const struct ws_conn *c)
@@ -418,8 +467,10 @@ const char *ws_peer(const struct ws_conn *c)
 
 void ws_close_all(uint16_t code, const char *reason)
 {
-	for (struct ws_conn *c = conns; c; c = c->next)
+	for (struct ws_conn *c = conns, *next; c; c = next) {
+		next = c->next;
 		ws_close(c, code, reason);
+	}
 }
 
 void ws_free_all(void)

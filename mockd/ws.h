@@ -44,10 +44,14 @@ struct ws_ops {
 struct ws_conn *ws_accept(struct mreq *r, const struct ws_ops *ops, void *data);
 /* Queue a text message (sent as soon as the loop allows); -1 when the connection is closing. */
 int ws_send_text(struct ws_conn *c, const char *p, size_t n);
+/* Queue a C string as a text message. */
+int ws_send_str(struct ws_conn *c, const char *text);
 /* Queue a JSON value as a text message. */
 int ws_send_json(struct ws_conn *c, const cJSON *v);
 /* Start the close handshake with code and reason; nothing more can be sent. */
 void ws_close(struct ws_conn *c, uint16_t code, const char *reason);
+/* Drop the connection without a close frame (reset: with a TCP reset), on the next turn. */
+void ws_abort(struct ws_conn *c, bool reset);
 /* True once a close frame has been queued or the connection is gone. */
 bool ws_closing(const struct ws_conn *c);
 /* The API's data given to ws_accept. */

@@ -644,6 +644,7 @@ int http_exchange(struct http_client *c, const struct http_request *req, struct 
 	resp->total_ms = since(&x);
 	if (cc == CURLE_OK && req->stream != STREAM_NONE)
 		finish_stream(&x);
+	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, NULL); /* errbuf is this frame's; the handle lives on */
 	if (cc != CURLE_OK && !x.capped)
 		describe_curl_error(&x, cc, errbuf);
 
@@ -682,6 +683,7 @@ int http_probe(const char *url, long timeout_ms, struct buf *err)
 	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms);
 	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, errbuf);
 	CURLcode cc = curl_easy_perform(e);
+	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, NULL);
 	if (cc != CURLE_OK) {
 		buf_adds(err, errbuf[0] ? errbuf : curl_easy_strerror(cc));
 		goto out;

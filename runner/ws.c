@@ -831,6 +831,8 @@ enum wsc_result wsc_connect(const struct wsc_connect_options *o, struct wsc_conn
 	curl_easy_setopt(c->easy, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
 	curl_easy_setopt(c->easy, CURLOPT_CONNECTTIMEOUT_MS, (long)o->connect_timeout_ms);
 	CURLcode cc = curl_easy_perform(c->easy);
+	/* The handle outlives this frame: libcurl must not write into errbuf after it returns. */
+	curl_easy_setopt(c->easy, CURLOPT_ERRORBUFFER, NULL);
 	if (cc == CURLE_OPERATION_TIMEDOUT) {
 		buf_printf(err, "connect timeout: no connection within %g s", o->connect_timeout_ms / 1000.0);
 		goto out;

@@ -28,7 +28,6 @@
 #include "mockd/stream.h"
 
 #define BC_MAX_ID      256
-#define BC_ABSENT      "\x01"   /* stands for an absent userId or groupId in lookup keys */
 
 /* ---- envelope ------------------------------------------------------------------------------- */
 
@@ -82,14 +81,23 @@ static const cJSON *conv_field(const struct conversation *c, const char *name)
 	return cJSON_GetObjectItemCaseSensitive(c->meta, name);
 }
 
+/*
+ * The store's key of a (userId, groupId) pair. Each part is "-" when absent, else
+ * "+LEN:VALUE": no userId and groupId can be written so that two pairs share a key.
+ */
 static void lookup_key(const char *user, const char *group, char *out, size_t size)
 {
-	snprintf(out, size, "%s|%s", user ? user : BC_ABSENT, group ? group : BC_ABSENT);
+	char u[BC_MAX_ID + 16] = "-", g[BC_MAX_ID + 16] = "-";
+	if (user)
+		snprintf(u, sizeof(u), "+%zu:%s", strlen(user), user);
+	if (group)
+		snprintf(g, sizeof(g), "+%zu:%s", strlen(group), group);
+	snprintf(out, size, "%s|%s", u, g);
 }
 
 static struct conversation *bc_conversation(const char *user, const char *group)
 {
-	char key[2 * BC_MAX_ID + 8];
+	char key[2 * BC_MAX_ID + 40];
 	lookup_key(user, break_on(BRK_BC_GROUP_IGNORED) ? NULL : group, key, sizeof(key));
 	struct conversation *c = store_lookup("botchat", key);
 	for (int tries = 0; !c && tries < 8; tries++) {
@@ -306,7 +314,7 @@ static void stream_step(struct stream *s)
 		return;
 	}
 	case FAULT_SEND_MALFORMED:
-		stream_write(s, "data: {\"type\":\"content\",\"text\":\n\n", 34);
+		stream_write_str(s, "data: {\"type\":\"content\",\"text\":\n\n");
 		break;
 	case FAULT_GO_ON:
 		break;

@@ -454,7 +454,7 @@ static void chat_step(struct stream *s)
 		stream_end(s);
 		return;
 	case FAULT_SEND_MALFORMED:
-		stream_write(s, "data: {\"type\":\"content\",\"content\":\n\n", 37);
+		stream_write_str(s, "data: {\"type\":\"content\",\"content\":\n\n");
 		break;
 	case FAULT_GO_ON:
 		break;
@@ -630,7 +630,6 @@ struct research_req {
 	const char *types[8];
 	int ntypes;
 	int64_t from_ms, to_ms;  /* publication dates lie in [from, to] */
-	bool has_range;
 	int max_sources;
 	const char *format;
 };
@@ -705,15 +704,18 @@ static bool research_valid(struct mreq *r, const cJSON *body, struct research_re
 		if (i == 1 && strlen(v->valuestring) == 10)
 			when += DAY_MS - 1;
 		*(i == 0 ? &q->from_ms : &q->to_ms) = when;
-		q->has_range = true;
 	}
+	bool has_start = range && cJSON_GetObjectItemCaseSensitive(range, "start_date");
 	bool has_end = range && cJSON_GetObjectItemCaseSensitive(range, "end_date");
-	if (has_end && q->from_ms > q->to_ms) {
+	/* Only dates the client gave can contradict each other; a default gives way to a given date. */
+	if (has_start && has_end && q->from_ms > q->to_ms) {
 		dw_invalid(r, "time_range", "time_range.start_date must not be after end_date");
 		return false;
 	}
 	if (!has_end && q->to_ms < q->from_ms)
 		q->to_ms = q->from_ms; /* only a start in the future: sources from that day */
+	if (!has_start && q->from_ms > q->to_ms)
+		q->from_ms = q->to_ms - 365 * DAY_MS; /* only an end before 2020: the year before it */
 	return true;
 }
 

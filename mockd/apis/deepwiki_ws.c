@@ -53,7 +53,7 @@ struct dws_reply {
 	char model[32];
 	cJSON *sources;
 	bool sources_sent;
-	bool stalled;                 /* a stall fault has been served */
+	bool stalled;                 /* its stall or malformed fault has happened */
 };
 
 struct dws_client {
@@ -139,6 +139,18 @@ static void reply_free(struct dws_reply *rp)
 
 static void handle_text(struct dws_client *c, const char *text, size_t len);
 
+/* Forget the reply in flight, however it ended, and let the messages that waited for it in. */
+static void reply_done(struct dws_client *c)
+{
+	reply_free(c->reply);
+	c->reply = NULL;
+	struct ws_msg *m;
+	while (!c->reply && !ws_closing(c->ws) && (m = ws_inbox_pop(&c->waiting))) {
+		handle_text(c, m->text, m->len);
+		ws_msg_free(m);
+	}
+}
+
 /* Send end, store the answer, and let waiting messages in. */
 static void reply_finish(struct dws_client *c, const char *finish_reason)
 {
@@ -167,13 +179,7 @@ static void reply_finish(struct dws_client *c, const char *finish_reason)
 	}
 	buf_release(&text);
 	c->key->used += total;
-	c->reply = NULL;
-	reply_free(rp);
-	struct ws_msg *m;
-	while (!c->reply && !ws_closing(c->ws) && (m = ws_inbox_pop(&c->waiting))) {
-		handle_text(c, m->text, m->len);
-		ws_msg_free(m);
-	}
+	reply_done(c);
 }
 
 static void reply_step(evutil_socket_t fd, short what, void *arg)
@@ -181,31 +187,31 @@ static void reply_step(evutil_socket_t fd, short what, void *arg)
 	struct dws_client *c = arg;
 	struct dws_reply *rp = c->reply;
 	const struct reply_plan *p = &rp->plan;
-	if (p->fault != FAULT_NONE && rp->sent == p->fault_after) {
-		if (p->fault == FAULT_STALL_AFTER && !rp->stalled) {
-			rp->stalled = true;
-			int64_t ms = plan_delay(p, p->fault_ms);
-			struct timeval tv = { (time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000 };
-			evtimer_add(rp->timer, &tv);
-			return;
-		}
-		if (p->fault == FAULT_DISCONNECT_AFTER || p->fault == FAULT_RESET_AFTER) {
-			ws_close(c->ws, 1011, "scripted disconnect");
-			return;
-		}
-		if (p->fault == FAULT_ERROR_AFTER) {
-			cJSON *o = cJSON_CreateObject();
-			cJSON_AddStringToObject(o, "type", "error");
-			cJSON *err = cJSON_AddObjectToObject(o, "error");
-			cJSON_AddStringToObject(err, "code", p->fault_code ? p->fault_code : "INTERNAL_ERROR");
-			cJSON_AddStringToObject(err, "message", p->fault_message ? p->fault_message
-										 : "The model failed while answering");
-			to_room(rp->room, NULL, c, o);
-			cJSON_Delete(o);
-			c->reply = NULL;
-			reply_free(rp);
-			return;
-		}
+	switch (plan_fault_at(p, rp->sent, &rp->stalled)) {
+	case FAULT_STEP_CUT:
+	case FAULT_STEP_RESET:
+		ws_abort(c->ws, p->fault == FAULT_RESET_AFTER);
+		return;
+	case FAULT_STEP_STALL:
+		timer_add_ms(rp->timer, plan_delay(p, p->fault_ms));
+		return;
+	case FAULT_STEP_MALFORMED:
+		ws_send_str(c->ws, "{\"type\":\"content\",");
+		break;
+	case FAULT_STEP_ERROR: {
+		cJSON *o = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "type", "error");
+		cJSON *err = cJSON_AddObjectToObject(o, "error");
+		cJSON_AddStringToObject(err, "code", p->fault_code ? p->fault_code : "INTERNAL_ERROR");
+		cJSON_AddStringToObject(err, "message", p->fault_message ? p->fault_message
+									 : "The model failed while answering");
+		to_room(rp->room, NULL, c, o);
+		cJSON_Delete(o);
+		reply_done(c);
+		return;
+	}
+	case FAULT_STEP_NONE:
+		break;
 	}
 	if (rp->sent < p->ntokens) {
 		cJSON *o = cJSON_CreateObject();
@@ -223,9 +229,7 @@ static void reply_step(evutil_socket_t fd, short what, void *arg)
 			rp->sources_sent = true;
 			cJSON_Delete(s);
 		}
-		int64_t ms = plan_delay(p, p->interval_ms);
-		struct timeval tv = { (time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000 };
-		evtimer_add(rp->timer, &tv);
+		timer_add_ms(rp->timer, plan_delay(p, p->interval_ms));
 		return;
 	}
 	reply_finish(c, "stop");
@@ -288,9 +292,7 @@ static void on_message(struct dws_client *c, const cJSON *msg)
 	}
 	rp->sources = reply_sources(&rp->plan, content->valuestring);
 	c->reply = rp;
-	int64_t ms = plan_delay(&rp->plan, rp->plan.first_token_ms);
-	struct timeval tv = { (time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000 };
-	evtimer_add(rp->timer, &tv);
+	timer_add_ms(rp->timer, plan_delay(&rp->plan, rp->plan.first_token_ms));
 }
 
 /* ---- the other client messages ------------------------------------------------------------- */
@@ -362,7 +364,7 @@ static bool within_rate(struct dws_client *c)
 
 static void handle_text(struct dws_client *c, const char *text, size_t len)
 {
-	cJSON *msg = json_parse_exact(text, len);
+	cJSON *msg = mockd_parse_json(text, len);
 	const char *type = json_get_string(msg, "type");
 	if (!cJSON_IsObject(msg) || !type) {
 		invalid(c, msg ? "a message needs a string \"type\"" : "the message is not valid JSON");

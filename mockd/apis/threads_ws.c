@@ -38,6 +38,7 @@ struct th_conn {
 	struct event *timer;
 	struct reply_plan plan;
 	bool replying;
+	bool fault_served;       /* the reply's stall or malformed fault has happened */
 	size_t sent;
 	char reply_id[40];
 	char thread_id[40];
@@ -177,16 +178,23 @@ static void reply_step(evutil_socket_t fd, short what, void *arg)
 {
 	struct th_conn *tc = arg;
 	struct reply_plan *p = &tc->plan;
-	if (p->fault != FAULT_NONE && tc->sent == p->fault_after) {
-		if (p->fault == FAULT_DISCONNECT_AFTER || p->fault == FAULT_RESET_AFTER) {
-			ws_close(tc->ws, 1011, "scripted disconnect");
-			return;
-		}
-		if (p->fault == FAULT_ERROR_AFTER) {
-			send_error(tc, p->fault_message ? p->fault_message : "Server processing error");
-			reply_done(tc);
-			return;
-		}
+	switch (plan_fault_at(p, tc->sent, &tc->fault_served)) {
+	case FAULT_STEP_CUT:
+	case FAULT_STEP_RESET:
+		ws_abort(tc->ws, p->fault == FAULT_RESET_AFTER);
+		return;
+	case FAULT_STEP_ERROR:
+		send_error(tc, p->fault_message ? p->fault_message : "Server processing error");
+		reply_done(tc);
+		return;
+	case FAULT_STEP_STALL:
+		timer_add_ms(tc->timer, plan_delay(p, p->fault_ms));
+		return;
+	case FAULT_STEP_MALFORMED:
+		ws_send_str(tc->ws, "{\"type\":\"message\",");
+		break;
+	case FAULT_STEP_NONE:
+		break;
 	}
 	int64_t now = clock_now_ms();
 	if (tc->sent < p->ntokens) {
@@ -194,11 +202,7 @@ static void reply_step(evutil_socket_t fd, short what, void *arg)
 			new_uuid(tc->reply_id);
 		send_message(tc, tc->reply_id, tc->thread_id, "assistant", p->tokens[tc->sent], now);
 		tc->sent++;
-		struct timeval tv;
-		int64_t ms = plan_delay(p, p->interval_ms);
-		tv.tv_sec = (time_t)(ms / 1000);
-		tv.tv_usec = (suseconds_t)(ms % 1000) * 1000;
-		evtimer_add(tc->timer, &tv);
+		timer_add_ms(tc->timer, plan_delay(p, p->interval_ms));
 		return;
 	}
 	struct conversation *c = store_get("threads", tc->conv_key);
@@ -262,15 +266,14 @@ static void th_message(struct th_conn *tc, const cJSON *msg)
 	}
 	tc->replying = true;
 	tc->sent = 0;
-	int64_t ms = plan_delay(&tc->plan, tc->plan.first_token_ms);
-	struct timeval tv = { (time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000 };
-	evtimer_add(tc->timer, &tv);
+	tc->fault_served = false;
+	timer_add_ms(tc->timer, plan_delay(&tc->plan, tc->plan.first_token_ms));
 }
 
 /* Handle one client frame. */
 static void th_frame(struct th_conn *tc, const char *text, size_t len)
 {
-	cJSON *msg = json_parse_exact(text, len);
+	cJSON *msg = mockd_parse_json(text, len);
 	if (!msg) {
 		send_error(tc, "Invalid JSON");
 		return;

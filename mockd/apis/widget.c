@@ -205,7 +205,7 @@ static void widget_step(struct stream *s)
 		stream_end(s);
 		return;
 	case FAULT_SEND_MALFORMED:
-		stream_write(s, "{\"type\":\"token\",\"token\":\n", 25);
+		stream_write_str(s, "{\"type\":\"token\",\"token\":\n");
 		break;
 	case FAULT_GO_ON:
 		break;
@@ -214,7 +214,7 @@ static void widget_step(struct stream *s)
 		const char *tok = p->tokens[s->sent];
 		if (break_on(BRK_WIDGET_RAW_LINE) && s->sent == 1) {
 			stream_write(s, tok, strlen(tok));
-			stream_write(s, "\n", 1);
+			stream_write_str(s, "\n");
 		} else {
 			cJSON *e = stream_event("token");
 			cJSON_AddStringToObject(e, "token", tok);
