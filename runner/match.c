@@ -735,6 +735,56 @@ static void not_json(const struct response *resp, const char *prefix, struct buf
 	buf_release(&shown);
 }
 
+/* A value as text, for comparing a header (always text) with a body member: 60 and "60" agree. */
+static char *same_text(const cJSON *v)
+{
+	if (cJSON_IsString(v))
+		return strdup(v->valuestring);
+	if (json_is_integer(v)) {
+		char n[32];
+		snprintf(n, sizeof(n), "%lld", (long long)v->valuedouble);
+		return strdup(n);
+	}
+	return json_print_capped(v, SHOW_MAX);
+}
+
+/*
+ * "same": [["header:Retry-After", "body:/error/details/retry_after"], ...]: the
+ * values each list names in this response (capture sources) must all be present
+ * and equal.  A header and a body number compare by their text.
+ */
+static int check_same_sources(const cJSON *lists, const struct response *resp, struct buf *diff)
+{
+	int fails = 0;
+	for (const cJSON *list = lists->child; list; list = list->next) {
+		char *first = NULL;
+		const char *first_src = NULL;
+		for (const cJSON *src = list->child; src; src = src->next) {
+			struct buf err;
+			buf_init(&err, 1024);
+			cJSON *v = capture_value(src->valuestring, resp, &err);
+			char *text = v ? same_text(v) : NULL;
+			cJSON_Delete(v);
+			if (!text) {
+				diffline(diff, "same: %s names nothing (%s)", src->valuestring, buf_str(&err));
+				fails++;
+			} else if (!first) {
+				first = text;
+				first_src = src->valuestring;
+				text = NULL;
+			} else if (strcmp(first, text) != 0) {
+				diffline(diff, "same: %s is \"%s\" but %s is \"%s\"", first_src, first,
+					 src->valuestring, text);
+				fails++;
+			}
+			free(text);
+			buf_release(&err);
+		}
+		free(first);
+	}
+	return fails;
+}
+
 int expect_check(const cJSON *expect, const struct response *resp, const struct vars *vars,
 		 struct buf *diff)
 {
@@ -788,6 +838,8 @@ int expect_check(const cJSON *expect, const struct response *resp, const struct 
 	}
 	if ((m = cJSON_GetObjectItemCaseSensitive(ex, "stream")))
 		fails += check_stream(m, resp, diff);
+	if ((m = cJSON_GetObjectItemCaseSensitive(ex, "same")))
+		fails += check_same_sources(m, resp, diff);
 done:
 	cJSON_Delete(owned);
 	return fails;
@@ -1245,6 +1297,37 @@ int stream_validate(const cJSON *s, const char *path, bool http, struct buf *err
 	return rc;
 }
 
+/* "same": an array of arrays of at least two capture sources. */
+static int same_validate(const cJSON *m, const char *path, struct buf *err)
+{
+	if (!cJSON_IsArray(m) || !m->child) {
+		verr(err, path, "must be an array of arrays of sources, like [[\"header:Retry-After\", \"body:/retry_after\"]]");
+		return -1;
+	}
+	int rc = 0, i = 0;
+	for (const cJSON *list = m->child; list; list = list->next, i++) {
+		char lp[PATH_MAX_LEN];
+		fmt_to(lp, sizeof(lp), "%s[%d]", path, i);
+		if (!cJSON_IsArray(list) || cJSON_GetArraySize(list) < 2) {
+			verr(err, lp, "must be an array of two or more sources");
+			rc = -1;
+			continue;
+		}
+		int j = 0;
+		for (const cJSON *src = list->child; src; src = src->next, j++) {
+			char sp[PATH_MAX_LEN];
+			fmt_to(sp, sizeof(sp), "%s[%d]", lp, j);
+			if (!cJSON_IsString(src)) {
+				verr(err, sp, "a source is a string (status, header:NAME, body:/pointer, stream:TYPE/pointer)");
+				rc = -1;
+			} else if (capture_validate(src->valuestring, sp, err) < 0) {
+				rc = -1;
+			}
+		}
+	}
+	return rc;
+}
+
 int expect_validate(const cJSON *expect, const char *path, struct buf *err)
 {
 	if (!cJSON_IsObject(expect)) {
@@ -1295,8 +1378,11 @@ int expect_validate(const cJSON *expect, const char *path, struct buf *err)
 		} else if (strcmp(k, "stream") == 0) {
 			if (stream_validate(m, sub, true, err) < 0)
 				rc = -1;
+		} else if (strcmp(k, "same") == 0) {
+			if (same_validate(m, sub, err) < 0)
+				rc = -1;
 		} else {
-			verr(err, sub, "unknown member (expected status, headers, body, body_text or stream)");
+			verr(err, sub, "unknown member (expected status, headers, body, body_text, stream or same)");
 			rc = -1;
 		}
 	}

@@ -670,3 +670,39 @@ Test(capture, response_events_and_headers)
 	cr_assert(eq(sz, resp.body.max, max));
 	cr_assert(resp.body.max > 0);
 }
+
+/* expect.same: values named by capture sources in one response must agree. */
+Test(match_same, header_and_body_agree_or_say_why)
+{
+	struct response r;
+	response_init(&r);
+	r.status = 429;
+	r.headers = calloc(1, sizeof(*r.headers));
+	r.headers[0].name = strdup("Retry-After");
+	r.headers[0].value = strdup("42");
+	r.nheaders = 1;
+	r.json = cJSON_Parse("{\"error\":{\"details\":{\"retry_after\":42,\"limit\":100}}}");
+	struct buf sdiff;
+	buf_init(&sdiff, 4096);
+	cJSON *ok = cJSON_Parse("{\"same\":[[\"header:Retry-After\",\"body:/error/details/retry_after\"]]}");
+	cr_assert(eq(int, expect_check(ok, &r, NULL, &sdiff), 0), "%s", buf_str(&sdiff));
+	cJSON *bad = cJSON_Parse("{\"same\":[[\"header:Retry-After\",\"body:/error/details/limit\"]]}");
+	cr_assert(eq(int, expect_check(bad, &r, NULL, &sdiff), 1));
+	assert_contains(buf_str(&sdiff), "header:Retry-After is \"42\" but body:/error/details/limit is \"100\"");
+	buf_reset(&sdiff);
+	cJSON *missing = cJSON_Parse("{\"same\":[[\"header:X-None\",\"status\"]]}");
+	cr_assert(eq(int, expect_check(missing, &r, NULL, &sdiff), 1));
+	assert_contains(buf_str(&sdiff), "header:X-None names nothing");
+	struct buf serr;
+	buf_init(&serr, 4096);
+	cJSON *one = cJSON_Parse("{\"same\":[[\"status\"]]}");
+	cr_assert(eq(int, expect_validate(one, "expect", &serr), -1));
+	assert_contains(buf_str(&serr), "two or more sources");
+	cJSON_Delete(ok);
+	cJSON_Delete(bad);
+	cJSON_Delete(missing);
+	cJSON_Delete(one);
+	buf_release(&sdiff);
+	buf_release(&serr);
+	response_release(&r);
+}
