@@ -603,8 +603,12 @@ static void scrub_buf(struct buf *b, const char *secret)
 	size_t n = strlen(secret);
 	if (!b->data || !n || !memmem(b->data, b->len, secret, n))
 		return;
+	/* Room for every replacement, so that "(redacted)", longer than a short secret, never drops text. */
+	size_t hits = 0;
+	for (const char *q = b->data; (q = memmem(q, (size_t)(b->data + b->len - q), secret, n)); q += n)
+		hits++;
 	struct buf out;
-	buf_init(&out, b->max);
+	buf_init(&out, b->len + hits * sizeof("(redacted)"));
 	const char *p = b->data, *end = b->data + b->len, *hit;
 	while ((hit = memmem(p, (size_t)(end - p), secret, n))) {
 		buf_add(&out, p, (size_t)(hit - p));
@@ -621,8 +625,11 @@ static void scrub_string(char **s, const char *secret)
 	if (!*s || !*secret || !strstr(*s, secret))
 		return;
 	struct buf b;
-	buf_init(&b, 1u << 20);
-	buf_adds(&b, *s);
+	buf_init(&b, strlen(*s));
+	if (buf_adds(&b, *s) != BUF_OK) {
+		buf_release(&b);
+		return; /* out of memory: the message keeps its text rather than lose it */
+	}
 	scrub_buf(&b, secret);
 	size_t len;
 	char *clean = buf_detach(&b, &len);
