@@ -608,7 +608,8 @@ static void scrub_buf(struct buf *b, const char *secret)
 	for (const char *q = b->data; (q = memmem(q, (size_t)(b->data + b->len - q), secret, n)); q += n)
 		hits++;
 	struct buf out;
-	buf_init(&out, b->len + hits * sizeof("(redacted)"));
+	size_t need = b->len + hits * sizeof("(redacted)");
+	buf_init(&out, need > b->max ? need : b->max);
 	const char *p = b->data, *end = b->data + b->len, *hit;
 	while ((hit = memmem(p, (size_t)(end - p), secret, n))) {
 		buf_add(&out, p, (size_t)(hit - p));
