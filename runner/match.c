@@ -21,21 +21,12 @@
 
 #include "common/json.h"
 #include "common/utf8.h"
+#include "runner/jpath.h"
 #include "runner/seqre.h"
 
 #define SHOW_MAX      200   /* bytes of a value shown in a diff line */
 #define EACH_MAX_LINES 10   /* diff lines per "each" check before summarising the rest */
 #define PATH_MAX_LEN  512   /* bytes of a JSON path in a message */
-
-/* snprintf that may cut: paths and labels in messages are capped on purpose. */
-static void fmt_to(char *out, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void fmt_to(char *out, size_t n, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(out, n, fmt, ap);
-	va_end(ap);
-}
 
 /* ---- showing values ------------------------------------------------------------------- */
 
@@ -165,13 +156,13 @@ static int check_range(const cJSON *range, const cJSON *a, const char *where, st
 	const cJSON *lo = cJSON_GetArrayItem(range, 0), *hi = cJSON_GetArrayItem(range, 1);
 	char want[128];
 	if (cJSON_IsNumber(lo) && cJSON_IsNumber(hi))
-		fmt_to(want, sizeof(want), "a number in [%.17g, %.17g]", lo->valuedouble, hi->valuedouble);
+		jpath_fmt(want, sizeof(want), "a number in [%.17g, %.17g]", lo->valuedouble, hi->valuedouble);
 	else if (cJSON_IsNumber(lo))
-		fmt_to(want, sizeof(want), "a number >= %.17g", lo->valuedouble);
+		jpath_fmt(want, sizeof(want), "a number >= %.17g", lo->valuedouble);
 	else if (cJSON_IsNumber(hi))
-		fmt_to(want, sizeof(want), "a number <= %.17g", hi->valuedouble);
+		jpath_fmt(want, sizeof(want), "a number <= %.17g", hi->valuedouble);
 	else
-		fmt_to(want, sizeof(want), "a number");
+		jpath_fmt(want, sizeof(want), "a number");
 	int ok = cJSON_IsNumber(a) && (!cJSON_IsNumber(lo) || a->valuedouble >= lo->valuedouble) &&
 		 (!cJSON_IsNumber(hi) || a->valuedouble <= hi->valuedouble);
 	if (ok)
@@ -199,7 +190,7 @@ static int check_length(const cJSON *lm, const cJSON *a, const char *where, stru
 		return 1;
 	}
 	char sub[PATH_MAX_LEN];
-	fmt_to(sub, sizeof(sub), "%s length", where);
+	jpath_fmt(sub, sizeof(sub), "%s length", where);
 	cJSON *n = cJSON_CreateNumber((double)len);
 	int fails = m_eval(lm, n, sub, diff);
 	cJSON_Delete(n);
@@ -447,7 +438,7 @@ static int check_each(const cJSON *each, const struct evlist *el, struct buf *di
 				if (!event_is(e, t->string))
 					continue;
 				char where[PATH_MAX_LEN];
-				fmt_to(where, sizeof(where), "stream event %zu (%s)%s%.200s", i + 1,
+				jpath_fmt(where, sizeof(where), "stream event %zu (%s)%s%.200s", i + 1,
 					 e->type ? e->type : "?", *pm->string ? " " : "", pm->string);
 				const cJSON *a = json_pointer(e->json, pm->string);
 				int f = m_eval(pm, a, where, failed_events < EACH_MAX_LINES ? diff : NULL);
@@ -472,7 +463,7 @@ static int check_count(const cJSON *count, const struct evlist *el, struct buf *
 		for (size_t i = 0; i < el->n; i++)
 			k += event_is(&el->v[i], t->string);
 		char where[PATH_MAX_LEN];
-		fmt_to(where, sizeof(where), "stream count of %.200s", t->string);
+		jpath_fmt(where, sizeof(where), "stream count of %.200s", t->string);
 		cJSON *n = cJSON_CreateNumber((double)k);
 		fails += m_eval(t, n, where, diff);
 		cJSON_Delete(n);
@@ -574,7 +565,7 @@ static int check_one_concat(const cJSON *c, const struct evlist *el, struct buf 
 	}
 	if (value) {
 		char where[PATH_MAX_LEN];
-		fmt_to(where, sizeof(where), "stream: concat of %.100s%.100s", of, field);
+		jpath_fmt(where, sizeof(where), "stream: concat of %.100s%.100s", of, field);
 		cJSON *s = cJSON_CreateString(mine);
 		fails += m_eval(value, s, where, diff);
 		cJSON_Delete(s);
@@ -700,7 +691,7 @@ int pointer_map_check(const cJSON *map, const cJSON *doc, const char *label, con
 	int fails = 0;
 	for (const cJSON *p = m->child; p; p = p->next) {
 		char where[PATH_MAX_LEN];
-		fmt_to(where, sizeof(where), "%s%s%.200s", label, *p->string ? " " : "", p->string);
+		jpath_fmt(where, sizeof(where), "%s%s%.200s", label, *p->string ? " " : "", p->string);
 		fails += m_eval(p, json_pointer(doc, p->string), where, diff);
 	}
 	cJSON_Delete(owned);
@@ -811,7 +802,7 @@ int expect_check(const cJSON *expect, const struct response *resp, const struct 
 			const char *val = response_header(resp, h->string);
 			cJSON *a = val ? cJSON_CreateString(val) : NULL;
 			char where[PATH_MAX_LEN];
-			fmt_to(where, sizeof(where), "header %.200s", h->string);
+			jpath_fmt(where, sizeof(where), "header %.200s", h->string);
 			fails += m_eval(h, a, where, diff);
 			cJSON_Delete(a);
 		}
@@ -825,7 +816,7 @@ int expect_check(const cJSON *expect, const struct response *resp, const struct 
 		} else {
 			for (const cJSON *p = m->child; p; p = p->next) {
 				char where[PATH_MAX_LEN];
-				fmt_to(where, sizeof(where), "body%s%.200s", *p->string ? " " : "", p->string);
+				jpath_fmt(where, sizeof(where), "body%s%.200s", *p->string ? " " : "", p->string);
 				fails += m_eval(p, json_pointer(body, p->string), where, diff);
 			}
 		}
@@ -905,39 +896,6 @@ cJSON *capture_value(const char *source, const struct response *resp, struct buf
 
 /* ---- validation ------------------------------------------------------------------------------ */
 
-static int ident_char(char c, int first)
-{
-	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_' || (!first && c >= '0' && c <= '9');
-}
-
-/* base.key when key is an identifier, else base["key"] (the key capped). */
-static void path_key(char *out, size_t n, const char *base, const char *key)
-{
-	int ident = *key != '\0';
-	for (const char *p = key; *p && ident; p++)
-		ident = ident_char(*p, p == key);
-	if (ident)
-		fmt_to(out, n, "%s.%.100s", base, key);
-	else
-		fmt_to(out, n, "%s[\"%.100s%s\"]", base, key, strlen(key) > 100 ? "..." : "");
-}
-
-static void path_index(char *out, size_t n, const char *base, int i)
-{
-	fmt_to(out, n, "%s[%d]", base, i);
-}
-
-static void verr(struct buf *err, const char *path, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void verr(struct buf *err, const char *path, const char *fmt, ...)
-{
-	va_list ap;
-	buf_printf(err, "%s: ", path);
-	va_start(ap, fmt);
-	buf_vprintf(err, fmt, ap);
-	va_end(ap);
-	buf_addc(err, '\n');
-}
-
 /* An RFC 6901 pointer: "" or "/..." with "~" only in "~0" and "~1". */
 static int pointer_valid(const char *p)
 {
@@ -954,10 +912,10 @@ static int event_type_valid(const char *t, size_t n)
 {
 	if (n == 1 && t[0] == '?')
 		return 1;
-	if (n == 0 || !ident_char(t[0], 1))
+	if (n == 0 || !jpath_ident_char(t[0], 1))
 		return 0;
 	for (size_t i = 1; i < n; i++)
-		if (!ident_char(t[i], 0) && t[i] != '.' && t[i] != '-')
+		if (!jpath_ident_char(t[i], 0) && t[i] != '.' && t[i] != '-')
 			return 0;
 	return 1;
 }
@@ -977,8 +935,8 @@ static int check_duplicates(const cJSON *o, const char *path, struct buf *err)
 		for (const cJSON *b = o->child; b != a; b = b->next)
 			if (a->string && b->string && strcmp(a->string, b->string) == 0) {
 				char p[PATH_MAX_LEN];
-				path_key(p, sizeof(p), path, a->string);
-				verr(err, p, "duplicate member");
+				jpath_key(p, sizeof(p), path, a->string);
+				jpath_err(err, p, "duplicate member");
 				bad = 1;
 			}
 	return bad;
@@ -1001,12 +959,12 @@ static int validate_keyword(const cJSON *k, const char *path, struct buf *err, i
 			for (size_t i = 0; i < sizeof(type_names) / sizeof(type_names[0]); i++)
 				if (strcmp(k->valuestring, type_names[i]) == 0)
 					return 0;
-		verr(err, path, "type must be one of string, number, integer, boolean, null, object, array");
+		jpath_err(err, path, "type must be one of string, number, integer, boolean, null, object, array");
 		return -1;
 	}
 	if (strcmp(kw, "regex") == 0) {
 		if (!cJSON_IsString(k)) {
-			verr(err, path, "regex must be a string, got %s", json_type_name(k));
+			jpath_err(err, path, "regex must be a string, got %s", json_type_name(k));
 			return -1;
 		}
 		if (has_template(k))
@@ -1016,7 +974,7 @@ static int validate_keyword(const cJSON *k, const char *path, struct buf *err, i
 		if (rc != 0) {
 			char msg[128];
 			regerror(rc, &rx, msg, sizeof(msg));
-			verr(err, path, "bad regex: %s", msg);
+			jpath_err(err, path, "bad regex: %s", msg);
 			return -1;
 		}
 		regfree(&rx);
@@ -1026,25 +984,25 @@ static int validate_keyword(const cJSON *k, const char *path, struct buf *err, i
 		const cJSON *lo = cJSON_GetArrayItem(k, 0), *hi = cJSON_GetArrayItem(k, 1);
 		if (!cJSON_IsArray(k) || cJSON_GetArraySize(k) != 2 || !(cJSON_IsNumber(lo) || cJSON_IsNull(lo)) ||
 		    !(cJSON_IsNumber(hi) || cJSON_IsNull(hi))) {
-			verr(err, path, "range must be [min, max] of numbers (null for an open end)");
+			jpath_err(err, path, "range must be [min, max] of numbers (null for an open end)");
 			return -1;
 		}
 		if (cJSON_IsNumber(lo) && cJSON_IsNumber(hi) && lo->valuedouble > hi->valuedouble) {
-			verr(err, path, "range min %.17g is greater than max %.17g", lo->valuedouble, hi->valuedouble);
+			jpath_err(err, path, "range min %.17g is greater than max %.17g", lo->valuedouble, hi->valuedouble);
 			return -1;
 		}
 		return 0;
 	}
 	if (strcmp(kw, "one_of") == 0) {
 		if (!cJSON_IsArray(k) || cJSON_GetArraySize(k) == 0) {
-			verr(err, path, "one_of must be a non-empty array");
+			jpath_err(err, path, "one_of must be a non-empty array");
 			return -1;
 		}
 		return 0;
 	}
 	if (strcmp(kw, "exists") == 0) {
 		if (!cJSON_IsBool(k)) {
-			verr(err, path, "exists must be true or false, got %s", json_type_name(k));
+			jpath_err(err, path, "exists must be true or false, got %s", json_type_name(k));
 			return -1;
 		}
 		return 0;
@@ -1052,7 +1010,7 @@ static int validate_keyword(const cJSON *k, const char *path, struct buf *err, i
 	if (strcmp(kw, "length") == 0) {
 		if (cJSON_IsNumber(k)) {
 			if (!json_is_integer(k) || k->valuedouble < 0) {
-				verr(err, path, "length must be a non-negative integer or a matcher");
+				jpath_err(err, path, "length must be a non-negative integer or a matcher");
 				return -1;
 			}
 			return 0;
@@ -1061,30 +1019,30 @@ static int validate_keyword(const cJSON *k, const char *path, struct buf *err, i
 	}
 	if (strcmp(kw, "not") == 0)
 		return matcher_validate_depth(k, path, err, depth + 1);
-	verr(err, path, "unknown matcher keyword (expected equals, type, regex, range, one_of, exists, length or not)");
+	jpath_err(err, path, "unknown matcher keyword (expected equals, type, regex, range, one_of, exists, length or not)");
 	return -1;
 }
 
 static int matcher_validate_depth(const cJSON *m, const char *path, struct buf *err, int depth)
 {
 	if (depth > 32) {
-		verr(err, path, "matcher nested too deeply");
+		jpath_err(err, path, "matcher nested too deeply");
 		return -1;
 	}
 	if (cJSON_IsArray(m)) {
-		verr(err, path, "a matcher is a literal or an object of keywords, got array (use one_of or equals)");
+		jpath_err(err, path, "a matcher is a literal or an object of keywords, got array (use one_of or equals)");
 		return -1;
 	}
 	if (!cJSON_IsObject(m))
 		return 0;
 	if (!m->child) {
-		verr(err, path, "empty matcher");
+		jpath_err(err, path, "empty matcher");
 		return -1;
 	}
 	int rc = check_duplicates(m, path, err) ? -1 : 0;
 	for (const cJSON *k = m->child; k; k = k->next) {
 		char p[PATH_MAX_LEN];
-		path_key(p, sizeof(p), path, k->string);
+		jpath_key(p, sizeof(p), path, k->string);
 		if (validate_keyword(k, p, err, depth) < 0)
 			rc = -1;
 	}
@@ -1100,7 +1058,7 @@ int matcher_validate(const cJSON *matcher, const char *path, struct buf *err)
 static int object_of(const cJSON *o, const char *path, struct buf *err, const char *what)
 {
 	if (!cJSON_IsObject(o)) {
-		verr(err, path, "must be an object of %s, got %s", what, json_type_name(o));
+		jpath_err(err, path, "must be an object of %s, got %s", what, json_type_name(o));
 		return -1;
 	}
 	return check_duplicates(o, path, err) ? -1 : 0;
@@ -1113,9 +1071,9 @@ int pointer_map_validate(const cJSON *o, const char *path, struct buf *err)
 		return rc;
 	for (const cJSON *p = o->child; p; p = p->next) {
 		char sub[PATH_MAX_LEN];
-		path_key(sub, sizeof(sub), path, p->string);
+		jpath_key(sub, sizeof(sub), path, p->string);
 		if (!pointer_valid(p->string)) {
-			verr(err, sub, "not a JSON Pointer (\"\" or starting with \"/\", \"~\" only as ~0 or ~1)");
+			jpath_err(err, sub, "not a JSON Pointer (\"\" or starting with \"/\", \"~\" only as ~0 or ~1)");
 			rc = -1;
 		}
 		if (matcher_validate(p, sub, err) < 0)
@@ -1128,35 +1086,35 @@ static int validate_event_key(const char *type, const char *path, struct buf *er
 {
 	if (strcmp(type, "*") == 0 || event_type_valid(type, strlen(type)))
 		return 0;
-	verr(err, path, "not an event type (a name, \"?\" or \"*\")");
+	jpath_err(err, path, "not an event type (a name, \"?\" or \"*\")");
 	return -1;
 }
 
 static int validate_concat(const cJSON *c, const char *path, struct buf *err)
 {
 	if (!cJSON_IsObject(c)) {
-		verr(err, path, "concat must be an object (or an array of them), got %s", json_type_name(c));
+		jpath_err(err, path, "concat must be an object (or an array of them), got %s", json_type_name(c));
 		return -1;
 	}
 	int rc = check_duplicates(c, path, err) ? -1 : 0;
 	int has_check = 0;
 	for (const cJSON *m = c->child; m; m = m->next) {
 		char sub[PATH_MAX_LEN];
-		path_key(sub, sizeof(sub), path, m->string);
+		jpath_key(sub, sizeof(sub), path, m->string);
 		if (strcmp(m->string, "of") == 0) {
 			if (!cJSON_IsString(m) || !event_type_valid(m->valuestring, strlen(m->valuestring))) {
-				verr(err, sub, "must be an event type");
+				jpath_err(err, sub, "must be an event type");
 				rc = -1;
 			}
 		} else if (strcmp(m->string, "field") == 0) {
 			if (!cJSON_IsString(m) || !pointer_valid(m->valuestring) || !*m->valuestring) {
-				verr(err, sub, "must be a JSON Pointer such as \"/token\"");
+				jpath_err(err, sub, "must be a JSON Pointer such as \"/token\"");
 				rc = -1;
 			}
 		} else if (strcmp(m->string, "equals") == 0) {
 			has_check = 1;
 			if (!cJSON_IsString(m) || !ref_valid(m->valuestring)) {
-				verr(err, sub, "must be an event reference \"TYPE/pointer\"");
+				jpath_err(err, sub, "must be an event reference \"TYPE/pointer\"");
 				rc = -1;
 			}
 		} else if (strcmp(m->string, "value") == 0) {
@@ -1165,20 +1123,20 @@ static int validate_concat(const cJSON *c, const char *path, struct buf *err)
 				rc = -1;
 		} else if (strcmp(m->string, "trim") == 0) {
 			if (!cJSON_IsBool(m)) {
-				verr(err, sub, "must be true or false");
+				jpath_err(err, sub, "must be true or false");
 				rc = -1;
 			}
 		} else {
-			verr(err, sub, "unknown member (expected of, field, equals, value or trim)");
+			jpath_err(err, sub, "unknown member (expected of, field, equals, value or trim)");
 			rc = -1;
 		}
 	}
 	if (!cJSON_GetObjectItemCaseSensitive(c, "of") || !cJSON_GetObjectItemCaseSensitive(c, "field")) {
-		verr(err, path, "concat needs \"of\" and \"field\"");
+		jpath_err(err, path, "concat needs \"of\" and \"field\"");
 		rc = -1;
 	}
 	if (!has_check) {
-		verr(err, path, "concat needs \"equals\" or \"value\"");
+		jpath_err(err, path, "concat needs \"equals\" or \"value\"");
 		rc = -1;
 	}
 	return rc;
@@ -1187,33 +1145,33 @@ static int validate_concat(const cJSON *c, const char *path, struct buf *err)
 int stream_validate(const cJSON *s, const char *path, bool http, struct buf *err)
 {
 	if (!cJSON_IsObject(s)) {
-		verr(err, path, "must be an object, got %s", json_type_name(s));
+		jpath_err(err, path, "must be an object, got %s", json_type_name(s));
 		return -1;
 	}
 	int rc = check_duplicates(s, path, err) ? -1 : 0;
 	/* Required: the client decodes the body as events only when it knows the format. */
 	if (http && !cJSON_GetObjectItemCaseSensitive(s, "format")) {
 		char sub[PATH_MAX_LEN];
-		path_key(sub, sizeof(sub), path, "format");
-		verr(err, sub, "missing (required: \"ndjson\" or \"sse\")");
+		jpath_key(sub, sizeof(sub), path, "format");
+		jpath_err(err, sub, "missing (required: \"ndjson\" or \"sse\")");
 		rc = -1;
 	}
 	for (const cJSON *m = s->child; m; m = m->next) {
 		char sub[PATH_MAX_LEN];
-		path_key(sub, sizeof(sub), path, m->string);
+		jpath_key(sub, sizeof(sub), path, m->string);
 		const char *k = m->string;
 		if (strcmp(k, "format") == 0 && !http) {
-			verr(err, sub, "not used for WebSocket frames (each frame is one event)");
+			jpath_err(err, sub, "not used for WebSocket frames (each frame is one event)");
 			rc = -1;
 		} else if (strcmp(k, "format") == 0) {
 			if (!cJSON_IsString(m) || (strcmp(m->valuestring, "ndjson") != 0 &&
 						    strcmp(m->valuestring, "sse") != 0)) {
-				verr(err, sub, "format must be \"ndjson\" or \"sse\"");
+				jpath_err(err, sub, "format must be \"ndjson\" or \"sse\"");
 				rc = -1;
 			}
 		} else if (strcmp(k, "sequence") == 0) {
 			if (!cJSON_IsString(m)) {
-				verr(err, sub, "must be a string, got %s", json_type_name(m));
+				jpath_err(err, sub, "must be a string, got %s", json_type_name(m));
 				rc = -1;
 				continue;
 			}
@@ -1221,7 +1179,7 @@ int stream_validate(const cJSON *s, const char *path, bool http, struct buf *err
 			buf_init(&e, 1024);
 			struct seqre *re = seqre_compile(m->valuestring, &e);
 			if (!re) {
-				verr(err, sub, "bad sequence \"%.200s\": %s", m->valuestring, buf_str(&e));
+				jpath_err(err, sub, "bad sequence \"%.200s\": %s", m->valuestring, buf_str(&e));
 				rc = -1;
 			}
 			seqre_free(re);
@@ -1233,7 +1191,7 @@ int stream_validate(const cJSON *s, const char *path, bool http, struct buf *err
 			}
 			for (const cJSON *t = m->child; t; t = t->next) {
 				char tp[PATH_MAX_LEN];
-				path_key(tp, sizeof(tp), sub, t->string);
+				jpath_key(tp, sizeof(tp), sub, t->string);
 				if (validate_event_key(t->string, tp, err) < 0 || pointer_map_validate(t, tp, err) < 0)
 					rc = -1;
 			}
@@ -1244,20 +1202,20 @@ int stream_validate(const cJSON *s, const char *path, bool http, struct buf *err
 			}
 			for (const cJSON *t = m->child; t; t = t->next) {
 				char tp[PATH_MAX_LEN];
-				path_key(tp, sizeof(tp), sub, t->string);
+				jpath_key(tp, sizeof(tp), sub, t->string);
 				if (validate_event_key(t->string, tp, err) < 0 || matcher_validate(t, tp, err) < 0)
 					rc = -1;
 			}
 		} else if (strcmp(k, "concat") == 0) {
 			if (cJSON_IsArray(m)) {
 				if (!m->child) {
-					verr(err, sub, "concat must not be an empty array");
+					jpath_err(err, sub, "concat must not be an empty array");
 					rc = -1;
 				}
 				int i = 0;
 				for (const cJSON *c = m->child; c; c = c->next, i++) {
 					char cp[PATH_MAX_LEN];
-					path_index(cp, sizeof(cp), sub, i);
+					jpath_index(cp, sizeof(cp), sub, i);
 					if (validate_concat(c, cp, err) < 0)
 						rc = -1;
 				}
@@ -1266,31 +1224,31 @@ int stream_validate(const cJSON *s, const char *path, bool http, struct buf *err
 			}
 		} else if (strcmp(k, "same") == 0) {
 			if (!cJSON_IsArray(m) || !m->child) {
-				verr(err, sub, "same must be a non-empty array of arrays of \"TYPE/pointer\"");
+				jpath_err(err, sub, "same must be a non-empty array of arrays of \"TYPE/pointer\"");
 				rc = -1;
 				continue;
 			}
 			int i = 0;
 			for (const cJSON *g = m->child; g; g = g->next, i++) {
 				char gp[PATH_MAX_LEN];
-				path_index(gp, sizeof(gp), sub, i);
+				jpath_index(gp, sizeof(gp), sub, i);
 				if (!cJSON_IsArray(g) || cJSON_GetArraySize(g) < 2) {
-					verr(err, gp, "must be an array of at least two \"TYPE/pointer\" references");
+					jpath_err(err, gp, "must be an array of at least two \"TYPE/pointer\" references");
 					rc = -1;
 					continue;
 				}
 				int j = 0;
 				for (const cJSON *r = g->child; r; r = r->next, j++) {
 					char rp[PATH_MAX_LEN];
-					path_index(rp, sizeof(rp), gp, j);
+					jpath_index(rp, sizeof(rp), gp, j);
 					if (!cJSON_IsString(r) || !ref_valid(r->valuestring)) {
-						verr(err, rp, "must be an event reference \"TYPE/pointer\"");
+						jpath_err(err, rp, "must be an event reference \"TYPE/pointer\"");
 						rc = -1;
 					}
 				}
 			}
 		} else {
-			verr(err, sub, "unknown member (expected format, sequence, each, count, concat or same)");
+			jpath_err(err, sub, "unknown member (expected format, sequence, each, count, concat or same)");
 			rc = -1;
 		}
 	}
@@ -1301,24 +1259,24 @@ int stream_validate(const cJSON *s, const char *path, bool http, struct buf *err
 static int same_validate(const cJSON *m, const char *path, struct buf *err)
 {
 	if (!cJSON_IsArray(m) || !m->child) {
-		verr(err, path, "must be an array of arrays of sources, like [[\"header:Retry-After\", \"body:/retry_after\"]]");
+		jpath_err(err, path, "must be an array of arrays of sources, like [[\"header:Retry-After\", \"body:/retry_after\"]]");
 		return -1;
 	}
 	int rc = 0, i = 0;
 	for (const cJSON *list = m->child; list; list = list->next, i++) {
 		char lp[PATH_MAX_LEN];
-		fmt_to(lp, sizeof(lp), "%s[%d]", path, i);
+		jpath_fmt(lp, sizeof(lp), "%s[%d]", path, i);
 		if (!cJSON_IsArray(list) || cJSON_GetArraySize(list) < 2) {
-			verr(err, lp, "must be an array of two or more sources");
+			jpath_err(err, lp, "must be an array of two or more sources");
 			rc = -1;
 			continue;
 		}
 		int j = 0;
 		for (const cJSON *src = list->child; src; src = src->next, j++) {
 			char sp[PATH_MAX_LEN];
-			fmt_to(sp, sizeof(sp), "%s[%d]", lp, j);
+			jpath_fmt(sp, sizeof(sp), "%s[%d]", lp, j);
 			if (!cJSON_IsString(src)) {
-				verr(err, sp, "a source is a string (status, header:NAME, body:/pointer, stream:TYPE/pointer)");
+				jpath_err(err, sp, "a source is a string (status, header:NAME, body:/pointer, stream:TYPE/pointer)");
 				rc = -1;
 			} else if (capture_validate(src->valuestring, sp, err) < 0) {
 				rc = -1;
@@ -1331,20 +1289,20 @@ static int same_validate(const cJSON *m, const char *path, struct buf *err)
 int expect_validate(const cJSON *expect, const char *path, struct buf *err)
 {
 	if (!cJSON_IsObject(expect)) {
-		verr(err, path, "must be an object, got %s", json_type_name(expect));
+		jpath_err(err, path, "must be an object, got %s", json_type_name(expect));
 		return -1;
 	}
 	int rc = check_duplicates(expect, path, err) ? -1 : 0;
 	for (const cJSON *m = expect->child; m; m = m->next) {
 		char sub[PATH_MAX_LEN];
-		path_key(sub, sizeof(sub), path, m->string);
+		jpath_key(sub, sizeof(sub), path, m->string);
 		const char *k = m->string;
 		if (strcmp(k, "status") == 0) {
 			if (cJSON_IsNumber(m) && (!json_is_integer(m) || m->valuedouble < 100 || m->valuedouble > 599)) {
-				verr(err, sub, "status must be an integer from 100 to 599");
+				jpath_err(err, sub, "status must be an integer from 100 to 599");
 				rc = -1;
 			} else if (cJSON_IsBool(m) || cJSON_IsNull(m) || (cJSON_IsString(m) && !has_template(m))) {
-				verr(err, sub, "status must be a number or a matcher, got %s", json_type_name(m));
+				jpath_err(err, sub, "status must be a number or a matcher, got %s", json_type_name(m));
 				rc = -1;
 			} else if (matcher_validate(m, sub, err) < 0) {
 				rc = -1;
@@ -1356,14 +1314,14 @@ int expect_validate(const cJSON *expect, const char *path, struct buf *err)
 			}
 			for (const cJSON *h = m->child; h; h = h->next) {
 				char hp[PATH_MAX_LEN];
-				path_key(hp, sizeof(hp), sub, h->string);
+				jpath_key(hp, sizeof(hp), sub, h->string);
 				for (const cJSON *o = m->child; o != h; o = o->next)
 					if (strcasecmp(o->string, h->string) == 0 && strcmp(o->string, h->string) != 0) {
-						verr(err, hp, "header named twice (names are case-insensitive)");
+						jpath_err(err, hp, "header named twice (names are case-insensitive)");
 						rc = -1;
 					}
 				if (!*h->string || strpbrk(h->string, " \t\r\n:")) {
-					verr(err, hp, "not a header name");
+					jpath_err(err, hp, "not a header name");
 					rc = -1;
 				}
 				if (matcher_validate(h, hp, err) < 0)
@@ -1382,7 +1340,7 @@ int expect_validate(const cJSON *expect, const char *path, struct buf *err)
 			if (same_validate(m, sub, err) < 0)
 				rc = -1;
 		} else {
-			verr(err, sub, "unknown member (expected status, headers, body, body_text, stream or same)");
+			jpath_err(err, sub, "unknown member (expected status, headers, body, body_text, stream or same)");
 			rc = -1;
 		}
 	}
@@ -1396,22 +1354,22 @@ int capture_validate(const char *source, const char *path, struct buf *err)
 	if (strncmp(source, "header:", 7) == 0) {
 		if (source[7] && !strpbrk(source + 7, " \t\r\n:"))
 			return 0;
-		verr(err, path, "\"header:\" needs a header name");
+		jpath_err(err, path, "\"header:\" needs a header name");
 		return -1;
 	}
 	if (strncmp(source, "body:", 5) == 0) {
 		if (pointer_valid(source + 5))
 			return 0;
-		verr(err, path, "\"body:\" needs a JSON Pointer (\"body:/id\")");
+		jpath_err(err, path, "\"body:\" needs a JSON Pointer (\"body:/id\")");
 		return -1;
 	}
 	if (strncmp(source, "stream:", 7) == 0) {
 		if (ref_valid(source + 7))
 			return 0;
-		verr(err, path, "\"stream:\" needs an event reference (\"stream:start/conversationId\")");
+		jpath_err(err, path, "\"stream:\" needs an event reference (\"stream:start/conversationId\")");
 		return -1;
 	}
-	verr(err, path, "unknown capture source \"%.100s\" (expected status, header:NAME, body:/pointer or stream:TYPE/pointer)",
+	jpath_err(err, path, "unknown capture source \"%.100s\" (expected status, header:NAME, body:/pointer or stream:TYPE/pointer)",
 	     source);
 	return -1;
 }

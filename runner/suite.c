@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "common/json.h"
+#include "runner/jpath.h"
 #include "runner/match.h"
 #include "runner/vars.h"
 #include "runner/wsstep.h"
@@ -43,15 +44,6 @@ struct loader {
 	struct buf *err;
 	int nerr;
 };
-
-static void fmt_to(char *out, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void fmt_to(char *out, size_t n, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(out, n, fmt, ap);
-	va_end(ap);
-}
 
 /* Report one problem at path. */
 static void bad(struct loader *L, const char *path, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -80,53 +72,15 @@ static void take_lines(struct loader *L, const struct buf *lines)
 	}
 }
 
-static int ident(const char *s)
+static void bad_cb(void *ctx, const char *path, const char *what)
 {
-	if (!((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') || *s == '_'))
-		return 0;
-	for (s++; *s; s++)
-		if (!((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') || *s == '_' || (*s >= '0' && *s <= '9')))
-			return 0;
-	return 1;
-}
-
-static void path_key(char *out, size_t n, const char *base, const char *key)
-{
-	const char *sep = *base ? "." : "";
-	if (ident(key))
-		fmt_to(out, n, "%s%s%.100s", base, sep, key);
-	else
-		fmt_to(out, n, "%s[\"%.100s%s\"]", base, key, strlen(key) > 100 ? "..." : "");
-}
-
-static void path_index(char *out, size_t n, const char *base, size_t i)
-{
-	fmt_to(out, n, "%s[%zu]", base, i);
+	bad(ctx, path, "%s", what);
 }
 
 /* Report members of o not in allowed, and members named twice. */
 static void check_members(struct loader *L, const cJSON *o, const char *path, const char *const *allowed)
 {
-	for (const cJSON *m = o->child; m; m = m->next) {
-		char p[PATH_LEN];
-		path_key(p, sizeof(p), path, m->string);
-		int known = 0;
-		for (size_t i = 0; allowed[i] && !known; i++)
-			known = strcmp(allowed[i], m->string) == 0;
-		if (!known) {
-			struct buf list;
-			buf_init(&list, 512);
-			for (size_t i = 0; allowed[i]; i++)
-				buf_printf(&list, "%s%s", i ? ", " : "", allowed[i]);
-			bad(L, p, "unknown member (expected one of %s)", buf_str(&list));
-			buf_release(&list);
-		}
-		for (const cJSON *o2 = o->child; o2 != m; o2 = o2->next)
-			if (strcmp(o2->string, m->string) == 0) {
-				bad(L, p, "duplicate member");
-				break;
-			}
-	}
+	jpath_check_members(o, path, allowed, bad_cb, L);
 }
 
 /* A required or optional member; reports a missing required one. */
@@ -135,7 +89,7 @@ static const cJSON *member(struct loader *L, const cJSON *o, const char *path, c
 	const cJSON *m = cJSON_GetObjectItemCaseSensitive(o, name);
 	if (!m && required) {
 		char p[PATH_LEN];
-		path_key(p, sizeof(p), path, name);
+		jpath_key(p, sizeof(p), path, name);
 		bad(L, p, "missing (required)");
 	}
 	return m;
@@ -148,7 +102,7 @@ static char *string_member(struct loader *L, const cJSON *o, const char *path, c
 	if (!m)
 		return NULL;
 	char p[PATH_LEN];
-	path_key(p, sizeof(p), path, name);
+	jpath_key(p, sizeof(p), path, name);
 	if (!cJSON_IsString(m)) {
 		bad(L, p, "must be a string, got %s", json_type_name(m));
 		return NULL;
@@ -181,9 +135,9 @@ static void check_templates(struct loader *L, const cJSON *v, const char *path, 
 	for (const cJSON *c = v->child; c; c = c->next, i++) {
 		char p[PATH_LEN];
 		if (cJSON_IsObject(v))
-			path_key(p, sizeof(p), path, c->string);
+			jpath_key(p, sizeof(p), path, c->string);
 		else
-			path_index(p, sizeof(p), path, i);
+			jpath_index(p, sizeof(p), path, i);
 		check_templates(L, c, p, depth + 1);
 	}
 }
@@ -203,8 +157,8 @@ static void parse_vars(struct loader *L, const cJSON *v, const char *path)
 	}
 	for (const cJSON *m = v->child; m; m = m->next) {
 		char p[PATH_LEN];
-		path_key(p, sizeof(p), path, m->string);
-		if (!ident(m->string))
+		jpath_key(p, sizeof(p), path, m->string);
+		if (!jpath_is_ident(m->string))
 			bad(L, p, "not a variable name ([A-Za-z_][A-Za-z0-9_]*)");
 		for (const cJSON *o = v->child; o != m; o = o->next)
 			if (strcmp(o->string, m->string) == 0) {
@@ -230,7 +184,7 @@ static void parse_timeouts(struct loader *L, const cJSON *t, const char *path, s
 		if (!v)
 			continue;
 		char p[PATH_LEN];
-		path_key(p, sizeof(p), path, allowed[i]);
+		jpath_key(p, sizeof(p), path, allowed[i]);
 		if (!cJSON_IsNumber(v) || !(v->valuedouble > 0) || v->valuedouble > 86400) {
 			bad(L, p, "must be a positive number of seconds (at most 86400)");
 			continue;
@@ -254,7 +208,7 @@ static void parse_headers(struct loader *L, const cJSON *h, const char *path, in
 	}
 	for (const cJSON *m = h->child; m; m = m->next) {
 		char p[PATH_LEN];
-		path_key(p, sizeof(p), path, m->string);
+		jpath_key(p, sizeof(p), path, m->string);
 		int ok = *m->string != '\0';
 		for (const char *c = m->string; *c && ok; c++)
 			ok = token_char(*c);
@@ -286,7 +240,7 @@ static void parse_request(struct loader *L, const cJSON *r, const char *path, in
 	char p[PATH_LEN];
 	const cJSON *m;
 	if ((m = member(L, r, path, "method", 0))) {
-		path_key(p, sizeof(p), path, "method");
+		jpath_key(p, sizeof(p), path, "method");
 		int ok = cJSON_IsString(m) && *m->valuestring;
 		for (const char *c = ok ? m->valuestring : ""; *c && ok; c++)
 			ok = token_char(*c);
@@ -294,7 +248,7 @@ static void parse_request(struct loader *L, const cJSON *r, const char *path, in
 			bad(L, p, "must be an HTTP method such as \"POST\"");
 	}
 	if ((m = member(L, r, path, "path", 1))) {
-		path_key(p, sizeof(p), path, "path");
+		jpath_key(p, sizeof(p), path, "path");
 		if (!cJSON_IsString(m) || m->valuestring[0] != '/')
 			bad(L, p, "must be a string starting with \"/\"");
 		else if (admin && strncmp(m->valuestring, "/__admin/", 9) != 0)
@@ -303,34 +257,34 @@ static void parse_request(struct loader *L, const cJSON *r, const char *path, in
 			bad(L, p, "must not contain spaces or line breaks");
 	}
 	if ((m = member(L, r, path, "query", 0))) {
-		path_key(p, sizeof(p), path, "query");
+		jpath_key(p, sizeof(p), path, "query");
 		if (!cJSON_IsObject(m)) {
 			bad(L, p, "must be an object of parameter to value, got %s", json_type_name(m));
 		} else {
 			for (const cJSON *q = m->child; q; q = q->next) {
 				char qp[PATH_LEN];
-				path_key(qp, sizeof(qp), p, q->string);
+				jpath_key(qp, sizeof(qp), p, q->string);
 				if (!cJSON_IsString(q) && !cJSON_IsNumber(q) && !cJSON_IsBool(q))
 					bad(L, qp, "must be a string, number or boolean, got %s", json_type_name(q));
 			}
 		}
 	}
 	if ((m = member(L, r, path, "headers", 0))) {
-		path_key(p, sizeof(p), path, "headers");
+		jpath_key(p, sizeof(p), path, "headers");
 		parse_headers(L, m, p, 1);
 	}
 	const cJSON *json = member(L, r, path, "json", 0), *body = member(L, r, path, "body", 0);
 	const cJSON *rep = member(L, r, path, "body_repeat", 0);
 	if (json && body) {
-		path_key(p, sizeof(p), path, "body");
+		jpath_key(p, sizeof(p), path, "body");
 		bad(L, p, "\"json\" and \"body\" are exclusive");
 	}
 	if (body && !cJSON_IsString(body)) {
-		path_key(p, sizeof(p), path, "body");
+		jpath_key(p, sizeof(p), path, "body");
 		bad(L, p, "must be a string, got %s", json_type_name(body));
 	}
 	if (rep) {
-		path_key(p, sizeof(p), path, "body_repeat");
+		jpath_key(p, sizeof(p), path, "body_repeat");
 		if (!body)
 			bad(L, p, "needs \"body\"");
 		else if (!json_is_integer(rep) || rep->valuedouble < 1 || rep->valuedouble > SUITE_MAX_BODY)
@@ -350,8 +304,8 @@ static void parse_capture(struct loader *L, const cJSON *c, const char *path)
 	}
 	for (const cJSON *m = c->child; m; m = m->next) {
 		char p[PATH_LEN];
-		path_key(p, sizeof(p), path, m->string);
-		if (!ident(m->string))
+		jpath_key(p, sizeof(p), path, m->string);
+		if (!jpath_is_ident(m->string))
 			bad(L, p, "not a variable name ([A-Za-z_][A-Za-z0-9_]*)");
 		for (const cJSON *o = c->child; o != m; o = o->next)
 			if (strcmp(o->string, m->string) == 0) {
@@ -395,11 +349,11 @@ static void parse_step(struct loader *L, const cJSON *s, const char *path, struc
 		static const char *const not_ws[] = { "expect", "capture", "repeat", NULL };
 		for (size_t i = 0; not_ws[i]; i++)
 			if (cJSON_GetObjectItemCaseSensitive(s, not_ws[i])) {
-				path_key(p, sizeof(p), path, not_ws[i]);
+				jpath_key(p, sizeof(p), path, not_ws[i]);
 				bad(L, p, "not with \"ws\" (its script holds the checks)");
 			}
 		st->kind = STEP_WS;
-		path_key(p, sizeof(p), path, "ws");
+		jpath_key(p, sizeof(p), path, "ws");
 		struct buf e;
 		buf_init(&e, 64 * 1024);
 		if (wsstep_validate(ws, p, &e) < 0 || e.len)
@@ -409,7 +363,7 @@ static void parse_step(struct loader *L, const cJSON *s, const char *path, struc
 		st->ws = dup_or_null(ws);
 	} else {
 		st->kind = adm ? STEP_ADMIN : STEP_REQUEST;
-		path_key(p, sizeof(p), path, adm ? "admin" : "request");
+		jpath_key(p, sizeof(p), path, adm ? "admin" : "request");
 		parse_request(L, adm ? adm : req, p, adm != NULL);
 		st->request = dup_or_null(adm ? adm : req);
 		if (adm) {
@@ -423,7 +377,7 @@ static void parse_step(struct loader *L, const cJSON *s, const char *path, struc
 	if (ws)
 		goto timeouts;
 	if ((m = cJSON_GetObjectItemCaseSensitive(s, "expect"))) {
-		path_key(p, sizeof(p), path, "expect");
+		jpath_key(p, sizeof(p), path, "expect");
 		struct buf e;
 		buf_init(&e, 64 * 1024);
 		if (expect_validate(m, p, &e) < 0 || e.len)
@@ -434,12 +388,12 @@ static void parse_step(struct loader *L, const cJSON *s, const char *path, struc
 		st->expect = dup_or_null(m);
 	}
 	if ((m = cJSON_GetObjectItemCaseSensitive(s, "capture"))) {
-		path_key(p, sizeof(p), path, "capture");
+		jpath_key(p, sizeof(p), path, "capture");
 		parse_capture(L, m, p);
 		st->capture = dup_or_null(m);
 	}
 	if ((m = cJSON_GetObjectItemCaseSensitive(s, "repeat"))) {
-		path_key(p, sizeof(p), path, "repeat");
+		jpath_key(p, sizeof(p), path, "repeat");
 		if (!json_is_integer(m) || m->valuedouble < 1 || m->valuedouble > SUITE_MAX_REPEAT)
 			bad(L, p, "must be an integer from 1 to %d", SUITE_MAX_REPEAT);
 		else
@@ -447,7 +401,7 @@ static void parse_step(struct loader *L, const cJSON *s, const char *path, struc
 	}
 timeouts:
 	if ((m = cJSON_GetObjectItemCaseSensitive(s, "timeout"))) {
-		path_key(p, sizeof(p), path, "timeout");
+		jpath_key(p, sizeof(p), path, "timeout");
 		parse_timeouts(L, m, p, &st->timeouts);
 	}
 }
@@ -477,8 +431,8 @@ static void parse_needs(struct loader *L, const cJSON *m, const char *p, struct 
 	tc->needs = calloc(n, sizeof(*tc->needs));
 	for (const cJSON *v = m->child; v && tc->needs; v = v->next, i++) {
 		char vp[PATH_LEN];
-		path_index(vp, sizeof(vp), p, i);
-		if (!cJSON_IsString(v) || !ident(v->valuestring) || strlen(v->valuestring) > SUITE_MAX_VAR_NAME) {
+		jpath_index(vp, sizeof(vp), p, i);
+		if (!cJSON_IsString(v) || !jpath_is_ident(v->valuestring) || strlen(v->valuestring) > SUITE_MAX_VAR_NAME) {
 			bad(L, vp, "must be a variable name ([A-Za-z_][A-Za-z0-9_]*)");
 			continue;
 		}
@@ -514,7 +468,7 @@ static void parse_case(struct loader *L, const cJSON *c, const char *path, struc
 	char p[PATH_LEN];
 	const cJSON *m;
 	if ((m = member(L, c, path, "id", 1))) {
-		path_key(p, sizeof(p), path, "id");
+		jpath_key(p, sizeof(p), path, "id");
 		if (!cJSON_IsString(m))
 			bad(L, p, "must be a string, got %s", json_type_name(m));
 		else if (!id_valid(m->valuestring))
@@ -528,7 +482,7 @@ static void parse_case(struct loader *L, const cJSON *c, const char *path, struc
 	tc->section = string_member(L, c, path, "section", 1);
 	tc->clause = string_member(L, c, path, "clause", 1);
 	if ((m = member(L, c, path, "level", 1))) {
-		path_key(p, sizeof(p), path, "level");
+		jpath_key(p, sizeof(p), path, "level");
 		const char *lv = cJSON_IsString(m) ? m->valuestring : "";
 		if (strcmp(lv, "MUST") == 0)
 			tc->level = LEVEL_MUST;
@@ -540,7 +494,7 @@ static void parse_case(struct loader *L, const cJSON *c, const char *path, struc
 			bad(L, p, "must be \"MUST\", \"SHOULD\" or \"INFO\"");
 	}
 	if ((m = member(L, c, path, "tags", 0))) {
-		path_key(p, sizeof(p), path, "tags");
+		jpath_key(p, sizeof(p), path, "tags");
 		if (!cJSON_IsArray(m)) {
 			bad(L, p, "must be an array of strings, got %s", json_type_name(m));
 		} else {
@@ -548,7 +502,7 @@ static void parse_case(struct loader *L, const cJSON *c, const char *path, struc
 			tc->tags = calloc(n ? n : 1, sizeof(*tc->tags));
 			for (const cJSON *t = m->child; t && tc->tags; t = t->next, i++) {
 				char tp[PATH_LEN];
-				path_index(tp, sizeof(tp), p, i);
+				jpath_index(tp, sizeof(tp), p, i);
 				if (!cJSON_IsString(t) || !*t->valuestring || strpbrk(t->valuestring, " \t\r\n,")) {
 					bad(L, tp, "a tag must be a non-empty string without spaces or commas");
 					continue;
@@ -558,19 +512,19 @@ static void parse_case(struct loader *L, const cJSON *c, const char *path, struc
 		}
 	}
 	if ((m = member(L, c, path, "vars", 0))) {
-		path_key(p, sizeof(p), path, "vars");
+		jpath_key(p, sizeof(p), path, "vars");
 		parse_vars(L, m, p);
 		tc->vars = dup_or_null(m);
 	}
 	if ((m = member(L, c, path, "needs", 0))) {
-		path_key(p, sizeof(p), path, "needs");
+		jpath_key(p, sizeof(p), path, "needs");
 		parse_needs(L, m, p, tc);
 	}
 	if ((m = member(L, c, path, "skip", 0))) {
 		tc->skip = string_member(L, c, path, "skip", 0);
 	}
 	if ((m = member(L, c, path, "exclusive", 0))) {
-		path_key(p, sizeof(p), path, "exclusive");
+		jpath_key(p, sizeof(p), path, "exclusive");
 		if (!cJSON_IsBool(m))
 			bad(L, p, "must be true or false, got %s", json_type_name(m));
 		else if (cJSON_IsTrue(m))
@@ -579,7 +533,7 @@ static void parse_case(struct loader *L, const cJSON *c, const char *path, struc
 	if (tcase_has_tag(tc, "mock-only"))
 		tc->mock_only = true;
 	if ((m = member(L, c, path, "steps", 1))) {
-		path_key(p, sizeof(p), path, "steps");
+		jpath_key(p, sizeof(p), path, "steps");
 		if (!cJSON_IsArray(m) || !m->child) {
 			bad(L, p, "must be a non-empty array of steps");
 		} else {
@@ -589,7 +543,7 @@ static void parse_case(struct loader *L, const cJSON *c, const char *path, struc
 				tc->nsteps = n;
 				for (const cJSON *s = m->child; s; s = s->next, i++) {
 					char sp[PATH_LEN];
-					path_index(sp, sizeof(sp), p, i);
+					jpath_index(sp, sizeof(sp), p, i);
 					parse_step(L, s, sp, &tc->steps[i], tc);
 				}
 			}
@@ -798,7 +752,7 @@ struct suite *suite_load(const char *path, struct buf *err)
 			s->ncases = n;
 			for (const cJSON *c = m->child; c; c = c->next, i++) {
 				char p[PATH_LEN];
-				path_index(p, sizeof(p), "cases", i);
+				jpath_index(p, sizeof(p), "cases", i);
 				s->cases[i].suite = s;
 				s->cases[i].index = i;
 				parse_case(&L, c, p, &s->cases[i]);

@@ -18,6 +18,7 @@
 #include "common/timeutil.h"
 #include "common/utf8.h"
 #include "runner/http.h"
+#include "runner/jpath.h"
 #include "runner/match.h"
 #include "runner/response.h"
 #include "runner/url.h"
@@ -32,50 +33,6 @@
 static const char *const verbs[] = { "connect", "send", "expect", "collect", "close", "sleep", NULL };
 
 /* ---- small helpers --------------------------------------------------------------------------- */
-
-static void fmt_to(char *out, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void fmt_to(char *out, size_t n, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(out, n, fmt, ap);
-	va_end(ap);
-}
-
-static int ident_char(char c, int first)
-{
-	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_' || (!first && c >= '0' && c <= '9');
-}
-
-static int is_ident(const char *s)
-{
-	if (!*s)
-		return 0;
-	for (const char *p = s; *p; p++)
-		if (!ident_char(*p, p == s))
-			return 0;
-	return 1;
-}
-
-/* base.key when key is an identifier, else base["key"] (the key capped). */
-static void path_key(char *out, size_t n, const char *base, const char *key)
-{
-	if (is_ident(key))
-		fmt_to(out, n, "%s.%.100s", base, key);
-	else
-		fmt_to(out, n, "%s[\"%.100s%s\"]", base, key, strlen(key) > 100 ? "..." : "");
-}
-
-static void verr(struct buf *err, const char *path, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void verr(struct buf *err, const char *path, const char *fmt, ...)
-{
-	va_list ap;
-	buf_printf(err, "%s: ", path);
-	va_start(ap, fmt);
-	buf_vprintf(err, fmt, ap);
-	va_end(ap);
-	buf_addc(err, '\n');
-}
 
 static int has_template(const cJSON *v)
 {
@@ -104,7 +61,7 @@ static int conn_name_ok(const char *s)
 	if (!n || n > NAME_MAX_LEN)
 		return 0;
 	for (; *s; s++)
-		if (!ident_char(*s, 0) && *s != '-')
+		if (!jpath_ident_char(*s, 0) && *s != '-')
 			return 0;
 	return 1;
 }
@@ -157,32 +114,15 @@ struct vconn {
 	const char *why;    /* why it is dead: "its handshake is expected to be refused", "it was closed" */
 };
 
+static void err_cb(void *ctx, const char *path, const char *what)
+{
+	jpath_err(ctx, path, "%s", what);
+}
+
+/* Report members of o not in allowed, and members named twice: -1 when there is one. */
 static int check_members(const cJSON *o, const char *path, const char *const *allowed, struct buf *err)
 {
-	int rc = 0;
-	for (const cJSON *m = o->child; m; m = m->next) {
-		char p[PATH_LEN];
-		path_key(p, sizeof(p), path, m->string);
-		int known = 0;
-		for (size_t i = 0; allowed[i] && !known; i++)
-			known = strcmp(allowed[i], m->string) == 0;
-		if (!known) {
-			struct buf list;
-			buf_init(&list, 512);
-			for (size_t i = 0; allowed[i]; i++)
-				buf_printf(&list, "%s%s", i ? ", " : "", allowed[i]);
-			verr(err, p, "unknown member (expected one of %s)", buf_str(&list));
-			buf_release(&list);
-			rc = -1;
-		}
-		for (const cJSON *o2 = o->child; o2 != m; o2 = o2->next)
-			if (strcmp(o2->string, m->string) == 0) {
-				verr(err, p, "duplicate member");
-				rc = -1;
-				break;
-			}
-	}
-	return rc;
+	return jpath_check_members(o, path, allowed, err_cb, err) ? -1 : 0;
 }
 
 /* A number of seconds in (0, WSSTEP_MAX_WAIT]. */
@@ -190,7 +130,7 @@ static int check_seconds(const cJSON *v, const char *path, int zero_ok, struct b
 {
 	if (!cJSON_IsNumber(v) || v->valuedouble < 0 || (!zero_ok && v->valuedouble == 0) ||
 	    v->valuedouble > WSSTEP_MAX_WAIT) {
-		verr(err, path, "must be a %s number of seconds (at most %d)", zero_ok ? "non-negative" : "positive",
+		jpath_err(err, path, "must be a %s number of seconds (at most %d)", zero_ok ? "non-negative" : "positive",
 		     WSSTEP_MAX_WAIT);
 		return -1;
 	}
@@ -201,63 +141,63 @@ static int validate_connection(const cJSON *c, const char *path, struct buf *err
 {
 	static const char *const allowed[] = { "path", "query", "headers", NULL };
 	if (!cJSON_IsObject(c)) {
-		verr(err, path, "a connection must be an object (path, query, headers), got %s", json_type_name(c));
+		jpath_err(err, path, "a connection must be an object (path, query, headers), got %s", json_type_name(c));
 		return -1;
 	}
 	int rc = check_members(c, path, allowed, err);
 	char p[PATH_LEN];
 	const cJSON *m = cJSON_GetObjectItemCaseSensitive(c, "path");
-	path_key(p, sizeof(p), path, "path");
+	jpath_key(p, sizeof(p), path, "path");
 	if (!m) {
-		verr(err, p, "missing (required)");
+		jpath_err(err, p, "missing (required)");
 		rc = -1;
 	} else if (!cJSON_IsString(m) || m->valuestring[0] != '/') {
-		verr(err, p, "must be a string starting with \"/\"");
+		jpath_err(err, p, "must be a string starting with \"/\"");
 		rc = -1;
 	} else if (strpbrk(m->valuestring, " \t\r\n")) {
-		verr(err, p, "must not contain spaces or line breaks");
+		jpath_err(err, p, "must not contain spaces or line breaks");
 		rc = -1;
 	}
 	if ((m = cJSON_GetObjectItemCaseSensitive(c, "query"))) {
-		path_key(p, sizeof(p), path, "query");
+		jpath_key(p, sizeof(p), path, "query");
 		if (!cJSON_IsObject(m)) {
-			verr(err, p, "must be an object of parameter to value, got %s", json_type_name(m));
+			jpath_err(err, p, "must be an object of parameter to value, got %s", json_type_name(m));
 			rc = -1;
 		} else {
 			for (const cJSON *q = m->child; q; q = q->next) {
 				char qp[PATH_LEN];
-				path_key(qp, sizeof(qp), p, q->string);
+				jpath_key(qp, sizeof(qp), p, q->string);
 				if (!cJSON_IsString(q) && !cJSON_IsNumber(q) && !cJSON_IsBool(q)) {
-					verr(err, qp, "must be a string, number or boolean, got %s", json_type_name(q));
+					jpath_err(err, qp, "must be a string, number or boolean, got %s", json_type_name(q));
 					rc = -1;
 				}
 			}
 		}
 	}
 	if ((m = cJSON_GetObjectItemCaseSensitive(c, "headers"))) {
-		path_key(p, sizeof(p), path, "headers");
+		jpath_key(p, sizeof(p), path, "headers");
 		if (!cJSON_IsObject(m)) {
-			verr(err, p, "must be an object of header name to value, got %s", json_type_name(m));
+			jpath_err(err, p, "must be an object of header name to value, got %s", json_type_name(m));
 			return -1;
 		}
 		for (const cJSON *h = m->child; h; h = h->next) {
 			char hp[PATH_LEN];
-			path_key(hp, sizeof(hp), p, h->string);
+			jpath_key(hp, sizeof(hp), p, h->string);
 			if (!header_name_ok(h->string)) {
-				verr(err, hp, "not a header name");
+				jpath_err(err, hp, "not a header name");
 				rc = -1;
 			}
 			for (const cJSON *o = m->child; o != h; o = o->next)
 				if (strcasecmp(o->string, h->string) == 0) {
-					verr(err, hp, "header named twice (names are case-insensitive)");
+					jpath_err(err, hp, "header named twice (names are case-insensitive)");
 					rc = -1;
 					break;
 				}
 			if (!cJSON_IsString(h)) {
-				verr(err, hp, "must be a string, got %s", json_type_name(h));
+				jpath_err(err, hp, "must be a string, got %s", json_type_name(h));
 				rc = -1;
 			} else if (strpbrk(h->valuestring, "\r\n")) {
-				verr(err, hp, "must not contain a line break");
+				jpath_err(err, hp, "must not contain a line break");
 				rc = -1;
 			}
 		}
@@ -270,13 +210,13 @@ static int validate_code(const cJSON *m, const char *path, double lo, double hi,
 {
 	if (cJSON_IsNumber(m)) {
 		if (!json_is_integer(m) || m->valuedouble < lo || m->valuedouble > hi) {
-			verr(err, path, "must be an integer from %g to %g, or a matcher", lo, hi);
+			jpath_err(err, path, "must be an integer from %g to %g, or a matcher", lo, hi);
 			return -1;
 		}
 		return 0;
 	}
 	if (cJSON_IsBool(m) || cJSON_IsNull(m) || (cJSON_IsString(m) && !has_template(m))) {
-		verr(err, path, "must be a number or a matcher, got %s", json_type_name(m));
+		jpath_err(err, path, "must be a number or a matcher, got %s", json_type_name(m));
 		return -1;
 	}
 	return matcher_validate(m, path, err);
@@ -285,15 +225,15 @@ static int validate_code(const cJSON *m, const char *path, double lo, double hi,
 static int validate_ignore(const cJSON *m, const char *path, struct buf *err)
 {
 	if (!cJSON_IsArray(m)) {
-		verr(err, path, "must be an array of frame types (strings), got %s", json_type_name(m));
+		jpath_err(err, path, "must be an array of frame types (strings), got %s", json_type_name(m));
 		return -1;
 	}
 	int rc = 0, i = 0;
 	for (const cJSON *t = m->child; t; t = t->next, i++) {
 		if (!cJSON_IsString(t) || !*t->valuestring) {
 			char p[PATH_LEN];
-			fmt_to(p, sizeof(p), "%s[%d]", path, i);
-			verr(err, p, "must be a non-empty string");
+			jpath_fmt(p, sizeof(p), "%s[%d]", path, i);
+			jpath_err(err, p, "must be a non-empty string");
 			rc = -1;
 		}
 	}
@@ -313,32 +253,32 @@ static int validate_send(const cJSON *it, const char *path, struct buf *err)
 			which = payloads[i];
 		}
 	if (n != 1) {
-		verr(err, path, "a send has exactly one of json, text, text_repeat, fragments, hex, binary_hex or ping%s",
+		jpath_err(err, path, "a send has exactly one of json, text, text_repeat, fragments, hex, binary_hex or ping%s",
 		     n ? "" : " (none given)");
 		return -1;
 	}
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(it, which);
-	path_key(p, sizeof(p), path, which);
+	jpath_key(p, sizeof(p), path, which);
 	const cJSON *rep = cJSON_GetObjectItemCaseSensitive(it, "repeat");
 	if (strcmp(which, "text") == 0 || strcmp(which, "text_repeat") == 0 || strcmp(which, "ping") == 0) {
 		if (!cJSON_IsString(v)) {
-			verr(err, p, "must be a string, got %s", json_type_name(v));
+			jpath_err(err, p, "must be a string, got %s", json_type_name(v));
 			rc = -1;
 		} else if (strcmp(which, "ping") == 0 && !has_template(v) && strlen(v->valuestring) > 125) {
-			verr(err, p, "a ping payload is at most 125 bytes");
+			jpath_err(err, p, "a ping payload is at most 125 bytes");
 			rc = -1;
 		}
 	} else if (strcmp(which, "fragments") == 0) {
 		if (!cJSON_IsArray(v) || !v->child || cJSON_GetArraySize(v) > WSSTEP_MAX_FRAGMENTS) {
-			verr(err, p, "must be a non-empty array of strings (at most %d)", WSSTEP_MAX_FRAGMENTS);
+			jpath_err(err, p, "must be a non-empty array of strings (at most %d)", WSSTEP_MAX_FRAGMENTS);
 			rc = -1;
 		} else {
 			int i = 0;
 			for (const cJSON *f = v->child; f; f = f->next, i++)
 				if (!cJSON_IsString(f)) {
 					char fp[PATH_LEN];
-					fmt_to(fp, sizeof(fp), "%s[%d]", p, i);
-					verr(err, fp, "must be a string, got %s", json_type_name(f));
+					jpath_fmt(fp, sizeof(fp), "%s[%d]", p, i);
+					jpath_err(err, fp, "must be a string, got %s", json_type_name(f));
 					rc = -1;
 				}
 		}
@@ -346,37 +286,37 @@ static int validate_send(const cJSON *it, const char *path, struct buf *err)
 		struct buf tmp;
 		buf_init(&tmp, WSC_MAX_SEND);
 		if (!cJSON_IsString(v) || (!has_template(v) && hex_decode(v->valuestring, &tmp) != 0)) {
-			verr(err, p, "must be a string of hex byte pairs such as \"c3 28\"");
+			jpath_err(err, p, "must be a string of hex byte pairs such as \"c3 28\"");
 			rc = -1;
 		}
 		buf_release(&tmp);
 	}
 	if (strcmp(which, "text_repeat") == 0) {
 		char rp[PATH_LEN];
-		path_key(rp, sizeof(rp), path, "repeat");
+		jpath_key(rp, sizeof(rp), path, "repeat");
 		if (!rep) {
-			verr(err, rp, "missing (required with text_repeat)");
+			jpath_err(err, rp, "missing (required with text_repeat)");
 			rc = -1;
 		} else if (!json_is_integer(rep) || rep->valuedouble < 1 || rep->valuedouble > WSC_MAX_SEND) {
-			verr(err, rp, "must be a positive integer");
+			jpath_err(err, rp, "must be a positive integer");
 			rc = -1;
 		} else if (cJSON_IsString(v) && (double)strlen(v->valuestring) * rep->valuedouble > WSC_MAX_SEND) {
-			verr(err, rp, "the repeated text would be larger than %u bytes", WSC_MAX_SEND);
+			jpath_err(err, rp, "the repeated text would be larger than %u bytes", WSC_MAX_SEND);
 			rc = -1;
 		}
 	} else if (rep) {
-		path_key(p, sizeof(p), path, "repeat");
-		verr(err, p, "only with text_repeat");
+		jpath_key(p, sizeof(p), path, "repeat");
+		jpath_err(err, p, "only with text_repeat");
 		rc = -1;
 	}
 	const cJSON *um = cJSON_GetObjectItemCaseSensitive(it, "unmasked");
 	if (um) {
-		path_key(p, sizeof(p), path, "unmasked");
+		jpath_key(p, sizeof(p), path, "unmasked");
 		if (!cJSON_IsBool(um)) {
-			verr(err, p, "must be true or false");
+			jpath_err(err, p, "must be true or false");
 			rc = -1;
 		} else if (cJSON_IsTrue(um) && strcmp(which, "text") != 0) {
-			verr(err, p, "only with text");
+			jpath_err(err, p, "only with text");
 			rc = -1;
 		}
 	}
@@ -396,14 +336,14 @@ static int validate_expect(const cJSON *it, const char *path, struct buf *err, i
 		}
 	*closes = 0;
 	if (n != 1) {
-		verr(err, path, "an expect has exactly one of frame, no_frame_within or close%s", n ? "" : " (none given)");
+		jpath_err(err, path, "an expect has exactly one of frame, no_frame_within or close%s", n ? "" : " (none given)");
 		return -1;
 	}
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(it, which);
-	path_key(p, sizeof(p), path, which);
+	jpath_key(p, sizeof(p), path, which);
 	if (strcmp(which, "frame") == 0) {
 		if (!cJSON_IsObject(v) || !v->child) {
-			verr(err, p, "must be a non-empty object of JSON Pointer to matcher");
+			jpath_err(err, p, "must be a non-empty object of JSON Pointer to matcher");
 			rc = -1;
 		} else if (pointer_map_validate(v, p, err) < 0) {
 			rc = -1;
@@ -416,48 +356,48 @@ static int validate_expect(const cJSON *it, const char *path, struct buf *err, i
 	}
 	const cJSON *m;
 	if ((m = cJSON_GetObjectItemCaseSensitive(it, "capture"))) {
-		path_key(p, sizeof(p), path, "capture");
+		jpath_key(p, sizeof(p), path, "capture");
 		if (strcmp(which, "frame") != 0) {
-			verr(err, p, "only with frame");
+			jpath_err(err, p, "only with frame");
 			rc = -1;
 		} else if (!cJSON_IsObject(m)) {
-			verr(err, p, "must be an object of variable name to JSON Pointer, got %s", json_type_name(m));
+			jpath_err(err, p, "must be an object of variable name to JSON Pointer, got %s", json_type_name(m));
 			rc = -1;
 		} else {
 			for (const cJSON *c = m->child; c; c = c->next) {
 				char cp[PATH_LEN];
-				path_key(cp, sizeof(cp), p, c->string);
-				if (!is_ident(c->string)) {
-					verr(err, cp, "not a variable name ([A-Za-z_][A-Za-z0-9_]*)");
+				jpath_key(cp, sizeof(cp), p, c->string);
+				if (!jpath_is_ident(c->string)) {
+					jpath_err(err, cp, "not a variable name ([A-Za-z_][A-Za-z0-9_]*)");
 					rc = -1;
 				}
 				if (!cJSON_IsString(c) || (c->valuestring[0] && c->valuestring[0] != '/')) {
-					verr(err, cp, "must be a JSON Pointer into the frame such as \"/id\"");
+					jpath_err(err, cp, "must be a JSON Pointer into the frame such as \"/id\"");
 					rc = -1;
 				}
 			}
 		}
 	}
 	if ((m = cJSON_GetObjectItemCaseSensitive(it, "reason"))) {
-		path_key(p, sizeof(p), path, "reason");
+		jpath_key(p, sizeof(p), path, "reason");
 		if (strcmp(which, "close") != 0) {
-			verr(err, p, "only with close");
+			jpath_err(err, p, "only with close");
 			rc = -1;
 		} else if (matcher_validate(m, p, err) < 0) {
 			rc = -1;
 		}
 	}
 	if ((m = cJSON_GetObjectItemCaseSensitive(it, "timeout"))) {
-		path_key(p, sizeof(p), path, "timeout");
+		jpath_key(p, sizeof(p), path, "timeout");
 		if (strcmp(which, "no_frame_within") == 0) {
-			verr(err, p, "not with no_frame_within, which is its own time");
+			jpath_err(err, p, "not with no_frame_within, which is its own time");
 			rc = -1;
 		} else {
 			rc |= check_seconds(m, p, 0, err);
 		}
 	}
 	if ((m = cJSON_GetObjectItemCaseSensitive(it, "ignore"))) {
-		path_key(p, sizeof(p), path, "ignore");
+		jpath_key(p, sizeof(p), path, "ignore");
 		rc |= validate_ignore(m, p, err);
 	}
 	return rc;
@@ -469,31 +409,31 @@ static int validate_collect(const cJSON *it, const char *path, struct buf *err)
 	char p[PATH_LEN];
 	const cJSON *m;
 	if ((m = cJSON_GetObjectItemCaseSensitive(it, "until"))) {
-		path_key(p, sizeof(p), path, "until");
+		jpath_key(p, sizeof(p), path, "until");
 		if (!cJSON_IsObject(m) || !m->child) {
-			verr(err, p, "must be a non-empty object of JSON Pointer to matcher");
+			jpath_err(err, p, "must be a non-empty object of JSON Pointer to matcher");
 			rc = -1;
 		} else if (pointer_map_validate(m, p, err) < 0) {
 			rc = -1;
 		}
 	}
 	if ((m = cJSON_GetObjectItemCaseSensitive(it, "max"))) {
-		path_key(p, sizeof(p), path, "max");
+		jpath_key(p, sizeof(p), path, "max");
 		if (!json_is_integer(m) || m->valuedouble < 1 || m->valuedouble > WSC_MAX_FRAMES) {
-			verr(err, p, "must be an integer from 1 to %u", WSC_MAX_FRAMES);
+			jpath_err(err, p, "must be an integer from 1 to %u", WSC_MAX_FRAMES);
 			rc = -1;
 		}
 	}
 	if ((m = cJSON_GetObjectItemCaseSensitive(it, "timeout"))) {
-		path_key(p, sizeof(p), path, "timeout");
+		jpath_key(p, sizeof(p), path, "timeout");
 		rc |= check_seconds(m, p, 0, err);
 	}
 	if ((m = cJSON_GetObjectItemCaseSensitive(it, "ignore"))) {
-		path_key(p, sizeof(p), path, "ignore");
+		jpath_key(p, sizeof(p), path, "ignore");
 		rc |= validate_ignore(m, p, err);
 	}
 	if ((m = cJSON_GetObjectItemCaseSensitive(it, "stream"))) {
-		path_key(p, sizeof(p), path, "stream");
+		jpath_key(p, sizeof(p), path, "stream");
 		if (stream_validate(m, p, false, err) < 0)
 			rc = -1;
 	}
@@ -505,9 +445,9 @@ static struct vconn *named(struct vconn *vc, size_t n, const cJSON *v, const cha
 			   const cJSON *conns, struct buf *err)
 {
 	char p[PATH_LEN];
-	path_key(p, sizeof(p), path, verb);
+	jpath_key(p, sizeof(p), path, verb);
 	if (!cJSON_IsString(v)) {
-		verr(err, p, "must name a connection (a string), got %s", json_type_name(v));
+		jpath_err(err, p, "must name a connection (a string), got %s", json_type_name(v));
 		return NULL;
 	}
 	for (size_t i = 0; i < n; i++)
@@ -517,7 +457,7 @@ static struct vconn *named(struct vconn *vc, size_t n, const cJSON *v, const cha
 	buf_init(&list, 1024);
 	for (const cJSON *c = conns ? conns->child : NULL; c; c = c->next)
 		buf_printf(&list, "%s%s", c == conns->child ? "" : ", ", c->string);
-	verr(err, p, "\"%.100s\" is not a connection of this step (%s)", v->valuestring,
+	jpath_err(err, p, "\"%.100s\" is not a connection of this step (%s)", v->valuestring,
 	     list.len ? buf_str(&list) : "none");
 	buf_release(&list);
 	return NULL;
@@ -536,7 +476,7 @@ static int validate_item(const cJSON *it, const char *path, struct vconn *vc, si
 	static const char *const allowed_close[] = { "close", "code", NULL };
 	static const char *const allowed_sleep[] = { "sleep", NULL };
 	if (!cJSON_IsObject(it)) {
-		verr(err, path, "a script item must be an object, got %s", json_type_name(it));
+		jpath_err(err, path, "a script item must be an object, got %s", json_type_name(it));
 		return -1;
 	}
 	int nverbs = 0;
@@ -550,7 +490,7 @@ static int validate_item(const cJSON *it, const char *path, struct vconn *vc, si
 			verb = verbs[i];
 		}
 	if (nverbs != 1) {
-		verr(err, path, "a script item has exactly one of connect, send, expect, collect, close or sleep%s",
+		jpath_err(err, path, "a script item has exactly one of connect, send, expect, collect, close or sleep%s",
 		     nverbs ? "" : " (none given)");
 		return -1;
 	}
@@ -559,7 +499,7 @@ static int validate_item(const cJSON *it, const char *path, struct vconn *vc, si
 	int rc = 0;
 	if (strcmp(verb, "sleep") == 0) {
 		rc |= check_members(it, path, allowed_sleep, err);
-		path_key(p, sizeof(p), path, "sleep");
+		jpath_key(p, sizeof(p), path, "sleep");
 		rc |= check_seconds(v, p, 1, err);
 		return rc;
 	}
@@ -570,21 +510,21 @@ static int validate_item(const cJSON *it, const char *path, struct vconn *vc, si
 		rc |= check_members(it, path, allowed_connect, err);
 		const cJSON *st = cJSON_GetObjectItemCaseSensitive(it, "status");
 		if (st) {
-			path_key(p, sizeof(p), path, "status");
+			jpath_key(p, sizeof(p), path, "status");
 			rc |= validate_code(st, p, 100, 599, err);
 		}
 		const cJSON *h = cJSON_GetObjectItemCaseSensitive(it, "headers");
 		if (h) {
-			path_key(p, sizeof(p), path, "headers");
+			jpath_key(p, sizeof(p), path, "headers");
 			if (!cJSON_IsObject(h)) {
-				verr(err, p, "must be an object of header name to matcher, got %s", json_type_name(h));
+				jpath_err(err, p, "must be an object of header name to matcher, got %s", json_type_name(h));
 				rc = -1;
 			} else {
 				for (const cJSON *m = h->child; m; m = m->next) {
 					char hp[PATH_LEN];
-					path_key(hp, sizeof(hp), p, m->string);
+					jpath_key(hp, sizeof(hp), p, m->string);
 					if (!header_name_ok(m->string)) {
-						verr(err, hp, "not a header name");
+						jpath_err(err, hp, "not a header name");
 						rc = -1;
 					}
 					if (matcher_validate(m, hp, err) < 0)
@@ -593,8 +533,8 @@ static int validate_item(const cJSON *it, const char *path, struct vconn *vc, si
 			}
 		}
 		if (c && c->state == C_OPEN) {
-			path_key(p, sizeof(p), path, verb);
-			verr(err, p, "connection %s is already open here", c->name);
+			jpath_key(p, sizeof(p), path, verb);
+			jpath_err(err, p, "connection %s is already open here", c->name);
 			rc = -1;
 		}
 		if (c) {
@@ -618,15 +558,15 @@ static int validate_item(const cJSON *it, const char *path, struct vconn *vc, si
 		rc |= check_members(it, path, allowed_close, err);
 		const cJSON *code = cJSON_GetObjectItemCaseSensitive(it, "code");
 		if (code && (!cJSON_IsNumber(code) || !close_code_ok(code->valuedouble))) {
-			path_key(p, sizeof(p), path, "code");
-			verr(err, p, "must be a close code a client may send (1000-1003, 1007-1014, 3000-4999)");
+			jpath_key(p, sizeof(p), path, "code");
+			jpath_err(err, p, "must be a close code a client may send (1000-1003, 1007-1014, 3000-4999)");
 			rc = -1;
 		}
 		closes = 1;
 	}
 	if (c && c->state != C_OPEN) {
-		path_key(p, sizeof(p), path, verb);
-		verr(err, p, "connection %s is not open here (%s)", c->name,
+		jpath_key(p, sizeof(p), path, verb);
+		jpath_err(err, p, "connection %s is not open here (%s)", c->name,
 		     c->state == C_NEW ? "no connect before this item" : c->why);
 		rc = -1;
 	}
@@ -644,35 +584,35 @@ int wsstep_validate(const cJSON *ws, const char *path, struct buf *err)
 	size_t nvc = 0;
 	char p[PATH_LEN];
 	if (!cJSON_IsObject(ws)) {
-		verr(err, path, "must be an object (connections, script), got %s", json_type_name(ws));
+		jpath_err(err, path, "must be an object (connections, script), got %s", json_type_name(ws));
 		return -1;
 	}
 	int rc = check_members(ws, path, allowed, err);
 	const cJSON *conns = cJSON_GetObjectItemCaseSensitive(ws, "connections");
-	path_key(p, sizeof(p), path, "connections");
+	jpath_key(p, sizeof(p), path, "connections");
 	if (!conns) {
-		verr(err, p, "missing (required)");
+		jpath_err(err, p, "missing (required)");
 		rc = -1;
 	} else if (!cJSON_IsObject(conns) || !conns->child) {
-		verr(err, p, "must be a non-empty object of connection name to connection");
+		jpath_err(err, p, "must be a non-empty object of connection name to connection");
 		rc = -1;
 		conns = NULL;
 	} else {
 		for (const cJSON *c = conns->child; c; c = c->next) {
 			char cp[PATH_LEN];
-			path_key(cp, sizeof(cp), p, c->string);
+			jpath_key(cp, sizeof(cp), p, c->string);
 			if (!conn_name_ok(c->string)) {
-				verr(err, cp, "not a connection name ([A-Za-z0-9_-], at most %d characters)", NAME_MAX_LEN);
+				jpath_err(err, cp, "not a connection name ([A-Za-z0-9_-], at most %d characters)", NAME_MAX_LEN);
 				rc = -1;
 			}
 			int dup = 0;
 			for (size_t i = 0; i < nvc && !dup; i++)
 				dup = strcmp(vc[i].name, c->string) == 0;
 			if (dup) {
-				verr(err, cp, "duplicate member");
+				jpath_err(err, cp, "duplicate member");
 				rc = -1;
 			} else if (nvc == WSSTEP_MAX_CONNECTIONS) {
-				verr(err, cp, "more than %d connections in one step", WSSTEP_MAX_CONNECTIONS);
+				jpath_err(err, cp, "more than %d connections in one step", WSSTEP_MAX_CONNECTIONS);
 				rc = -1;
 			} else {
 				vc[nvc++] = (struct vconn){ .name = c->string, .state = C_NEW };
@@ -682,23 +622,23 @@ int wsstep_validate(const cJSON *ws, const char *path, struct buf *err)
 		}
 	}
 	const cJSON *script = cJSON_GetObjectItemCaseSensitive(ws, "script");
-	path_key(p, sizeof(p), path, "script");
+	jpath_key(p, sizeof(p), path, "script");
 	if (!script) {
-		verr(err, p, "missing (required)");
+		jpath_err(err, p, "missing (required)");
 		return -1;
 	}
 	if (!cJSON_IsArray(script) || !script->child) {
-		verr(err, p, "must be a non-empty array of items");
+		jpath_err(err, p, "must be a non-empty array of items");
 		return -1;
 	}
 	if (cJSON_GetArraySize(script) > WSSTEP_MAX_ITEMS) {
-		verr(err, p, "more than %d items", WSSTEP_MAX_ITEMS);
+		jpath_err(err, p, "more than %d items", WSSTEP_MAX_ITEMS);
 		return -1;
 	}
 	int i = 0;
 	for (const cJSON *it = script->child; it; it = it->next, i++) {
 		char ip[PATH_LEN];
-		fmt_to(ip, sizeof(ip), "%s[%d]", p, i);
+		jpath_fmt(ip, sizeof(ip), "%s[%d]", p, i);
 		if (validate_item(it, ip, vc, nvc, conns, err) < 0)
 			rc = -1;
 	}
@@ -1000,7 +940,7 @@ static void do_connect(struct wsrun *r, const cJSON *it, struct rconn *rc)
 		const char *v = response_header(&hs, h->string);
 		cJSON *a = v ? cJSON_CreateString(v) : NULL;
 		char where[160];
-		fmt_to(where, sizeof(where), "handshake header %.100s", h->string);
+		jpath_fmt(where, sizeof(where), "handshake header %.100s", h->string);
 		struct buf lines;
 		buf_init(&lines, 8192);
 		if (matcher_check(h, a, where, NULL, &lines) != 0) {
@@ -1098,7 +1038,7 @@ static void do_send(struct wsrun *r, const cJSON *it, struct rconn *rc, const cJ
 			const char *s = payload.data ? payload.data : "";
 			enum wsc_opcode fop = i == 0 ? WSC_TEXT : WSC_CONTINUATION;
 			char fnote[48];
-			fmt_to(fnote, sizeof(fnote), "fragment %d/%d%s", i + 1, n, i == n - 1 ? ", fin" : "");
+			jpath_fmt(fnote, sizeof(fnote), "fragment %d/%d%s", i + 1, n, i == n - 1 ? ", fin" : "");
 			xt_frame(r, rc, '>', fop, s, payload.len, 0, -1, fnote);
 			res = wsc_send_frame(rc->c, i == n - 1, fop, s, payload.len, true, ms);
 			if (res != WSC_OK)
@@ -1322,7 +1262,7 @@ static void do_collect(struct wsrun *r, const cJSON *it, struct rconn *rc)
 			break;   /* without until, the time is simply the end of the collection */
 		if (res != WSC_OK) {
 			char what[128];
-			fmt_to(what, sizeof(what), "frame matching until (%zu collected)", n);
+			jpath_fmt(what, sizeof(what), "frame matching until (%zu collected)", n);
 			report_wait(r, rc, res, limited, secs, until ? what : "frames");
 			stopped = 1;
 			break;
@@ -1492,9 +1432,9 @@ enum wsstep_result wsstep_run(const cJSON *ws, const struct wsstep_env *env)
 			verb = "expect";
 		const char *cname = verb ? json_get_string(tmpl, verb) : NULL;
 		if (cname)
-			fmt_to(r.label, sizeof(r.label), "ws item %zu (%s %.32s): ", idx, verb, cname);
+			jpath_fmt(r.label, sizeof(r.label), "ws item %zu (%s %.32s): ", idx, verb, cname);
 		else
-			fmt_to(r.label, sizeof(r.label), "ws item %zu (%s): ", idx, verb ? verb : "?");
+			jpath_fmt(r.label, sizeof(r.label), "ws item %zu (%s): ", idx, verb ? verb : "?");
 		/* Expanded now, not before the step: an earlier item's capture may be used here. */
 		cJSON *it = vars_expand_json(env->scope, tmpl, &err);
 		if (!it) {
