@@ -1131,6 +1131,36 @@ static void do_expect_frame(struct wsrun *r, const cJSON *it, struct rconn *rc)
 	}
 }
 
+/*
+ * Frame m arrived where WANT was expected.  A text frame whose type is in
+ * ignore is freed and 1 returned (wait on); any other fails the step as
+ * "expected WANT, got FRAME" (with " after N ms" since *start when start is
+ * not NULL), is freed, and 0 is returned.  Takes responsibility for m.
+ */
+static int skip_or_fail(struct wsrun *r, struct wsc_message *m, const cJSON *ignore, const char *want,
+			const int64_t *start)
+{
+	if (m->opcode == WSC_TEXT) {
+		cJSON *j = json_parse_exact(m->data, m->len);
+		int skip = j && ignored(ignore, json_get_string(j, "type"));
+		cJSON_Delete(j);
+		if (skip) {
+			wsc_message_free(m);
+			return 1;
+		}
+	}
+	struct buf d;
+	buf_init(&d, 4 * SHOW_MAX + 64);
+	describe(&d, m);
+	if (start)
+		fail(r, "expected %s, got %s after %.0f ms", want, buf_str(&d), (double)(mono_ms() - *start));
+	else
+		fail(r, "expected %s, got %s", want, buf_str(&d));
+	buf_release(&d);
+	wsc_message_free(m);
+	return 0;
+}
+
 static void do_expect_nothing(struct wsrun *r, const cJSON *it, struct rconn *rc)
 {
 	const cJSON *w = cJSON_GetObjectItemCaseSensitive(it, "no_frame_within");
@@ -1151,23 +1181,10 @@ static void do_expect_nothing(struct wsrun *r, const cJSON *it, struct rconn *rc
 			report_wait(r, rc, res, 0, secs, "no frame");
 			return;
 		}
-		if (m->opcode == WSC_TEXT) {
-			cJSON *j = json_parse_exact(m->data, m->len);
-			int skip = j && ignored(ignore, json_get_string(j, "type"));
-			cJSON_Delete(j);
-			if (skip) {
-				wsc_message_free(m);
-				continue;
-			}
-		}
-		struct buf d;
-		buf_init(&d, 4 * SHOW_MAX + 64);
-		describe(&d, m);
-		fail(r, "expected no frame within %g s, got %s after %.0f ms", secs, buf_str(&d),
-		     (double)(mono_ms() - start));
-		buf_release(&d);
-		wsc_message_free(m);
-		return;
+		char want[64];
+		snprintf(want, sizeof(want), "no frame within %g s", secs);
+		if (!skip_or_fail(r, m, ignore, want, &start))
+			return;
 	}
 }
 
@@ -1207,22 +1224,8 @@ static void do_expect_close(struct wsrun *r, const cJSON *it, struct rconn *rc)
 			wsc_message_free(rest);
 			return;
 		}
-		if (m->opcode == WSC_TEXT) {
-			cJSON *j = json_parse_exact(m->data, m->len);
-			int skip = j && ignored(ignore, json_get_string(j, "type"));
-			cJSON_Delete(j);
-			if (skip) {
-				wsc_message_free(m);
-				continue;
-			}
-		}
-		struct buf d;
-		buf_init(&d, 4 * SHOW_MAX + 64);
-		describe(&d, m);
-		fail(r, "expected a close, got %s", buf_str(&d));
-		buf_release(&d);
-		wsc_message_free(m);
-		return;
+		if (!skip_or_fail(r, m, ignore, "a close", NULL))
+			return;
 	}
 }
 
