@@ -1,6 +1,7 @@
 #include "harness.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +21,64 @@ const char *bin_path(const char *name, char *out, size_t size)
 	const char *dir = getenv("CHATCONFORM_BIN");
 	snprintf(out, size, "%s/%s", dir && *dir ? dir : "bin", name);
 	return out;
+}
+
+static char workdir[64];
+
+/* Make a fresh folder /tmp/PREFIX-XXXXXX, the work folder of this test process; asserts on failure. */
+void workdir_make(const char *prefix)
+{
+	snprintf(workdir, sizeof(workdir), "/tmp/%s-XXXXXX", prefix);
+	cr_assert(mkdtemp(workdir) != NULL);
+}
+
+/* Remove the work folder and all in it (a warning when it cannot). */
+void workdir_remove(void)
+{
+	char cmd[128];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", workdir);
+	if (workdir[0] && system(cmd) != 0)
+		cr_log_warn("cannot remove %s", workdir);
+}
+
+/* The path of name in the work folder, in one of 16 static buffers used in turn. */
+const char *workdir_path(const char *name)
+{
+	static char paths[16][256];
+	static int next;
+	char *p = paths[next++ % 16];
+	snprintf(p, 256, "%s/%s", workdir, name);
+	return p;
+}
+
+/* Run a shell command line (printf-style), stdout and stderr to out_name and err_name in the work folder. */
+int workdir_sh(const char *out_name, const char *err_name, const char *fmt, ...)
+{
+	char line[8192], cmd[9000];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	snprintf(cmd, sizeof(cmd), "%s >'%s' 2>'%s'", line, workdir_path(out_name), workdir_path(err_name));
+	int st = system(cmd);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* The whole file at path, NUL-terminated, at most max bytes of it; asserts when it cannot be opened. */
+char *slurp_file(const char *path, size_t max)
+{
+	FILE *f = fopen(path, "rb");
+	cr_assert(f != NULL, "cannot open %s", path);
+	struct buf b;
+	buf_init(&b, max);
+	char chunk[65536];
+	size_t n;
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		buf_add(&b, chunk, n);
+	fclose(f);
+	if (!b.data)
+		buf_adds(&b, "");
+	return buf_detach(&b, NULL);
 }
 
 void mockd_start(struct mockd_proc *m, const char *const *args)

@@ -26,6 +26,18 @@ int mockd_stop(struct mockd_proc *m);
 /* The path of a program in the binaries folder. */
 const char *bin_path(const char *name, char *out, size_t size);
 
+/* Make a fresh folder /tmp/PREFIX-XXXXXX, the work folder of this test process; asserts on failure. */
+void workdir_make(const char *prefix);
+/* Remove the work folder and all in it (a warning when it cannot). */
+void workdir_remove(void);
+/* The path of name in the work folder, in one of 16 static buffers used in turn. */
+const char *workdir_path(const char *name);
+/* Run a shell command line (printf-style), stdout and stderr to out_name and err_name in the work folder;
+ * its exit status, or -1 when it did not exit. */
+int workdir_sh(const char *out_name, const char *err_name, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* The whole file at path, NUL-terminated, at most max bytes of it; asserts when it cannot be opened. Free it. */
+char *slurp_file(const char *path, size_t max);
+
 #define MAX_CHUNKS 4096
 
 struct http_result {

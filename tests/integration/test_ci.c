@@ -8,12 +8,9 @@
  *   did not start): mock-only, unnamed APIs and cases that need a second key
  *   are skipped with their reasons, and no credential of the file reaches a report.
  */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <criterion/criterion.h>
 #include <criterion/new/assert.h>
@@ -25,58 +22,17 @@
 #define OUT_MAX (64u << 20)
 #define SECRET "zz-secret-widget-key-0123456789"
 
-static char dir[64];
+/* A shell command line (printf-style) with stdout and stderr to run.out and run.err; its exit status. */
+#define sh(...) workdir_sh("run.out", "run.err", __VA_ARGS__)
 
 static void make_dir(void)
 {
-	snprintf(dir, sizeof(dir), "/tmp/cc-ci-XXXXXX");
-	cr_assert(mkdtemp(dir) != NULL);
+	workdir_make("cc-ci");
 }
 
 static void remove_dir(void)
 {
-	char cmd[128];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	if (dir[0] && system(cmd) != 0)
-		cr_log_warn("cannot remove %s", dir);
-}
-
-static const char *in_dir(const char *name)
-{
-	static char paths[16][256];
-	static int next;
-	char *p = paths[next++ % 16];
-	snprintf(p, 256, "%s/%s", dir, name);
-	return p;
-}
-
-static char *slurp(const char *path)
-{
-	FILE *f = fopen(path, "rb");
-	cr_assert(f != NULL, "cannot open %s", path);
-	struct buf b;
-	buf_init(&b, OUT_MAX);
-	char chunk[65536];
-	size_t n;
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-		buf_add(&b, chunk, n);
-	fclose(f);
-	if (!b.data)
-		buf_adds(&b, "");
-	return buf_detach(&b, NULL);
-}
-
-/* A shell command line (printf-style) with stdout and stderr to run.out and run.err; its exit status. */
-static int sh(const char *fmt, ...)
-{
-	char line[8192], cmd[9000];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
-	va_end(ap);
-	snprintf(cmd, sizeof(cmd), "%s >'%s/run.out' 2>'%s/run.err'", line, dir, dir);
-	int st = system(cmd);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+	workdir_remove();
 }
 
 /* chatconform run with the options; its exit status. */
@@ -91,14 +47,14 @@ static int run(const char *opts)
 /* Assert that the file at path contains needle. */
 static void file_contains(const char *path, const char *needle)
 {
-	char *text = slurp(path);
+	char *text = slurp_file(path, OUT_MAX);
 	assert_contains(text, needle);
 	free(text);
 }
 
 static cJSON *load_json(const char *path)
 {
-	char *text = slurp(path);
+	char *text = slurp_file(path, OUT_MAX);
 	cJSON *doc = cJSON_Parse(text);
 	cr_assert(doc != NULL, "%s is not JSON", path);
 	free(text);
@@ -118,7 +74,7 @@ static const cJSON *find_case(const cJSON *doc, const char *id)
 /* Each testcase's name attribute in a JUnit file, appended to names as "name\n". */
 static void junit_names(const char *path, struct buf *names, size_t *count)
 {
-	char *x = slurp(path);
+	char *x = slurp_file(path, OUT_MAX);
 	for (const char *p = x; (p = strstr(p, "<testcase name=\"")) != NULL; p++) {
 		p += strlen("<testcase name=\"");
 		buf_add(names, p, strcspn(p, "\""));
@@ -152,18 +108,18 @@ TestSuite(ci, .init = make_dir, .fini = remove_dir, .timeout = 300);
 Test(ci, shards_add_up_to_the_whole_run)
 {
 	char opts[1024];
-	snprintf(opts, sizeof(opts), "--json '%s' --junit '%s'", in_dir("all.json"), in_dir("all.xml"));
-	cr_assert(eq(int, run(opts), 0), "%s", slurp(in_dir("run.err")));
+	snprintf(opts, sizeof(opts), "--json '%s' --junit '%s'", workdir_path("all.json"), workdir_path("all.xml"));
+	cr_assert(eq(int, run(opts), 0), "%s", slurp_file(workdir_path("run.err"), OUT_MAX));
 	for (int k = 1; k <= 3; k++) {
 		char json[32], xml[32];
 		snprintf(json, sizeof(json), "s%d.json", k);
 		snprintf(xml, sizeof(xml), "s%d.xml", k);
-		snprintf(opts, sizeof(opts), "--shard %d/3 --json '%s' --junit '%s'", k, in_dir(json), in_dir(xml));
-		cr_assert(eq(int, run(opts), 0), "%s", slurp(in_dir("run.err")));
+		snprintf(opts, sizeof(opts), "--shard %d/3 --json '%s' --junit '%s'", k, workdir_path(json), workdir_path(xml));
+		cr_assert(eq(int, run(opts), 0), "%s", slurp_file(workdir_path("run.err"), OUT_MAX));
 	}
 
 	/* JSON: every id of the whole run in exactly one shard, and nothing else. */
-	cJSON *all = load_json(in_dir("all.json"));
+	cJSON *all = load_json(workdir_path("all.json"));
 	int total = cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(all, "cases"));
 	cr_assert(total >= 585, "only %d cases", total);
 	int sum = 0;
@@ -171,7 +127,7 @@ Test(ci, shards_add_up_to_the_whole_run)
 	for (int k = 0; k < 3; k++) {
 		char json[32];
 		snprintf(json, sizeof(json), "s%d.json", k + 1);
-		shard[k] = load_json(in_dir(json));
+		shard[k] = load_json(workdir_path(json));
 		char want[16];
 		snprintf(want, sizeof(want), "%d/3", k + 1);
 		cr_expect(eq(str, STR(json_get_string(shard[k], "shard")), STR(want)));
@@ -194,11 +150,11 @@ Test(ci, shards_add_up_to_the_whole_run)
 	size_t nwhole = 0, nparts = 0;
 	buf_init(&whole, OUT_MAX);
 	buf_init(&parts, OUT_MAX);
-	junit_names(in_dir("all.xml"), &whole, &nwhole);
+	junit_names(workdir_path("all.xml"), &whole, &nwhole);
 	for (int k = 1; k <= 3; k++) {
 		char xml[32];
 		snprintf(xml, sizeof(xml), "s%d.xml", k);
-		junit_names(in_dir(xml), &parts, &nparts);
+		junit_names(workdir_path(xml), &parts, &nparts);
 	}
 	cr_assert(eq(sz, nparts, nwhole));
 	cr_assert(eq(sz, nwhole, (size_t)total));
@@ -216,15 +172,15 @@ Test(ci, shards_add_up_to_the_whole_run)
 	char cc[512];
 	bin_path("chatconform", cc, sizeof(cc));
 	cr_expect(eq(int, sh("%s compare --baseline '%s' --current '%s' --current '%s' --current '%s'", cc,
-			     in_dir("all.json"), in_dir("s1.json"), in_dir("s2.json"), in_dir("s3.json")), 0));
-	file_contains(in_dir("run.out"), "0 regressions, 0 new warnings, 0 fixes, 0 added, 0 removed");
+			     workdir_path("all.json"), workdir_path("s1.json"), workdir_path("s2.json"), workdir_path("s3.json")), 0));
+	file_contains(workdir_path("run.out"), "0 regressions, 0 new warnings, 0 fixes, 0 added, 0 removed");
 
 	/* --shard auto with GitLab's variables picks the same cases as --shard 2/3. */
-	snprintf(opts, sizeof(opts), "--shard auto --json '%s'", in_dir("auto.json"));
+	snprintf(opts, sizeof(opts), "--shard auto --json '%s'", workdir_path("auto.json"));
 	char mockd[512];
 	bin_path("mockd", mockd, sizeof(mockd));
 	cr_assert(eq(int, sh("CI_NODE_INDEX=2 CI_NODE_TOTAL=3 %s run --mockd %s %s", cc, mockd, opts), 0));
-	cJSON *autod = load_json(in_dir("auto.json"));
+	cJSON *autod = load_json(workdir_path("auto.json"));
 	cr_expect(eq(str, STR(json_get_string(autod, "shard")), STR("2/3")));
 	cr_expect(eq(int, cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(autod, "cases")),
 		     cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(shard[1], "cases"))));
@@ -244,14 +200,14 @@ Test(ci, bad_shards_and_retries_exit_2)
 			      "--retries 6", "--retries -1" };
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		cr_expect(eq(int, sh("%s list %s", cc, bad[i]), 2), "%s", bad[i]);
-		file_contains(in_dir("run.err"), "chatconform: cannot use --");
+		file_contains(workdir_path("run.err"), "chatconform: cannot use --");
 	}
 	cr_expect(eq(int, sh("CI_NODE_INDEX=0 CI_NODE_TOTAL=3 %s list --shard auto", cc), 2));
-	file_contains(in_dir("run.err"), "CI_NODE_INDEX=0 is not a number from 1 to CI_NODE_TOTAL=3");
+	file_contains(workdir_path("run.err"), "CI_NODE_INDEX=0 is not a number from 1 to CI_NODE_TOTAL=3");
 	cr_expect(eq(int, sh("CI_NODE_INDEX=1 CI_NODE_TOTAL=zero %s list --shard auto", cc), 2));
 	/* Not in a parallel job: every case, said on stderr. */
 	cr_expect(eq(int, sh("env -u CI_NODE_INDEX -u CI_NODE_TOTAL %s list --shard auto suites/widget", cc), 0));
-	file_contains(in_dir("run.err"), "CI_NODE_INDEX and CI_NODE_TOTAL are not set");
+	file_contains(workdir_path("run.err"), "CI_NODE_INDEX and CI_NODE_TOTAL are not set");
 }
 
 /* ---- retries ----------------------------------------------------------------------------- */
@@ -260,16 +216,16 @@ Test(ci, a_case_that_passes_on_its_rerun_is_flaky)
 {
 	char opts[1024];
 	const char *scripts = "--mockd-arg=--scripts=tests/data/scripts/flaky";
-	snprintf(opts, sizeof(opts), "tests/data/suites/flaky %s --junit '%s'", scripts, in_dir("once.xml"));
+	snprintf(opts, sizeof(opts), "tests/data/suites/flaky %s --junit '%s'", scripts, workdir_path("once.xml"));
 	cr_expect(eq(int, run(opts), 1), "without --retries the first attempt's 500 fails the run");
 
 	snprintf(opts, sizeof(opts), "tests/data/suites/flaky %s --retries 1 --junit '%s' --json '%s' --html '%s'",
-		 scripts, in_dir("flaky.xml"), in_dir("flaky.json"), in_dir("flaky.html"));
-	cr_assert(eq(int, run(opts), 0), "%s", slurp(in_dir("run.out")));
-	file_contains(in_dir("run.out"), "FLAKY widget.flaky.once");
-	file_contains(in_dir("run.out"), "1 passed, 0 failed, 1 flaky");
+		 scripts, workdir_path("flaky.xml"), workdir_path("flaky.json"), workdir_path("flaky.html"));
+	cr_assert(eq(int, run(opts), 0), "%s", slurp_file(workdir_path("run.out"), OUT_MAX));
+	file_contains(workdir_path("run.out"), "FLAKY widget.flaky.once");
+	file_contains(workdir_path("run.out"), "1 passed, 0 failed, 1 flaky");
 
-	cJSON *doc = load_json(in_dir("flaky.json"));
+	cJSON *doc = load_json(workdir_path("flaky.json"));
 	const cJSON *c = find_case(doc, "widget.flaky.once");
 	cr_assert(c != NULL);
 	cr_expect(eq(str, STR(json_get_string(c, "verdict")), STR("flaky")));
@@ -283,15 +239,15 @@ Test(ci, a_case_that_passes_on_its_rerun_is_flaky)
 	cr_expect(eq(int, cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(steady, "attempts")), 0));
 	cJSON_Delete(doc);
 
-	char *x = slurp(in_dir("flaky.xml"));
+	char *x = slurp_file(workdir_path("flaky.xml"), OUT_MAX);
 	assert_contains(x, "<flakyFailure message=\"status: expected 200, got 500\" type=\"MUST\">");
 	assert_contains(x, "HTTP/1.1 500");
 	cr_expect(strstr(x, "<failure") == NULL);
 	cr_expect(strstr(x, "failures=\"0\" errors=\"0\"") != NULL);
 	free(x);
-	cr_expect(eq(int, sh("scripts/check-junit.sh '%s'", in_dir("flaky.xml")), 0), "%s",
-		  slurp(in_dir("run.err")));
-	file_contains(in_dir("flaky.html"), "<span class=\"badge b-flaky\">FLAKY</span>");
+	cr_expect(eq(int, sh("scripts/check-junit.sh '%s'", workdir_path("flaky.xml")), 0), "%s",
+		  slurp_file(workdir_path("run.err"), OUT_MAX));
+	file_contains(workdir_path("flaky.html"), "<span class=\"badge b-flaky\">FLAKY</span>");
 }
 
 /* ---- real targets ------------------------------------------------------------------------ */
@@ -327,10 +283,11 @@ static int run_targets(const char *targets, const char *opts)
 Test(ci, targets_file_runs_each_api_and_skips_with_reasons, .init = start_deployment, .fini = stop_deployment)
 {
 	char opts[2048];
-	snprintf(opts, sizeof(opts), "--json '%s' --junit '%s' --html '%s' --tap -v", in_dir("t.json"),
-		 in_dir("t.xml"), in_dir("t.html"));
-	cr_assert(eq(int, run_targets("tests/data/targets/mock-all.json", opts), 0), "%s", slurp(in_dir("run.err")));
-	cJSON *doc = load_json(in_dir("t.json"));
+	snprintf(opts, sizeof(opts), "--json '%s' --junit '%s' --html '%s' --tap -v", workdir_path("t.json"),
+		 workdir_path("t.xml"), workdir_path("t.html"));
+	cr_assert(eq(int, run_targets("tests/data/targets/mock-all.json", opts), 0), "%s",
+		  slurp_file(workdir_path("run.err"), OUT_MAX));
+	cJSON *doc = load_json(workdir_path("t.json"));
 	const char *target = json_get_string(doc, "target");
 	assert_contains(target, "targets tests/data/targets/mock-all.json: widget http://127.0.0.1:");
 	assert_contains(target, ", threads http://127.0.0.1:");
@@ -360,12 +317,12 @@ Test(ci, targets_file_runs_each_api_and_skips_with_reasons, .init = start_deploy
 	/* No report, and not the console, shows a value of the targets file. */
 	const char *files[] = { "t.json", "t.xml", "t.html", "run.out", "run.err" };
 	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
-		char *text = slurp(in_dir(files[i]));
+		char *text = slurp_file(workdir_path(files[i]), OUT_MAX);
 		cr_expect(strstr(text, SECRET) == NULL, "%s shows the key", files[i]);
 		cr_expect(strstr(text, "zz-secret") == NULL, "%s shows part of the key", files[i]);
 		free(text);
 	}
-	cr_expect(eq(int, sh("scripts/check-junit.sh '%s'", in_dir("t.xml")), 0));
+	cr_expect(eq(int, sh("scripts/check-junit.sh '%s'", workdir_path("t.xml")), 0));
 }
 
 Test(ci, a_second_key_from_the_targets_file_runs_the_isolation_cases, .init = start_deployment,
@@ -373,9 +330,10 @@ Test(ci, a_second_key_from_the_targets_file_runs_the_isolation_cases, .init = st
 {
 	setenv("CC_TEST_DEEPWIKI_KEY_2", "dw-dev-key-2", 1);
 	char opts[1024];
-	snprintf(opts, sizeof(opts), "suites/deepwiki/isolation.json --json '%s'", in_dir("iso.json"));
-	cr_assert(eq(int, run_targets("tests/data/targets/mock-all.json", opts), 0), "%s", slurp(in_dir("run.out")));
-	cJSON *doc = load_json(in_dir("iso.json"));
+	snprintf(opts, sizeof(opts), "suites/deepwiki/isolation.json --json '%s'", workdir_path("iso.json"));
+	cr_assert(eq(int, run_targets("tests/data/targets/mock-all.json", opts), 0), "%s",
+		  slurp_file(workdir_path("run.out"), OUT_MAX));
+	cJSON *doc = load_json(workdir_path("iso.json"));
 	const cJSON *c = find_case(doc, "deepwiki.isolation.history_other_user");
 	cr_expect(eq(str, STR(json_get_string(c, "verdict")), STR("pass")));
 	cJSON_Delete(doc);
@@ -384,15 +342,15 @@ Test(ci, a_second_key_from_the_targets_file_runs_the_isolation_cases, .init = st
 	char cc[512];
 	bin_path("chatconform", cc, sizeof(cc));
 	cr_assert(eq(int, sh("%s run suites/deepwiki/isolation.json --target %s --json '%s'", cc, deployment.base,
-			     in_dir("one.json")), 0));
-	doc = load_json(in_dir("one.json"));
+			     workdir_path("one.json")), 0));
+	doc = load_json(workdir_path("one.json"));
 	c = find_case(doc, "deepwiki.isolation.history_other_user");
 	cr_expect(eq(str, STR(json_get_string(c, "message")),
 		     STR("needs KEY2 (a second key): give it with --var KEY2=VALUE or a targets file")));
 	cJSON_Delete(doc);
 	cr_assert(eq(int, sh("%s run suites/deepwiki/isolation.json --target %s --var KEY2=dw-dev-key-2 --json '%s'",
-			     cc, deployment.base, in_dir("one.json")), 0));
-	doc = load_json(in_dir("one.json"));
+			     cc, deployment.base, workdir_path("one.json")), 0));
+	doc = load_json(workdir_path("one.json"));
 	c = find_case(doc, "deepwiki.isolation.history_other_user");
 	cr_expect(eq(str, STR(json_get_string(c, "verdict")), STR("pass")));
 	cJSON_Delete(doc);
@@ -403,15 +361,15 @@ Test(ci, targets_mistakes, .init = start_deployment, .fini = stop_deployment)
 	/* An unreachable API of the file: exit 3, naming the API and the file. */
 	setenv("CC_TEST_URL", "http://127.0.0.1:1", 1);
 	cr_expect(eq(int, run_targets("tests/data/targets/mock-all.json", "suites/widget/auth.json"), 3));
-	file_contains(in_dir("run.err"), "cannot reach http://127.0.0.1:1 (widget in tests/data/targets/mock-all.json)");
+	file_contains(workdir_path("run.err"), "cannot reach http://127.0.0.1:1 (widget in tests/data/targets/mock-all.json)");
 	setenv("CC_TEST_URL", deployment.base, 1);
 	/* A file that is not valid, a missing variable, --target beside --targets: exit 2. */
 	cr_expect(eq(int, run_targets("tests/data/targets/bad-reference.json", "suites/widget/auth.json"), 2));
-	file_contains(in_dir("run.err"), "the targets file tests/data/targets/bad-reference.json is invalid");
+	file_contains(workdir_path("run.err"), "the targets file tests/data/targets/bad-reference.json is invalid");
 	unsetenv("CC_TEST_WIDGET_KEY");
 	cr_expect(eq(int, run_targets("tests/data/targets/mock-all.json", "suites/widget/auth.json"), 2));
-	file_contains(in_dir("run.err"), "environment variable CC_TEST_WIDGET_KEY is not set");
+	file_contains(workdir_path("run.err"), "environment variable CC_TEST_WIDGET_KEY is not set");
 	setenv("CC_TEST_WIDGET_KEY", SECRET, 1);
 	cr_expect(eq(int, run_targets("tests/data/targets/mock-all.json", "--target http://127.0.0.1:1"), 2));
-	file_contains(in_dir("run.err"), "cannot use --target with --targets");
+	file_contains(workdir_path("run.err"), "cannot use --target with --targets");
 }
