@@ -161,7 +161,8 @@ void http_redact_url(struct buf *out, const char *url)
 	buf_adds(out, end);
 }
 
-static void transcript_header(struct buf *t, char dir, const char *name, const char *value)
+/* Append one header line to a transcript, "> name: value" (dir '>' or '<'), a credential's value redacted. */
+void http_transcript_header(struct buf *t, char dir, const char *name, const char *value)
 {
 	buf_printf(t, "%c %s: ", dir, name);
 	if (http_is_secret_name(name, strlen(name)))
@@ -190,7 +191,7 @@ static void transcript_request(struct buf *t, const struct http_request *req, co
 	http_redact_url(t, req->url);
 	buf_addc(t, '\n');
 	for (size_t i = 0; i < req->nheaders; i++)
-		transcript_header(t, '>', req->headers[i].name, req->headers[i].value);
+		http_transcript_header(t, '>', req->headers[i].name, req->headers[i].value);
 	if (req->body && req->body_len) {
 		buf_adds(t, ">\n");
 		transcript_body(t, req->body, req->body_len, HTTP_TRANSCRIPT_REQ_BODY, 0);
@@ -203,7 +204,7 @@ static void transcript_response(struct buf *t, const struct xfer *x)
 	if (x->status_line[0])
 		buf_printf(t, "< %s (%.0f ms)\n", x->status_line, r->total_ms);
 	for (size_t i = 0; i < r->nheaders; i++)
-		transcript_header(t, '<', r->headers[i].name, r->headers[i].value);
+		http_transcript_header(t, '<', r->headers[i].name, r->headers[i].value);
 	if (r->body.len) {
 		buf_adds(t, "<\n");
 		transcript_body(t, r->body.data, r->body.len, HTTP_TRANSCRIPT_RESP_BODY, r->truncated);

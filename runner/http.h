@@ -65,5 +65,7 @@ void http_redact_value(struct buf *out, const char *value);
 void http_redact_url(struct buf *out, const char *url);
 /* Append n bytes to out, keeping valid UTF-8 and escaping control bytes as \xNN (\n and \t kept when keep_lines). */
 void http_append_escaped(struct buf *out, const char *p, size_t n, int keep_lines);
+/* Append one header line to a transcript, "> name: value" (dir '>' or '<'), a credential's value redacted. */
+void http_transcript_header(struct buf *t, char dir, const char *name, const char *value);
 
 #endif

@@ -625,16 +625,6 @@ static const char *user_value(const struct wsc_connect_options *o, const char *n
 	return NULL;
 }
 
-static void transcript_header(struct buf *t, char dir, const char *name, const char *value)
-{
-	buf_printf(t, "%c %s: ", dir, name);
-	if (http_is_secret_name(name, strlen(name)))
-		http_redact_value(t, value);
-	else
-		http_append_escaped(t, value, strlen(value), 0);
-	buf_addc(t, '\n');
-}
-
 /*
  * Decode a chunked body in raw into body; 1 when the last chunk was seen, 0
  * when more is needed, -1 when it is not chunked encoding.
@@ -766,7 +756,7 @@ static void transcript_request(struct buf *t, const char *url, const char *req)
 			char *name = strndup(p, (size_t)(colon - p));
 			char *value = trimmed_dup(colon + 1, len - (size_t)(colon + 1 - p));
 			if (name && value)
-				transcript_header(t, '>', name, value);
+				http_transcript_header(t, '>', name, value);
 			free(name);
 			free(value);
 		}
@@ -913,7 +903,7 @@ enum wsc_result wsc_connect(const struct wsc_connect_options *o, struct wsc_conn
 	if (transcript) {
 		buf_printf(transcript, "< %s (%.0f ms)\n", status_line, hs->total_ms);
 		for (size_t i = 0; i < hs->nheaders; i++)
-			transcript_header(transcript, '<', hs->headers[i].name, hs->headers[i].value);
+			http_transcript_header(transcript, '<', hs->headers[i].name, hs->headers[i].value);
 	}
 	if (hs->status != 101) {
 		buf_release(&hs->body);
