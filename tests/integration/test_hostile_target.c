@@ -230,6 +230,9 @@ Test(hostile, every_misbehaviour_gets_a_verdict_with_its_reason)
 	snprintf(args, sizeof(args), "run tests/data/suites/hostile --target http://127.0.0.1:%d -j 4 "
 		 "--junit /tmp/cc-hostile-%d.xml", server_port, getpid());
 	int code = run_runner(args, out, sizeof(out));
+	char junit[64];
+	snprintf(junit, sizeof(junit), "/tmp/cc-hostile-%d.xml", getpid());
+	unlink(junit);
 	cr_assert(eq(int, code, 1), "failures are exit 1:\n%s", out);
 
 	static const struct {
@@ -279,6 +282,9 @@ Test(hostile, a_target_that_refuses_connections_is_exit_3)
 	snprintf(args, sizeof(args), "run tests/data/suites/hostile --target http://127.0.0.1:%d --junit /tmp/cc-refused-%d.xml",
 		 ntohs(sa.sin_port), getpid());
 	int code = run_runner(args, out, sizeof(out));
+	char junit[64];
+	snprintf(junit, sizeof(junit), "/tmp/cc-refused-%d.xml", getpid());
+	unlink(junit);
 	cr_assert(eq(int, code, 3), "an unreachable target is exit 3:\n%s", out);
 	cr_assert(strstr(out, "127.0.0.1") != NULL, "the message names the target:\n%s", out);
 }

@@ -553,7 +553,7 @@ Test(validate, good_expectations)
 Test(validate, unknown_members_and_keywords)
 {
 	cr_assert(eq(str, validate("{\"stauts\":200}"),
-		     STR("expect.stauts: unknown member (expected status, headers, body, body_text or stream)\n")));
+		     STR("expect.stauts: unknown member (expected status, headers, body, body_text, stream or same)\n")));
 	cr_assert(eq(str, validate("{\"body\":{\"/a\":{\"equal\":1}}}"),
 		     STR("expect.body[\"/a\"].equal: unknown matcher keyword (expected equals, type, regex, range, "
 			 "one_of, exists, length or not)\n")));
