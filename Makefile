@@ -8,8 +8,8 @@
 PKGS     := libevent libcjson libcurl openssl
 TESTPKGS := criterion
 
-# On a machine without the libraries, install them first (scripts/deps.sh does nothing when all are there).
-HAVE_DEPS := $(shell pkg-config --exists $(PKGS) $(TESTPKGS) 2>/dev/null && test -f /usr/include/wslay/wslay.h && command -v xmllint >/dev/null && echo yes)
+# On a machine without every package (libraries, test peers), install them first (scripts/deps.sh).
+HAVE_DEPS := $(shell scripts/deps.sh --check >/dev/null 2>&1 && echo yes)
 ifneq ($(HAVE_DEPS),yes)
 DEPS_STATUS := $(shell scripts/deps.sh 1>&2; echo $$?)
 ifneq ($(DEPS_STATUS),0)
