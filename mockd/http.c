@@ -18,6 +18,7 @@
 #include "mockd/apis/apis.h"
 #include "mockd/journal.h"
 #include "mockd/mockd.h"
+#include "mockd/script.h"
 
 #define MAX_ROUTES 64
 
@@ -144,6 +145,17 @@ void reply_json(struct mreq *r, int status, cJSON *body)
 	}
 	reply_raw(r, status, "application/json; charset=utf-8", text, strlen(text));
 	cJSON_free(text);
+}
+
+void reply_fault(struct mreq *r, const struct reply_plan *plan, const char *code, const char *message)
+{
+	if (plan->fault_body)
+		reply_json(r, plan->fault_status, cJSON_Duplicate(plan->fault_body, 1));
+	else if (r->api)
+		r->api->error(r, plan->fault_status, plan->fault_code ? plan->fault_code : code,
+			      plan->fault_message ? plan->fault_message : message);
+	else
+		reply_raw(r, plan->fault_status, NULL, "", 0);
 }
 
 /* The generic error for paths no API owns. */

@@ -19,6 +19,7 @@
 
 struct api;
 struct mreq;
+struct reply_plan;
 
 typedef void (*route_fn)(struct mreq *r);
 
@@ -69,6 +70,11 @@ bool mreq_is_loopback(const struct mreq *r);
 void reply_header(struct mreq *r, const char *name, const char *value);
 /* Answer with a JSON body (takes ownership of body). */
 void reply_json(struct mreq *r, int status, cJSON *body);
+/*
+ * Answer a scripted http_error fault: the rule's body as given, else the
+ * owning API's error envelope with the rule's code and message (or these).
+ */
+void reply_fault(struct mreq *r, const struct reply_plan *plan, const char *code, const char *message);
 /* Answer with a body as given. */
 void reply_raw(struct mreq *r, int status, const char *content_type, const char *body, size_t len);
 

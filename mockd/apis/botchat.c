@@ -238,12 +238,9 @@ static bool chat_prepare(struct mreq *r, struct chat_req *q, cJSON **body, struc
 		return false;
 	script_plan("botchat", preset, q->message, plan);
 	if (plan->fault == FAULT_HTTP_ERROR) {
+		/* A scripted failure is the model's: MODEL_ERROR unless the rule gives a status with its own code. */
 		int status = plan->fault_status;
-		if (plan->fault_body)
-			reply_json(r, status, cJSON_Duplicate(plan->fault_body, 1));
-		else
-			bc_error(r, status, plan->fault_code ? plan->fault_code : bc_code(status == 500 ? 502 : status),
-				 plan->fault_message ? plan->fault_message : "The model returned an error");
+		reply_fault(r, plan, bc_code(status == 500 ? 502 : status), "The model returned an error");
 		return false;
 	}
 	*conv = bc_conversation(q->user, q->group);

@@ -575,11 +575,7 @@ static void dw_chat(struct mreq *r)
 	}
 	script_plan("deepwiki", model, message, &plan);
 	if (plan.fault == FAULT_HTTP_ERROR) {
-		if (plan.fault_body)
-			reply_json(r, plan.fault_status, cJSON_Duplicate(plan.fault_body, 1));
-		else
-			dw_error(r, plan.fault_status, plan.fault_code,
-				 plan.fault_message ? plan.fault_message : "The model is unavailable");
+		reply_fault(r, &plan, NULL, "The model is unavailable");
 		goto out;
 	}
 	const cJSON *mt = cJSON_GetObjectItemCaseSensitive(body, "max_tokens");
@@ -840,11 +836,7 @@ static void dw_research(struct mreq *r)
 		goto out;
 	script_plan("deepwiki", NULL, q.query, &plan);
 	if (plan.fault == FAULT_HTTP_ERROR) {
-		if (plan.fault_body)
-			reply_json(r, plan.fault_status, cJSON_Duplicate(plan.fault_body, 1));
-		else
-			dw_error(r, plan.fault_status, plan.fault_code,
-				 plan.fault_message ? plan.fault_message : "The research backend is unavailable");
+		reply_fault(r, &plan, NULL, "The research backend is unavailable");
 		goto out;
 	}
 	reply_json(r, 200, research_result(&q, &plan));

@@ -284,12 +284,10 @@ static void widget_chat(struct mreq *r)
 	struct reply_plan plan;
 	script_plan("widget", NULL, message, &plan);
 	if (plan.fault == FAULT_HTTP_ERROR) {
-		if (plan.fault_body)
-			reply_json(r, plan.fault_status, cJSON_Duplicate(plan.fault_body, 1));
-		else if (break_on(BRK_WIDGET_500_BODY))
+		if (!plan.fault_body && break_on(BRK_WIDGET_500_BODY))
 			reply_raw(r, plan.fault_status, NULL, "", 0);
 		else
-			widget_error(r, plan.fault_status, NULL, NULL);
+			reply_fault(r, &plan, NULL, NULL);
 		goto out;
 	}
 	struct conversation *c = widget_conversation(session);
