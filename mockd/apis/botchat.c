@@ -240,7 +240,8 @@ static bool chat_prepare(struct mreq *r, struct chat_req *q, cJSON **body, struc
 	if (plan->fault == FAULT_HTTP_ERROR) {
 		/* A scripted failure is the model's: MODEL_ERROR unless the rule gives a status with its own code. */
 		int status = plan->fault_status;
-		reply_fault(r, plan, bc_code(status == 500 ? 502 : status), "The model returned an error");
+		reply_fault(r, plan, bc_code(status == 500 ? 502 : status),
+			    status == 503 ? "No available channels" : "The model returned an error");
 		return false;
 	}
 	*conv = bc_conversation(q->user, q->group);

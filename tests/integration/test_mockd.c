@@ -421,3 +421,18 @@ Test(mockd_cli, list_breaks_prints_the_catalog)
 		widget++;
 	cr_assert(ge(int, widget, 10), "at least ten widget breaks:\n%s", out);
 }
+
+Test(mockd_cli, the_demo_scripts_load)
+{
+	const char *args[] = { "--scripts", "fixtures/scripts", "--time-scale", "0", NULL };
+	struct mockd_proc m;
+	mockd_start(&m, args);
+	char u[256];
+	snprintf(u, sizeof(u), "%s/__admin/scripts", m.base);
+	struct http_result r;
+	http_call("GET", u, NULL, NULL, 0, &r);
+	cr_expect(eq(long, r.status, 200));
+	cr_expect(strstr(buf_str(&r.body), "\"demo-fail-mid-stream\"") != NULL, "%s", buf_str(&r.body));
+	http_result_release(&r);
+	cr_expect(eq(int, mockd_stop(&m), 0));
+}
