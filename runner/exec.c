@@ -446,6 +446,7 @@ static void run_ws_step(const struct exec_ctx *ctx, struct case_result *cr, stru
 		.diff = &sdiff,
 		.err = &err,
 		.transcript = &xt,
+		.ca_file = opt->ca_file,
 	};
 	enum wsstep_result r = wsstep_run(st->ws, &env);
 	if (r == WSSTEP_ERROR) {
@@ -493,6 +494,7 @@ static void run_step(const struct exec_ctx *ctx, struct http_client *client, str
 	const cJSON *stream = cJSON_GetObjectItemCaseSensitive(st->expect, "stream");
 	const char *format = json_get_string(stream, "format");
 	struct http_request hr = {
+		.ca_file = opt->ca_file,
 		.method = json_get_string(req, "method"),
 		.url = buf_str(&b.url),
 		.headers = b.kv,

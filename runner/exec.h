@@ -46,6 +46,7 @@ struct exec_options {
 	int verbose;                     /* print the transcript of failures and errors */
 	FILE *out;                       /* console; NULL = stdout */
 	int colour;                      /* ANSI colours on the console */
+	const char *ca_file;             /* --cacert: PEM certificates to trust for https:// and wss:// */
 	/* Called after each request step's exchange (chatconform record); from worker threads. */
 	void (*on_exchange)(void *arg, const struct tcase *c, const cJSON *request, const struct response *resp);
 	void *on_exchange_arg;

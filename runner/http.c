@@ -617,6 +617,8 @@ int http_exchange(struct http_client *c, const struct http_request *req, struct 
 	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
 	curl_easy_setopt(e, CURLOPT_NOPROXY, "localhost,127.0.0.1,::1");
 	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, errbuf);
+	if (req->ca_file)
+		curl_easy_setopt(e, CURLOPT_CAINFO, req->ca_file);
 	curl_easy_setopt(e, CURLOPT_HTTPHEADER, hdrs);
 	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, header_cb);
 	curl_easy_setopt(e, CURLOPT_HEADERDATA, &x);
@@ -668,7 +670,7 @@ out:
 	return rc;
 }
 
-int http_probe(const char *url, long timeout_ms, struct buf *err)
+int http_probe(const char *url, long timeout_ms, const char *ca_file, struct buf *err)
 {
 	char errbuf[CURL_ERROR_SIZE] = "";
 	CURL *e = curl_easy_init();
@@ -682,6 +684,8 @@ int http_probe(const char *url, long timeout_ms, struct buf *err)
 	curl_easy_setopt(e, CURLOPT_NOPROXY, "localhost,127.0.0.1,::1");
 	curl_easy_setopt(e, CURLOPT_CONNECT_ONLY, 1L);
 	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms);
+	if (ca_file)
+		curl_easy_setopt(e, CURLOPT_CAINFO, ca_file);
 	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, errbuf);
 	CURLcode cc = curl_easy_perform(e);
 	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, NULL);

@@ -40,6 +40,7 @@ struct http_request {
 	size_t body_len;
 	enum stream_format stream;             /* NDJSON or SSE: decode the body into events as it arrives */
 	struct timeouts timeouts;              /* seconds, every field resolved (> 0) */
+	const char *ca_file;                   /* PEM certificates to trust instead of the system's, or NULL */
 };
 
 struct http_client;
@@ -54,8 +55,8 @@ void http_client_free(struct http_client *c);
  */
 int http_exchange(struct http_client *c, const struct http_request *req, struct response *resp,
 		  struct buf *transcript);
-/* Open a TCP (and TLS) connection to url's host within timeout_ms; 0, or -1 with a reason in err. */
-int http_probe(const char *url, long timeout_ms, struct buf *err);
+/* Open a TCP (and TLS, trusting ca_file when given) connection to url's host within timeout_ms; 0, or -1 with err. */
+int http_probe(const char *url, long timeout_ms, const char *ca_file, struct buf *err);
 
 /* True when a header or query parameter of this name carries a credential. */
 int http_is_secret_name(const char *name, size_t len);

@@ -58,6 +58,8 @@ static const char usage_text[] =
 	"      --json FILE         the full result as JSON (the input of compare; docs/reports.md)\n"
 	"      --tap               TAP version 13 on stdout (the case lines and summary go to stderr)\n"
 	"      --html FILE         a self-contained HTML report with a matrix per API and section\n"
+	"      --cacert FILE       trust the certificates in FILE (PEM) for https:// and wss://\n"
+	"                          instead of the system's (a deployment with a private CA)\n"
 	"  -j, --jobs N            cases run in parallel (default: 4)\n"
 	"      --filter GLOB       only cases whose id matches GLOB\n"
 	"      --tag T             only cases tagged T (repeatable; --tag rate-limit also runs\n"
@@ -88,7 +90,7 @@ static const char usage_text[] =
 
 enum {
 	OPT_VAR = 256, OPT_MOCKD, OPT_MOCKD_ARG, OPT_ADMIN_TOKEN, OPT_JUNIT, OPT_FILTER, OPT_TAG,
-	OPT_EXCLUDE_TAG, OPT_TIMEOUT, OPT_STRICT, OPT_JSON, OPT_TAP, OPT_HTML, OPT_OUT, OPT_TARGETS,
+	OPT_EXCLUDE_TAG, OPT_TIMEOUT, OPT_STRICT, OPT_JSON, OPT_TAP, OPT_HTML, OPT_OUT, OPT_TARGETS, OPT_CACERT,
 	OPT_SHARD, OPT_RETRIES,
 };
 
@@ -107,6 +109,7 @@ static const struct option long_options[] = {
 	{ "tap",         no_argument,       NULL, OPT_TAP         },
 	{ "html",        required_argument, NULL, OPT_HTML        },
 	{ "out",         required_argument, NULL, OPT_OUT         },
+	{ "cacert",      required_argument, NULL, OPT_CACERT      },
 	{ "jobs",        required_argument, NULL, 'j'             },
 	{ "filter",      required_argument, NULL, OPT_FILTER      },
 	{ "tag",         required_argument, NULL, OPT_TAG         },
@@ -133,6 +136,7 @@ struct config {
 	const char *html;               /* --html FILE, or NULL */
 	int tap;                        /* TAP on stdout */
 	const char *record_dir;         /* record --out DIR, or NULL */
+	const char *ca_file;            /* --cacert FILE, or NULL for the system's certificates */
 	const char *filter;
 	const char *vars[MAX_LIST];
 	size_t nvars;
@@ -296,6 +300,13 @@ static int parse_options(struct config *cfg, int argc, char **argv)
 			break;
 		case OPT_HTML:
 			cfg->html = optarg;
+			break;
+		case OPT_CACERT:
+			if (access(optarg, R_OK) != 0) {
+				fprintf(stderr, "chatconform: cannot read --cacert %s: %s\n", optarg, strerror(errno));
+				return EXIT_USAGE;
+			}
+			cfg->ca_file = optarg;
 			break;
 		case OPT_OUT:
 			cfg->record_dir = optarg;
@@ -473,7 +484,7 @@ static int probe_targets(const struct config *cfg, const struct suite_set *set, 
 		if (!used)
 			continue;
 		buf_reset(err);
-		if (http_probe(t->v[a].url, PROBE_TIMEOUT_MS, err) != 0) {
+		if (http_probe(t->v[a].url, PROBE_TIMEOUT_MS, cfg->ca_file, err) != 0) {
 			struct buf shown;
 			buf_init(&shown, 4096);
 			targets_display_url(&shown, t->v[a].url);
@@ -566,7 +577,7 @@ static int command_run(const struct config *cfg, const struct suite_set *set)
 		snprintf(rr.target, sizeof(rr.target), "%s", buf_str(&shown));
 		buf_release(&shown);
 	}
-	if (!targets && http_probe(target, PROBE_TIMEOUT_MS, &err) != 0) {
+	if (!targets && http_probe(target, PROBE_TIMEOUT_MS, cfg->ca_file, &err) != 0) {
 		fprintf(stderr, "chatconform: cannot reach %s: %s\n", target, buf_str(&err));
 		if (cfg->tap) {
 			char reason[1024];
@@ -578,6 +589,7 @@ static int command_run(const struct config *cfg, const struct suite_set *set)
 	}
 
 	struct exec_options opt = {
+		.ca_file = cfg->ca_file,
 		.target = target,
 		.mock_url = is_mock ? mock.base_url : NULL,
 		.admin_token = cfg->admin_token,

@@ -820,6 +820,8 @@ enum wsc_result wsc_connect(const struct wsc_connect_options *o, struct wsc_conn
 	/* ALPN must not offer h2: the upgrade is an HTTP/1.1 request. */
 	curl_easy_setopt(c->easy, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
 	curl_easy_setopt(c->easy, CURLOPT_CONNECTTIMEOUT_MS, (long)o->connect_timeout_ms);
+	if (o->ca_file)
+		curl_easy_setopt(c->easy, CURLOPT_CAINFO, o->ca_file);
 	CURLcode cc = curl_easy_perform(c->easy);
 	/* The handle outlives this frame: libcurl must not write into errbuf after it returns. */
 	curl_easy_setopt(c->easy, CURLOPT_ERRORBUFFER, NULL);

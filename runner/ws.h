@@ -64,6 +64,7 @@ struct wsc_connect_options {
 	const struct http_header_kv *headers;   /* extra headers; one named like ours replaces ours */
 	size_t nheaders;
 	int connect_timeout_ms;                 /* TCP and TLS */
+	const char *ca_file;                    /* PEM certificates to trust for wss://, or NULL */
 	int response_timeout_ms;                /* from sending the request to the end of the answer */
 };
 

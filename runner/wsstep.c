@@ -909,6 +909,7 @@ static void do_connect(struct wsrun *r, const cJSON *it, struct rconn *rc)
 		.headers = kv,
 		.nheaders = nkv,
 		.connect_timeout_ms = (int)(env->connect_timeout * 1000.0),
+		.ca_file = env->ca_file,
 		.response_timeout_ms = (int)(env->handshake_timeout * 1000.0),
 	};
 	if (env->transcript)

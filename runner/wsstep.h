@@ -46,6 +46,7 @@ struct wsstep_env {
 	struct buf *diff;                /* one line on failure */
 	struct buf *err;                 /* the reason of an error */
 	struct buf *transcript;          /* frames sent and received, credentials redacted; may be NULL */
+	const char *ca_file;             /* PEM certificates to trust for wss://, or NULL */
 };
 
 /* Run a ws step (the template as loaded). */

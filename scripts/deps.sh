@@ -18,6 +18,7 @@ packages=(
 	python3-websockets     # an independent WebSocket peer for interoperability tests
 	python3-html5lib       # an independent HTML parser: the HTML report is checked in strict mode
 	curl                   # used by scripts and examples
+	openssl                # makes the certificate of the runner's TLS tests
 	libclang-rt-14-dev     # libFuzzer and sanitizer runtimes for clang: make fuzz (not make test)
 )
 

@@ -402,7 +402,7 @@ Test(http, refused_connection_is_a_transport_error)
 	assert_contains(buf_str(&transcript), "! ");
 	struct buf err;
 	buf_init(&err, 4096);
-	cr_expect(eq(int, http_probe(url, 1000, &err), -1));
+	cr_expect(eq(int, http_probe(url, 1000, NULL, &err), -1));
 	cr_expect(err.len > 0);
 	buf_release(&err);
 }
