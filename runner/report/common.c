@@ -263,3 +263,11 @@ void report_file_abort(struct report_file *rf)
 	free(rf->tmp);
 	rf->tmp = NULL;
 }
+
+void report_count_outcomes(const struct run_result *rr, size_t *count)
+{
+	for (int o = 0; o < OUTCOME_COUNT; o++)
+		count[o] = 0;
+	for (size_t i = 0; i < rr->ncases; i++)
+		count[report_outcome(&rr->cases[i], rr->strict)]++;
+}

@@ -53,6 +53,8 @@ enum report_outcome {
 
 /* The outcome of cr in a run that is strict or not. */
 enum report_outcome report_outcome(const struct case_result *cr, int strict);
+/* How many cases of the run have each outcome; count has OUTCOME_COUNT slots. */
+void report_count_outcomes(const struct run_result *rr, size_t *count);
 /* "pass", "fail", "warn", "error", "skip", "flaky". */
 const char *report_outcome_name(enum report_outcome o);
 

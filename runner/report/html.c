@@ -353,8 +353,7 @@ int html_report_write(const struct run_result *rr, const char *path, struct buf 
 	buf_init(&b, REPORT_CHUNK_MAX);
 	if (report_file_open(&rf, path, err) != 0)
 		goto out;
-	for (size_t i = 0; i < rr->ncases; i++)
-		count[report_outcome(&rr->cases[i], rr->strict)]++;
+	report_count_outcomes(rr, count);
 	header(&b, rr, count);
 
 	size_t napi = 0;
