@@ -23,6 +23,7 @@
 #include "common/timeutil.h"
 #include "runner/http.h"
 #include "runner/match.h"
+#include "runner/report/console.h"
 #include "runner/url.h"
 #include "runner/vars.h"
 #include "runner/wsstep.h"
@@ -288,6 +289,19 @@ static void add_diff(struct case_result *cr, const char *label, const char *line
 	}
 }
 
+/*
+ * The step failed a check: a failure of the case's clause, or, when what failed
+ * only establishes the precondition, a blocked case that never reached it.
+ */
+static void step_failed(struct case_result *cr, int precondition, const char *label, const char *lines)
+{
+	add_diff(cr, label, lines);
+	if (precondition)
+		set_message(cr, VERDICT_BLOCKED, "precondition not met: %s", buf_str(&cr->diff));
+	else
+		set_message(cr, VERDICT_FAIL, "%s", buf_str(&cr->diff));
+}
+
 /* The HTTP request of a step, built from its expanded template. */
 struct built {
 	struct buf url;
@@ -448,13 +462,13 @@ static void run_ws_step(const struct exec_ctx *ctx, struct case_result *cr, stru
 		.transcript = &xt,
 		.ca_file = opt->ca_file,
 	};
+	int item_precondition = 0;
+	env.precondition_failed = &item_precondition;
 	enum wsstep_result r = wsstep_run(st->ws, &env);
-	if (r == WSSTEP_ERROR) {
+	if (r == WSSTEP_ERROR)
 		set_message(cr, VERDICT_ERROR, "%s%s", label, buf_str(&err));
-	} else if (r == WSSTEP_FAIL) {
-		add_diff(cr, label, buf_str(&sdiff));
-		set_message(cr, VERDICT_FAIL, "%s", buf_str(&cr->diff));
-	}
+	else if (r == WSSTEP_FAIL)
+		step_failed(cr, st->precondition || item_precondition, label, buf_str(&sdiff));
 	buf_printf(&cr->transcript, "--- step %zu (ws)\n", si + 1);
 	buf_add(&cr->transcript, xt.data ? xt.data : "", xt.len);
 out:
@@ -523,8 +537,7 @@ static void run_step(const struct exec_ctx *ctx, struct http_client *client, str
 		if (exchanged != 0) {
 			set_message(cr, VERDICT_ERROR, "%s%s", label, resp.transport_error);
 		} else if (st->expect && expect_check(st->expect, &resp, scope, &sdiff) > 0) {
-			add_diff(cr, label, buf_str(&sdiff));
-			set_message(cr, VERDICT_FAIL, "%s", buf_str(&cr->diff));
+			step_failed(cr, st->precondition, label, buf_str(&sdiff));
 		}
 		/* Of a repeated request, keep the first, the last and the one that went wrong. */
 		if (r == 0 || r == repeat - 1 || cr->verdict != VERDICT_PASS) {
@@ -705,9 +718,13 @@ static void run_attempt(const struct exec_ctx *ctx, struct http_client *client, 
 		else
 			run_step(ctx, client, cr, scope, si);
 	}
-	/* INFO cases only observe: what differed is reported, but never as a failure. */
-	if (c->level == LEVEL_INFO && cr->verdict == VERDICT_FAIL)
-		cr->verdict = VERDICT_PASS;
+	/* INFO cases only observe: what was seen instead is reported, never as a failure (nor a pass). */
+	if (c->level == LEVEL_INFO && cr->verdict == VERDICT_FAIL) {
+		char *saw = cr->message;
+		cr->message = NULL;
+		set_message(cr, VERDICT_OBSERVED, "observed: %s", saw ? saw : "the claim did not hold");
+		free(saw);
+	}
 out:
 	vars_free(scope);
 	buf_release(&err);
@@ -769,157 +786,6 @@ static void run_case(const struct exec_ctx *ctx, struct http_client *client, siz
 	scrub_secrets(ctx, cr);
 }
 
-/* ---- console ------------------------------------------------------------------------------ */
-
-static void print_indented(FILE *out, const char *text)
-{
-	const char *p = text;
-	while (*p) {
-		size_t len = strcspn(p, "\n");
-		fprintf(out, "      %.*s\n", (int)len, p);
-		p += len;
-		if (*p)
-			p++;
-	}
-}
-
-static void print_case(const struct exec_ctx *ctx, const struct case_result *cr)
-{
-	const struct exec_options *opt = ctx->opt;
-	FILE *out = opt->out ? opt->out : stdout;
-	const struct tcase *c = cr->tcase;
-	const char *word = "PASS", *colour = "32";
-	switch (cr->verdict) {
-	case VERDICT_PASS:
-		break;
-	case VERDICT_FAIL:
-		if (case_result_fails_run(cr, opt->strict)) {
-			word = "FAIL";
-			colour = "31";
-		} else {
-			word = "WARN";
-			colour = "33";
-		}
-		break;
-	case VERDICT_ERROR:
-		word = "ERROR";
-		colour = "1;31";
-		break;
-	case VERDICT_SKIP:
-		word = "SKIP";
-		colour = "36";
-		break;
-	case VERDICT_FLAKY:
-		word = "FLAKY";
-		colour = "35";
-		break;
-	}
-	if (opt->colour)
-		fprintf(out, "\033[%sm%-5s\033[0m ", colour, word);
-	else
-		fprintf(out, "%-5s ", word);
-	if (cr->verdict == VERDICT_SKIP)
-		fprintf(out, "%s  %s (%s)\n", c->id, c->title, cr->message ? cr->message : "skipped");
-	else
-		fprintf(out, "%s  %s (%.0f ms)\n", c->id, c->title, cr->time_ms);
-	if (cr->verdict == VERDICT_ERROR && cr->message)
-		print_indented(out, cr->message);
-	for (size_t i = 0; i < cr->nattempts; i++) {
-		const struct case_attempt *a = &cr->attempts[i];
-		fprintf(out, "      attempt %zu: %s (%.0f ms): %s\n", i + 1, verdict_name(a->verdict), a->time_ms,
-			a->message ? a->message : "");
-	}
-	if (cr->diff.len) {
-		if (cr->verdict == VERDICT_PASS)
-			fprintf(out, "      observed (INFO):\n");
-		print_indented(out, buf_str(&cr->diff));
-	}
-	if (opt->verbose && (cr->verdict == VERDICT_FAIL || cr->verdict == VERDICT_ERROR) &&
-	    cr->transcript.len)
-		print_indented(out, buf_str(&cr->transcript));
-	fflush(out);
-}
-
-struct tally {
-	const char *api;
-	size_t passed, failed, errors, skipped, warnings, flaky;
-	size_t must_pass, must_ran, should_pass, should_ran;
-};
-
-static void tally_add(struct tally *t, const struct case_result *cr, int strict)
-{
-	enum level lv = cr->tcase->level;
-	switch (cr->verdict) {
-	case VERDICT_PASS:
-		t->passed++;
-		break;
-	case VERDICT_FAIL:
-		if (case_result_fails_run(cr, strict))
-			t->failed++;
-		else
-			t->warnings++;
-		break;
-	case VERDICT_ERROR:
-		t->errors++;
-		break;
-	case VERDICT_SKIP:
-		t->skipped++;
-		return;
-	case VERDICT_FLAKY:
-		t->flaky++;
-		break;
-	}
-	/* A flaky case met the clause in the end: it counts as passed, and is counted as flaky too. */
-	int met = cr->verdict == VERDICT_PASS || cr->verdict == VERDICT_FLAKY;
-	if (lv == LEVEL_MUST) {
-		t->must_ran++;
-		t->must_pass += met;
-	} else if (lv == LEVEL_SHOULD) {
-		t->should_ran++;
-		t->should_pass += met;
-	}
-}
-
-static void tally_print(FILE *out, const struct tally *t)
-{
-	fprintf(out, "%s: %zu passed, %zu failed, %zu errors, %zu skipped", t->api, t->passed, t->failed,
-		t->errors, t->skipped);
-	if (t->warnings)
-		fprintf(out, ", %zu warning%s", t->warnings, t->warnings == 1 ? "" : "s");
-	if (t->flaky)
-		fprintf(out, ", %zu flaky", t->flaky);
-	fprintf(out, " (MUST %zu/%zu, SHOULD %zu/%zu)\n", t->must_pass, t->must_ran, t->should_pass,
-		t->should_ran);
-}
-
-void exec_print_summary(const struct run_result *rr, FILE *out)
-{
-	struct tally total = { .api = "total" };
-	/* One line per API, in the order the APIs first appear; O(n * APIs), a handful of APIs. */
-	for (size_t i = 0; i < rr->ncases; i++) {
-		const char *api = rr->cases[i].tcase->suite->name;
-		int seen = 0;
-		for (size_t j = 0; j < i && !seen; j++)
-			seen = strcmp(rr->cases[j].tcase->suite->name, api) == 0;
-		if (seen)
-			continue;
-		struct tally t = { .api = api };
-		for (size_t j = i; j < rr->ncases; j++)
-			if (strcmp(rr->cases[j].tcase->suite->name, api) == 0)
-				tally_add(&t, &rr->cases[j], rr->strict);
-		tally_print(out, &t);
-	}
-	for (size_t i = 0; i < rr->ncases; i++)
-		tally_add(&total, &rr->cases[i], rr->strict);
-	tally_print(out, &total);
-	if (total.flaky)
-		fprintf(out, "%zu passed, %zu failed, %zu flaky\n", total.passed, total.failed + total.errors,
-			total.flaky);
-	else
-		fprintf(out, "%zu passed, %zu failed\n", total.passed, total.failed + total.errors);
-	fflush(out);
-}
-
 /* ---- the run ------------------------------------------------------------------------------ */
 
 /* Take cases from ctx->list until none is left. */
@@ -935,8 +801,10 @@ static void *worker_main(void *arg)
 			break;
 		size_t idx = ctx->list[i];
 		run_case(ctx, client, idx);
+		const struct exec_options *opt = ctx->opt;
+		struct console_style style = { .strict = opt->strict, .colour = opt->colour, .verbose = opt->verbose };
 		pthread_mutex_lock(&ctx->lock);
-		print_case(ctx, &ctx->rr->cases[idx]);
+		console_case(opt->out ? opt->out : stdout, &ctx->rr->cases[idx], &style);
 		pthread_mutex_unlock(&ctx->lock);
 	}
 	http_client_free(client);

@@ -66,7 +66,5 @@ unsigned exec_shard_of(const char *id, unsigned n);
 void exec_client_ip(uint32_t base, uint64_t seq, char *out, size_t size);
 /* A RUN_ID: 12 random lowercase letters and digits and a NUL. */
 void exec_run_id(char out[13]);
-/* Write the summary lines (one per API, a total, then "N passed, N failed"). */
-void exec_print_summary(const struct run_result *rr, FILE *out);
 
 #endif

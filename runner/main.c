@@ -20,6 +20,7 @@
 #include "runner/mockproc.h"
 #include "runner/record.h"
 #include "runner/report/compare.h"
+#include "runner/report/console.h"
 #include "runner/report/html.h"
 #include "runner/report/json.h"
 #include "runner/report/junit.h"
@@ -623,7 +624,7 @@ static int command_run(const struct config *cfg, const struct suite_set *set)
 		/* A recording is judged by the scripts it wrote, not by the cases' verdicts. */
 		int rules = recorder_finish(recorder, &err);
 		mockproc_stop(&mock);
-		exec_print_summary(&rr, console);
+		console_summary(console, &rr);
 		if (rules < 0) {
 			fprintf(stderr, "chatconform: %s\n", buf_str(&err));
 			code = EXIT_USAGE;
@@ -644,7 +645,7 @@ static int command_run(const struct config *cfg, const struct suite_set *set)
 		fprintf(stderr, "chatconform: %s; the cases after that could not reach it\n", buf_str(&err));
 	/* Stopped before the summary, so its goodbye on stderr never follows the "N passed" line. */
 	int mock_exit = mockproc_stop(&mock);
-	exec_print_summary(&rr, console);
+	console_summary(console, &rr);
 	code = EXIT_PASS;
 	if (is_mock && mock_exit != 0) {
 		/* A bundled mock that cannot stop cleanly (a crash, a sanitizer report) is a defect too. */

@@ -15,6 +15,10 @@ const char *verdict_name(enum verdict v)
 		return "skip";
 	case VERDICT_FLAKY:
 		return "flaky";
+	case VERDICT_BLOCKED:
+		return "blocked";
+	case VERDICT_OBSERVED:
+		return "observed";
 	}
 	return "?";
 }
@@ -23,10 +27,21 @@ int case_result_fails_run(const struct case_result *r, int strict)
 {
 	if (r->verdict == VERDICT_ERROR)
 		return 1;
+	/* A strict run asks every case to reach its clause. */
+	if (r->verdict == VERDICT_BLOCKED)
+		return strict;
 	if (r->verdict != VERDICT_FAIL)
 		return 0;
-	/* INFO cases never reach VERDICT_FAIL (the executor reports them as observations). */
+	/* INFO cases never reach VERDICT_FAIL (the executor makes them VERDICT_OBSERVED). */
 	return r->tcase->level == LEVEL_MUST || (strict && r->tcase->level == LEVEL_SHOULD);
+}
+
+size_t run_result_failures(const struct run_result *rr)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < rr->ncases; i++)
+		n += case_result_fails_run(&rr->cases[i], rr->strict) != 0;
+	return n;
 }
 
 void case_attempt_release(struct case_attempt *a)

@@ -15,6 +15,8 @@ enum verdict {
 	VERDICT_ERROR,  /* the case could not be carried out (timeout, refused, unknown variable...) */
 	VERDICT_SKIP,
 	VERDICT_FLAKY,  /* failed or erred, then passed on a rerun (--retries): does not fail the run */
+	VERDICT_BLOCKED,  /* a precondition step failed: the clause was never reached; not a failure of it */
+	VERDICT_OBSERVED, /* an INFO claim did not hold: diff says what was seen; never a failure */
 };
 
 /* One attempt of a case that did not pass (--retries keeps them all). */
@@ -49,13 +51,16 @@ struct run_result {
 	int strict;                 /* SHOULD failures count as failures */
 };
 
-/* "pass", "fail", "error", "skip", "flaky". */
+/* "pass", "fail", "error", "skip", "flaky", "blocked", "observed". */
 const char *verdict_name(enum verdict v);
 /*
  * True when this result makes the run fail: an error, or a MUST failure (SHOULD
- * too when strict).  A flaky case (it passed on a rerun) does not.
+ * failures and blocked cases too when strict).  A flaky case (it passed on a
+ * rerun) and an INFO observation never do.
  */
 int case_result_fails_run(const struct case_result *r, int strict);
+/* How many cases of rr make the run fail (case_result_fails_run with the run's strictness). */
+size_t run_result_failures(const struct run_result *rr);
 /* Free what an attempt holds. */
 void case_attempt_release(struct case_attempt *a);
 /* Free the cases of rr (messages, diffs, transcripts, attempts); rr itself is the caller's. */

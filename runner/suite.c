@@ -328,7 +328,7 @@ static void parse_capture(struct loader *L, const cJSON *c, const char *path)
 static void parse_step(struct loader *L, const cJSON *s, const char *path, struct step *st, struct tcase *tc)
 {
 	static const char *const allowed[] = { "request", "admin", "ws", "expect", "capture", "repeat", "timeout",
-					       NULL };
+					       "precondition", NULL };
 	st->where = strdup(path);
 	st->repeat = 1;
 	if (!cJSON_IsObject(s)) {
@@ -374,6 +374,12 @@ static void parse_step(struct loader *L, const cJSON *s, const char *path, struc
 		}
 	}
 	const cJSON *m;
+	if ((m = cJSON_GetObjectItemCaseSensitive(s, "precondition"))) {
+		jpath_key(p, sizeof(p), path, "precondition");
+		if (!cJSON_IsBool(m))
+			bad(L, p, "must be true or false, got %s", json_type_name(m));
+		st->precondition = cJSON_IsTrue(m);
+	}
 	if (ws)
 		goto timeouts;
 	if ((m = cJSON_GetObjectItemCaseSensitive(s, "expect"))) {
@@ -541,11 +547,21 @@ static void parse_case(struct loader *L, const cJSON *c, const char *path, struc
 			tc->steps = calloc(n, sizeof(*tc->steps));
 			if (tc->steps) {
 				tc->nsteps = n;
+				int stated = 0;
 				for (const cJSON *s = m->child; s; s = s->next, i++) {
 					char sp[PATH_LEN];
 					jpath_index(sp, sizeof(sp), p, i);
 					parse_step(L, s, sp, &tc->steps[i], tc);
+					stated |= cJSON_GetObjectItemCaseSensitive(s, "precondition") != NULL;
 				}
+				/* Unless a step says which it is, every step before the last sets up the last. */
+				for (size_t k = 0; !stated && k + 1 < n; k++)
+					tc->steps[k].precondition = true;
+				size_t checks = 0;
+				for (size_t k = 0; k < n; k++)
+					checks += !tc->steps[k].precondition;
+				if (!checks)
+					bad(L, p, "every step is a precondition: at least one must check the clause");
 			}
 		}
 	}

@@ -43,6 +43,7 @@ struct step {
 	cJSON *expect;           /* NULL when the step expects nothing */
 	cJSON *capture;          /* object NAME -> source, or NULL */
 	int repeat;              /* send the request this many times (>= 1); expect applies to each */
+	bool precondition;       /* it establishes the case's precondition: its failure blocks the case */
 	struct timeouts timeouts;
 };
 

@@ -398,7 +398,15 @@ static int validate_expect(const cJSON *it, const char *path, struct buf *err, i
 	}
 	if ((m = cJSON_GetObjectItemCaseSensitive(it, "ignore"))) {
 		jpath_key(p, sizeof(p), path, "ignore");
-		rc |= validate_ignore(m, p, err);
+		if (cJSON_IsString(m) && strcmp(m->valuestring, "others") == 0) {
+			/* Read until the wanted type: only a frame that names the type it wants can say which. */
+			if (strcmp(which, "frame") != 0 || !cJSON_GetObjectItemCaseSensitive(v, "/type")) {
+				jpath_err(err, p, "\"others\" only with a frame that has a \"/type\" matcher");
+				rc = -1;
+			}
+		} else {
+			rc |= validate_ignore(m, p, err);
+		}
 	}
 	return rc;
 }
@@ -466,15 +474,15 @@ static struct vconn *named(struct vconn *vc, size_t n, const cJSON *v, const cha
 static int validate_item(const cJSON *it, const char *path, struct vconn *vc, size_t nvc, const cJSON *conns,
 			 struct buf *err)
 {
-	static const char *const allowed_connect[] = { "connect", "status", "headers", NULL };
+	static const char *const allowed_connect[] = { "connect", "status", "headers", "precondition", NULL };
 	static const char *const allowed_send[] = { "send", "json", "text", "text_repeat", "repeat", "fragments",
-						    "hex", "binary_hex", "ping", "unmasked", NULL };
+						    "hex", "binary_hex", "ping", "unmasked", "precondition", NULL };
 	static const char *const allowed_expect[] = { "expect", "frame", "capture", "timeout", "ignore",
-						      "no_frame_within", "close", "reason", NULL };
+						      "no_frame_within", "close", "reason", "precondition", NULL };
 	static const char *const allowed_collect[] = { "collect", "until", "max", "timeout", "ignore", "stream",
-						       NULL };
-	static const char *const allowed_close[] = { "close", "code", NULL };
-	static const char *const allowed_sleep[] = { "sleep", NULL };
+						       "precondition", NULL };
+	static const char *const allowed_close[] = { "close", "code", "precondition", NULL };
+	static const char *const allowed_sleep[] = { "sleep", "precondition", NULL };
 	if (!cJSON_IsObject(it)) {
 		jpath_err(err, path, "a script item must be an object, got %s", json_type_name(it));
 		return -1;
@@ -497,6 +505,12 @@ static int validate_item(const cJSON *it, const char *path, struct vconn *vc, si
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(it, verb);
 	char p[PATH_LEN];
 	int rc = 0;
+	const cJSON *pre = cJSON_GetObjectItemCaseSensitive(it, "precondition");
+	if (pre && !cJSON_IsBool(pre)) {
+		jpath_key(p, sizeof(p), path, "precondition");
+		jpath_err(err, p, "must be true or false, got %s", json_type_name(pre));
+		rc = -1;
+	}
 	if (strcmp(verb, "sleep") == 0) {
 		rc |= check_members(it, path, allowed_sleep, err);
 		jpath_key(p, sizeof(p), path, "sleep");
@@ -1081,6 +1095,20 @@ static void do_captures(struct wsrun *r, const cJSON *capture, const cJSON *fram
 	}
 }
 
+/* With "ignore": "others": true when frame j is not of the type that the expected frame's /type asks for. */
+static int other_type(const cJSON *ignore, const cJSON *frame, const cJSON *j)
+{
+	if (!cJSON_IsString(ignore) || strcmp(ignore->valuestring, "others") != 0)
+		return 0;
+	const cJSON *want = cJSON_GetObjectItemCaseSensitive(frame, "/type");
+	cJSON *type = cJSON_GetObjectItemCaseSensitive(j, "type");
+	struct buf scratch;
+	buf_init(&scratch, 4096);
+	int differs = matcher_check(want, type, "frame /type", NULL, &scratch) > 0;
+	buf_release(&scratch);
+	return differs;
+}
+
 static void do_expect_frame(struct wsrun *r, const cJSON *it, struct rconn *rc)
 {
 	double secs = item_timeout(r, it);
@@ -1113,7 +1141,7 @@ static void do_expect_frame(struct wsrun *r, const cJSON *it, struct rconn *rc)
 		buf_release(&why);
 		if (!j)
 			return;
-		if (ignored(ignore, json_get_string(j, "type"))) {
+		if (ignored(ignore, json_get_string(j, "type")) || other_type(ignore, frame, j)) {
 			cJSON_Delete(j);
 			continue;
 		}
@@ -1472,6 +1500,8 @@ enum wsstep_result wsstep_run(const cJSON *ws, const struct wsstep_env *env)
 			do_sleep(&r, it);
 		}
 		cJSON_Delete(it);
+		if (r.result == WSSTEP_FAIL && env->precondition_failed)
+			*env->precondition_failed = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(tmpl, "precondition"));
 		if (r.result != WSSTEP_PASS)
 			break;
 		if (mono_ms() > r.deadline) {

@@ -47,6 +47,7 @@ struct wsstep_env {
 	struct buf *err;                 /* the reason of an error */
 	struct buf *transcript;          /* frames sent and received, credentials redacted; may be NULL */
 	const char *ca_file;             /* PEM certificates to trust for wss://, or NULL */
+	int *precondition_failed;        /* set to 1 when the item that failed is marked "precondition"; may be NULL */
 };
 
 /* Run a ws step (the template as loaded). */

@@ -191,6 +191,10 @@ enum report_outcome report_outcome(const struct case_result *cr, int strict)
 		return OUTCOME_SKIP;
 	case VERDICT_FLAKY:
 		return OUTCOME_FLAKY;
+	case VERDICT_BLOCKED:
+		return OUTCOME_BLOCKED;
+	case VERDICT_OBSERVED:
+		return OUTCOME_INFO;
 	case VERDICT_PASS:
 		break;
 	}
@@ -199,7 +203,8 @@ enum report_outcome report_outcome(const struct case_result *cr, int strict)
 
 const char *report_outcome_name(enum report_outcome o)
 {
-	static const char *const names[OUTCOME_COUNT] = { "pass", "fail", "warn", "error", "skip", "flaky" };
+	static const char *const names[OUTCOME_COUNT] = { "pass", "fail", "warn", "error", "skip", "flaky",
+							      "blocked", "info" };
 	return (unsigned)o < OUTCOME_COUNT ? names[o] : "?";
 }
 

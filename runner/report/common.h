@@ -48,14 +48,19 @@ enum report_outcome {
 	OUTCOME_ERROR,
 	OUTCOME_SKIP,
 	OUTCOME_FLAKY,   /* failed, then passed on a rerun (--retries): reported, never fails the run */
+	OUTCOME_BLOCKED, /* a precondition was not met: the clause was not checked; never fails the run */
+	OUTCOME_INFO,    /* an INFO claim that did not hold: what was observed; never fails the run */
 };
-#define OUTCOME_COUNT 6
+#define OUTCOME_COUNT 8
 
-/* The outcome of cr in a run that is strict or not. */
+/*
+ * The outcome of cr in a run that is strict or not: the one rule every writer
+ * (console, JUnit, JSON, TAP, HTML) shows a case by.
+ */
 enum report_outcome report_outcome(const struct case_result *cr, int strict);
 /* How many cases of the run have each outcome; count has OUTCOME_COUNT slots. */
 void report_count_outcomes(const struct run_result *rr, size_t *count);
-/* "pass", "fail", "warn", "error", "skip", "flaky". */
+/* "pass", "fail", "warn", "error", "skip", "flaky", "blocked", "info". */
 const char *report_outcome_name(enum report_outcome o);
 
 /* A report file being written: a temporary file renamed over path at the end. */

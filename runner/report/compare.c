@@ -21,7 +21,7 @@
 
 struct cmp_case {
 	const char *id;
-	const char *verdict;     /* "pass", "fail", "error", "skip", "flaky" */
+	const char *verdict;     /* "pass", "fail", "error", "skip", "flaky", "blocked", "observed" */
 	const char *level;       /* "MUST", "SHOULD", "INFO" */
 	const char *message;     /* or NULL */
 	int fails_run;
@@ -106,7 +106,8 @@ static int end_is_junk(const char *end, const char *limit)
 /* Parse one report and append its cases to side; -1 after saying what is wrong with it. */
 static int load_file(struct cmp_side *side, const char *path, FILE *errout)
 {
-	static const char *const verdicts[] = { "pass", "fail", "error", "skip", "flaky", NULL };
+	static const char *const verdicts[] = { "pass", "fail", "error", "skip", "flaky", "blocked",
+						"observed", NULL };
 	static const char *const levels[] = { "MUST", "SHOULD", "INFO", NULL };
 	struct buf text;
 	cJSON *doc = NULL;
@@ -295,11 +296,18 @@ static void change_line(struct buf *out, const struct cmp_case *was, const struc
 static enum change classify(const struct cmp_case *was, const struct cmp_case *now, int *unchanged)
 {
 	*unchanged = 0;
-	if (strcmp(was->verdict, "skip") == 0 || strcmp(now->verdict, "skip") == 0)
+	/* A case that did not reach its clause on one side (skipped, blocked) cannot have changed at it. */
+	if (strcmp(was->verdict, "skip") == 0 || strcmp(now->verdict, "skip") == 0 ||
+	    strcmp(was->verdict, "blocked") == 0 || strcmp(now->verdict, "blocked") == 0)
 		return CH_COUNT;
-	/* A flaky case passed on a rerun and does not fail its run: it counts as passing on either side. */
-	int was_pass = strcmp(was->verdict, "pass") == 0 || strcmp(was->verdict, "flaky") == 0;
-	int now_pass = strcmp(now->verdict, "pass") == 0 || strcmp(now->verdict, "flaky") == 0;
+	/*
+	 * A flaky case passed on a rerun and does not fail its run: it counts as passing on either side;
+	 * so does an INFO observation, which never fails anything.
+	 */
+	int was_pass = strcmp(was->verdict, "pass") == 0 || strcmp(was->verdict, "flaky") == 0 ||
+		       strcmp(was->verdict, "observed") == 0;
+	int now_pass = strcmp(now->verdict, "pass") == 0 || strcmp(now->verdict, "flaky") == 0 ||
+		       strcmp(now->verdict, "observed") == 0;
 	if (was_pass && now->fails_run)
 		return CH_REGRESSION;
 	if (was_pass && strcmp(now->verdict, "fail") == 0)
@@ -377,7 +385,7 @@ enum compare_status compare_files(const char *const *baseline, size_t nbaseline,
 	fputc('\n', out);
 	for (int k = 0; k < CH_COUNT; k++)
 		fprintf(out, "%zu %s, ", count[k], change_noun[k][count[k] != 1]);
-	fprintf(out, "%zu unchanged, %zu skipped on a side\n", unchanged, skipped);
+	fprintf(out, "%zu unchanged, %zu not checked on a side (skipped or blocked)\n", unchanged, skipped);
 	fflush(out);
 	status = count[CH_REGRESSION] ? COMPARE_REGRESSED : COMPARE_SAME;
 out:

@@ -35,7 +35,8 @@ static const char style[] =
 	".badge{display:inline-block;min-width:3.2rem;text-align:center;border-radius:3px;padding:0 .3rem;"
 	"font-size:.8rem;font-weight:700;color:#fff}\n"
 	".b-pass{background:#2e7d32}.b-fail{background:#c62828}.b-warn{background:#b26a00}"
-	".b-error{background:#6a1b9a}.b-skip{background:#607080}.b-flaky{background:#ad1457}\n"
+	".b-error{background:#6a1b9a}.b-skip{background:#607080}.b-flaky{background:#ad1457}"
+	".b-blocked{background:#37474f}.b-info{background:#00695c}\n"
 	"article{border:1px solid #d5dbe1;border-left-width:5px;border-radius:3px;padding:.6rem .9rem;margin:.8rem 0}\n"
 	"article[data-outcome=fail]{border-left-color:#c62828}article[data-outcome=warn]{border-left-color:#b26a00}"
 	"article[data-outcome=error]{border-left-color:#6a1b9a}article[data-outcome=pass]{border-left-color:#2e7d32}"
@@ -46,7 +47,8 @@ static const char style[] =
 	"fieldset{border:1px solid #d5dbe1;margin:1rem 0}fieldset label{margin-right:1rem}\n"
 	".muted{color:#5f6b76}\n"
 	".hide-pass [data-outcome=pass],.hide-fail [data-outcome=fail],.hide-warn [data-outcome=warn],"
-	".hide-error [data-outcome=error],.hide-skip [data-outcome=skip],.hide-flaky [data-outcome=flaky]"
+	".hide-error [data-outcome=error],.hide-skip [data-outcome=skip],.hide-flaky [data-outcome=flaky],"
+	".hide-blocked [data-outcome=blocked],.hide-info [data-outcome=info]"
 	"{display:none}\n";
 
 /* Shows the filters (hidden without script) and hides what is unchecked. */
@@ -57,9 +59,10 @@ static const char script[] =
 	"document.body.classList.toggle('hide-'+e.target.value,!e.target.checked);});}})();\n";
 
 static const char *const outcome_label[OUTCOME_COUNT] = {
-	"passed", "failed", "SHOULD not met", "errors", "skipped", "flaky",
+	"passed", "failed", "SHOULD not met", "errors", "skipped", "flaky", "blocked", "INFO observed",
 };
-static const char *const outcome_badge[OUTCOME_COUNT] = { "PASS", "FAIL", "WARN", "ERROR", "SKIP", "FLAKY" };
+static const char *const outcome_badge[OUTCOME_COUNT] = { "PASS", "FAIL", "WARN", "ERROR", "SKIP", "FLAKY",
+							  "BLOCKED", "INFO" };
 
 static void text(struct buf *out, const char *s)
 {
@@ -96,14 +99,16 @@ struct tally {
 	size_t must_pass, must_run;
 	size_t should_pass, should_run;
 	size_t info, info_noted;
-	size_t errors, skipped, flaky;
+	size_t errors, skipped, flaky, blocked;
 };
 
 static void tally_add(struct tally *t, const struct run_result *rr, const struct case_result *cr)
 {
 	enum report_outcome o = report_outcome(cr, rr->strict);
-	if (o == OUTCOME_SKIP) {
-		t->skipped++;
+	if (o == OUTCOME_SKIP || o == OUTCOME_BLOCKED) {
+		/* Neither reached its clause: counted apart, in no ratio. */
+		t->skipped += o == OUTCOME_SKIP;
+		t->blocked += o == OUTCOME_BLOCKED;
 		return;
 	}
 	t->errors += o == OUTCOME_ERROR;
@@ -121,7 +126,7 @@ static void tally_add(struct tally *t, const struct run_result *rr, const struct
 		break;
 	case LEVEL_INFO:
 		t->info++;
-		t->info_noted += cr->diff.len > 0;
+		t->info_noted += o == OUTCOME_INFO;
 		break;
 	}
 }
@@ -144,8 +149,10 @@ static void tally_row(struct buf *out, const struct tally *t, int strict)
 		buf_printf(out, "<td class=\"n\">%zu (%zu noted)</td>", t->info, t->info_noted);
 	else
 		buf_printf(out, "<td class=\"n\">%zu</td>", t->info);
-	buf_printf(out, "<td class=\"n%s\">%zu</td><td class=\"n%s\">%zu</td><td class=\"n\">%zu</td></tr>\n",
-		   t->errors ? " some" : "", t->errors, t->flaky ? " warn" : "", t->flaky, t->skipped);
+	buf_printf(out, "<td class=\"n%s\">%zu</td><td class=\"n%s\">%zu</td><td class=\"n%s\">%zu</td>"
+			"<td class=\"n\">%zu</td></tr>\n",
+		   t->errors ? " some" : "", t->errors, t->blocked ? " warn" : "", t->blocked, t->flaky ? " warn" : "",
+		   t->flaky, t->skipped);
 }
 
 static void matrix(struct buf *out, const struct run_result *rr, size_t first)
@@ -154,7 +161,7 @@ static void matrix(struct buf *out, const struct run_result *rr, size_t first)
 	buf_adds(out, "<table class=\"matrix\">\n<caption>Conformance by section</caption>\n"
 		      "<thead><tr><th scope=\"col\">Section</th><th scope=\"col\">MUST passed</th>"
 		      "<th scope=\"col\">SHOULD passed</th><th scope=\"col\">INFO</th>"
-		      "<th scope=\"col\">Errors</th><th scope=\"col\">Flaky</th><th scope=\"col\">Skipped</th></tr></thead>\n"
+		      "<th scope=\"col\">Errors</th><th scope=\"col\">Blocked</th><th scope=\"col\">Flaky</th><th scope=\"col\">Skipped</th></tr></thead>\n"
 		      "<tbody>\n");
 	for (size_t i = first; i < rr->ncases; i++) {
 		if (!same_api(rr, i, first) || !first_of(rr, i, 1))
@@ -182,8 +189,8 @@ static void matrix(struct buf *out, const struct run_result *rr, size_t first)
 /* Whether a case gets a details block: anything but a plain pass or skip. */
 static int has_details(const struct case_result *cr, enum report_outcome o)
 {
-	return o == OUTCOME_FAIL || o == OUTCOME_WARN || o == OUTCOME_ERROR || o == OUTCOME_FLAKY || cr->nattempts ||
-	       (o == OUTCOME_PASS && cr->diff.len);
+	return o == OUTCOME_FAIL || o == OUTCOME_WARN || o == OUTCOME_ERROR || o == OUTCOME_FLAKY ||
+	       o == OUTCOME_BLOCKED || o == OUTCOME_INFO || cr->nattempts;
 }
 
 static void case_row(struct buf *out, const struct run_result *rr, size_t i)
@@ -271,7 +278,7 @@ static void case_details(struct buf *out, const struct run_result *rr, size_t i)
 		buf_adds(out, "</p>\n");
 	}
 	if (cr->diff.len) {
-		buf_printf(out, "<pre class=\"diff\" title=\"%s\">\n", o == OUTCOME_PASS ? "observed" : "differences");
+		buf_printf(out, "<pre class=\"diff\" title=\"%s\">\n", o == OUTCOME_INFO ? "observed" : "differences");
 		report_escape(out, cr->diff.data, cr->diff.len, ESC_HTML);
 		buf_adds(out, "</pre>\n");
 	}

@@ -92,7 +92,7 @@ static void case_record(struct buf *out, const struct run_result *rr, const stru
 	str_member(out, "verdict", verdict_name(cr->verdict));
 	str_member(out, "outcome", report_outcome_name(o));
 	key(out, "fails_run");
-	buf_adds(out, o == OUTCOME_FAIL || o == OUTCOME_ERROR ? "true," : "false,");
+	buf_adds(out, case_result_fails_run(cr, rr->strict) ? "true," : "false,");
 	str_member(out, "clause", c->clause);
 	opt_member(out, "message", cr->message);
 	bytes_member(out, "difference", cr->diff.data, cr->diff.len);
@@ -154,8 +154,7 @@ int json_report_write(const struct run_result *rr, const char *path, struct buf 
 	buf_printf(&b, "{\"total\":%zu", rr->ncases);
 	for (int o = 0; o < OUTCOME_COUNT; o++)
 		buf_printf(&b, ",\"%s\":%zu", report_outcome_name((enum report_outcome)o), count[o]);
-	buf_printf(&b, ",\"passed\":%s},\n  ",
-		   count[OUTCOME_FAIL] + count[OUTCOME_ERROR] ? "false" : "true");
+	buf_printf(&b, ",\"passed\":%s},\n  ", run_result_failures(rr) ? "false" : "true");
 	key(&b, "cases");
 	buf_adds(&b, "[\n");
 	for (size_t i = 0; i < rr->ncases; i++) {

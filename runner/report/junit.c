@@ -67,7 +67,10 @@ static void attr_time(struct buf *out, const char *name, double ms)
 	buf_printf(out, " %s=\"%s\"", name, s);
 }
 
-/* The element a case gets: <failure> only when the failure counts; a SHOULD not met is a pass with a note. */
+/*
+ * The element a case gets: <failure> only when the failure counts; a SHOULD not
+ * met and an INFO observation are passes with a note; a blocked case is <skipped>.
+ */
 static enum report_outcome outcome_of(const struct case_result *cr, int strict)
 {
 	enum report_outcome o = report_outcome(cr, strict);
@@ -146,7 +149,8 @@ static void testcase(struct buf *out, const struct run_result *rr, const struct 
 		attempts(out, cr, 0);
 	} else if (o == OUTCOME_FLAKY) {
 		attempts(out, cr, 1);
-	} else if (o == OUTCOME_SKIP) {
+	} else if (o == OUTCOME_SKIP || o == OUTCOME_BLOCKED) {
+		/* A blocked case never reached its clause: skipped, with "precondition not met: ..." as the reason. */
 		buf_adds(out, "      <skipped");
 		attr(out, "message", msg);
 		buf_adds(out, "/>\n");
@@ -159,8 +163,11 @@ static void testcase(struct buf *out, const struct run_result *rr, const struct 
 		buf_printf(&so, "Flaky: %s\n", msg);
 	else if (cr->verdict == VERDICT_FAIL && o == OUTCOME_PASS)
 		buf_printf(&so, "SHOULD not met: %s\nClause: %s\n%s\n", msg, c->clause, buf_str(&cr->diff));
-	else if (cr->verdict == VERDICT_PASS && cr->diff.len)
-		buf_printf(&so, "Observed (INFO, never a failure):\n%s\n", buf_str(&cr->diff));
+	else if (o == OUTCOME_INFO)
+		buf_printf(&so, "INFO, never a failure: %s\nClause: %s\n%s\n", msg, c->clause,
+			   buf_str(&cr->diff));
+	else if (o == OUTCOME_BLOCKED)
+		buf_printf(&so, "Blocked: %s\n%s\n", msg, buf_str(&cr->diff));
 	buf_add(&so, cr->transcript.data ? cr->transcript.data : "", cr->transcript.len);
 	if (so.len) {
 		buf_adds(out, "      <system-out>");
@@ -262,7 +269,7 @@ int junit_write(const struct run_result *rr, const char *path, struct buf *err)
 			tests++;
 			fail += o == OUTCOME_FAIL;
 			errs += o == OUTCOME_ERROR;
-			skipped += o == OUTCOME_SKIP;
+			skipped += o == OUTCOME_SKIP || o == OUTCOME_BLOCKED;
 			ms += rr->cases[j].time_ms;
 		}
 		buf_adds(&b, "  <testsuite");

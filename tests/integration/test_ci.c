@@ -222,7 +222,7 @@ Test(ci, a_case_that_passes_on_its_rerun_is_flaky)
 	snprintf(opts, sizeof(opts), "tests/data/suites/flaky %s --retries 1 --junit '%s' --json '%s' --html '%s'",
 		 scripts, workdir_path("flaky.xml"), workdir_path("flaky.json"), workdir_path("flaky.html"));
 	cr_assert(eq(int, run(opts), 0), "%s", slurp_file(workdir_path("run.out"), OUT_MAX));
-	file_contains(workdir_path("run.out"), "FLAKY widget.flaky.once");
+	file_contains(workdir_path("run.out"), "FLAKY   widget.flaky.once");
 	file_contains(workdir_path("run.out"), "1 passed, 0 failed, 1 flaky");
 
 	cJSON *doc = load_json(workdir_path("flaky.json"));

@@ -394,7 +394,7 @@ Test(ws_e2e, a_ws_suite_passes_against_mockd, .timeout = 90)
 	const char *args[] = { "tests/data/suites/ws/threads-ws.json", NULL };
 	int code = run_chatconform(args, &out);
 	cr_assert(eq(int, code, 0), "exit %d:\n%s", code, buf_str(&out));
-	assert_contains(buf_str(&out), "PASS  threads.ws.test.reply");
+	assert_contains(buf_str(&out), "PASS    threads.ws.test.reply");
 	assert_contains(buf_str(&out), "1 passed, 0 failed");
 	buf_release(&out);
 }
@@ -406,7 +406,7 @@ Test(ws_e2e, a_wrong_expectation_fails_with_its_diff, .timeout = 90)
 	const char *args[] = { "tests/data/suites/ws/wrong/threads-ws-wrong.json", "-v", NULL };
 	int code = run_chatconform(args, &out);
 	cr_assert(eq(int, code, 1), "exit %d:\n%s", code, buf_str(&out));
-	assert_contains(buf_str(&out), "FAIL  threads.ws.test.wrong");
+	assert_contains(buf_str(&out), "FAIL    threads.ws.test.wrong");
 	assert_contains(buf_str(&out),
 			"step 1: ws item 7 (expect a): frame /type: expected \"content\", got \"error\"\n");
 	/* The transcript shows the frames, with the token redacted. */
@@ -427,7 +427,7 @@ Test(ws_client, a_ws_script_of_every_item_passes_against_the_echo_server, .timeo
 	const char *args[] = { "tests/data/suites/ws/echo/echo-ws.json", "--target", target, "-v", NULL };
 	int code = run_chatconform(args, &out);
 	cr_assert(eq(int, code, 0), "exit %d:\n%s", code, buf_str(&out));
-	assert_contains(buf_str(&out), "PASS  echo.ws.script");
+	assert_contains(buf_str(&out), "PASS    echo.ws.script");
 	buf_release(&out);
 }
 

@@ -136,9 +136,10 @@ static struct run_result rr;
 static void fill_run(int strict)
 {
 	const enum verdict v[NCASES] = { VERDICT_PASS, VERDICT_FAIL, VERDICT_FAIL, VERDICT_ERROR, VERDICT_SKIP,
-					 VERDICT_PASS, VERDICT_PASS };
+					 VERDICT_OBSERVED, VERDICT_PASS };
 	const char *msg[NCASES] = { NULL, "status: expected 401, got 200", "content-type: expected JSON",
-				    "no first byte within 10 s", "mock-only: needs mockd", NULL, NULL };
+				    "no first byte within 10 s", "mock-only: needs mockd",
+				    "observed: status: expected 200, got 404", NULL };
 	for (size_t i = 0; i < NCASES; i++) {
 		memset(&results[i], 0, sizeof(results[i]));
 		results[i].tcase = &cases[i];
@@ -242,7 +243,8 @@ Test(junit, full_report_content)
 	/* A SHOULD failure, not strict: no <failure>, the note first in system-out. */
 	assert_contains(x, "<system-out><![CDATA[SHOULD not met: content-type: expected JSON\n");
 	cr_expect(strstr(x, "type=\"SHOULD\"") == NULL);
-	assert_contains(x, "<system-out><![CDATA[Observed (INFO, never a failure):\nstatus: expected 200, got 404\n");
+	assert_contains(x, "<system-out><![CDATA[INFO, never a failure: observed: status: expected 200, got "
+			   "404\nClause: Nothing.\nstatus: expected 200, got 404\n");
 	assert_contains(x, "{\"a\":\"]]]]><![CDATA[>\"}\xef\xbf\xbd\n]]></system-out>");
 	assert_contains(x, "name=\"widget.a.pass: passes (2)\"");
 	release_run();

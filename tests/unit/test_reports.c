@@ -59,6 +59,8 @@ static struct tcase cases[] = {
 	  .suite = &deepwiki },
 	{ .id = (char *)"widget.stream.retry", .title = (char *)"a stream that failed once", .section = (char *)"Stream",
 	  .clause = (char *)"Streams end with done.", .level = LEVEL_MUST, .suite = &widget },
+	{ .id = (char *)"widget.stream.blocked", .title = (char *)"history after a stream", .section = (char *)"Stream",
+	  .clause = (char *)"History lists the stream.", .level = LEVEL_MUST, .suite = &widget },
 };
 #define NCASES (sizeof(cases) / sizeof(cases[0]))
 
@@ -84,11 +86,13 @@ static void add_attempt(struct case_result *cr, enum verdict v, const char *msg,
 static void fill_run(int strict)
 {
 	const enum verdict v[NCASES] = { VERDICT_PASS, VERDICT_FAIL, VERDICT_FAIL, VERDICT_ERROR, VERDICT_SKIP,
-					 VERDICT_PASS, VERDICT_PASS, VERDICT_FLAKY };
+					 VERDICT_OBSERVED, VERDICT_PASS, VERDICT_FLAKY, VERDICT_BLOCKED };
 	const char *msg[NCASES] = {
 		NULL, "body: expected {\"error\":\"Unauthorized\"}, got {\"error\":\"unauthorized\"}",
 		"content-type: expected JSON", "no first byte within 10 s", "mock-only: needs mockd # scripts",
-		NULL, NULL, "passed on attempt 3 of 3; attempt 1: status: expected 200, got 500",
+		"observed: /model: observed \"x\" (not documented)", NULL,
+		"passed on attempt 3 of 3; attempt 1: status: expected 200, got 500",
+		"precondition not met: step 1: status: expected 200, got 404",
 	};
 	const char *transcript[NCASES] = {
 		"> POST http://127.0.0.1:8080/v1/chat/stream\n> x-api-key: widg\xe2\x80\xa6(redacted)\n< HTTP/1.1 200 OK\n"
@@ -100,6 +104,7 @@ static void fill_run(int strict)
 		"< {\"model\":\"x\"}\n",
 		"< []\n",
 		"> POST /v1/chat/stream\n< HTTP/1.1 200 OK\n",
+		"--- step 1\n> POST /v1/chat/stream\n< HTTP/1.1 404 Not Found\n",
 	};
 	for (size_t i = 0; i < NCASES; i++) {
 		memset(&results[i], 0, sizeof(results[i]));
@@ -115,6 +120,7 @@ static void fill_run(int strict)
 		buf_adds(&results[i].transcript, transcript[i]);
 	}
 	buf_adds(&results[5].diff, "/model: observed \"x\" (not documented)\n");
+	buf_adds(&results[8].diff, "step 1: status: expected 200, got 404\n");
 	/* The flaky case failed, then erred, then passed; the erring case erred twice (--retries 1). */
 	add_attempt(&results[7], VERDICT_FAIL, "status: expected 200, got 500", "status: expected 200, got 500\n",
 		    "> POST /v1/chat/stream\n< HTTP/1.1 500 Internal Server Error\n<\n{\"error\":\"]]>\"}\n");
@@ -450,11 +456,16 @@ Test(reports, html_escapes_and_has_the_matrix)
 	assert_contains(h, "&lt;/pre&gt;&lt;script&gt;alert(1)&lt;/script&gt;\xef\xbf\xbd\n");
 	cr_expect(strstr(h, "<script>alert") == NULL);
 	assert_contains(h, "401 body &lt;b&gt;&amp;&quot;quoted&quot;&#39; #hash \\ back");
-	/* Widget, Auth: 1 of 2 MUST, 0 of 1 SHOULD (a warning); Stream: one error, one skip, one flaky (met). */
+	/* Widget, Auth: 1 of 2 MUST, 0 of 1 SHOULD (a warning); Stream: an error, a skip, a flaky (met), a blocked. */
 	assert_contains(h, "<tr><th scope=\"row\">Auth</th><td class=\"n some\">1/2</td><td class=\"n warn\">0/1</td>");
 	assert_contains(h, "<tr><th scope=\"row\">Stream</th><td class=\"n some\">1/2</td>");
 	assert_contains(h, "<th scope=\"col\">Flaky</th>");
-	assert_contains(h, "<td class=\"n some\">1</td><td class=\"n warn\">1</td><td class=\"n\">1</td></tr>");
+	assert_contains(h, "<th scope=\"col\">Blocked</th>");
+	assert_contains(h, "<td class=\"n some\">1</td><td class=\"n warn\">1</td><td class=\"n warn\">1</td>"
+			   "<td class=\"n\">1</td></tr>");
+	/* A blocked case says which precondition was not met. */
+	assert_contains(h, "<span class=\"badge b-blocked\">BLOCKED</span>");
+	assert_contains(h, "precondition not met: step 1: status: expected 200, got 404");
 	/* A flaky case: its badge, its filter, and each failed attempt with its exchange. */
 	assert_contains(h, "<span class=\"badge b-flaky\">FLAKY</span>");
 	assert_contains(h, "<input type=\"checkbox\" value=\"flaky\" checked> flaky (1)");
@@ -603,11 +614,11 @@ Test(reports, compare_counts_a_flaky_case_as_not_failing)
 	const char *p[] = { passed };
 	r = run_compare(b, 1, p, 1);
 	cr_expect(eq(int, r.status, 0), "%s%s", r.out, r.err);
-	assert_contains(r.out, "0 regressions, 0 new warnings, 0 fixes, 0 added, 0 removed, 7 unchanged");
+	assert_contains(r.out, "0 regressions, 0 new warnings, 0 fixes, 0 added, 0 removed, 7 unchanged, 2 not checked");
 	compared_free(&r);
 	r = run_compare(p, 1, b, 1);
 	cr_expect(eq(int, r.status, 0), "%s%s", r.out, r.err);
-	assert_contains(r.out, "0 regressions, 0 new warnings, 0 fixes, 0 added, 0 removed, 7 unchanged");
+	assert_contains(r.out, "0 regressions, 0 new warnings, 0 fixes, 0 added, 0 removed, 7 unchanged, 2 not checked");
 	compared_free(&r);
 	unlink(base);
 	unlink(cur);
@@ -637,10 +648,10 @@ Test(reports, compare_regressions_fixes_added_removed)
 			       "  deepwiki.history.ok  SHOULD  pass -> fail");
 	assert_contains(r.out, "Fixes (failed in the baseline, pass now): 2\n  widget.auth.body  MUST  fail -> pass\n"
 			       "  widget.stream.timeout  MUST  error -> pass\n");
-	assert_contains(r.out, "Added (not in the baseline): 1\n  deepwiki.stream.renamed  INFO  pass\n");
-	assert_contains(r.out, "Removed (not in the current run): 1\n  deepwiki.stream.observed  INFO  pass\n");
+	assert_contains(r.out, "Added (not in the baseline): 1\n  deepwiki.stream.renamed  INFO  observed  observed: ");
+	assert_contains(r.out, "Removed (not in the current run): 1\n  deepwiki.stream.observed  INFO  observed  observed: ");
 	assert_contains(r.out, "1 regression, 1 new warning, 2 fixes, 1 added, 1 removed, 2 unchanged, "
-			       "1 skipped on a side\n");
+			       "2 not checked on a side (skipped or blocked)\n");
 	cr_expect(eq(str, r.err, STR("")));
 	compared_free(&r);
 	unlink(base);
@@ -664,7 +675,7 @@ Test(reports, compare_strict_should_failure_is_a_regression)
 	/* The same run against itself: nothing changed. */
 	r = run_compare(c, 1, c, 1);
 	cr_expect(eq(int, r.status, 0));
-	assert_contains(r.out, "0 regressions, 0 new warnings, 0 fixes, 0 added, 0 removed, 7 unchanged");
+	assert_contains(r.out, "0 regressions, 0 new warnings, 0 fixes, 0 added, 0 removed, 7 unchanged, 2 not checked");
 	compared_free(&r);
 	unlink(base);
 	unlink(cur);
@@ -682,7 +693,7 @@ Test(reports, compare_across_shards)
 	struct compared r = run_compare(b, 2, c, 2);
 	cr_expect(eq(int, r.status, 1), "%s%s", r.out, r.err);
 	assert_contains(r.out, "Regressions (passed in the baseline, fail now): 1\n"
-			       "  deepwiki.stream.observed  INFO  pass -> error");
+			       "  deepwiki.stream.observed  INFO  observed -> error");
 	assert_contains(r.out, "0 added, 0 removed");
 	compared_free(&r);
 	/* The same shard twice on one side is a mistake, said with both places. */
@@ -733,7 +744,7 @@ Test(reports, compare_rejects_invalid_files)
 		{ "{\"format\":\"chatconform-results/1\",\"cases\":[{\"verdict\":\"pass\"}]}",
 		  "chatconform: BAD: cases[0].id: expected a non-empty string\n" },
 		{ "{\"format\":\"chatconform-results/1\",\"cases\":[{\"id\":\"a\",\"verdict\":\"ok\"}]}",
-		  "chatconform: BAD: cases[0].verdict: expected one of pass fail error skip flaky\n" },
+		  "chatconform: BAD: cases[0].verdict: expected one of pass fail error skip flaky blocked observed\n" },
 		{ "{\"format\":\"chatconform-results/1\",\"cases\":[{\"id\":\"a\",\"verdict\":\"pass\",\"level\":\"MAY\"}]}",
 		  "chatconform: BAD: cases[0].level: expected one of MUST SHOULD INFO\n" },
 		{ "{\"format\":\"chatconform-results/1\",\"cases\":[{\"id\":\"a\",\"verdict\":\"pass\",\"level\":\"MUST\"}]}",

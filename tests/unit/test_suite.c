@@ -240,7 +240,7 @@ Test(suite, step_mistakes)
 			 F "[5].repeat: must be an integer from 1 to 100000\n"
 			 F "[5].timeout.idel: unknown member (expected one of connect, first_byte, idle, total)\n"
 			 F "[5].timeout.total: must be a positive number of seconds (at most 86400)\n"
-			 F "[6].wait: unknown member (expected one of request, admin, ws, expect, capture, repeat, timeout)\n"
+			 F "[6].wait: unknown member (expected one of request, admin, ws, expect, capture, repeat, timeout, precondition)\n"
 			 F "[7]: a step must be an object, got number\n")));
 #undef F
 }
@@ -338,5 +338,74 @@ Test(suite, needs_are_kept)
 			with++;
 		}
 	cr_expect(with >= 5);
+	suite_free(s);
+}
+
+/* Load a suite written into a temporary file; NULL (with err) when it does not load. */
+static struct suite *load_text(const char *json)
+{
+	char path[] = "/tmp/cc-suite-XXXXXX";
+	int fd = mkstemp(path);
+	cr_assert(fd >= 0);
+	cr_assert(write(fd, json, strlen(json)) == (ssize_t)strlen(json));
+	close(fd);
+	buf_reset(&err);
+	struct suite *s = suite_load(path, &err);
+	unlink(path);
+	return s;
+}
+
+#define SUITE_HEAD "{\"suite\":\"widget\",\"spec\":\"003_b326a3eb5b6fef58.txt\",\"cases\":[{\"id\":\"w.a\"," \
+		   "\"title\":\"t\",\"section\":\"s\",\"clause\":\"c\",\"level\":\"MUST\",\"steps\":["
+#define REQ "{\"request\":{\"path\":\"/x\"}"
+
+Test(suite, steps_before_the_last_are_preconditions_unless_said)
+{
+	struct suite *s = load_text(SUITE_HEAD REQ "}," REQ "}," REQ "}]}]}");
+	cr_assert(s != NULL, "%s", buf_str(&err));
+	cr_expect(s->cases[0].steps[0].precondition, "expected a precondition");
+	cr_expect(s->cases[0].steps[1].precondition, "expected a precondition");
+	cr_expect(eq(int, s->cases[0].steps[2].precondition, 0));
+	suite_free(s);
+	/* Once one step says what it is, the others check the clause. */
+	s = load_text(SUITE_HEAD REQ ",\"precondition\":true}," REQ "}," REQ "}]}]}");
+	cr_assert(s != NULL, "%s", buf_str(&err));
+	cr_expect(s->cases[0].steps[0].precondition, "expected a precondition");
+	cr_expect(eq(int, s->cases[0].steps[1].precondition, 0));
+	cr_expect(eq(int, s->cases[0].steps[2].precondition, 0));
+	suite_free(s);
+	s = load_text(SUITE_HEAD REQ ",\"precondition\":false}," REQ "}]}]}");
+	cr_assert(s != NULL, "%s", buf_str(&err));
+	cr_expect(eq(int, s->cases[0].steps[0].precondition, 0));
+	cr_expect(eq(int, s->cases[0].steps[1].precondition, 0));
+	suite_free(s);
+	/* A single step checks the clause. */
+	s = load_text(SUITE_HEAD REQ "}]}]}");
+	cr_assert(s != NULL, "%s", buf_str(&err));
+	cr_expect(eq(int, s->cases[0].steps[0].precondition, 0));
+	suite_free(s);
+}
+
+Test(suite, precondition_mistakes)
+{
+	cr_expect(load_text(SUITE_HEAD REQ ",\"precondition\":true}]}]}") == NULL);
+	assert_contains(buf_str(&err), "w.a: cases[0].steps: every step is a precondition: at least one must check "
+				       "the clause\n");
+	cr_expect(load_text(SUITE_HEAD REQ ",\"precondition\":1}," REQ "}]}]}") == NULL);
+	assert_contains(buf_str(&err), "w.a: cases[0].steps[0].precondition: must be true or false, got number\n");
+	/* In a ws script, any item may be marked; "ignore": "others" needs a frame with a /type. */
+	cr_expect(load_text(SUITE_HEAD "{\"ws\":{\"connections\":{\"a\":{\"path\":\"/ws\"}},\"script\":["
+				       "{\"connect\":\"a\",\"precondition\":\"yes\"},"
+				       "{\"expect\":\"a\",\"frame\":{\"/id\":1},\"ignore\":\"others\"},"
+				       "{\"expect\":\"a\",\"close\":1000,\"ignore\":\"others\"}]}}]}]}") == NULL);
+	assert_contains(buf_str(&err), "w.a: cases[0].steps[0].ws.script[0].precondition: must be true or false, "
+				       "got string\n");
+	assert_contains(buf_str(&err), "w.a: cases[0].steps[0].ws.script[1].ignore: \"others\" only with a frame "
+				       "that has a \"/type\" matcher\n");
+	assert_contains(buf_str(&err), "w.a: cases[0].steps[0].ws.script[2].ignore: \"others\" only with a frame");
+	struct suite *s = load_text(SUITE_HEAD "{\"ws\":{\"connections\":{\"a\":{\"path\":\"/ws\"}},\"script\":["
+				    "{\"connect\":\"a\",\"precondition\":true},"
+				    "{\"expect\":\"a\",\"frame\":{\"/type\":\"x\"},\"ignore\":\"others\"}]}}]}]}");
+	cr_expect(s != NULL, "%s", buf_str(&err));
 	suite_free(s);
 }
