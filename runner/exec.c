@@ -603,9 +603,9 @@ static int skip_reason(const struct exec_ctx *ctx, const struct tcase *c, char *
 	else if (!opt->mock_url && tcase_has_tag(c, "rate-limit") && !ctx->rate_limit_asked)
 		snprintf(why, size, "rate-limit: against a real target only with --tag rate-limit");
 	else if (!opt->mock_url && (need = missing_need(ctx, c)) && opt->targets)
-		snprintf(why, size, "needs %s (a second key): set it in the targets file", need);
+		snprintf(why, size, "needs %s (a value of the deployment): set it in the targets file", need);
 	else if (!opt->mock_url && need)
-		snprintf(why, size, "needs %s (a second key): give it with --var %s=VALUE or a targets file", need,
+		snprintf(why, size, "needs %s (a value of the deployment): give it with --var %s=VALUE or a targets file", need,
 			 need);
 	else
 		return 0;

@@ -295,10 +295,10 @@ Test(ci, targets_file_runs_each_api_and_skips_with_reasons, .init = start_deploy
 	const cJSON *c = find_case(doc, "deepwiki.isolation.history_other_user");
 	cr_expect(eq(str, STR(json_get_string(c, "verdict")), STR("skip")));
 	cr_expect(eq(str, STR(json_get_string(c, "message")),
-		     STR("needs KEY2 (a second key): set it in the targets file")));
+		     STR("needs KEY2 (a value of the deployment): set it in the targets file")));
 	c = find_case(doc, "threads.history.other_profile_empty");
 	cr_expect(eq(str, STR(json_get_string(c, "message")),
-		     STR("needs TOKEN2 (a second key): set it in the targets file")));
+		     STR("needs TOKEN2 (a value of the deployment): set it in the targets file")));
 	c = find_case(doc, "botchat.chat.envelope");
 	cr_expect(eq(str, STR(json_get_string(c, "message")),
 		     STR("no target for API botchat in tests/data/targets/mock-all.json")));
