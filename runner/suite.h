@@ -56,7 +56,7 @@ struct tcase {
 	char **tags;
 	size_t ntags;
 	char *skip;              /* a reason to skip it always, or NULL */
-	char **needs;            /* variables naming extra credentials (a second key), or NULL */
+	char **needs;            /* variables naming values only a deployment has (a second key), or NULL */
 	size_t nneeds;
 	cJSON *vars;             /* object of templates, or NULL */
 	struct step *steps;

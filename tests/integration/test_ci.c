@@ -346,7 +346,7 @@ Test(ci, a_second_key_from_the_targets_file_runs_the_isolation_cases, .init = st
 	doc = load_json(workdir_path("one.json"));
 	c = find_case(doc, "deepwiki.isolation.history_other_user");
 	cr_expect(eq(str, STR(json_get_string(c, "message")),
-		     STR("needs KEY2 (a second key): give it with --var KEY2=VALUE or a targets file")));
+		     STR("needs KEY2 (a value of the deployment): give it with --var KEY2=VALUE or a targets file")));
 	cJSON_Delete(doc);
 	cr_assert(eq(int, sh("%s run suites/deepwiki/isolation.json --target %s --var KEY2=dw-dev-key-2 --json '%s'",
 			     cc, deployment.base, workdir_path("one.json")), 0));
