@@ -568,6 +568,58 @@ static void parse_case(struct loader *L, const cJSON *c, const char *path, struc
 	L->case_id = "-";
 }
 
+/* ---- documents --------------------------------------------------------------------------------- */
+
+#define SPEC_SEARCH_LEVELS 8   /* folders searched upwards from a suite file or the executable */
+
+/* dir/../spec/name for dir and each of its parents (at most SPEC_SEARCH_LEVELS), or NULL. */
+static char *spec_above(const char *start, const char *name)
+{
+	char dir[4096];
+	if (!realpath(start, dir))
+		return NULL;
+	for (int level = 0; level < SPEC_SEARCH_LEVELS; level++) {
+		char *candidate = NULL;
+		struct stat st;
+		if (asprintf(&candidate, "%s/spec/%s", strcmp(dir, "/") ? dir : "", name) < 0)
+			return NULL;
+		if (stat(candidate, &st) == 0 && S_ISREG(st.st_mode))
+			return candidate;
+		free(candidate);
+		char *slash = strrchr(dir, '/');
+		if (!slash || slash == dir)
+			break;
+		*slash = '\0';
+	}
+	return NULL;
+}
+
+char *suite_find_spec(const char *suite_path, const char *name)
+{
+	char dir[4096], exe[4096];
+	snprintf(dir, sizeof(dir), "%s", suite_path);
+	char *slash = strrchr(dir, '/');
+	if (slash)
+		*slash = '\0';
+	else
+		snprintf(dir, sizeof(dir), ".");
+	char *found = spec_above(dir, name);
+	if (found)
+		return found;
+	/* The executable's folder: bin/ of a checkout, or PREFIX/bin beside share/chatconform/. */
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n <= 0)
+		return NULL;
+	exe[n] = '\0';
+	if ((slash = strrchr(exe, '/')))
+		*slash = '\0';
+	if ((found = spec_above(exe, name)))
+		return found;
+	char share[4200];
+	snprintf(share, sizeof(share), "%s/../share/chatconform", exe);
+	return spec_above(share, name);
+}
+
 /* ---- duplicate ids --------------------------------------------------------------------------- */
 
 struct idref {
@@ -731,8 +783,11 @@ struct suite *suite_load(const char *path, struct buf *err)
 			}
 	}
 	s->spec = string_member(&L, doc, "", "spec", 1);
-	if (s->spec && strchr(s->spec, '/'))
-		bad(&L, "spec", "must be a file name under shared/seeds/, without \"/\"");
+	if (s->spec && (strchr(s->spec, '/') || !*s->spec || s->spec[0] == '.'))
+		bad(&L, "spec", "must be the file name of a document in spec/, without \"/\"");
+	else if (s->spec && !(s->spec_path = suite_find_spec(path, s->spec)))
+		bad(&L, "spec", "\"%.100s\" names no document in spec/ (looked in every spec/ folder above %s and "
+		    "above the chatconform executable)", s->spec, path);
 	const cJSON *m;
 	if ((m = member(&L, doc, "", "vars", 0))) {
 		parse_vars(&L, m, "vars");
@@ -837,6 +892,7 @@ void suite_free(struct suite *s)
 	free(s->path);
 	free(s->name);
 	free(s->spec);
+	free(s->spec_path);
 	free(s);
 }
 

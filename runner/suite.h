@@ -71,6 +71,7 @@ struct suite {
 	char *path;              /* the file it was loaded from */
 	char *name;              /* "suite": the API name, e.g. "widget" */
 	char *spec;              /* the document it checks, e.g. "003_b326a3eb5b6fef58.txt" */
+	char *spec_path;         /* where that document was found (a spec/ folder), or NULL */
 	cJSON *vars;             /* object of templates, or NULL */
 	cJSON *default_headers;  /* object of header templates sent with every request, or NULL */
 	struct timeouts timeouts;
@@ -95,6 +96,12 @@ void suite_free(struct suite *s);
  */
 int suite_set_load(struct suite_set *set, const char *const *paths, size_t npaths, struct buf *err);
 void suite_set_release(struct suite_set *set);
+/*
+ * Find the document name in a spec/ folder: in the suite file's folder or one
+ * above it, else beside or above the running executable (a checkout's bin/, an
+ * installed share/chatconform/).  A new path, or NULL when no such file exists.
+ */
+char *suite_find_spec(const char *suite_path, const char *name);
 /* True when the case carries the tag. */
 bool tcase_has_tag(const struct tcase *c, const char *tag);
 /* "MUST", "SHOULD", "INFO". */

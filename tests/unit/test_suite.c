@@ -195,7 +195,7 @@ Test(suite, top_level_mistakes)
 	cr_assert(eq(str, STR(load_broken(DATA "broken/top-level.json")),
 		     STR(F "case: unknown member (expected one of suite, spec, vars, defaults, cases)\n"
 			 F "suite: \"Widget!\" is not an API name (lowercase [a-z0-9_-])\n"
-			 F "spec: must be a file name under shared/seeds/, without \"/\"\n"
+			 F "spec: must be the file name of a document in spec/, without \"/\"\n"
 			 F "defaults.header: unknown member (expected one of headers, timeout)\n"
 			 F "defaults.timeout.idle: must be a positive number of seconds (at most 86400)\n"
 			 F "defaults.timeout.total: must be a positive number of seconds (at most 86400)\n"
