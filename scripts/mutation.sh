@@ -3,7 +3,8 @@
 #
 # For every break in `mockd --list-breaks`, start mockd with it and run that API's suites with
 # --strict (so SHOULD cases count). A break is detected when some case fails that passes against an
-# unbroken mockd: each API's suites are first run without a break, and must pass there, so that a
+# unbroken mockd (a case that is only BLOCKED, its precondition not met, does not count: it never
+# reached its clause): each API's suites are first run without a break, and must pass there, so that a
 # case failing for its own reasons cannot pass for a detection. A break that no case catches is a
 # hole in the suites: the script prints a table and exits 1 when there is one.
 #
@@ -61,10 +62,15 @@ while read -r name api _rule; do
 		detected=$((detected + 1))
 		printf '%-28s %-9s %-7s %s\n' "$name" "$api" "$failed" "$first"
 	else
-		case $rc in
-		0) why="NOT DETECTED: every case passed" ;;
-		*) why="harness problem (exit $rc): $(grep -m1 -E 'chatconform:|error' "$out")" ;;
-		esac
+		blocked=$(grep -m1 -E '^BLOCKED ' "$out" | awk '{print $2}')
+		if [ "$rc" -eq 0 ]; then
+			why="NOT DETECTED: every case passed"
+		elif [ -n "$blocked" ]; then
+			# A blocked case never reached its clause: the case that owns the broken rule is missing.
+			why="NOT DETECTED: cases were only blocked (first: $blocked), none failed"
+		else
+			why="harness problem (exit $rc): $(grep -m1 -E 'chatconform:|error' "$out")"
+		fi
 		printf '%-28s %-9s %-7s %s\n' "$name" "$api" "0" "$why"
 		missed+=("$name")
 	fi
