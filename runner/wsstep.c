@@ -1,9 +1,11 @@
 /*
  * wsstep: validating and running the "ws" step (the script executor).
  *
- * The two halves must agree, as in match.c: wsstep_validate rejects at load
- * time anything wsstep_run would not understand, so the runner only meets
- * problems a template could hide (a variable that expands to a bad value).
+ * Each kind of script item is one entry of item_kinds (near the end): its
+ * members, its validator and its runner side by side, so wsstep_validate and
+ * wsstep_run read the same table.  The loader rejects anything the runner would
+ * not understand, so the runner only meets problems a template could hide (a
+ * variable that expands to a bad value).
  */
 #include "runner/wsstep.h"
 
@@ -30,7 +32,6 @@
 #define XT_FRAME_MAX      1024   /* bytes of a frame shown in the transcript */
 #define XT_MAX_FRAMES     300    /* frames shown in the transcript of one step */
 
-static const char *const verbs[] = { "connect", "send", "expect", "collect", "close", "sleep", NULL };
 
 /* ---- small helpers --------------------------------------------------------------------------- */
 
@@ -107,6 +108,14 @@ static int close_code_ok(double c)
 /* ---- validation ------------------------------------------------------------------------------ */
 
 enum cstate { C_NEW, C_OPEN, C_DEAD };
+
+/* What a valid item does to its connection, which the loader follows through the script. */
+enum effect {
+	EFFECT_NONE,      /* uses an open connection */
+	EFFECT_OPENS,     /* connect: the connection is open after it */
+	EFFECT_REFUSED,   /* connect expecting a refused handshake: unusable after it */
+	EFFECT_CLOSES,    /* expect close, close: unusable after it */
+};
 
 struct vconn {
 	const char *name;
@@ -240,8 +249,9 @@ static int validate_ignore(const cJSON *m, const char *path, struct buf *err)
 	return rc;
 }
 
-static int validate_send(const cJSON *it, const char *path, struct buf *err)
+static int validate_send(const cJSON *it, const char *path, struct buf *err, enum effect *effect)
 {
+	*effect = EFFECT_NONE;
 	static const char *const payloads[] = { "json", "text", "text_repeat", "fragments", "hex", "binary_hex",
 						"ping", NULL };
 	int rc = 0, n = 0;
@@ -323,7 +333,7 @@ static int validate_send(const cJSON *it, const char *path, struct buf *err)
 	return rc;
 }
 
-static int validate_expect(const cJSON *it, const char *path, struct buf *err, int *closes)
+static int validate_expect(const cJSON *it, const char *path, struct buf *err, enum effect *effect)
 {
 	static const char *const kinds[] = { "frame", "no_frame_within", "close", NULL };
 	int rc = 0, n = 0;
@@ -334,7 +344,7 @@ static int validate_expect(const cJSON *it, const char *path, struct buf *err, i
 			n++;
 			which = kinds[i];
 		}
-	*closes = 0;
+	*effect = EFFECT_NONE;
 	if (n != 1) {
 		jpath_err(err, path, "an expect has exactly one of frame, no_frame_within or close%s", n ? "" : " (none given)");
 		return -1;
@@ -351,7 +361,7 @@ static int validate_expect(const cJSON *it, const char *path, struct buf *err, i
 	} else if (strcmp(which, "no_frame_within") == 0) {
 		rc |= check_seconds(v, p, 0, err);
 	} else {
-		*closes = 1;
+		*effect = EFFECT_CLOSES;
 		rc |= validate_code(v, p, 1000, 4999, err);
 	}
 	const cJSON *m;
@@ -411,8 +421,9 @@ static int validate_expect(const cJSON *it, const char *path, struct buf *err, i
 	return rc;
 }
 
-static int validate_collect(const cJSON *it, const char *path, struct buf *err)
+static int validate_collect(const cJSON *it, const char *path, struct buf *err, enum effect *effect)
 {
+	*effect = EFFECT_NONE;
 	int rc = 0;
 	char p[PATH_LEN];
 	const cJSON *m;
@@ -448,6 +459,59 @@ static int validate_collect(const cJSON *it, const char *path, struct buf *err)
 	return rc;
 }
 
+static int validate_connect(const cJSON *it, const char *path, struct buf *err, enum effect *effect)
+{
+	char p[PATH_LEN];
+	int rc = 0;
+	const cJSON *st = cJSON_GetObjectItemCaseSensitive(it, "status");
+	if (st) {
+		jpath_key(p, sizeof(p), path, "status");
+		rc |= validate_code(st, p, 100, 599, err);
+	}
+	const cJSON *h = cJSON_GetObjectItemCaseSensitive(it, "headers");
+	if (h) {
+		jpath_key(p, sizeof(p), path, "headers");
+		if (!cJSON_IsObject(h)) {
+			jpath_err(err, p, "must be an object of header name to matcher, got %s", json_type_name(h));
+			rc = -1;
+		} else {
+			for (const cJSON *m = h->child; m; m = m->next) {
+				char hp[PATH_LEN];
+				jpath_key(hp, sizeof(hp), p, m->string);
+				if (!header_name_ok(m->string)) {
+					jpath_err(err, hp, "not a header name");
+					rc = -1;
+				}
+				if (matcher_validate(m, hp, err) < 0)
+					rc = -1;
+			}
+		}
+	}
+	*effect = cJSON_IsNumber(st) && st->valuedouble != 101 ? EFFECT_REFUSED : EFFECT_OPENS;
+	return rc;
+}
+
+static int validate_close(const cJSON *it, const char *path, struct buf *err, enum effect *effect)
+{
+	const cJSON *code = cJSON_GetObjectItemCaseSensitive(it, "code");
+	*effect = EFFECT_CLOSES;
+	if (code && (!cJSON_IsNumber(code) || !close_code_ok(code->valuedouble))) {
+		char p[PATH_LEN];
+		jpath_key(p, sizeof(p), path, "code");
+		jpath_err(err, p, "must be a close code a client may send (1000-1003, 1007-1014, 3000-4999)");
+		return -1;
+	}
+	return 0;
+}
+
+static int validate_sleep(const cJSON *it, const char *path, struct buf *err, enum effect *effect)
+{
+	char p[PATH_LEN];
+	*effect = EFFECT_NONE;
+	jpath_key(p, sizeof(p), path, "sleep");
+	return check_seconds(cJSON_GetObjectItemCaseSensitive(it, "sleep"), p, 1, err);
+}
+
 /* The connection an item names, or NULL (reported). */
 static struct vconn *named(struct vconn *vc, size_t n, const cJSON *v, const char *path, const char *verb,
 			   const cJSON *conns, struct buf *err)
@@ -469,194 +533,6 @@ static struct vconn *named(struct vconn *vc, size_t n, const cJSON *v, const cha
 	     list.len ? buf_str(&list) : "none");
 	buf_release(&list);
 	return NULL;
-}
-
-static int validate_item(const cJSON *it, const char *path, struct vconn *vc, size_t nvc, const cJSON *conns,
-			 struct buf *err)
-{
-	static const char *const allowed_connect[] = { "connect", "status", "headers", "precondition", NULL };
-	static const char *const allowed_send[] = { "send", "json", "text", "text_repeat", "repeat", "fragments",
-						    "hex", "binary_hex", "ping", "unmasked", "precondition", NULL };
-	static const char *const allowed_expect[] = { "expect", "frame", "capture", "timeout", "ignore",
-						      "no_frame_within", "close", "reason", "precondition", NULL };
-	static const char *const allowed_collect[] = { "collect", "until", "max", "timeout", "ignore", "stream",
-						       "precondition", NULL };
-	static const char *const allowed_close[] = { "close", "code", "precondition", NULL };
-	static const char *const allowed_sleep[] = { "sleep", "precondition", NULL };
-	if (!cJSON_IsObject(it)) {
-		jpath_err(err, path, "a script item must be an object, got %s", json_type_name(it));
-		return -1;
-	}
-	int nverbs = 0;
-	const char *verb = NULL;
-	for (size_t i = 0; verbs[i]; i++)
-		if (cJSON_GetObjectItemCaseSensitive(it, verbs[i])) {
-			/* "close" is also a member of expect items: there it is the code, not the verb. */
-			if (strcmp(verbs[i], "close") == 0 && cJSON_GetObjectItemCaseSensitive(it, "expect"))
-				continue;
-			nverbs++;
-			verb = verbs[i];
-		}
-	if (nverbs != 1) {
-		jpath_err(err, path, "a script item has exactly one of connect, send, expect, collect, close or sleep%s",
-		     nverbs ? "" : " (none given)");
-		return -1;
-	}
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(it, verb);
-	char p[PATH_LEN];
-	int rc = 0;
-	const cJSON *pre = cJSON_GetObjectItemCaseSensitive(it, "precondition");
-	if (pre && !cJSON_IsBool(pre)) {
-		jpath_key(p, sizeof(p), path, "precondition");
-		jpath_err(err, p, "must be true or false, got %s", json_type_name(pre));
-		rc = -1;
-	}
-	if (strcmp(verb, "sleep") == 0) {
-		rc |= check_members(it, path, allowed_sleep, err);
-		jpath_key(p, sizeof(p), path, "sleep");
-		rc |= check_seconds(v, p, 1, err);
-		return rc;
-	}
-	struct vconn *c = named(vc, nvc, v, path, verb, conns, err);
-	if (!c)
-		rc = -1;
-	if (strcmp(verb, "connect") == 0) {
-		rc |= check_members(it, path, allowed_connect, err);
-		const cJSON *st = cJSON_GetObjectItemCaseSensitive(it, "status");
-		if (st) {
-			jpath_key(p, sizeof(p), path, "status");
-			rc |= validate_code(st, p, 100, 599, err);
-		}
-		const cJSON *h = cJSON_GetObjectItemCaseSensitive(it, "headers");
-		if (h) {
-			jpath_key(p, sizeof(p), path, "headers");
-			if (!cJSON_IsObject(h)) {
-				jpath_err(err, p, "must be an object of header name to matcher, got %s", json_type_name(h));
-				rc = -1;
-			} else {
-				for (const cJSON *m = h->child; m; m = m->next) {
-					char hp[PATH_LEN];
-					jpath_key(hp, sizeof(hp), p, m->string);
-					if (!header_name_ok(m->string)) {
-						jpath_err(err, hp, "not a header name");
-						rc = -1;
-					}
-					if (matcher_validate(m, hp, err) < 0)
-						rc = -1;
-				}
-			}
-		}
-		if (c && c->state == C_OPEN) {
-			jpath_key(p, sizeof(p), path, verb);
-			jpath_err(err, p, "connection %s is already open here", c->name);
-			rc = -1;
-		}
-		if (c) {
-			int refused = cJSON_IsNumber(st) && st->valuedouble != 101;
-			c->state = refused ? C_DEAD : C_OPEN;
-			c->why = refused ? "its handshake is expected to be refused" : NULL;
-		}
-		return rc;
-	}
-	int closes = 0;
-	if (strcmp(verb, "send") == 0) {
-		rc |= check_members(it, path, allowed_send, err);
-		rc |= validate_send(it, path, err);
-	} else if (strcmp(verb, "expect") == 0) {
-		rc |= check_members(it, path, allowed_expect, err);
-		rc |= validate_expect(it, path, err, &closes);
-	} else if (strcmp(verb, "collect") == 0) {
-		rc |= check_members(it, path, allowed_collect, err);
-		rc |= validate_collect(it, path, err);
-	} else {
-		rc |= check_members(it, path, allowed_close, err);
-		const cJSON *code = cJSON_GetObjectItemCaseSensitive(it, "code");
-		if (code && (!cJSON_IsNumber(code) || !close_code_ok(code->valuedouble))) {
-			jpath_key(p, sizeof(p), path, "code");
-			jpath_err(err, p, "must be a close code a client may send (1000-1003, 1007-1014, 3000-4999)");
-			rc = -1;
-		}
-		closes = 1;
-	}
-	if (c && c->state != C_OPEN) {
-		jpath_key(p, sizeof(p), path, verb);
-		jpath_err(err, p, "connection %s is not open here (%s)", c->name,
-		     c->state == C_NEW ? "no connect before this item" : c->why);
-		rc = -1;
-	}
-	if (c && closes) {
-		c->state = C_DEAD;
-		c->why = "it was closed by an earlier item";
-	}
-	return rc;
-}
-
-int wsstep_validate(const cJSON *ws, const char *path, struct buf *err)
-{
-	static const char *const allowed[] = { "connections", "script", NULL };
-	struct vconn vc[WSSTEP_MAX_CONNECTIONS];
-	size_t nvc = 0;
-	char p[PATH_LEN];
-	if (!cJSON_IsObject(ws)) {
-		jpath_err(err, path, "must be an object (connections, script), got %s", json_type_name(ws));
-		return -1;
-	}
-	int rc = check_members(ws, path, allowed, err);
-	const cJSON *conns = cJSON_GetObjectItemCaseSensitive(ws, "connections");
-	jpath_key(p, sizeof(p), path, "connections");
-	if (!conns) {
-		jpath_err(err, p, "missing (required)");
-		rc = -1;
-	} else if (!cJSON_IsObject(conns) || !conns->child) {
-		jpath_err(err, p, "must be a non-empty object of connection name to connection");
-		rc = -1;
-		conns = NULL;
-	} else {
-		for (const cJSON *c = conns->child; c; c = c->next) {
-			char cp[PATH_LEN];
-			jpath_key(cp, sizeof(cp), p, c->string);
-			if (!conn_name_ok(c->string)) {
-				jpath_err(err, cp, "not a connection name ([A-Za-z0-9_-], at most %d characters)", NAME_MAX_LEN);
-				rc = -1;
-			}
-			int dup = 0;
-			for (size_t i = 0; i < nvc && !dup; i++)
-				dup = strcmp(vc[i].name, c->string) == 0;
-			if (dup) {
-				jpath_err(err, cp, "duplicate member");
-				rc = -1;
-			} else if (nvc == WSSTEP_MAX_CONNECTIONS) {
-				jpath_err(err, cp, "more than %d connections in one step", WSSTEP_MAX_CONNECTIONS);
-				rc = -1;
-			} else {
-				vc[nvc++] = (struct vconn){ .name = c->string, .state = C_NEW };
-			}
-			if (validate_connection(c, cp, err) < 0)
-				rc = -1;
-		}
-	}
-	const cJSON *script = cJSON_GetObjectItemCaseSensitive(ws, "script");
-	jpath_key(p, sizeof(p), path, "script");
-	if (!script) {
-		jpath_err(err, p, "missing (required)");
-		return -1;
-	}
-	if (!cJSON_IsArray(script) || !script->child) {
-		jpath_err(err, p, "must be a non-empty array of items");
-		return -1;
-	}
-	if (cJSON_GetArraySize(script) > WSSTEP_MAX_ITEMS) {
-		jpath_err(err, p, "more than %d items", WSSTEP_MAX_ITEMS);
-		return -1;
-	}
-	int i = 0;
-	for (const cJSON *it = script->child; it; it = it->next, i++) {
-		char ip[PATH_LEN];
-		jpath_fmt(ip, sizeof(ip), "%s[%d]", p, i);
-		if (validate_item(it, ip, vc, nvc, conns, err) < 0)
-			rc = -1;
-	}
-	return rc;
 }
 
 /* ---- running --------------------------------------------------------------------------------- */
@@ -1434,6 +1310,219 @@ static void close_all(struct wsrun *r)
 	}
 }
 
+
+/* An expect item: a frame, no frame for a while, or the server's close. */
+static void run_expect(struct wsrun *r, const cJSON *it, struct rconn *rc, const cJSON *next)
+{
+	if (!usable(r, rc))
+		return;
+	if (cJSON_GetObjectItemCaseSensitive(it, "frame"))
+		do_expect_frame(r, it, rc);
+	else if (cJSON_GetObjectItemCaseSensitive(it, "no_frame_within"))
+		do_expect_nothing(r, it, rc);
+	else
+		do_expect_close(r, it, rc);
+}
+
+static void run_collect(struct wsrun *r, const cJSON *it, struct rconn *rc, const cJSON *next)
+{
+	if (usable(r, rc))
+		do_collect(r, it, rc);
+}
+
+static void run_connect(struct wsrun *r, const cJSON *it, struct rconn *rc, const cJSON *next)
+{
+	do_connect(r, it, rc);
+}
+
+static void run_close(struct wsrun *r, const cJSON *it, struct rconn *rc, const cJSON *next)
+{
+	do_close(r, it, rc);
+}
+
+static void run_sleep(struct wsrun *r, const cJSON *it, struct rconn *rc, const cJSON *next)
+{
+	do_sleep(r, it);
+}
+
+/* ---- the item kinds -------------------------------------------------------------------------- */
+
+/*
+ * One entry per kind of script item, read by the loader and the runner alike:
+ * the members it takes, how it is validated, and what it does.  A new kind is
+ * one entry here, so the two halves cannot disagree about what exists.
+ */
+struct item_kind {
+	const char *verb;
+	const char *const *members;   /* every member it may have, the verb included */
+	int names_conn;               /* the verb's value names a connection */
+	int (*validate)(const cJSON *it, const char *path, struct buf *err, enum effect *effect);
+	/* next is the item after this one in the template (a send that a close may answer looks at it) */
+	void (*run)(struct wsrun *r, const cJSON *it, struct rconn *rc, const cJSON *next);
+};
+
+static const char *const members_connect[] = { "connect", "status", "headers", "precondition", NULL };
+static const char *const members_send[] = { "send", "json", "text", "text_repeat", "repeat", "fragments", "hex",
+					    "binary_hex", "ping", "unmasked", "precondition", NULL };
+static const char *const members_expect[] = { "expect", "frame", "capture", "timeout", "ignore", "no_frame_within",
+					      "close", "reason", "precondition", NULL };
+static const char *const members_collect[] = { "collect", "until", "max", "timeout", "ignore", "stream",
+					       "precondition", NULL };
+static const char *const members_close[] = { "close", "code", "precondition", NULL };
+static const char *const members_sleep[] = { "sleep", "precondition", NULL };
+
+static const struct item_kind item_kinds[] = {
+	{ "connect", members_connect, 1, validate_connect, run_connect },
+	{ "send", members_send, 1, validate_send, do_send },
+	{ "expect", members_expect, 1, validate_expect, run_expect },
+	{ "collect", members_collect, 1, validate_collect, run_collect },
+	{ "close", members_close, 1, validate_close, run_close },
+	{ "sleep", members_sleep, 0, validate_sleep, run_sleep },
+};
+#define NKINDS (sizeof(item_kinds) / sizeof(item_kinds[0]))
+
+/*
+ * The kind of item it (an object), or NULL; *nverbs says how many verbs it has.
+ * "close" is also a member of expect items: there it is the code, not the verb.
+ */
+static const struct item_kind *item_kind_of(const cJSON *it, int *nverbs)
+{
+	const struct item_kind *kind = NULL;
+	int expect = cJSON_GetObjectItemCaseSensitive(it, "expect") != NULL;
+	*nverbs = 0;
+	for (size_t i = 0; i < NKINDS; i++) {
+		if (!cJSON_GetObjectItemCaseSensitive(it, item_kinds[i].verb))
+			continue;
+		if (expect && strcmp(item_kinds[i].verb, "close") == 0)
+			continue;
+		(*nverbs)++;
+		kind = &item_kinds[i];
+	}
+	return *nverbs == 1 ? kind : NULL;
+}
+
+/* ---- validation of a script ------------------------------------------------------------------ */
+
+static int validate_item(const cJSON *it, const char *path, struct vconn *vc, size_t nvc, const cJSON *conns,
+			 struct buf *err)
+{
+	char p[PATH_LEN];
+	int rc = 0, nverbs;
+	if (!cJSON_IsObject(it)) {
+		jpath_err(err, path, "a script item must be an object, got %s", json_type_name(it));
+		return -1;
+	}
+	const struct item_kind *kind = item_kind_of(it, &nverbs);
+	if (!kind) {
+		jpath_err(err, path, "a script item has exactly one of connect, send, expect, collect, close or sleep%s",
+			  nverbs ? "" : " (none given)");
+		return -1;
+	}
+	rc |= check_members(it, path, kind->members, err);
+	const cJSON *pre = cJSON_GetObjectItemCaseSensitive(it, "precondition");
+	if (pre && !cJSON_IsBool(pre)) {
+		jpath_key(p, sizeof(p), path, "precondition");
+		jpath_err(err, p, "must be true or false, got %s", json_type_name(pre));
+		rc = -1;
+	}
+	enum effect effect = EFFECT_NONE;
+	rc |= kind->validate(it, path, err, &effect);
+	if (!kind->names_conn)
+		return rc;
+	struct vconn *c = named(vc, nvc, cJSON_GetObjectItemCaseSensitive(it, kind->verb), path, kind->verb, conns,
+				err);
+	if (!c)
+		return -1;
+	jpath_key(p, sizeof(p), path, kind->verb);
+	if (effect == EFFECT_OPENS || effect == EFFECT_REFUSED) {
+		if (c->state == C_OPEN) {
+			jpath_err(err, p, "connection %s is already open here", c->name);
+			rc = -1;
+		}
+		c->state = effect == EFFECT_REFUSED ? C_DEAD : C_OPEN;
+		c->why = effect == EFFECT_REFUSED ? "its handshake is expected to be refused" : NULL;
+		return rc;
+	}
+	if (c->state != C_OPEN) {
+		jpath_err(err, p, "connection %s is not open here (%s)", c->name,
+			  c->state == C_NEW ? "no connect before this item" : c->why);
+		rc = -1;
+	}
+	if (effect == EFFECT_CLOSES) {
+		c->state = C_DEAD;
+		c->why = "it was closed by an earlier item";
+	}
+	return rc;
+}
+
+int wsstep_validate(const cJSON *ws, const char *path, struct buf *err)
+{
+	static const char *const allowed[] = { "connections", "script", NULL };
+	struct vconn vc[WSSTEP_MAX_CONNECTIONS];
+	size_t nvc = 0;
+	char p[PATH_LEN];
+	if (!cJSON_IsObject(ws)) {
+		jpath_err(err, path, "must be an object (connections, script), got %s", json_type_name(ws));
+		return -1;
+	}
+	int rc = check_members(ws, path, allowed, err);
+	const cJSON *conns = cJSON_GetObjectItemCaseSensitive(ws, "connections");
+	jpath_key(p, sizeof(p), path, "connections");
+	if (!conns) {
+		jpath_err(err, p, "missing (required)");
+		rc = -1;
+	} else if (!cJSON_IsObject(conns) || !conns->child) {
+		jpath_err(err, p, "must be a non-empty object of connection name to connection");
+		rc = -1;
+		conns = NULL;
+	} else {
+		for (const cJSON *c = conns->child; c; c = c->next) {
+			char cp[PATH_LEN];
+			jpath_key(cp, sizeof(cp), p, c->string);
+			if (!conn_name_ok(c->string)) {
+				jpath_err(err, cp, "not a connection name ([A-Za-z0-9_-], at most %d characters)", NAME_MAX_LEN);
+				rc = -1;
+			}
+			int dup = 0;
+			for (size_t i = 0; i < nvc && !dup; i++)
+				dup = strcmp(vc[i].name, c->string) == 0;
+			if (dup) {
+				jpath_err(err, cp, "duplicate member");
+				rc = -1;
+			} else if (nvc == WSSTEP_MAX_CONNECTIONS) {
+				jpath_err(err, cp, "more than %d connections in one step", WSSTEP_MAX_CONNECTIONS);
+				rc = -1;
+			} else {
+				vc[nvc++] = (struct vconn){ .name = c->string, .state = C_NEW };
+			}
+			if (validate_connection(c, cp, err) < 0)
+				rc = -1;
+		}
+	}
+	const cJSON *script = cJSON_GetObjectItemCaseSensitive(ws, "script");
+	jpath_key(p, sizeof(p), path, "script");
+	if (!script) {
+		jpath_err(err, p, "missing (required)");
+		return -1;
+	}
+	if (!cJSON_IsArray(script) || !script->child) {
+		jpath_err(err, p, "must be a non-empty array of items");
+		return -1;
+	}
+	if (cJSON_GetArraySize(script) > WSSTEP_MAX_ITEMS) {
+		jpath_err(err, p, "more than %d items", WSSTEP_MAX_ITEMS);
+		return -1;
+	}
+	int i = 0;
+	for (const cJSON *it = script->child; it; it = it->next, i++) {
+		char ip[PATH_LEN];
+		jpath_fmt(ip, sizeof(ip), "%s[%d]", p, i);
+		if (validate_item(it, ip, vc, nvc, conns, err) < 0)
+			rc = -1;
+	}
+	return rc;
+}
+
 enum wsstep_result wsstep_run(const cJSON *ws, const struct wsstep_env *env)
 {
 	struct wsrun r;
@@ -1456,17 +1545,14 @@ enum wsstep_result wsstep_run(const cJSON *ws, const struct wsstep_env *env)
 		idx++;
 		struct buf err;
 		buf_init(&err, 4096);
-		const char *verb = NULL;
-		for (size_t i = 0; verbs[i] && !verb; i++)
-			if (cJSON_GetObjectItemCaseSensitive(tmpl, verbs[i]))
-				verb = verbs[i];
-		if (verb && strcmp(verb, "close") == 0 && cJSON_GetObjectItemCaseSensitive(tmpl, "expect"))
-			verb = "expect";
-		const char *cname = verb ? json_get_string(tmpl, verb) : NULL;
+		int nverbs;
+		const struct item_kind *kind = item_kind_of(tmpl, &nverbs);
+		const char *verb = kind ? kind->verb : "?";
+		const char *cname = kind && kind->names_conn ? json_get_string(tmpl, verb) : NULL;
 		if (cname)
 			jpath_fmt(r.label, sizeof(r.label), "ws item %zu (%s %.32s): ", idx, verb, cname);
 		else
-			jpath_fmt(r.label, sizeof(r.label), "ws item %zu (%s): ", idx, verb ? verb : "?");
+			jpath_fmt(r.label, sizeof(r.label), "ws item %zu (%s): ", idx, verb);
 		/* Expanded now, not before the step: an earlier item's capture may be used here. */
 		cJSON *it = vars_expand_json(env->scope, tmpl, &err);
 		if (!it) {
@@ -1476,29 +1562,10 @@ enum wsstep_result wsstep_run(const cJSON *ws, const struct wsstep_env *env)
 		}
 		buf_release(&err);
 		struct rconn *rc = cname ? find_conn(&r, cname) : NULL;
-		if (!verb || (strcmp(verb, "sleep") != 0 && !rc)) {
+		if (!kind || (kind->names_conn && !rc))
 			item_error(&r, "not a valid item (the loader should have said so)");
-		} else if (strcmp(verb, "connect") == 0) {
-			do_connect(&r, it, rc);
-		} else if (strcmp(verb, "send") == 0) {
-			do_send(&r, it, rc, tmpl->next);
-		} else if (strcmp(verb, "expect") == 0) {
-			if (!usable(&r, rc))
-				;
-			else if (cJSON_GetObjectItemCaseSensitive(it, "frame"))
-				do_expect_frame(&r, it, rc);
-			else if (cJSON_GetObjectItemCaseSensitive(it, "no_frame_within"))
-				do_expect_nothing(&r, it, rc);
-			else
-				do_expect_close(&r, it, rc);
-		} else if (strcmp(verb, "collect") == 0) {
-			if (usable(&r, rc))
-				do_collect(&r, it, rc);
-		} else if (strcmp(verb, "close") == 0) {
-			do_close(&r, it, rc);
-		} else {
-			do_sleep(&r, it);
-		}
+		else
+			kind->run(&r, it, rc, tmpl->next);
 		cJSON_Delete(it);
 		if (r.result == WSSTEP_FAIL && env->precondition_failed)
 			*env->precondition_failed = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(tmpl, "precondition"));

@@ -201,6 +201,16 @@ enum report_outcome report_outcome(const struct case_result *cr, int strict)
 	return OUTCOME_PASS;
 }
 
+int report_first_of_api(const struct run_result *rr, size_t i)
+{
+	/* O(i): a report has a handful of APIs, so the writers' O(n * APIs) loops stay cheap. */
+	const char *api = rr->cases[i].tcase->suite->name;
+	for (size_t j = 0; j < i; j++)
+		if (strcmp(rr->cases[j].tcase->suite->name, api) == 0)
+			return 0;
+	return 1;
+}
+
 const char *report_outcome_name(enum report_outcome o)
 {
 	static const char *const names[OUTCOME_COUNT] = { "pass", "fail", "warn", "error", "skip", "flaky",

@@ -60,6 +60,8 @@ enum report_outcome {
 enum report_outcome report_outcome(const struct case_result *cr, int strict);
 /* How many cases of the run have each outcome; count has OUTCOME_COUNT slots. */
 void report_count_outcomes(const struct run_result *rr, size_t *count);
+/* True when cases[i] is the first case of its API in rr (reports group by API in order of appearance). */
+int report_first_of_api(const struct run_result *rr, size_t i);
 /* "pass", "fail", "warn", "error", "skip", "flaky", "blocked", "info". */
 const char *report_outcome_name(enum report_outcome o);
 

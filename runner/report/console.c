@@ -117,12 +117,9 @@ void console_summary(FILE *out, const struct run_result *rr)
 	struct tally total = { .api = "total" };
 	/* One line per API, in the order the APIs first appear; O(n * APIs), a handful of APIs. */
 	for (size_t i = 0; i < rr->ncases; i++) {
-		const char *api = rr->cases[i].tcase->suite->name;
-		int seen = 0;
-		for (size_t j = 0; j < i && !seen; j++)
-			seen = strcmp(rr->cases[j].tcase->suite->name, api) == 0;
-		if (seen)
+		if (!report_first_of_api(rr, i))
 			continue;
+		const char *api = rr->cases[i].tcase->suite->name;
 		struct tally t = { .api = api };
 		for (size_t j = i; j < rr->ncases; j++)
 			if (strcmp(rr->cases[j].tcase->suite->name, api) == 0)

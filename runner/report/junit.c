@@ -254,12 +254,9 @@ int junit_write(const struct run_result *rr, const char *path, struct buf *err)
 
 	/* One testsuite per API, in the order the APIs first appear (several files may share one). */
 	for (size_t i = 0; i < rr->ncases; i++) {
-		const char *api = rr->cases[i].tcase->suite->name;
-		int seen = 0;
-		for (size_t j = 0; j < i && !seen; j++)
-			seen = strcmp(rr->cases[j].tcase->suite->name, api) == 0;
-		if (seen)
+		if (!report_first_of_api(rr, i))
 			continue;
+		const char *api = rr->cases[i].tcase->suite->name;
 		size_t tests = 0, fail = 0, errs = 0, skipped = 0;
 		double ms = 0;
 		for (size_t j = i; j < rr->ncases; j++) {
