@@ -472,6 +472,9 @@ static const char *signal_name(int sig)
 /* The signal that interrupted the run (SIGINT or SIGTERM), or 0; written by the signal thread only. */
 static volatile sig_atomic_t interrupted;
 static sigset_t interrupt_signals;
+static pthread_t signal_thread;
+static int signal_thread_running;
+static volatile sig_atomic_t signal_thread_quit;   /* release_interrupts: the next signal ends the thread */
 
 /*
  * The signal thread.  SIGINT and SIGTERM are blocked in every thread and taken
@@ -487,6 +490,8 @@ static void *signal_main(void *arg)
 		int sig;
 		if (sigwait(&interrupt_signals, &sig) != 0)
 			continue;
+		if (signal_thread_quit)
+			return NULL;
 		if (!interrupted) {
 			interrupted = sig;
 			exec_request_stop();
@@ -516,7 +521,6 @@ static void *signal_main(void *arg)
 static void catch_interrupts(void)
 {
 	static const int sigs[] = { SIGINT, SIGTERM };
-	pthread_t tid;
 	int any = 0;
 	sigemptyset(&interrupt_signals);
 	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
@@ -528,12 +532,28 @@ static void catch_interrupts(void)
 	}
 	if (!any || pthread_sigmask(SIG_BLOCK, &interrupt_signals, NULL) != 0)
 		return;
-	if (pthread_create(&tid, NULL, signal_main, NULL) != 0) {
+	if (pthread_create(&signal_thread, NULL, signal_main, NULL) != 0) {
 		/* Without the thread, the signals keep their default: the run ends without reports, as before. */
 		pthread_sigmask(SIG_UNBLOCK, &interrupt_signals, NULL);
 		return;
 	}
-	pthread_detach(tid);
+	signal_thread_running = 1;
+}
+
+/*
+ * End the signal thread with a signal of its set sent to it alone (pthread_cancel
+ * would do, but sanitizers trip over its unwinding); a signal from now on stays
+ * pending until exit.
+ */
+static void release_interrupts(void)
+{
+	if (!signal_thread_running)
+		return;
+	signal_thread_quit = 1;
+	int sig = sigismember(&interrupt_signals, SIGTERM) ? SIGTERM : SIGINT;
+	if (pthread_kill(signal_thread, sig) == 0)
+		pthread_join(signal_thread, NULL);
+	signal_thread_running = 0;
 }
 
 /* ---- reports ------------------------------------------------------------------------------ */
@@ -970,6 +990,7 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	catch_interrupts();
 	code = command_run(&cfg, &set);
+	release_interrupts();
 	curl_global_cleanup();
 out:
 	suite_set_release(&set);

@@ -393,6 +393,8 @@ int report_file_commit(struct report_file *rf, struct buf *err)
 	live_tmp_set = 0;   /* after the rename: a handler unlinking a name gone is harmless */
 	free(rf->tmp);
 	rf->tmp = NULL;
+	free(rf->dest);
+	rf->dest = NULL;
 	return 0;
 fail:
 	report_file_abort(rf);
