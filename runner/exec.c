@@ -10,6 +10,7 @@
 
 #include <fnmatch.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -788,14 +789,22 @@ static void run_case(const struct exec_ctx *ctx, struct http_client *client, siz
 
 /* ---- the run ------------------------------------------------------------------------------ */
 
-/* Take cases from ctx->list until none is left. */
+/* Set by exec_request_stop, maybe in a signal handler: workers take no further case. */
+static volatile sig_atomic_t stop_requested;
+
+void exec_request_stop(void)
+{
+	stop_requested = 1;
+}
+
+/* Take cases from ctx->list until none is left, or a stop was requested. */
 static void *worker_main(void *arg)
 {
 	struct exec_ctx *ctx = arg;
 	struct http_client *client = http_client_new();
 	for (;;) {
 		pthread_mutex_lock(&ctx->lock);
-		size_t i = ctx->next < ctx->nlist ? ctx->next++ : ctx->nlist;
+		size_t i = ctx->next < ctx->nlist && !stop_requested ? ctx->next++ : ctx->nlist;
 		pthread_mutex_unlock(&ctx->lock);
 		if (i >= ctx->nlist)
 			break;

@@ -58,6 +58,12 @@ struct exec_options {
  */
 int exec_run(const struct suite_set *set, const struct exec_options *opt, struct run_result *rr,
 	     struct buf *err);
+/*
+ * Make the workers take no further case; the cases in flight finish.  The
+ * cases never taken keep started_at_ms 0.  Async-signal-safe; for the rest of
+ * the process (every later exec_run starts no case).
+ */
+void exec_request_stop(void);
 /* True when the filters and the shard of opt select the case (the others are not reported at all). */
 int exec_selected(const struct tcase *c, const struct exec_options *opt);
 /* The shard (1..n) a case id belongs to: 1 + FNV-1a 64 of the id, modulo n; the same on every machine. */

@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +20,7 @@
 #include "runner/http.h"
 #include "runner/mockproc.h"
 #include "runner/record.h"
+#include "runner/report/common.h"
 #include "runner/report/compare.h"
 #include "runner/report/console.h"
 #include "runner/report/html.h"
@@ -32,7 +34,11 @@
 #define CHATCONFORM_VERSION "0.0.0"
 #endif
 
-enum exit_code { EXIT_PASS = 0, EXIT_FAILED = 1, EXIT_USAGE = 2, EXIT_UNREACHABLE = 3 };
+enum exit_code {
+	EXIT_PASS = 0, EXIT_FAILED = 1, EXIT_USAGE = 2, EXIT_UNREACHABLE = 3,
+	EXIT_SIGINT = 128 + SIGINT,    /* 130: interrupted, as a shell shows a program SIGINT ended */
+	EXIT_SIGTERM = 128 + SIGTERM,  /* 143 */
+};
 
 #define OPTIONS_DONE (-1)         /* parse_options: --help or --version answered, exit 0 */
 #define MAX_LIST 256              /* repeatable options: --var, --tag, --exclude-tag, --mockd-arg */
@@ -59,6 +65,9 @@ static const char usage_text[] =
 	"      --json FILE         the full result as JSON (the input of compare; docs/reports.md)\n"
 	"      --tap               TAP version 13 on stdout (the case lines and summary go to stderr)\n"
 	"      --html FILE         a self-contained HTML report with a matrix per API and section\n"
+	"                          A report FILE of - is stdout (one report at most, not with --tap;\n"
+	"                          the case lines go to stderr); a symbolic link is followed; a FIFO or\n"
+	"                          device is written in place; a regular file is replaced atomically.\n"
 	"      --cacert FILE       trust the certificates in FILE (PEM) for https:// and wss://\n"
 	"                          instead of the system's (a deployment with a private CA)\n"
 	"  -j, --jobs N            cases run in parallel (default: 4)\n"
@@ -78,7 +87,11 @@ static const char usage_text[] =
 	"\n"
 	"With no SUITE_PATH, every suite under suites/.\n"
 	"Exit status: 0 every MUST case passed; 1 a case failed or could not be carried out;\n"
-	"2 bad usage or invalid suite files; 3 the target could not be reached.\n"
+	"2 bad usage, invalid suite files, or a report that could not be written; 3 the target could\n"
+	"not be reached; 130 interrupted by SIGINT, 143 by SIGTERM (the cases in flight finish).\n"
+	"The reports are written with 0, 1, 3, 130 and 143: a case that was not run (the target could\n"
+	"not be reached, the run was interrupted) is an error saying why. A second SIGINT or SIGTERM\n"
+	"stops at once, without reports.\n"
 	"\n"
 	"record runs the cases' requests against a target and writes what it answered (tokens, pacing,\n"
 	"errors) as mockd scripts: DIR/<api>.json, to replay with mockd --scripts DIR. No request header\n"
@@ -450,6 +463,102 @@ static int command_list(const struct config *cfg, const struct suite_set *set)
 	return EXIT_PASS;
 }
 
+/* ---- interruption ------------------------------------------------------------------------ */
+
+static const char *signal_name(int sig)
+{
+	return sig == SIGINT ? "SIGINT" : sig == SIGTERM ? "SIGTERM" : "a signal";
+}
+
+/* The signal that interrupted the run (SIGINT or SIGTERM), or 0; written by the signal thread only. */
+static volatile sig_atomic_t interrupted;
+static sigset_t interrupt_signals;
+static pthread_t signal_thread;
+static int signal_thread_running;
+static volatile sig_atomic_t signal_thread_quit;   /* release_interrupts: the next signal ends the thread */
+
+/*
+ * The signal thread.  SIGINT and SIGTERM are blocked in every thread and taken
+ * here with sigwait, so no code runs in a signal handler and no system call of
+ * a worker is interrupted.  The first stops the run: the workers take no
+ * further case, the cases in flight finish, command_run writes the reports.  A
+ * second ends the process at once, of that signal, after stopping mockd and
+ * removing a report's temporary file.
+ */
+static void *signal_main(void *arg)
+{
+	for (;;) {
+		int sig;
+		if (sigwait(&interrupt_signals, &sig) != 0)
+			continue;
+		if (signal_thread_quit)
+			return NULL;
+		if (!interrupted) {
+			interrupted = sig;
+			exec_request_stop();
+			fprintf(stderr, "chatconform: interrupted (%s): the cases in flight finish, then the reports are "
+				"written (%s again to stop at once, without reports)\n", signal_name(sig),
+				signal_name(sig));
+			continue;
+		}
+		report_file_unlink_temp();
+		mockproc_kill_running();
+		sigset_t one;
+		sigemptyset(&one);
+		sigaddset(&one, sig);
+		signal(sig, SIG_DFL);
+		raise(sig);   /* pending on this thread until the unblock below, which ends the process */
+		pthread_sigmask(SIG_UNBLOCK, &one, NULL);
+		_exit(128 + sig);
+	}
+	return NULL;
+}
+
+/*
+ * From here on, take SIGINT and SIGTERM in a thread of their own (those not
+ * ignored: a background job of a shell ignores SIGINT, and so do we then).
+ * Called before any other thread starts, so every thread inherits the mask.
+ */
+static void catch_interrupts(void)
+{
+	static const int sigs[] = { SIGINT, SIGTERM };
+	int any = 0;
+	sigemptyset(&interrupt_signals);
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
+		struct sigaction old;
+		if (sigaction(sigs[i], NULL, &old) == 0 && old.sa_handler == SIG_IGN)
+			continue;
+		sigaddset(&interrupt_signals, sigs[i]);
+		any = 1;
+	}
+	if (!any || pthread_sigmask(SIG_BLOCK, &interrupt_signals, NULL) != 0)
+		return;
+	if (pthread_create(&signal_thread, NULL, signal_main, NULL) != 0) {
+		/* Without the thread, the signals keep their default: the run ends without reports, as before. */
+		pthread_sigmask(SIG_UNBLOCK, &interrupt_signals, NULL);
+		return;
+	}
+	signal_thread_running = 1;
+}
+
+/*
+ * End the signal thread with a signal of its set sent to it alone (pthread_cancel
+ * would do, but sanitizers trip over its unwinding); a signal from now on stays
+ * pending until exit.
+ */
+static void release_interrupts(void)
+{
+	if (!signal_thread_running)
+		return;
+	signal_thread_quit = 1;
+	int sig = sigismember(&interrupt_signals, SIGTERM) ? SIGTERM : SIGINT;
+	if (pthread_kill(signal_thread, sig) == 0)
+		pthread_join(signal_thread, NULL);
+	signal_thread_running = 0;
+}
+
+/* ---- reports ------------------------------------------------------------------------------ */
+
 /* Write one report file, creating its folder; 0, or -1 after saying why on stderr. */
 static int write_report(const struct run_result *rr, const char *path,
 			int (*write)(const struct run_result *, const char *, struct buf *), struct buf *err)
@@ -457,7 +566,7 @@ static int write_report(const struct run_result *rr, const char *path,
 	if (!path)
 		return 0;
 	buf_reset(err);
-	if (make_parent_dirs(path) != 0) {
+	if (strcmp(path, "-") != 0 && make_parent_dirs(path) != 0) {
 		fprintf(stderr, "chatconform: cannot create the folder of %s: %s\n", path, strerror(errno));
 		return -1;
 	}
@@ -468,15 +577,69 @@ static int write_report(const struct run_result *rr, const char *path,
 	return 0;
 }
 
-/* Reach the URL of every API of the targets file that a selected case uses; -1 after saying which not. */
+/*
+ * Write every report asked for (TAP too unless tap_done: it bailed out already).
+ * Every one is attempted, so one unwritable path does not cost the others; 0, or -1.
+ */
+static int write_reports(const struct config *cfg, const struct run_result *rr, int tap_done, struct buf *err)
+{
+	int rc = 0;
+	if (write_report(rr, cfg->junit, junit_write, err) != 0)
+		rc = -1;
+	if (write_report(rr, cfg->json, json_report_write, err) != 0)
+		rc = -1;
+	if (write_report(rr, cfg->html, html_report_write, err) != 0)
+		rc = -1;
+	if (cfg->tap && !tap_done && tap_write(rr, stdout) != 0) {
+		fprintf(stderr, "chatconform: cannot write TAP to stdout: %s\n", strerror(errno));
+		rc = -1;
+	}
+	return rc;
+}
+
+/* A report of "-" is stdout: at most one, and not with --tap; 0, or -1 after saying why. */
+static int check_report_paths(const struct config *cfg)
+{
+	const char *names[] = { "--junit", "--json", "--html" };
+	const char *paths[] = { cfg->junit, cfg->json, cfg->html };
+	const char *first = NULL;
+	for (size_t i = 0; i < 3; i++) {
+		if (!paths[i] || strcmp(paths[i], "-") != 0)
+			continue;
+		if (cfg->tap) {
+			fprintf(stderr, "chatconform: cannot write %s - with --tap: TAP is on stdout already\n", names[i]);
+			return -1;
+		}
+		if (first) {
+			fprintf(stderr, "chatconform: cannot write both %s - and %s - to stdout: give one a FILE\n", first,
+				names[i]);
+			return -1;
+		}
+		first = names[i];
+	}
+	return 0;
+}
+
+/* A report or TAP takes stdout: the case lines and the summary go to stderr then. */
+static int stdout_taken(const struct config *cfg)
+{
+	return cfg->tap || (cfg->junit && strcmp(cfg->junit, "-") == 0) || (cfg->json && strcmp(cfg->json, "-") == 0) ||
+	       (cfg->html && strcmp(cfg->html, "-") == 0);
+}
+
+/* ---- run ---------------------------------------------------------------------------------- */
+
+/* Reach the URL of every API of the targets file that a selected case uses; -1 with why it could not. */
 static int probe_targets(const struct config *cfg, const struct suite_set *set, const struct targets *t,
-			 struct buf *err)
+			 struct buf *why)
 {
 	struct exec_options sel = {
 		.filter = cfg->filter, .tags = cfg->tags, .ntags = cfg->ntags,
 		.exclude_tags = cfg->exclude, .nexclude = cfg->nexclude,
 		.shard_index = cfg->shard_index, .shard_count = cfg->shard_count,
 	};
+	struct buf err;
+	buf_init(&err, 4096);
 	for (size_t a = 0; a < t->n; a++) {
 		int used = 0;
 		for (size_t s = 0; s < set->n && !used; s++)
@@ -484,22 +647,24 @@ static int probe_targets(const struct config *cfg, const struct suite_set *set, 
 				used = strcmp(set->v[s]->name, t->v[a].api) == 0 && exec_selected(&set->v[s]->cases[i], &sel);
 		if (!used)
 			continue;
-		buf_reset(err);
-		if (http_probe(t->v[a].url, PROBE_TIMEOUT_MS, cfg->ca_file, err) != 0) {
+		buf_reset(&err);
+		if (http_probe(t->v[a].url, PROBE_TIMEOUT_MS, cfg->ca_file, &err) != 0) {
 			struct buf shown;
 			buf_init(&shown, 4096);
 			targets_display_url(&shown, t->v[a].url);
-			fprintf(stderr, "chatconform: cannot reach %s (%s in %s): %s\n", buf_str(&shown), t->v[a].api,
-				t->path, buf_str(err));
+			buf_printf(why, "cannot reach %s (%s in %s): %s", buf_str(&shown), t->v[a].api, t->path,
+				   buf_str(&err));
 			if (cfg->tap) {
 				char reason[4200];
 				snprintf(reason, sizeof(reason), "cannot reach %s", buf_str(&shown));
 				tap_bail_out(stdout, reason);
 			}
 			buf_release(&shown);
+			buf_release(&err);
 			return -1;
 		}
 	}
+	buf_release(&err);
 	return 0;
 }
 
@@ -507,19 +672,36 @@ static int command_run(const struct config *cfg, const struct suite_set *set)
 {
 	struct mockproc mock;
 	struct run_result rr;
-	struct buf err;
+	struct buf err, why;
 	const char *target = cfg->target;
 	const char *mock_args[MAX_LIST + 2];
-	/* With --tap, stdout carries TAP alone: the case lines and the summary go to stderr. */
-	FILE *console = cfg->tap ? stderr : stdout;
+	/* With --tap or a report on stdout, stdout carries that alone: the case lines and the summary go to stderr. */
+	FILE *console = stdout_taken(cfg) ? stderr : stdout;
 	struct recorder *recorder = NULL;
 	struct targets *targets = NULL;
-	int code = EXIT_USAGE;
+	int code = EXIT_USAGE, tap_done = 0;
 
 	memset(&mock, 0, sizeof(mock));
 	memset(&rr, 0, sizeof(rr));
 	mock.pid = -1;
 	buf_init(&err, 64u << 10);
+	buf_init(&why, 64u << 10);   /* why the target could not be reached */
+	struct exec_options opt = {
+		.ca_file = cfg->ca_file,
+		.admin_token = cfg->admin_token,
+		.filter = cfg->filter,
+		.tags = cfg->tags, .ntags = cfg->ntags,
+		.exclude_tags = cfg->exclude, .nexclude = cfg->nexclude,
+		.vars = cfg->vars, .nvars = cfg->nvars,
+		.timeouts = { .connect = 5, .first_byte = 10, .idle = 10, .total = cfg->timeout },
+		.shard_index = cfg->shard_index, .shard_count = cfg->shard_count,
+		.retries = cfg->retries,
+		.jobs = cfg->jobs,
+		.strict = cfg->strict,
+		.verbose = cfg->verbose,
+		.out = console,
+		.colour = isatty(fileno(console)) && !(getenv("NO_COLOR") && getenv("NO_COLOR")[0]),
+	};
 	if (cfg->targets) {
 		if (cfg->target_given) {
 			fprintf(stderr, "chatconform: cannot use --target with --targets: the targets file names "
@@ -532,6 +714,7 @@ static int command_run(const struct config *cfg, const struct suite_set *set)
 			goto out;
 		}
 		target = NULL;
+		opt.targets = targets;
 	}
 	int is_mock = !targets && strcmp(target, "mock") == 0;
 	if (targets) {
@@ -540,9 +723,9 @@ static int command_run(const struct config *cfg, const struct suite_set *set)
 		targets_describe(targets, &desc);
 		snprintf(rr.target, sizeof(rr.target), "%s", buf_str(&desc));
 		buf_release(&desc);
-		if (probe_targets(cfg, set, targets, &err) != 0) {
-			code = EXIT_UNREACHABLE;
-			goto out;
+		if (probe_targets(cfg, set, targets, &why) != 0) {
+			tap_done = cfg->tap;
+			goto unreachable;
 		}
 	} else if (!is_mock && strncmp(target, "http://", 7) != 0 && strncmp(target, "https://", 8) != 0) {
 		fprintf(stderr, "chatconform: cannot use --target %s: give mock or an http(s):// URL\n", target);
@@ -550,10 +733,10 @@ static int command_run(const struct config *cfg, const struct suite_set *set)
 	}
 	if (is_mock) {
 		char path[4096];
+		snprintf(rr.target, sizeof(rr.target), "mock (mockd did not start)");
 		if (!cfg->mockd && mockproc_default_path(path, sizeof(path)) != 0) {
-			fprintf(stderr, "chatconform: cannot find mockd next to chatconform (give --mockd PATH)\n");
-			code = EXIT_UNREACHABLE;
-			goto out;
+			buf_adds(&why, "cannot find mockd next to chatconform (give --mockd PATH)");
+			goto unreachable;
 		}
 		size_t n = 0;
 		for (size_t i = 0; i < cfg->nmockd_args; i++)
@@ -562,14 +745,14 @@ static int command_run(const struct config *cfg, const struct suite_set *set)
 			mock_args[n++] = "--admin-token";
 			mock_args[n++] = cfg->admin_token;
 		}
-		if (mockproc_start(&mock, cfg->mockd ? cfg->mockd : path, mock_args, n, &err) != 0) {
-			fprintf(stderr, "chatconform: %s\n", buf_str(&err));
+		if (mockproc_start(&mock, cfg->mockd ? cfg->mockd : path, mock_args, n, &why) != 0) {
 			if (cfg->tap)
 				tap_bail_out(stdout, "cannot start mockd");
-			code = EXIT_UNREACHABLE;
-			goto out;
+			tap_done = cfg->tap;
+			goto unreachable;
 		}
 		target = mock.base_url;
+		opt.mock_url = mock.base_url;
 		snprintf(rr.target, sizeof(rr.target), "mock (mockd on %s)", mock.base_url + 7);
 	} else if (!targets) {
 		struct buf shown;
@@ -578,36 +761,18 @@ static int command_run(const struct config *cfg, const struct suite_set *set)
 		snprintf(rr.target, sizeof(rr.target), "%s", buf_str(&shown));
 		buf_release(&shown);
 	}
+	opt.target = target;
 	if (!targets && http_probe(target, PROBE_TIMEOUT_MS, cfg->ca_file, &err) != 0) {
-		fprintf(stderr, "chatconform: cannot reach %s: %s\n", target, buf_str(&err));
+		buf_printf(&why, "cannot reach %s: %s", target, buf_str(&err));
 		if (cfg->tap) {
 			char reason[1024];
 			snprintf(reason, sizeof(reason), "cannot reach %s", target);
 			tap_bail_out(stdout, reason);
 		}
-		code = EXIT_UNREACHABLE;
-		goto out;
+		tap_done = cfg->tap;
+		goto unreachable;
 	}
 
-	struct exec_options opt = {
-		.ca_file = cfg->ca_file,
-		.target = target,
-		.mock_url = is_mock ? mock.base_url : NULL,
-		.admin_token = cfg->admin_token,
-		.filter = cfg->filter,
-		.tags = cfg->tags, .ntags = cfg->ntags,
-		.exclude_tags = cfg->exclude, .nexclude = cfg->nexclude,
-		.vars = cfg->vars, .nvars = cfg->nvars,
-		.timeouts = { .connect = 5, .first_byte = 10, .idle = 10, .total = cfg->timeout },
-		.targets = targets,
-		.shard_index = cfg->shard_index, .shard_count = cfg->shard_count,
-		.retries = cfg->retries,
-		.jobs = cfg->jobs,
-		.strict = cfg->strict,
-		.verbose = cfg->verbose,
-		.out = console,
-		.colour = isatty(fileno(console)) && !(getenv("NO_COLOR") && getenv("NO_COLOR")[0]),
-	};
 	if (cfg->record_dir) {
 		if (!(recorder = recorder_new(cfg->record_dir, &err))) {
 			fprintf(stderr, "chatconform: %s\n", buf_str(&err));
@@ -619,6 +784,21 @@ static int command_run(const struct config *cfg, const struct suite_set *set)
 	if (exec_run(set, &opt, &rr, &err) != 0) {
 		fprintf(stderr, "chatconform: %s\n", buf_str(&err));
 		goto out;
+	}
+	/* Read once: the signal thread may set it at any moment, and what follows must agree. */
+	int sig = interrupted;
+	if (sig) {
+		char reason[128];
+		size_t ran = 0;
+		for (size_t i = 0; i < rr.ncases; i++)
+			ran += rr.cases[i].started_at_ms != 0;
+		snprintf(reason, sizeof(reason), "not run: the run was interrupted (%s)", signal_name(sig));
+		if (report_mark_not_run(&rr, reason) != 0) {
+			fprintf(stderr, "chatconform: cannot write the reports: out of memory\n");
+			goto out;
+		}
+		fprintf(stderr, "chatconform: interrupted (%s) after %zu of %zu cases; the others are reported as "
+			"not run\n", signal_name(sig), ran, rr.ncases);
 	}
 	if (recorder) {
 		/* A recording is judged by the scripts it wrote, not by the cases' verdicts. */
@@ -633,6 +813,8 @@ static int command_run(const struct config *cfg, const struct suite_set *set)
 				rules, rules == 1 ? "" : "s", cfg->record_dir, cfg->record_dir);
 			code = EXIT_PASS;
 		}
+		if (sig)
+			code = sig == SIGINT ? EXIT_SIGINT : EXIT_SIGTERM;
 		goto out;
 	}
 	if (rr.ncases == 0 && !cfg->shard_count) {
@@ -656,23 +838,41 @@ static int command_run(const struct config *cfg, const struct suite_set *set)
 	for (size_t i = 0; i < rr.ncases; i++)
 		if (case_result_fails_run(&rr.cases[i], rr.strict))
 			code = EXIT_FAILED;
+	if (write_reports(cfg, &rr, 0, &err) != 0)
+		code = EXIT_USAGE;
+	if (sig)   /* last: a run that was interrupted says so, whatever else went wrong */
+		code = sig == SIGINT ? EXIT_SIGINT : EXIT_SIGTERM;
+	goto out;
 
-	/* Every report is attempted, so one unwritable path does not cost the others. */
-	if (write_report(&rr, cfg->junit, junit_write, &err) != 0)
-		code = EXIT_USAGE;
-	if (write_report(&rr, cfg->json, json_report_write, &err) != 0)
-		code = EXIT_USAGE;
-	if (write_report(&rr, cfg->html, html_report_write, &err) != 0)
-		code = EXIT_USAGE;
-	if (cfg->tap && tap_write(&rr, stdout) != 0) {
-		fprintf(stderr, "chatconform: cannot write TAP to stdout: %s\n", strerror(errno));
-		code = EXIT_USAGE;
+unreachable:
+	/* No case can run: the selection is made as for a run, and each selected case is an error saying why. */
+	fprintf(stderr, "chatconform: %s\n", buf_str(&why));
+	code = EXIT_UNREACHABLE;
+	if (!cfg->record_dir) {   /* a recording writes no report */
+		char *reason = NULL;
+		exec_request_stop();
+		opt.on_exchange = NULL;
+		if (exec_run(set, &opt, &rr, &err) != 0) {
+			fprintf(stderr, "chatconform: %s\n", buf_str(&err));
+			goto out;
+		}
+		if (asprintf(&reason, "not run: the target could not be reached: %s", buf_str(&why)) < 0 ||
+		    report_mark_not_run(&rr, reason) != 0) {
+			fprintf(stderr, "chatconform: cannot write the reports: out of memory\n");
+			free(reason);
+			goto out;
+		}
+		free(reason);
+		write_reports(cfg, &rr, tap_done, &err);   /* each failure is said; the status stays 3 */
 	}
+	if (interrupted)
+		code = interrupted == SIGINT ? EXIT_SIGINT : EXIT_SIGTERM;
 out:
 	targets_free(targets);
 	recorder_free(recorder);
 	mockproc_stop(&mock);
 	run_result_release(&rr);
+	buf_release(&why);
 	buf_release(&err);
 	return code;
 }
@@ -770,6 +970,8 @@ int main(int argc, char **argv)
 	}
 	if (!cfg.junit && !recording)
 		cfg.junit = "reports/junit.xml"; /* a recording writes scripts; reports only when asked */
+	if (check_report_paths(&cfg) != 0)
+		goto out;
 	if (!cfg.npaths && default_paths(&cfg) != 0)
 		goto out;
 	if (suite_set_load(&set, cfg.paths, cfg.npaths, &err) != 0) {
@@ -787,7 +989,9 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	signal(SIGPIPE, SIG_IGN);
+	catch_interrupts();
 	code = command_run(&cfg, &set);
+	release_interrupts();
 	curl_global_cleanup();
 out:
 	suite_set_release(&set);

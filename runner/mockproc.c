@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,18 +50,42 @@ static int stop_pid(pid_t pid)
 	return -1;
 }
 
-static void on_signal(int sig)
+void mockproc_kill_running(void)
 {
 	pid_t pid = running_pid;
 	if (pid > 0) {
 		running_pid = -1;
 		stop_pid(pid);
-		unlink(running_port_file);
-		rmdir(running_dir);
 	}
+	/* Also when mockproc_stop was under way (it had cleared running_pid): the process ends next. */
+	if (running_port_file[0])
+		unlink(running_port_file);
+	if (running_dir[0])
+		rmdir(running_dir);
+}
+
+static void on_signal(int sig)
+{
+	mockproc_kill_running();
 	/* Then die of the same signal, so the caller sees why. */
 	signal(sig, SIG_DFL);
 	raise(sig);
+}
+
+/* Install on_signal for sig unless the program handles, ignores (as under nohup) or blocks it already. */
+static void handle_signal(int sig)
+{
+	struct sigaction sa, old;
+	sigset_t blocked;
+	if (sigaction(sig, NULL, &old) != 0 || old.sa_handler != SIG_DFL || (old.sa_flags & SA_SIGINFO))
+		return;
+	/* A program that blocks it takes it itself (sigwait in a thread of its own). */
+	if (pthread_sigmask(SIG_BLOCK, NULL, &blocked) == 0 && sigismember(&blocked, sig))
+		return;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(sig, &sa, NULL);
 }
 
 int mockproc_default_path(char *out, size_t size)
@@ -155,13 +180,9 @@ int mockproc_start(struct mockproc *m, const char *path, const char *const *extr
 	/* Record the child for the handler before it exists, so no signal can slip between. */
 	snprintf(running_port_file, sizeof(running_port_file), "%s", m->port_file);
 	snprintf(running_dir, sizeof(running_dir), "%s", m->dir);
-	struct sigaction sa;
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
+	handle_signal(SIGINT);
+	handle_signal(SIGTERM);
+	handle_signal(SIGHUP);
 
 	pid_t parent = getpid();
 	pid_t pid = fork();
@@ -177,9 +198,20 @@ int mockproc_start(struct mockproc *m, const char *path, const char *const *extr
 		signal(SIGINT, SIG_DFL);
 		signal(SIGTERM, SIG_DFL);
 		signal(SIGHUP, SIG_DFL);
-		/* Its "listening on" line would interleave with the case lines: stdout is dropped, stderr kept. */
-		int devnull = open("/dev/null", O_WRONLY);
+		/* The runner may block signals it takes with sigwait; mockd must get its SIGTERM. */
+		sigset_t none;
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		/*
+		 * A group of its own: a Ctrl-C in the terminal reaches the runner alone, which lets
+		 * the cases in flight finish against a live mockd, then stops it.
+		 */
+		setpgid(0, 0);
+		/* Its "listening on" line would interleave with the case lines: stdout is dropped, stderr kept;
+		 * stdin too, since a background group must not read the terminal. */
+		int devnull = open("/dev/null", O_RDWR);
 		if (devnull >= 0) {
+			dup2(devnull, STDIN_FILENO);
 			dup2(devnull, STDOUT_FILENO);
 			close(devnull);
 		}

@@ -3,8 +3,13 @@
  *
  * mockd is started on 127.0.0.1 port 0 with --port-file; we poll the file
  * until it names the port.  Stopping is SIGTERM, up to 5 s of grace, then
- * SIGKILL.  A SIGINT or SIGTERM to the runner stops mockd first (the handler
- * is installed by mockproc_start), so mockd never outlives the run.
+ * SIGKILL.  mockd runs in a process group of its own, so a Ctrl-C in the
+ * terminal reaches the runner alone.  For SIGINT, SIGTERM and SIGHUP that the
+ * program neither handles, ignores nor blocks (to take it with sigwait),
+ * mockproc_start installs a handler that stops mockd and dies of the signal; a
+ * program that takes them itself calls mockproc_kill_running when it must end
+ * at once.  Either way mockd never outlives the run (and PR_SET_PDEATHSIG
+ * covers a runner killed with SIGKILL).
  */
 #ifndef CC_RUNNER_MOCKPROC_H
 #define CC_RUNNER_MOCKPROC_H
@@ -31,6 +36,8 @@ int mockproc_start(struct mockproc *m, const char *path, const char *const *extr
 		   struct buf *err);
 /* 0 while mockd runs; -1 with how it ended in err when it has exited on its own. */
 int mockproc_check(struct mockproc *m, struct buf *err);
+/* Stop the mockd that runs, if any, and remove its port file; async-signal-safe, for a handler. */
+void mockproc_kill_running(void);
 /* Stop mockd (SIGTERM, 5 s, SIGKILL), remove the port file; its exit status, -1 if killed. Safe twice. */
 int mockproc_stop(struct mockproc *m);
 

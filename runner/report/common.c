@@ -4,10 +4,15 @@
 #include "runner/report/common.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "common/utf8.h"
@@ -220,23 +225,156 @@ const char *report_outcome_name(enum report_outcome o)
 
 /* ---- files ------------------------------------------------------------------------------- */
 
-int report_file_open(struct report_file *rf, const char *path, struct buf *err)
+#define REPORT_PATH_MAX 4096   /* a report path, and each link followed on the way */
+#define REPORT_LINKS_MAX 40    /* symbolic links followed before giving up, as the kernel's ELOOP */
+
+/* The temporary file being written, for report_file_unlink_temp in a signal handler. */
+static char live_tmp[REPORT_PATH_MAX + 16];
+static volatile sig_atomic_t live_tmp_set;
+
+/*
+ * Follow the symbolic links from path to the file they name, into out.
+ * 1 when it exists (st filled, never a link), 0 when it does not (its folder
+ * may not either), -1 with the reason in err.
+ */
+static int follow_links(const char *path, char *out, size_t size, struct stat *st, struct buf *err)
 {
-	rf->f = NULL;
-	rf->path = path;
-	if (asprintf(&rf->tmp, "%s.tmp.%ld", path, (long)getpid()) < 0) {
-		rf->tmp = NULL;
-		buf_printf(err, "cannot write %s: out of memory", path);
+	char link[REPORT_PATH_MAX];
+	if (snprintf(out, size, "%s", path) >= (int)size) {
+		buf_printf(err, "cannot write %s: the path is too long", path);
 		return -1;
 	}
-	rf->f = fopen(rf->tmp, "w");
-	if (!rf->f) {
-		buf_printf(err, "cannot write %s: %s", rf->tmp, strerror(errno));
+	for (int hops = 0;; hops++) {
+		if (lstat(out, st) != 0) {
+			if (errno == ENOENT)
+				return 0;
+			buf_printf(err, "cannot write %s: %s", path, strerror(errno));
+			return -1;
+		}
+		if (!S_ISLNK(st->st_mode))
+			return 1;
+		ssize_t n = hops < REPORT_LINKS_MAX ? readlink(out, link, sizeof(link) - 1) : -1;
+		if (n < 0 || (size_t)n >= sizeof(link) - 1) {
+			buf_printf(err, "cannot write %s: %s", path,
+				   hops >= REPORT_LINKS_MAX ? "too many symbolic links" :
+				   n < 0 ? strerror(errno) : "a symbolic link is too long");
+			return -1;
+		}
+		link[n] = '\0';
+		/* A relative link is relative to the folder that holds it. */
+		char *slash = strrchr(out, '/');
+		size_t keep = link[0] == '/' || !slash ? 0 : (size_t)(slash - out) + 1;
+		if (keep + (size_t)n >= size) {
+			buf_printf(err, "cannot write %s: the path is too long", path);
+			return -1;
+		}
+		memcpy(out + keep, link, (size_t)n + 1);
+	}
+}
+
+/* Open dest, which exists and is no regular file, folder or link, for writing where it is. */
+static int open_in_place(struct report_file *rf, const struct stat *st, struct buf *err)
+{
+	int fd = -1;
+	if (S_ISSOCK(st->st_mode)) {
+		/* open() cannot write to a socket file: connect to it, as a shell's tools would. */
+		struct sockaddr_un sa = { .sun_family = AF_UNIX };
+		if (strlen(rf->dest) >= sizeof(sa.sun_path)) {
+			buf_printf(err, "cannot write %s: the socket's path is too long", rf->path);
+			return -1;
+		}
+		memcpy(sa.sun_path, rf->dest, strlen(rf->dest) + 1);
+		fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
+			close(fd);
+			fd = -1;
+		}
+	} else {
+		/* No O_TRUNC: a device or FIFO has nothing to truncate, and this is not a regular file. */
+		fd = open(rf->dest, O_WRONLY | O_NOCTTY | O_CLOEXEC);
+	}
+	if (fd < 0 || !(rf->f = fdopen(fd, "w"))) {
+		buf_printf(err, "cannot write %s: %s", rf->path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	rf->kind = REPORT_FILE_IN_PLACE;
+	return 0;
+}
+
+/* Create a temporary file beside dest, with dest's mode when it exists (st), else 0666 less the umask. */
+static int open_temp(struct report_file *rf, const struct stat *st, struct buf *err)
+{
+	int fd = -1;
+	if (asprintf(&rf->tmp, "%s.tmp.XXXXXX", rf->dest) < 0) {
+		rf->tmp = NULL;
+		buf_printf(err, "cannot write %s: out of memory", rf->path);
+		return -1;
+	}
+	fd = mkostemp(rf->tmp, O_CLOEXEC);
+	if (fd < 0) {
+		buf_printf(err, "cannot write %s: %s", rf->path, strerror(errno));
 		free(rf->tmp);
 		rf->tmp = NULL;
 		return -1;
 	}
+	/* From here a second signal's handler may remove it (a few instructions of window before this). */
+	if (strlen(rf->tmp) < sizeof(live_tmp)) {
+		memcpy(live_tmp, rf->tmp, strlen(rf->tmp) + 1);
+		live_tmp_set = 1;
+	}
+	mode_t mode;
+	if (st) {
+		mode = st->st_mode & 07777;
+	} else {
+		/* umask can only be read by setting it; no other thread creates files while reports are written. */
+		mode_t mask = umask(022);
+		umask(mask);
+		mode = 0666 & ~mask;
+	}
+	(void)fchmod(fd, mode);   /* mkostemp made it 0600; a filesystem without modes may refuse, harmlessly */
+	if (!(rf->f = fdopen(fd, "w"))) {
+		buf_printf(err, "cannot write %s: %s", rf->path, strerror(errno));
+		close(fd);
+		return -1;   /* the caller's abort removes the temporary */
+	}
+	rf->kind = REPORT_FILE_REPLACE;
 	return 0;
+}
+
+int report_file_open(struct report_file *rf, const char *path, struct buf *err)
+{
+	struct stat st;
+	memset(rf, 0, sizeof(*rf));
+	rf->path = path;
+	if (strcmp(path, "-") == 0) {
+		rf->f = stdout;
+		rf->kind = REPORT_FILE_STDOUT;
+		return 0;
+	}
+	if (!(rf->dest = malloc(REPORT_PATH_MAX))) {
+		buf_printf(err, "cannot write %s: out of memory", path);
+		return -1;
+	}
+	int exists = follow_links(path, rf->dest, REPORT_PATH_MAX, &st, err);
+	if (exists < 0)
+		goto fail;
+	if (exists && S_ISDIR(st.st_mode)) {
+		buf_printf(err, "cannot write %s: it is a folder", path);
+		goto fail;
+	}
+	if (exists && !S_ISREG(st.st_mode)) {
+		if (open_in_place(rf, &st, err) != 0)
+			goto fail;
+		return 0;
+	}
+	if (open_temp(rf, exists ? &st : NULL, err) != 0)
+		goto fail;
+	return 0;
+fail:
+	report_file_abort(rf);
+	return -1;
 }
 
 int report_file_flush(struct report_file *rf, struct buf *b, struct buf *err)
@@ -244,7 +382,7 @@ int report_file_flush(struct report_file *rf, struct buf *b, struct buf *err)
 	int ok = fwrite(buf_str(b), 1, b->len, rf->f) == b->len;
 	buf_reset(b);
 	if (!ok)
-		buf_printf(err, "cannot write %s: %s", rf->tmp, strerror(errno));
+		buf_printf(err, "cannot write %s: %s", rf->path, strerror(errno));
 	return ok ? 0 : -1;
 }
 
@@ -252,16 +390,26 @@ int report_file_commit(struct report_file *rf, struct buf *err)
 {
 	FILE *f = rf->f;
 	rf->f = NULL;
+	if (rf->kind == REPORT_FILE_STDOUT) {
+		if (fflush(f) != 0) {
+			buf_printf(err, "cannot write the report to standard output: %s", strerror(errno));
+			goto fail;
+		}
+		return 0;
+	}
 	if (fclose(f) != 0) {
-		buf_printf(err, "cannot write %s: %s", rf->tmp, strerror(errno));
+		buf_printf(err, "cannot write %s: %s", rf->path, strerror(errno));
 		goto fail;
 	}
-	if (rename(rf->tmp, rf->path) != 0) {
+	if (rf->kind == REPORT_FILE_REPLACE && rename(rf->tmp, rf->dest) != 0) {
 		buf_printf(err, "cannot write %s: rename: %s", rf->path, strerror(errno));
 		goto fail;
 	}
+	live_tmp_set = 0;   /* after the rename: a handler unlinking a name gone is harmless */
 	free(rf->tmp);
 	rf->tmp = NULL;
+	free(rf->dest);
+	rf->dest = NULL;
 	return 0;
 fail:
 	report_file_abort(rf);
@@ -270,13 +418,44 @@ fail:
 
 void report_file_abort(struct report_file *rf)
 {
-	if (rf->f)
+	if (rf->f && rf->kind != REPORT_FILE_STDOUT)
 		fclose(rf->f);
 	rf->f = NULL;
-	if (rf->tmp)
+	if (rf->tmp) {
 		unlink(rf->tmp);
+		live_tmp_set = 0;
+	}
 	free(rf->tmp);
 	rf->tmp = NULL;
+	free(rf->dest);
+	rf->dest = NULL;
+}
+
+void report_file_unlink_temp(void)
+{
+	if (live_tmp_set)
+		unlink(live_tmp);
+}
+
+/* ---- cases that never ran ------------------------------------------------------------------ */
+
+int report_mark_not_run(struct run_result *rr, const char *reason)
+{
+	double stopped = rr->started_at_ms + rr->time_ms;
+	for (size_t i = 0; i < rr->ncases; i++) {
+		struct case_result *cr = &rr->cases[i];
+		if (cr->started_at_ms != 0)
+			continue;
+		char *msg = strdup(reason);
+		if (!msg)
+			return -1;
+		free(cr->message);
+		cr->message = msg;
+		cr->verdict = VERDICT_ERROR;
+		cr->started_at_ms = stopped > 0 ? stopped : 1;
+		cr->time_ms = 0;
+	}
+	return 0;
 }
 
 void report_count_outcomes(const struct run_result *rr, size_t *count)

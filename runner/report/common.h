@@ -7,8 +7,10 @@
  * - Times printed with a '.' whatever the locale.
  * - The outcome a case shows in every report (a SHOULD not met is a warning
  *   unless the run is strict).
- * - Files written through a temporary file and a rename, so a reader never
- *   sees half a report.
+ * - Report files: "-" is stdout, a regular file is replaced through a temporary
+ *   file and a rename (a reader never sees half a report), a symbolic link is
+ *   followed, a device or FIFO is written in place.
+ * - Cases that never ran (unreachable target, interrupted run) as errors.
  */
 #ifndef CC_RUNNER_REPORT_COMMON_H
 #define CC_RUNNER_REPORT_COMMON_H
@@ -65,20 +67,52 @@ int report_first_of_api(const struct run_result *rr, size_t i);
 /* "pass", "fail", "warn", "error", "skip", "flaky", "blocked", "info". */
 const char *report_outcome_name(enum report_outcome o);
 
-/* A report file being written: a temporary file renamed over path at the end. */
-struct report_file {
-	FILE *f;
-	char *tmp;
-	const char *path;
+/*
+ * A report file being written.  Where it goes depends on what path is:
+ * - "-": standard output (left open);
+ * - a regular file, or a name that does not exist yet: a temporary file in the
+ *   same folder, renamed over path by report_file_commit, so a reader never sees
+ *   half a report and nothing is left behind on failure;
+ * - a symbolic link: followed; the file it names is treated by these rules
+ *   (a regular file is replaced in the link target's folder, the link stays);
+ * - anything else (a character device, a FIFO, a socket): written in place,
+ *   never replaced nor removed.  A FIFO blocks until a reader opens it.
+ * A folder is an error.
+ */
+enum report_file_kind {
+	REPORT_FILE_REPLACE,   /* through tmp and a rename over dest */
+	REPORT_FILE_IN_PLACE,  /* dest opened for writing as it is */
+	REPORT_FILE_STDOUT,    /* "-" */
 };
 
-/* Create path's temporary file; 0, or -1 with the reason in err. */
+struct report_file {
+	FILE *f;
+	char *tmp;             /* REPORT_FILE_REPLACE: the temporary file, until renamed or removed */
+	char *dest;            /* the file written: path, or where its symbolic links lead */
+	const char *path;      /* as given, for messages */
+	enum report_file_kind kind;
+};
+
+/* Open path for a report by the rules above; 0, or -1 with the reason in err (nothing is left behind). */
 int report_file_open(struct report_file *rf, const char *path, struct buf *err);
 /* Write b to the file and empty b; 0, or -1 with the reason in err. */
 int report_file_flush(struct report_file *rf, struct buf *b, struct buf *err);
-/* Close the file and rename it over path; 0, or -1 with the reason in err (the temporary is removed). */
+/* Finish the file (rename the temporary over dest); 0, or -1 with the reason in err (the temporary is removed). */
 int report_file_commit(struct report_file *rf, struct buf *err);
-/* Close and remove the temporary file, if any; safe after commit. */
+/* Close and remove the temporary file, if any; never closes stdout; safe after commit and after a failed open. */
 void report_file_abort(struct report_file *rf);
+/*
+ * Remove the temporary file being written, if any.  Async-signal-safe: for a
+ * signal handler that is about to end the process (reports are written by one
+ * thread, so there is at most one).
+ */
+void report_file_unlink_temp(void);
+
+/*
+ * Make every case that was never started (started_at_ms is 0: the executor
+ * stopped before taking it, or the run never began) an error with message
+ * reason, started when the run stopped.  0, or -1 when out of memory.
+ */
+int report_mark_not_run(struct run_result *rr, const char *reason);
 
 #endif
