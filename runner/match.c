@@ -701,6 +701,13 @@ static int check_events(const cJSON *s, const struct evlist *el, struct buf *dif
 static int check_stream(const cJSON *s, const struct response *resp, struct buf *diff)
 {
 	int fails = 0;
+	if (resp->not_stream) {
+		/* One reason, not a list of event checks failing on events that were never there. */
+		diffline(diff, "stream: %s", resp->not_stream);
+		if (resp->transport_error)
+			diffline(diff, "stream: transport error: %s", resp->transport_error);
+		return resp->transport_error ? 2 : 1;
+	}
 	if (resp->transport_error) {
 		diffline(diff, "stream: transport error after %zu events: %s", resp->nevents,
 			 resp->transport_error);
