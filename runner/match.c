@@ -123,7 +123,8 @@ struct m_errors {
 };
 
 static int m_eval(const cJSON *m, const cJSON *a, const char *where, struct buf *diff);
-static int m_eval_e(const cJSON *m, const cJSON *a, const char *where, struct buf *diff, struct m_errors *errors);
+static int m_eval_e(const cJSON *m, const cJSON *a, const char *where, struct buf *diff,
+		    struct m_errors *errors);
 
 /*
  * "regex": a search with the code the loader compiled (rx.h).  A search that
@@ -131,7 +132,8 @@ static int m_eval_e(const cJSON *m, const cJSON *a, const char *where, struct bu
  * non-match: its line goes to errors (when not NULL, under "not") instead of
  * diff, so that "not" cannot turn it into a pass.
  */
-static int check_regex(const cJSON *re, const cJSON *a, const char *where, struct buf *diff, struct m_errors *errors)
+static int check_regex(const cJSON *re, const cJSON *a, const char *where, struct buf *diff,
+		       struct m_errors *errors)
 {
 	struct buf shown, why;
 	buf_init(&shown, 4 * SHOW_MAX);
@@ -202,7 +204,8 @@ static int check_range(const cJSON *range, const cJSON *a, const char *where, st
 	return 1;
 }
 
-static int check_length(const cJSON *lm, const cJSON *a, const char *where, struct buf *diff, struct m_errors *errors)
+static int check_length(const cJSON *lm, const cJSON *a, const char *where, struct buf *diff,
+			struct m_errors *errors)
 {
 	long len = value_length(a);
 	if (len < 0) {
@@ -242,8 +245,9 @@ static void add_lines(struct buf *diff, const struct buf *src)
 		buf_add(diff, src->data, src->len);
 }
 
-/* Check matcher m against a; *errors (when not NULL) counts checks that could not be made at all. */
-static int m_eval_e(const cJSON *m, const cJSON *a, const char *where, struct buf *diff, struct m_errors *errors)
+/* Check matcher m against a; errors (when not NULL, under "not") collects checks that could not be made. */
+static int m_eval_e(const cJSON *m, const cJSON *a, const char *where, struct buf *diff,
+		    struct m_errors *errors)
 {
 	if (!cJSON_IsObject(m)) {
 		if (a && values_equal(m, a))
@@ -1034,7 +1038,7 @@ static int validate_keyword(const cJSON *k, const char *path, struct buf *err, i
 		struct buf why;
 		buf_init(&why, 1024);
 		int rc = 0;
-		if (rx_register(k->valuestring, &why) != RX_MATCH) {
+		if (rx_register(k->valuestring, &why) < 0) {
 			struct buf shown;
 			buf_init(&shown, 4 * SHOW_MAX);
 			add_bytes(&shown, k->valuestring, strlen(k->valuestring), 1);

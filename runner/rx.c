@@ -138,16 +138,16 @@ static pcre2_code *compile(const char *pattern, struct buf *err)
 }
 
 /* Compile once and keep; see rx.h. */
-enum rx_result rx_register(const char *pattern, struct buf *err)
+int rx_register(const char *pattern, struct buf *err)
 {
 	uint64_t h = fnv1a(pattern);
 	if (lookup(pattern, h))
-		return RX_MATCH;
+		return 0;
 	pcre2_code *re = compile(pattern, err);
 	if (!re)
-		return RX_BAD_PATTERN;
+		return -1;
 	keep(pattern, h, re);
-	return RX_MATCH;
+	return 0;
 }
 
 /* Search with the kept code, or code compiled for this search; see rx.h. */

@@ -36,10 +36,10 @@ enum rx_result {
 
 /*
  * Compile pattern (a NUL-terminated string) and keep it for rx_search.  Returns
- * RX_MATCH (0) when it compiles, RX_BAD_PATTERN with PCRE2's message and the
- * byte offset ("missing closing parenthesis at offset 3") appended to err.
+ * 0, or -1 with PCRE2's message and the byte offset appended to err
+ * ("missing closing parenthesis at offset 1").  Thread-safe.
  */
-enum rx_result rx_register(const char *pattern, struct buf *err);
+int rx_register(const char *pattern, struct buf *err);
 /*
  * Search the n bytes of subject for pattern anywhere.  Thread-safe.  A subject
  * that is not valid UTF-8 is searched too: invalid bytes match nothing.  On

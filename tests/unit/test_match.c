@@ -389,7 +389,7 @@ static void *search_many(void *arg)
 Test(match, regex_kept_code_is_shared_by_threads)
 {
 	const char *pattern = "^conv_[a-z0-9]{12,}$";
-	cr_assert(eq(int, rx_register(pattern, &err), RX_MATCH));
+	cr_assert(eq(int, rx_register(pattern, &err), 0));
 	unsigned long before = rx_compilations();
 	pthread_t t[4];
 	struct search_arg a[4];
