@@ -5,7 +5,7 @@
 #   make test       everything CI checks: unit, integration, suites, mutation, sanitizers
 #   make V=1        show full compiler command lines
 
-PKGS     := libevent libcjson libcurl openssl
+PKGS     := libevent libcjson libcurl openssl libpcre2-8
 TESTPKGS := criterion
 
 # On a machine without every package (libraries, test peers), install them first (scripts/deps.sh).

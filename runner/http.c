@@ -26,6 +26,7 @@
 
 #define STREAM_ERROR_LINE_MAX 200   /* bytes of a bad line or SSE data quoted in stream_error */
 #define STATUS_LINE_MAX 128
+#define NOT_STREAM_SHOW_MAX 200     /* bytes of the body (and content type) quoted in not_stream */
 
 struct http_client {
 	CURL *easy;
@@ -42,6 +43,8 @@ struct xfer {
 	double sent_ms;          /* when the request was fully sent, since t0; -1 until then */
 	double first_ms;         /* first response byte, since t0; -1 until then */
 	double last_ms;          /* latest response byte, since t0 */
+	int decided;             /* the headers are complete and decode is set */
+	int decode;              /* a stream was asked for and the response is one: feed the decoder */
 	int capped;              /* we stopped the transfer on purpose (a cap), not an error */
 	char why[192];           /* our reason for aborting (first byte or idle timeout) */
 	char status_line[STATUS_LINE_MAX];
@@ -417,12 +420,58 @@ static void finish_stream(struct xfer *x)
 			  x->sse.events + 1);
 }
 
+/*
+ * Once the headers are complete (the first body byte, or the end of a response
+ * without one): decode the body as the stream asked for only when the response
+ * is one, a 2xx with that format's content type.  A 404's JSON error is then a
+ * body the matchers can read, not a broken stream.
+ */
+static void decide_stream(struct xfer *x)
+{
+	if (x->decided)
+		return;
+	x->decided = 1;
+	if (x->req->stream == STREAM_NONE)
+		return;
+	long status = 0;
+	curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &status);
+	x->decode = status >= 200 && status <= 299 &&
+		    response_is_stream_type(x->req->stream, response_header(x->resp, "content-type"));
+}
+
+/* Say why a response to a stream request was not decoded: its status, content type and first bytes. */
+static void not_a_stream(struct response *r)
+{
+	const char *ct = response_header(r, "content-type");
+	struct buf shown;
+	buf_init(&shown, 4 * NOT_STREAM_SHOW_MAX + 64);
+	buf_adds(&shown, "content-type ");
+	if (ct)
+		http_append_escaped(&shown, ct, utf8_truncate(ct, strlen(ct), NOT_STREAM_SHOW_MAX), 0);
+	else
+		buf_adds(&shown, "(none)");
+	buf_adds(&shown, ", body ");
+	/* A trailing newline says nothing in a one-line reason. */
+	size_t len = r->body.len;
+	while (len && (r->body.data[len - 1] == '\n' || r->body.data[len - 1] == '\r'))
+		len--;
+	size_t cut = len ? utf8_truncate(r->body.data, len, NOT_STREAM_SHOW_MAX) : 0;
+	if (!len)
+		buf_adds(&shown, "(empty)");
+	http_append_escaped(&shown, r->body.data, cut, 0);
+	if (cut < len || r->truncated)
+		buf_adds(&shown, "...");
+	set_error(&r->not_stream, "not a stream: status %ld, %s", r->status, buf_str(&shown));
+	buf_release(&shown);
+}
+
 static size_t write_cb(char *p, size_t size, size_t nmemb, void *arg)
 {
 	struct xfer *x = arg;
 	struct response *r = x->resp;
 	size_t n = size * nmemb;
 	mark_byte(x);
+	decide_stream(x);
 	size_t room = r->body.max - r->body.len;
 	size_t take = n < room ? n : room;
 	if (buf_add(&r->body, p, take) != BUF_OK) {
@@ -430,7 +479,7 @@ static size_t write_cb(char *p, size_t size, size_t nmemb, void *arg)
 		set_error(&r->transport_error, "out of memory reading the body");
 		return 0;
 	}
-	if (x->req->stream != STREAM_NONE && feed_stream(x, p, take)) {
+	if (x->decode && feed_stream(x, p, take)) {
 		x->capped = 1;
 		return 0;
 	}
@@ -438,7 +487,7 @@ static size_t write_cb(char *p, size_t size, size_t nmemb, void *arg)
 		/* Past the cap: what we have is what the matchers see; stop the transfer. */
 		r->truncated = true;
 		x->capped = 1;
-		if (x->req->stream != STREAM_NONE)
+		if (x->decode)
 			set_error(&r->stream_error, "the stream passed %u bytes; stopped reading",
 				  HTTP_MAX_BODY);
 		return 0;
@@ -457,7 +506,8 @@ static int xferinfo_cb(void *arg, curl_off_t dltotal, curl_off_t dlnow, curl_off
 		if (t - x->last_ms <= to->idle * 1000.0)
 			return 0;
 		fmt_seconds(s, sizeof(s), to->idle);
-		if (x->req->stream != STREAM_NONE)
+		/* Events once the body is known to be a stream (or before anything of it came). */
+		if (x->decode || (!x->decided && x->req->stream != STREAM_NONE))
 			snprintf(x->why, sizeof(x->why), "idle for %s s after %zu events", s,
 				 x->resp->nevents);
 		else
@@ -602,7 +652,6 @@ int http_exchange(struct http_client *c, const struct http_request *req, struct 
 	sse_init(&x.sse, HTTP_MAX_LINE, stream_sse_cb, &x);
 	buf_release(&resp->body);
 	buf_init(&resp->body, HTTP_MAX_BODY);
-	resp->format = req->stream;
 	if (transcript)
 		transcript_request(transcript, req, method);
 
@@ -645,8 +694,6 @@ int http_exchange(struct http_client *c, const struct http_request *req, struct 
 	x.t0 = now_ms();
 	CURLcode cc = curl_easy_perform(e);
 	resp->total_ms = since(&x);
-	if (cc == CURLE_OK && req->stream != STREAM_NONE)
-		finish_stream(&x);
 	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, NULL); /* errbuf is this frame's; the handle lives on */
 	if (cc != CURLE_OK && !x.capped)
 		describe_curl_error(&x, cc, errbuf);
@@ -654,11 +701,19 @@ int http_exchange(struct http_client *c, const struct http_request *req, struct 
 	long status = 0;
 	curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
 	resp->status = status;
+	decide_stream(&x);   /* a response without a body byte is decided here */
+	if (x.decode) {
+		resp->format = req->stream;
+		if (cc == CURLE_OK)
+			finish_stream(&x);
+	} else if (req->stream != STREAM_NONE && status != 0) {
+		not_a_stream(resp);
+	}
 	curl_off_t t = 0;
 	if (curl_easy_getinfo(e, CURLINFO_CONNECT_TIME_T, &t) == CURLE_OK)
 		resp->connect_ms = (double)t / 1000.0;
 	resp->first_byte_ms = x.first_ms >= 0 ? x.first_ms : 0;
-	if (req->stream == STREAM_NONE && resp->body.len && !resp->truncated)
+	if (!x.decode && resp->body.len && !resp->truncated)
 		resp->json = json_parse_exact(resp->body.data, resp->body.len);
 	rc = resp->transport_error ? -1 : 0;
 out:

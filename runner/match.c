@@ -12,7 +12,6 @@
 #include "runner/match.h"
 
 #include <math.h>
-#include <regex.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +21,7 @@
 #include "common/json.h"
 #include "common/utf8.h"
 #include "runner/jpath.h"
+#include "runner/rx.h"
 #include "runner/seqre.h"
 
 #define SHOW_MAX      200   /* bytes of a value shown in a diff line */
@@ -113,40 +113,71 @@ static int values_equal(const cJSON *a, const cJSON *b)
 	return cJSON_Compare(a, b, 1);
 }
 
-static int m_eval(const cJSON *m, const cJSON *a, const char *where, struct buf *diff);
+/*
+ * Checks that could not be made at all (a regex search that gave up, a regex
+ * that does not compile), collected under "not" so that they fail it.
+ */
+struct m_errors {
+	int n;
+	struct buf lines;
+};
 
-static int check_regex(const cJSON *re, const cJSON *a, const char *where, struct buf *diff)
+static int m_eval(const cJSON *m, const cJSON *a, const char *where, struct buf *diff);
+static int m_eval_e(const cJSON *m, const cJSON *a, const char *where, struct buf *diff,
+		    struct m_errors *errors);
+
+/*
+ * "regex": a search with the code the loader compiled (rx.h).  A search that
+ * gives up (a limit) or a pattern that does not compile is an error, not a
+ * non-match: its line goes to errors (when not NULL, under "not") instead of
+ * diff, so that "not" cannot turn it into a pass.
+ */
+static int check_regex(const cJSON *re, const cJSON *a, const char *where, struct buf *diff,
+		       struct m_errors *errors)
 {
-	struct buf shown;
+	struct buf shown, why;
 	buf_init(&shown, 4 * SHOW_MAX);
+	buf_init(&why, 1024);
 	const char *pat = cJSON_IsString(re) ? re->valuestring : "";
 	add_bytes(&shown, pat, strlen(pat), 1);
-	int fails = 0;
+	int fails = 1;
 	if (!cJSON_IsString(a)) {
 		char *as = show(a);
 		diffline(diff, "%s: expected a string matching /%s/, got %s %s", where, buf_str(&shown),
 			 json_type_name(a), as);
 		free(as);
-		fails = 1;
 		goto done;
 	}
-	regex_t rx;
-	int rc = regcomp(&rx, pat, REG_EXTENDED | REG_NOSUB);
-	if (rc != 0) {
-		char msg[128];
-		regerror(rc, &rx, msg, sizeof(msg));
-		diffline(diff, "%s: bad regex /%s/: %s", where, buf_str(&shown), msg);
-		fails = 1;
-		goto done;
-	}
-	if (regexec(&rx, a->valuestring, 0, NULL, 0) != 0) {
+	size_t n = strlen(a->valuestring);
+	const char *bad_utf8 = utf8_valid(a->valuestring, n) ? "" : " (not valid UTF-8)";
+	switch (rx_search(pat, a->valuestring, n, &why)) {
+	case RX_MATCH:
+		fails = 0;
+		break;
+	case RX_NOMATCH: {
 		char *as = show(a);
-		diffline(diff, "%s: %s does not match /%s/", where, as, buf_str(&shown));
+		diffline(diff, "%s: %s%s does not match /%s/", where, as, bad_utf8, buf_str(&shown));
 		free(as);
-		fails = 1;
+		break;
 	}
-	regfree(&rx);
+	case RX_BAD_PATTERN:
+		diffline(errors ? &errors->lines : diff, "%s: bad regex /%s/: %s", where, buf_str(&shown),
+			 buf_str(&why));
+		if (errors)
+			errors->n++;
+		break;
+	case RX_ERROR: {
+		char *as = show(a);
+		diffline(errors ? &errors->lines : diff, "%s: cannot match /%s/ against %s%s: %s", where,
+			 buf_str(&shown), as, bad_utf8, buf_str(&why));
+		free(as);
+		if (errors)
+			errors->n++;
+		break;
+	}
+	}
 done:
+	buf_release(&why);
 	buf_release(&shown);
 	return fails;
 }
@@ -173,7 +204,8 @@ static int check_range(const cJSON *range, const cJSON *a, const char *where, st
 	return 1;
 }
 
-static int check_length(const cJSON *lm, const cJSON *a, const char *where, struct buf *diff)
+static int check_length(const cJSON *lm, const cJSON *a, const char *where, struct buf *diff,
+			struct m_errors *errors)
 {
 	long len = value_length(a);
 	if (len < 0) {
@@ -192,7 +224,7 @@ static int check_length(const cJSON *lm, const cJSON *a, const char *where, stru
 	char sub[PATH_MAX_LEN];
 	jpath_fmt(sub, sizeof(sub), "%s length", where);
 	cJSON *n = cJSON_CreateNumber((double)len);
-	int fails = m_eval(lm, n, sub, diff);
+	int fails = m_eval_e(lm, n, sub, diff, errors);
 	cJSON_Delete(n);
 	return fails;
 }
@@ -206,7 +238,16 @@ static int needs_value(const cJSON *m)
 	return 0;
 }
 
-static int m_eval(const cJSON *m, const cJSON *a, const char *where, struct buf *diff)
+/* Append the lines of src to diff (when there is one) as they are. */
+static void add_lines(struct buf *diff, const struct buf *src)
+{
+	if (diff && src->len)
+		buf_add(diff, src->data, src->len);
+}
+
+/* Check matcher m against a; errors (when not NULL, under "not") collects checks that could not be made. */
+static int m_eval_e(const cJSON *m, const cJSON *a, const char *where, struct buf *diff,
+		    struct m_errors *errors)
 {
 	if (!cJSON_IsObject(m)) {
 		if (a && values_equal(m, a))
@@ -262,7 +303,7 @@ static int m_eval(const cJSON *m, const cJSON *a, const char *where, struct buf 
 				fails++;
 			}
 		} else if (strcmp(kw, "regex") == 0) {
-			fails += check_regex(k, a, where, diff);
+			fails += check_regex(k, a, where, diff, errors);
 		} else if (strcmp(kw, "range") == 0) {
 			fails += check_range(k, a, where, diff);
 		} else if (strcmp(kw, "one_of") == 0) {
@@ -277,25 +318,42 @@ static int m_eval(const cJSON *m, const cJSON *a, const char *where, struct buf 
 				fails++;
 			}
 		} else if (strcmp(kw, "length") == 0) {
-			fails += check_length(k, a, where, diff);
+			fails += check_length(k, a, where, diff, errors);
 		} else if (strcmp(kw, "not") == 0) {
 			struct buf scratch;
+			struct m_errors inner_errors = { 0 };
 			buf_init(&scratch, 64 * 1024);
-			int inner = m_eval(k, a, where, &scratch);
-			buf_release(&scratch);
-			if (inner == 0) {
+			buf_init(&inner_errors.lines, 64 * 1024);
+			int inner = m_eval_e(k, a, where, &scratch, &inner_errors);
+			if (inner_errors.n) {
+				/* The inner check could not be made: that is no reason to pass. */
+				if (errors) {
+					add_lines(&errors->lines, &inner_errors.lines);
+					errors->n += inner_errors.n;
+				} else {
+					add_lines(diff, &inner_errors.lines);
+				}
+				fails += inner_errors.n;
+			} else if (inner == 0) {
 				char *ks = show(k), *as = show(a);
 				diffline(diff, "%s: expected not %s, got %s", where, ks, as);
 				free(ks);
 				free(as);
 				fails++;
 			}
+			buf_release(&inner_errors.lines);
+			buf_release(&scratch);
 		} else if (strcmp(kw, "exists") != 0) {
 			diffline(diff, "%s: unknown matcher keyword \"%s\"", where, kw);
 			fails++;
 		}
 	}
 	return fails;
+}
+
+static int m_eval(const cJSON *m, const cJSON *a, const char *where, struct buf *diff)
+{
+	return m_eval_e(m, a, where, diff, NULL);
 }
 
 /* Expand the matcher's variables (when there are vars) into *owned. */
@@ -647,6 +705,13 @@ static int check_events(const cJSON *s, const struct evlist *el, struct buf *dif
 static int check_stream(const cJSON *s, const struct response *resp, struct buf *diff)
 {
 	int fails = 0;
+	if (resp->not_stream) {
+		/* One reason, not a list of event checks failing on events that were never there. */
+		diffline(diff, "stream: %s", resp->not_stream);
+		if (resp->transport_error)
+			diffline(diff, "stream: transport error: %s", resp->transport_error);
+		return resp->transport_error ? 2 : 1;
+	}
 	if (resp->transport_error) {
 		diffline(diff, "stream: transport error after %zu events: %s", resp->nevents,
 			 resp->transport_error);
@@ -968,17 +1033,21 @@ static int validate_keyword(const cJSON *k, const char *path, struct buf *err, i
 			return -1;
 		}
 		if (has_template(k))
-			return 0; /* compiled after expansion, when the step runs */
-		regex_t rx;
-		int rc = regcomp(&rx, k->valuestring, REG_EXTENDED | REG_NOSUB);
-		if (rc != 0) {
-			char msg[128];
-			regerror(rc, &rx, msg, sizeof(msg));
-			jpath_err(err, path, "bad regex: %s", msg);
-			return -1;
+			return 0; /* compiled after expansion, each time the step runs */
+		/* Compiled here, once: the checks find it by its text (rx.h). */
+		struct buf why;
+		buf_init(&why, 1024);
+		int rc = 0;
+		if (rx_register(k->valuestring, &why) < 0) {
+			struct buf shown;
+			buf_init(&shown, 4 * SHOW_MAX);
+			add_bytes(&shown, k->valuestring, strlen(k->valuestring), 1);
+			jpath_err(err, path, "bad regex /%s/: %s", buf_str(&shown), buf_str(&why));
+			buf_release(&shown);
+			rc = -1;
 		}
-		regfree(&rx);
-		return 0;
+		buf_release(&why);
+		return rc;
 	}
 	if (strcmp(kw, "range") == 0) {
 		const cJSON *lo = cJSON_GetArrayItem(k, 0), *hi = cJSON_GetArrayItem(k, 1);

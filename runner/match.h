@@ -9,7 +9,9 @@
  * {"equals": "${CONV}"} works.  Event numbers in diff lines count from 1.
  *
  * expect_validate runs at load time and rejects unknown keywords, bad regexes
- * and bad sequence expressions with the JSON path of the problem.
+ * and bad sequence expressions with the JSON path of the problem.  The
+ * validators also compile each "regex" (PCRE2) once and keep it for the
+ * checkers (runner/rx.h): a check finds it there and never compiles it again.
  */
 #ifndef CC_RUNNER_MATCH_H
 #define CC_RUNNER_MATCH_H

@@ -32,6 +32,7 @@ void response_release(struct response *r)
 	}
 	free(r->events);
 	free(r->stream_error);
+	free(r->not_stream);
 	free(r->transport_error);
 	size_t max = r->body.max;
 	memset(r, 0, sizeof(*r));
@@ -44,6 +45,27 @@ const char *response_header(const struct response *r, const char *name)
 		if (r->headers[i].name && strcasecmp(r->headers[i].name, name) == 0)
 			return r->headers[i].value;
 	return NULL;
+}
+
+/* The media type alone decides: a stream's framing is the content type's promise. */
+bool response_is_stream_type(enum stream_format format, const char *content_type)
+{
+	/* JSON Lines is NDJSON under another name; application/json-seq (RFC 7464) is framed by RS bytes, not lines. */
+	static const char *const ndjson[] = { "application/x-ndjson", "application/ndjson", "application/jsonl",
+					      "application/x-jsonl" };
+	static const char *const sse[] = { "text/event-stream" };
+	const char *const *types = format == STREAM_SSE ? sse : ndjson;
+	size_t ntypes = format == STREAM_SSE ? sizeof(sse) / sizeof(sse[0]) : sizeof(ndjson) / sizeof(ndjson[0]);
+	if (!content_type || format == STREAM_NONE)
+		return false;
+	const char *p = content_type + strspn(content_type, " \t");
+	size_t n = strcspn(p, ";");
+	while (n && (p[n - 1] == ' ' || p[n - 1] == '\t'))
+		n--;
+	for (size_t i = 0; i < ntypes; i++)
+		if (strlen(types[i]) == n && strncasecmp(p, types[i], n) == 0)
+			return true;
+	return false;
 }
 
 int response_add_event(struct response *r, cJSON *json, const char *raw, size_t raw_len, double at_ms,

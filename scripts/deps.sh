@@ -13,6 +13,7 @@ packages=(
 	libcurl4-openssl-dev   # the runner's HTTP client
 	libssl-dev             # TLS, SHA-1 and base64 for WebSocket handshakes
 	libwslay-dev           # WebSocket framing
+	libpcre2-dev           # the runner's regex matcher (PCRE2)
 	libcriterion-dev       # unit and integration tests
 	libxml2-utils          # xmllint: JUnit reports are validated against the schema
 	python3-websockets     # an independent WebSocket peer for interoperability tests

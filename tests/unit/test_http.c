@@ -14,6 +14,7 @@
 
 #include "common/json.h"
 #include "runner/http.h"
+#include "runner/match.h"
 #include "tests/unit/unit.h"
 
 /* What the server sends: pieces of bytes, each after a pause. */
@@ -272,6 +273,140 @@ Test(http, sse_line_past_the_cap_stops_reading)
 	cr_assert(resp.stream_error != NULL);
 	cr_expect(eq(str, resp.stream_error,
 		     STR("event 2: a line or the data is longer than 1048576 bytes; stopped reading")));
+}
+
+/* ---- a stream is decoded only when the response is one (2xx and the format's content type) ---- */
+
+/* expect_check of expectation text on resp; returns the failures, the diff lines in out. */
+static int check_expect(const char *expect, struct buf *out)
+{
+	cJSON *e = cJSON_Parse(expect);
+	cr_assert(e != NULL, "bad test expectation %s", expect);
+	struct buf err;
+	buf_init(&err, 4096);
+	cr_assert(eq(int, expect_validate(e, "expect", &err), 0), "%s", buf_str(&err));
+	buf_release(&err);
+	int n = expect_check(e, &resp, NULL, out);
+	cJSON_Delete(e);
+	return n;
+}
+
+Test(http, sse_request_answered_by_a_404_json_error_is_not_a_stream)
+{
+	static const struct piece p[] = {
+		{ "HTTP/1.1 404 Not Found\r\nContent-Type: application/json\r\nContent-Length: 22\r\n\r\n"
+		  "{\"error\":\"Not Found\"}\n", 0, 0 },
+	};
+	req.stream = STREAM_SSE;
+	cr_assert(eq(int, run(p, 1, "/nowhere"), 0), "%s", resp.transport_error);
+	cr_expect(eq(long, resp.status, 404));
+	cr_expect(eq(int, resp.format, STREAM_NONE));
+	cr_expect(eq(sz, resp.nevents, 0));
+	cr_expect(resp.stream_error == NULL, "%s", resp.stream_error);
+	cr_assert(resp.not_stream != NULL);
+	cr_expect(eq(str, resp.not_stream,
+		     STR("not a stream: status 404, content-type application/json, body {\"error\":\"Not Found\"}")));
+	cr_assert(resp.json != NULL, "the body is parsed as JSON for body matchers");
+	cr_expect(eq(str, STR(json_get_string(resp.json, "error")), STR("Not Found")));
+
+	struct buf d;
+	buf_init(&d, 1 << 16);
+	cr_expect(eq(int, check_expect("{\"stream\":{\"format\":\"sse\",\"sequence\":\"start token* done\","
+				       "\"count\":{\"token\":{\"range\":[1,null]}}}}", &d), 1));
+	cr_expect(eq(str, STR(buf_str(&d)),
+		     STR("stream: not a stream: status 404, content-type application/json, body {\"error\":\"Not Found\"}\n")));
+	/* The status matcher still says its own line; body matchers read the JSON error. */
+	buf_reset(&d);
+	cr_expect(eq(int, check_expect("{\"status\":200,\"body\":{\"/error\":\"Not Found\"},"
+				       "\"stream\":{\"format\":\"sse\",\"sequence\":\"start done\"}}", &d), 2));
+	cr_expect(eq(str, STR(buf_str(&d)),
+		     STR("status: expected 200, got 404\n"
+			 "stream: not a stream: status 404, content-type application/json, body {\"error\":\"Not Found\"}\n")));
+	buf_release(&d);
+}
+
+Test(http, ndjson_request_answered_by_200_of_another_type_is_not_a_stream)
+{
+	static const struct piece p[] = {
+		{ "HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\n"
+		  "{\"type\":\"start\"}\n\x01{\"type\":\"done\"}\n", 0, 0 },
+	};
+	req.stream = STREAM_NDJSON;
+	cr_assert(eq(int, run(p, 1, "/s"), 0));
+	cr_expect(eq(sz, resp.nevents, 0));
+	cr_expect(resp.json == NULL);
+	cr_assert(resp.not_stream != NULL);
+	cr_expect(eq(str, resp.not_stream,
+		     STR("not a stream: status 200, content-type text/plain; charset=utf-8, body "
+			 "{\"type\":\"start\"}\\x0a\\x01{\"type\":\"done\"}")));
+}
+
+Test(http, not_a_stream_shows_200_bytes_and_says_when_there_is_no_type_or_body)
+{
+	static char head_and_body[1024];
+	snprintf(head_and_body, sizeof(head_and_body), "HTTP/1.1 502 Bad Gateway\r\nConnection: close\r\n\r\n");
+	size_t h = strlen(head_and_body);
+	memset(head_and_body + h, 'z', 300);
+	static struct piece p[1];
+	p[0] = (struct piece){ head_and_body, 0, 0 };
+	req.stream = STREAM_SSE;
+	cr_assert(eq(int, run(p, 1, "/s"), 0));
+	cr_assert(resp.not_stream != NULL);
+	const char *want = "not a stream: status 502, content-type (none), body ";
+	cr_expect(eq(sz, strlen(resp.not_stream), strlen(want) + 200 + 3), "%s", resp.not_stream);
+	cr_expect(strncmp(resp.not_stream, want, strlen(want)) == 0, "%s", resp.not_stream);
+	assert_contains(resp.not_stream, "zzz...");
+
+	response_release(&resp);
+	static const struct piece empty[] = {
+		{ "HTTP/1.1 401 Unauthorized\r\nContent-Type: application/json\r\nContent-Length: 0\r\n\r\n", 0, 0 },
+	};
+	req.stream = STREAM_SSE;
+	cr_assert(eq(int, run(empty, 1, "/s"), 0));
+	cr_assert(resp.not_stream != NULL);
+	cr_expect(eq(str, resp.not_stream,
+		     STR("not a stream: status 401, content-type application/json, body (empty)")));
+}
+
+Test(http, stream_types_ignore_case_and_parameters)
+{
+	static const struct piece p[] = {
+		{ "HTTP/1.1 200 OK\r\nContent-Type:  Text/Event-Stream ; charset=UTF-8\r\nConnection: close\r\n\r\n"
+		  "data: {\"type\":\"start\"}\n\ndata: {\"type\":\"done\"}\n\n", 0, 0 },
+	};
+	req.stream = STREAM_SSE;
+	cr_assert(eq(int, run(p, 1, "/s"), 0));
+	cr_expect(resp.not_stream == NULL, "%s", resp.not_stream);
+	cr_expect(eq(int, resp.format, STREAM_SSE));
+	cr_expect(eq(sz, resp.nevents, 2));
+	struct buf d;
+	buf_init(&d, 1 << 16);
+	cr_expect(eq(int, check_expect("{\"stream\":{\"format\":\"sse\",\"sequence\":\"start done\"}}", &d), 0), "%s",
+		  buf_str(&d));
+	buf_release(&d);
+
+	cr_expect(response_is_stream_type(STREAM_NDJSON, "application/x-ndjson; charset=utf-8"));
+	cr_expect(response_is_stream_type(STREAM_NDJSON, "application/ndjson"));
+	cr_expect(response_is_stream_type(STREAM_NDJSON, "APPLICATION/JSONL"));
+	cr_expect(response_is_stream_type(STREAM_NDJSON, "application/x-jsonl;charset=utf-8"));
+	cr_expect(not(response_is_stream_type(STREAM_NDJSON, "application/json")));
+	cr_expect(not(response_is_stream_type(STREAM_NDJSON, "application/json-seq")));
+	cr_expect(not(response_is_stream_type(STREAM_NDJSON, "text/event-stream")));
+	cr_expect(not(response_is_stream_type(STREAM_NDJSON, "application/x-ndjsonx")));
+	cr_expect(not(response_is_stream_type(STREAM_SSE, "application/x-ndjson")));
+	cr_expect(not(response_is_stream_type(STREAM_SSE, NULL)));
+	cr_expect(not(response_is_stream_type(STREAM_SSE, "")));
+	cr_expect(not(response_is_stream_type(STREAM_NONE, "text/event-stream")));
+}
+
+Test(http, a_plain_request_gets_no_not_stream_reason)
+{
+	static const struct piece p[] = {
+		{ "HTTP/1.1 404 Not Found\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}", 0, 0 },
+	};
+	cr_assert(eq(int, run(p, 1, "/j"), 0));
+	cr_expect(resp.not_stream == NULL);
+	cr_expect(resp.json != NULL);
 }
 
 Test(http, json_body_status_and_headers)

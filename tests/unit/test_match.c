@@ -1,13 +1,16 @@
 /* Unit tests for runner/match.c: every matcher keyword passing and failing, diff lines, streams, capture, validation. */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <criterion/criterion.h>
 #include <criterion/new/assert.h>
 
 #include "common/json.h"
 #include "runner/match.h"
+#include "runner/rx.h"
 #include "tests/unit/unit.h"
 
 static struct response resp;
@@ -255,6 +258,152 @@ Test(match, regex)
 	cr_assert(eq(int, mcheck("{\"regex\":\"(a|b){2}\"}", "\"ab\""), 0));
 	cr_assert(eq(int, mcheck("{\"regex\":\"(\"}", "\"(\""), 1));
 	assert_contains(buf_str(&diff), "x: bad regex /(/: ");
+}
+
+/* ---- the regex dialect: PCRE2 (runner/rx.h) ---------------------------------------------- */
+
+/* matcher_check of {"regex": pattern} on the string value (NULL: absent), without JSON escaping in the test. */
+static int rcheck(const char *pattern, const char *value)
+{
+	cJSON *m = cJSON_CreateObject();
+	cJSON_AddStringToObject(m, "regex", pattern);
+	cJSON *v = value ? cJSON_CreateString(value) : NULL;
+	buf_reset(&diff);
+	int n = matcher_check(m, v, "x", NULL, &diff);
+	cJSON_Delete(m);
+	cJSON_Delete(v);
+	return n;
+}
+
+Test(match, regex_pcre2_escapes_and_classes)
+{
+	cr_assert(eq(int, rcheck("^\\d{3}$", "123"), 0));
+	cr_assert(eq(int, rcheck("^\\d+$", "12a"), 1));
+	cr_assert(eq(int, rcheck("^a\\sb$", "a\tb"), 0));
+	cr_assert(eq(int, rcheck("^\\w+$", "conv_1"), 0));
+	cr_assert(eq(int, rcheck("^[[:alpha:]]+$", "abc"), 0));
+	cr_assert(eq(int, rcheck("^[\\d.]+$", "1.5"), 0), "a backslash class inside brackets: %s", buf_str(&diff));
+	cr_assert(eq(int, rcheck("\\bword\\b", "a word here"), 0));
+	/* No PCRE2_UCP: \d is [0-9], an Arabic-Indic digit is not one. */
+	cr_assert(eq(int, rcheck("^\\d$", "\xd9\xa3"), 1));
+	/* UTF mode: "." is one code point, not one byte. */
+	cr_assert(eq(int, rcheck("^.$", "\xc3\xa9"), 0));
+	cr_assert(eq(int, rcheck("^\\p{Lu}", "\xc3\x89t\xc3\xa9"), 0));
+	cr_assert(eq(int, rcheck("(?i)^\xc3\xa9t\xc3\xa9$", "\xc3\x89T\xc3\x89"), 0));
+}
+
+Test(match, regex_pcre2_lazy_lookaround_and_search)
+{
+	cr_assert(eq(int, rcheck("^<.+?>$", "<a><b>"), 0));
+	cr_assert(eq(int, rcheck("^a.*?b$", "axxbyyb"), 0));
+	cr_assert(eq(int, rcheck("^(?=.*\\d)(?=.*[a-z]).{8,}$", "abcd1234"), 0));
+	cr_assert(eq(int, rcheck("^(?!error)", "error: x"), 1));
+	cr_assert(eq(int, rcheck("no-store", "private, no-store, max-age=0"), 0), "unanchored: a search");
+	cr_assert(eq(int, rcheck("^no-store", "private, no-store"), 1));
+	cr_assert(eq(str, STR(buf_str(&diff)), STR("x: \"private, no-store\" does not match /^no-store/\n")));
+}
+
+/* "." and "$" read as POSIX regexec read them without REG_NEWLINE, so the suites' patterns keep their meaning. */
+Test(match, regex_dot_and_dollar_keep_their_posix_meaning)
+{
+	cr_assert(eq(int, rcheck("^[0-9]+$", "42\n"), 1), "$ is the very end, not before a last newline");
+	cr_assert(eq(int, rcheck("^[0-9]+\\n$", "42\n"), 0));
+	cr_assert(eq(int, rcheck("^[{].*[}]\n$", "{\"a\":1}\n{\"b\":2}\n"), 0), ". matches a newline");
+	cr_assert(eq(int, rcheck("^[{].*[}]\n$", "{\"a\":1}\n\n"), 1));
+	cr_assert(eq(int, rcheck("(?m)^b$", "a\nb\nc"), 0), "(?m) makes ^ and $ match at lines");
+	cr_assert(eq(int, rcheck("(?-s)^a.b$", "a\nb"), 1), "(?-s) makes . stop at a newline");
+	cr_assert(eq(int, rcheck("^(data: \\{[^\n]*\\}\n\n)+$", "data: {\"a\":1}\n\ndata: {}\n\n"), 0));
+}
+
+Test(match, regex_catastrophic_pattern_ends_fast_with_a_reason)
+{
+	char s[64];
+	memset(s, 'a', 40);
+	strcpy(s + 40, "b");
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	cr_assert(eq(int, rcheck("(a+)+$", s), 1));
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	double ms = (double)(t1.tv_sec - t0.tv_sec) * 1000.0 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
+	cr_expect(ms < 2000, "took %.0f ms", ms);
+	cr_assert(eq(str, STR(buf_str(&diff)),
+		     STR("x: cannot match /(a+)+$/ against \"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaab\": match limit "
+			 "exceeded (more than 1000000 backtracking steps; the pattern backtracks too much)\n")));
+	/* A search that gave up is no reason for "not" to pass. */
+	cJSON *m = cJSON_CreateObject();
+	cJSON_AddStringToObject(cJSON_AddObjectToObject(m, "not"), "regex", "(a+)+$");
+	cJSON *v = cJSON_CreateString(s);
+	buf_reset(&diff);
+	cr_assert(eq(int, matcher_check(m, v, "x", NULL, &diff), 1));
+	assert_contains(buf_str(&diff), "x: cannot match /(a+)+$/ against ");
+	cr_assert(strstr(buf_str(&diff), "expected not") == NULL, "%s", buf_str(&diff));
+	cJSON_Delete(m);
+	cJSON_Delete(v);
+}
+
+Test(match, regex_subject_not_utf8_is_searched_and_said)
+{
+	cr_assert(eq(int, rcheck("^text/", "text/\xff\xfe"), 0));
+	cr_assert(eq(int, rcheck("^json", "text/\xff"), 1));
+	assert_contains(buf_str(&diff), "(not valid UTF-8) does not match /^json/");
+}
+
+Test(match, regex_compiled_once_at_load)
+{
+	const char *ex = "{\"headers\":{\"x-id\":{\"regex\":\"^id-[0-9]+-once$\"}},"
+			 "\"body\":{\"/a\":{\"regex\":\"^id-[0-9]+-once$\"},\"/b\":{\"not\":{\"regex\":\"^zz-once\"}}}}";
+	unsigned long before = rx_compilations();
+	cr_assert(eq(str, validate(ex), STR("")));
+	cr_assert(eq(ulong, rx_compilations() - before, 2), "one per distinct pattern");
+	cr_assert(eq(str, validate(ex), STR("")));
+	cr_assert(eq(ulong, rx_compilations() - before, 2), "a second load finds them kept");
+	add_header("X-Id", "id-7-once");
+	resp.json = cJSON_Parse("{\"a\":\"id-8-once\",\"b\":\"ok\"}");
+	for (int i = 0; i < 5; i++)
+		cr_assert(eq(int, check(ex), 0), "%s", buf_str(&diff));
+	cr_assert(eq(ulong, rx_compilations() - before, 2), "checks compile nothing");
+	/* A pattern with variables is known only when the step runs: compiled for each check. */
+	cr_assert(eq(int, check("{\"body\":{\"/a\":{\"regex\":\"^${CONV}|id-8\"}}}"), 0), "%s", buf_str(&diff));
+	cr_assert(eq(ulong, rx_compilations() - before, 3));
+}
+
+struct search_arg {
+	const char *pattern;
+	int fails;
+};
+
+static void *search_many(void *arg)
+{
+	struct search_arg *a = arg;
+	struct buf why;
+	buf_init(&why, 1024);
+	for (int i = 0; i < 2000; i++) {
+		if (rx_search(a->pattern, "conv_abcdef012345", 17, &why) != RX_MATCH ||
+		    rx_search(a->pattern, "conv_ABC", 8, &why) != RX_NOMATCH)
+			a->fails++;
+	}
+	buf_release(&why);
+	return NULL;
+}
+
+Test(match, regex_kept_code_is_shared_by_threads)
+{
+	const char *pattern = "^conv_[a-z0-9]{12,}$";
+	cr_assert(eq(int, rx_register(pattern, &err), 0));
+	unsigned long before = rx_compilations();
+	pthread_t t[4];
+	struct search_arg a[4];
+	for (int i = 0; i < 4; i++) {
+		a[i] = (struct search_arg){ pattern, 0 };
+		cr_assert(eq(int, pthread_create(&t[i], NULL, search_many, &a[i]), 0));
+	}
+	for (int i = 0; i < 4; i++) {
+		pthread_join(t[i], NULL);
+		cr_expect(eq(int, a[i].fails, 0));
+	}
+	cr_assert(eq(ulong, rx_compilations(), before));
+	rx_table_release();
+	cr_assert(eq(int, rx_search(pattern, "conv_abcdef012345", 17, &err), RX_MATCH), "compiled again after release");
 }
 
 Test(match, range)
@@ -566,7 +715,12 @@ Test(validate, keyword_values)
 {
 	cr_assert(eq(str, validate("{\"body\":{\"/a\":{\"type\":\"int\"}}}"),
 		     STR("expect.body[\"/a\"].type: type must be one of string, number, integer, boolean, null, object, array\n")));
-	assert_contains(validate("{\"body\":{\"/a\":{\"regex\":\"([a-z\"}}}"), "expect.body[\"/a\"].regex: bad regex: ");
+	cr_assert(eq(str, validate("{\"body\":{\"/a\":{\"regex\":\"([a-z\"}}}"),
+		     STR("expect.body[\"/a\"].regex: bad regex /([a-z/: missing terminating ] for character class at offset 5\n")));
+	cr_assert(eq(str, validate("{\"headers\":{\"x\":{\"not\":{\"regex\":\"a(?<n\"}}}}"),
+		     STR("expect.headers.x.not.regex: bad regex /a(?<n/: syntax error in subpattern name (missing terminator?) at offset 5\n")));
+	cr_assert(eq(str, validate("{\"body_text\":{\"regex\":\"a{2,1}\"}}"),
+		     STR("expect.body_text.regex: bad regex /a{2,1}/: numbers out of order in {} quantifier at offset 5\n")));
 	cr_assert(eq(str, validate("{\"body\":{\"/a\":{\"range\":[5,1]}}}"),
 		     STR("expect.body[\"/a\"].range: range min 5 is greater than max 1\n")));
 	cr_assert(eq(str, validate("{\"body\":{\"/a\":{\"range\":[1]}}}"),

@@ -334,7 +334,7 @@ Test(ws_load, validate_alone_reports_paths)
 	cr_assert(eq(str, STR(buf_str(&err)),
 		     STR("ws.script[1].repeat: the repeated text would be larger than 16777216 bytes\n"
 			 "ws.script[2].fragments: must be a non-empty array of strings (at most 10000)\n"
-			 "ws.script[3].reason.regex: bad regex: Unmatched ( or \\(\n"
+			 "ws.script[3].reason.regex: bad regex /(/: missing closing parenthesis at offset 1\n"
 			 "ws.script[4].close: connection a is not open here (it was closed by an earlier item)\n")));
 	cJSON_Delete(ws);
 }
