@@ -502,6 +502,33 @@ static int probe_targets(const struct config *cfg, const struct suite_set *set, 
 	return 0;
 }
 
+/*
+ * Load the targets file, whose APIs must be documented ones or those of the
+ * loaded suites (test suites have their own names): a misspelt API is an
+ * error, not an API whose cases all skip.  NULL after printing why.
+ */
+static struct targets *load_targets(const char *path, const struct suite_set *set, struct buf *err)
+{
+	static const char *const documented[] = { "botchat", "deepwiki", "threads", "widget" };
+	size_t ndoc = sizeof(documented) / sizeof(documented[0]);
+	const char **known = calloc(ndoc + set->n, sizeof(*known));
+	struct targets *t = NULL;
+
+	if (!known) {
+		fprintf(stderr, "chatconform: cannot load %s: out of memory\n", path);
+		return NULL;
+	}
+	memcpy(known, documented, sizeof(documented));
+	for (size_t i = 0; i < set->n; i++)
+		known[ndoc + i] = set->v[i]->name;
+	if (!(t = targets_load(path, known, ndoc + set->n, err))) {
+		print_lines(stderr, buf_str(err));
+		fprintf(stderr, "chatconform: cannot run: the targets file %s is invalid\n", path);
+	}
+	free(known);
+	return t;
+}
+
 static int command_run(const struct config *cfg, const struct suite_set *set)
 {
 	struct mockproc mock;
@@ -525,11 +552,8 @@ static int command_run(const struct config *cfg, const struct suite_set *set)
 				"each API's URL\n");
 			goto out;
 		}
-		if (!(targets = targets_load(cfg->targets, &err))) {
-			print_lines(stderr, buf_str(&err));
-			fprintf(stderr, "chatconform: cannot run: the targets file %s is invalid\n", cfg->targets);
+		if (!(targets = load_targets(cfg->targets, set, &err)))
 			goto out;
-		}
 		target = NULL;
 	}
 	int is_mock = !targets && strcmp(target, "mock") == 0;
