@@ -36,6 +36,8 @@ struct exec_ctx {
 	struct run_result *rr;
 	struct vars *run_vars;      /* RUN_ID, TARGET and the --var overrides; read-only while workers run */
 	struct vars **api_vars;     /* with targets: one scope per API of the file (its vars, TARGET), over run_vars */
+	cJSON *run_headers;         /* --header as {"name": "value"}, or NULL; read-only while workers run */
+	cJSON **api_headers;        /* with targets: per API of the file, its headers then --header (or NULL) */
 	uint32_t ip_base;           /* random offset of CLIENT_IP, so two runs do not share addresses */
 	int rate_limit_asked;       /* --tag rate-limit was given */
 	const size_t *list;         /* indices into rr->cases of the phase being run */
@@ -139,6 +141,52 @@ static const char *case_target(const struct exec_ctx *ctx, const struct tcase *c
 {
 	const struct target_api *ta = case_api(ctx, c);
 	return ta ? ta->url : ctx->opt->target;
+}
+
+/* The run's headers for the case's API (targets file, then --header), or NULL: secrets, never shown. */
+static const cJSON *case_headers(const struct exec_ctx *ctx, const struct tcase *c)
+{
+	const struct target_api *ta = case_api(ctx, c);
+	return ta ? ctx->api_headers[ta - ctx->opt->targets->v] : ctx->run_headers;
+}
+
+/* Set name to value in the object h, replacing a member of that name in any case; -1 out of memory. */
+static int headers_put(cJSON *h, const char *name, const char *value)
+{
+	cJSON *v = cJSON_CreateString(value);
+	if (!v)
+		return -1;
+	cJSON_DeleteItemFromObject(h, name);   /* case-insensitive, as header names are */
+	cJSON_AddItemToObject(h, name, v);
+	return 0;
+}
+
+/* The headers of one API: ta's (when not NULL), then --header over them; NULL when none, or out of memory. */
+static cJSON *run_headers_new(const struct exec_options *opt, const struct target_api *ta, int *oom)
+{
+	size_t nta = ta ? ta->nheaders : 0;
+	if (!nta && !opt->nheaders)
+		return NULL;
+	cJSON *h = cJSON_CreateObject();
+	int bad = !h;
+	for (size_t i = 0; !bad && i < nta; i++)
+		bad = headers_put(h, ta->hnames[i], ta->hvalues[i]) != 0;
+	for (size_t i = 0; !bad && i < opt->nheaders; i++)
+		bad = headers_put(h, opt->headers[i].name, opt->headers[i].value) != 0;
+	if (bad) {
+		cJSON_Delete(h);
+		*oom = 1;
+		return NULL;
+	}
+	return h;
+}
+
+/* Free what run_headers_new made, its values (secrets) cleared first. */
+static void run_headers_free(cJSON *h)
+{
+	for (cJSON *it = h ? h->child : NULL; it; it = it->next)
+		explicit_bzero(it->valuestring, strlen(it->valuestring));
+	cJSON_Delete(h);
 }
 
 static double pick(double step, double suite, double run)
@@ -346,6 +394,9 @@ static int build_request(struct built *b, const struct exec_ctx *ctx, const stru
 		if (!defaults || hlist_merge(&b->headers, defaults) != 0)
 			goto out;
 	}
+	/* Then the run's (targets file, --header), and the step's own last: a case testing a credential keeps its value. */
+	if (st->kind == STEP_REQUEST && hlist_merge(&b->headers, case_headers(ctx, c)) != 0)
+		goto out;
 	if (hlist_merge(&b->headers, cJSON_GetObjectItemCaseSensitive(req, "headers")) != 0)
 		goto out;
 	if (st->kind == STEP_ADMIN && opt->admin_token && hlist_find(&b->headers, "authorization") < 0) {
@@ -442,9 +493,19 @@ static void run_ws_step(const struct exec_ctx *ctx, struct case_result *cr, stru
 	buf_init(&xt, STEP_TRANSCRIPT_MAX);
 	buf_init(&sdiff, EXEC_MAX_DIFF);
 	step_label(label, sizeof(label), c, si, 0, 1);
-	/* The suite's default headers go with the upgrade request, as with any request step. */
+	/* The suite's default headers, then the run's, go with the upgrade request, as with any request step. */
 	if (c->suite->default_headers && !(defaults = vars_expand_json(scope, c->suite->default_headers, &err))) {
 		set_message(cr, VERDICT_ERROR, "%s%s", label, buf_str(&err));
+		goto out;
+	}
+	const cJSON *h, *extra = case_headers(ctx, c);
+	if (extra && !defaults)
+		defaults = cJSON_CreateObject();
+	int oom = extra && !defaults;
+	for (h = extra && defaults ? extra->child : NULL; h && !oom; h = h->next)
+		oom = headers_put(defaults, h->string, h->valuestring) != 0;
+	if (oom) {
+		set_message(cr, VERDICT_ERROR, "%sout of memory", label);
 		goto out;
 	}
 	/* An item without its own timeout waits the step's or the suite's idle, else 5 s (not the run's 10). */
@@ -657,27 +718,45 @@ static void scrub_string(char **s, const char *secret)
 	buf_release(&b);
 }
 
+/* Replace secret in every message, diff and transcript of cr, also as a transcript escapes it. */
+static void scrub_secret(struct case_result *cr, const char *secret)
+{
+	struct buf shown;
+	/* Values shorter than 4 characters are left: they would blank out the text. */
+	if (strlen(secret) < 4)
+		return;
+	buf_init(&shown, 4 * strlen(secret) + 1);
+	http_append_escaped(&shown, secret, strlen(secret), 0);
+	for (int pass = 0; pass < 2; pass++) {
+		const char *s = pass ? buf_str(&shown) : secret;
+		if (pass && strcmp(s, secret) == 0)
+			break;   /* a tab or a byte not UTF-8 is written \xNN in a transcript */
+		scrub_string(&cr->message, s);
+		scrub_buf(&cr->diff, s);
+		scrub_buf(&cr->transcript, s);
+		for (size_t j = 0; j < cr->nattempts; j++) {
+			scrub_string(&cr->attempts[j].message, s);
+			scrub_buf(&cr->attempts[j].diff, s);
+			scrub_buf(&cr->attempts[j].transcript, s);
+		}
+	}
+	buf_release(&shown);
+}
+
 /*
- * A value from the targets file never reaches a report, even where the
- * transcript's header redaction cannot see it (a body, an echo, a diff).
- * Values shorter than 4 characters are left: they would blank out the text.
+ * A value from the targets file (vars, headers) or of --header never reaches a
+ * report, even where the transcript's header redaction cannot see it (a
+ * header whose name is no credential's, a body, an echo, a diff).
  */
 static void scrub_secrets(const struct exec_ctx *ctx, struct case_result *cr)
 {
 	const struct target_api *ta = case_api(ctx, cr->tcase);
-	for (size_t i = 0; ta && i < ta->nvars; i++) {
-		const char *secret = ta->values[i];
-		if (strlen(secret) < 4)
-			continue;
-		scrub_string(&cr->message, secret);
-		scrub_buf(&cr->diff, secret);
-		scrub_buf(&cr->transcript, secret);
-		for (size_t j = 0; j < cr->nattempts; j++) {
-			scrub_string(&cr->attempts[j].message, secret);
-			scrub_buf(&cr->attempts[j].diff, secret);
-			scrub_buf(&cr->attempts[j].transcript, secret);
-		}
-	}
+	for (size_t i = 0; ta && i < ta->nvars; i++)
+		scrub_secret(cr, ta->values[i]);
+	for (size_t i = 0; ta && i < ta->nheaders; i++)
+		scrub_secret(cr, ta->hvalues[i]);
+	for (size_t i = 0; i < ctx->opt->nheaders; i++)
+		scrub_secret(cr, ctx->opt->headers[i].value);
 }
 
 /* One attempt of the case (attempt counts from 0): a fresh scope, every step, the verdict in cr. */
@@ -911,17 +990,29 @@ int exec_run(const struct suite_set *set, const struct exec_options *opt, struct
 		vars_set_string(ctx.run_vars, name, eq + 1);
 		free(name);
 	}
-	/* Each API of a targets file: a scope with its URL as TARGET and its vars, over the run's. */
+	int oom = 0;
+	ctx.run_headers = run_headers_new(opt, NULL, &oom);
+	if (oom) {
+		buf_adds(err, "cannot start the run: out of memory");
+		goto out;
+	}
+	/* Each API of a targets file: a scope with its URL as TARGET and its vars, over the run's; its headers. */
 	if (opt->targets) {
 		ctx.api_vars = calloc(opt->targets->n + 1, sizeof(*ctx.api_vars));
 		if (!ctx.api_vars) {
 			buf_adds(err, "cannot start the run: out of memory");
 			goto out;
 		}
+		ctx.api_headers = calloc(opt->targets->n + 1, sizeof(*ctx.api_headers));
+		if (!ctx.api_headers) {
+			buf_adds(err, "cannot start the run: out of memory");
+			goto out;
+		}
 		for (size_t i = 0; i < opt->targets->n; i++) {
 			const struct target_api *ta = &opt->targets->v[i];
+			ctx.api_headers[i] = run_headers_new(opt, ta, &oom);
 			ctx.api_vars[i] = vars_new(ctx.run_vars);
-			if (!ctx.api_vars[i]) {
+			if (oom || !ctx.api_vars[i]) {
 				buf_adds(err, "cannot start the run: out of memory");
 				goto out;
 			}
@@ -941,7 +1032,11 @@ out:
 	rr->time_ms = (double)(mono_ms() - t0);
 	for (size_t i = 0; ctx.api_vars && i < opt->targets->n; i++)
 		vars_free(ctx.api_vars[i]);
+	for (size_t i = 0; ctx.api_headers && i < opt->targets->n; i++)
+		run_headers_free(ctx.api_headers[i]);
+	free(ctx.api_headers);
 	free(ctx.api_vars);
+	run_headers_free(ctx.run_headers);
 	vars_free(ctx.run_vars);
 	free(exclusive);
 	free(parallel);

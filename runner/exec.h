@@ -2,7 +2,11 @@
  * exec: run the cases of a suite set against a target, in parallel.
  *
  * Each case gets its own variable scope (case over suite over run) and runs
- * its steps in order on one worker's HTTP client.  Cases marked exclusive run
+ * its steps in order on one worker's HTTP client.  Request steps and ws
+ * handshakes carry the headers of the run: the suite's default headers, then
+ * the targets file's headers of the case's API, then --header, then the step's
+ * own headers, each replacing a header of the same name (case-insensitive) of
+ * the ones before; a step may remove one with null.  Admin steps get none.  Cases marked exclusive run
  * after every other case has finished, one at a time.  Every finished case is
  * printed as it finishes; the results are stored in suite order.
  */
@@ -14,6 +18,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "runner/http.h"
 #include "runner/response.h"
 #include "runner/result.h"
 #include "runner/suite.h"
@@ -36,6 +41,8 @@ struct exec_options {
 	size_t nexclude;
 	const char *const *vars;         /* "NAME=VALUE" overrides, for every suite */
 	size_t nvars;
+	const struct http_header_kv *headers; /* --header: on every request step and ws handshake; secret values */
+	size_t nheaders;
 	struct timeouts timeouts;        /* the run's defaults for every field */
 	const struct targets *targets;   /* --targets: a URL and credentials per API, or NULL */
 	unsigned shard_index;            /* run only the cases of shard shard_index (1-based) ... */

@@ -41,7 +41,7 @@ enum exit_code {
 };
 
 #define OPTIONS_DONE (-1)         /* parse_options: --help or --version answered, exit 0 */
-#define MAX_LIST 256              /* repeatable options: --var, --tag, --exclude-tag, --mockd-arg */
+#define MAX_LIST 256              /* repeatable options: --var, --header, --tag, --exclude-tag, --mockd-arg */
 #define PROBE_TIMEOUT_MS 5000
 
 static const char usage_text[] =
@@ -58,6 +58,11 @@ static const char usage_text[] =
 	"                          environment (docs/ci.md); instead of --target\n"
 	"  -k, --key KEY           the API key, same as --var KEY=KEY\n"
 	"      --var NAME=VALUE    set a variable for every suite (repeatable)\n"
+	"  -H, --header 'N: V'     send header N with value V on every request step and WebSocket\n"
+	"                          handshake, not to mockd's admin API (repeatable). It replaces the\n"
+	"                          suite's default header and the targets file's header of that\n"
+	"                          name; a step's own header of that name replaces it. V is a secret:\n"
+	"                          never shown in a report, transcript, console line or script\n"
 	"      --mockd PATH        the mockd to start (default: mockd next to chatconform)\n"
 	"      --mockd-arg ARG     pass ARG to mockd (repeatable)\n"
 	"      --admin-token T     bearer token of mockd's admin API\n"
@@ -115,6 +120,7 @@ static const struct option long_options[] = {
 	{ "retries",     required_argument, NULL, OPT_RETRIES     },
 	{ "key",         required_argument, NULL, 'k'             },
 	{ "var",         required_argument, NULL, OPT_VAR         },
+	{ "header",      required_argument, NULL, 'H'             },
 	{ "mockd",       required_argument, NULL, OPT_MOCKD       },
 	{ "mockd-arg",   required_argument, NULL, OPT_MOCKD_ARG   },
 	{ "admin-token", required_argument, NULL, OPT_ADMIN_TOKEN },
@@ -154,6 +160,9 @@ struct config {
 	const char *filter;
 	const char *vars[MAX_LIST];
 	size_t nvars;
+	struct http_header_kv headers[MAX_LIST];   /* --header, split; name and value point into header_text */
+	char *header_text[MAX_LIST];               /* owned copies of the arguments: secrets */
+	size_t nheaders;
 	char *owned[MAX_LIST];          /* the "KEY=..." strings made for --key */
 	size_t nowned;
 	const char *tags[MAX_LIST];
@@ -247,13 +256,61 @@ static int parse_shard(struct config *cfg, const char *arg)
 	return 0;
 }
 
+/*
+ * --header 'Name: value': the value without the blanks around it, checked by
+ * the rules of a targets file's headers.  0, or -1 after saying what is wrong;
+ * the argument is never echoed, since the value is a secret.
+ */
+static int parse_header(struct config *cfg, const char *arg)
+{
+	const char *colon = strchr(arg, ':');
+	struct buf why;
+	char *text;
+	int rc = -1;
+
+	if (cfg->nheaders >= MAX_LIST) {
+		fprintf(stderr, "chatconform: cannot take more than %d --header options\n", MAX_LIST);
+		return -1;
+	}
+	if (!colon) {
+		fprintf(stderr, "chatconform: cannot use --header: give 'Name: value' (there is no ':'; the argument "
+			"is not shown, it may hold a secret)\n");
+		return -1;
+	}
+	if (!(text = strdup(arg))) {
+		fprintf(stderr, "chatconform: cannot use --header: out of memory\n");
+		return -1;
+	}
+	buf_init(&why, 1024);
+	char *value = text + (colon - arg);
+	*value++ = '\0';
+	value += strspn(value, " \t");
+	size_t len = strlen(value);
+	while (len && (value[len - 1] == ' ' || value[len - 1] == '\t'))
+		value[--len] = '\0';
+	if (targets_check_header(text, value, &why) != 0) {
+		fprintf(stderr, "chatconform: cannot use --header: %s\n", buf_str(&why));
+		explicit_bzero(value, len);
+		free(text);
+		goto out;
+	}
+	cfg->header_text[cfg->nheaders] = text;   /* freed by main, cleared first */
+	cfg->headers[cfg->nheaders].name = text;
+	cfg->headers[cfg->nheaders].value = value;
+	cfg->nheaders++;
+	rc = 0;
+out:
+	buf_release(&why);
+	return rc;
+}
+
 /* Parse argv (after the command); 0, OPTIONS_DONE, or an exit code for main. */
 static int parse_options(struct config *cfg, int argc, char **argv)
 {
 	int ch;
 	char *end;
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, "t:k:j:vhV", long_options, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "t:k:H:j:vhV", long_options, NULL)) != -1) {
 		switch (ch) {
 		case 't':
 			cfg->target = optarg;
@@ -291,6 +348,10 @@ static int parse_options(struct config *cfg, int argc, char **argv)
 				return EXIT_USAGE;
 			}
 			if (push(cfg->vars, &cfg->nvars, optarg, "--var/--key") != 0)
+				return EXIT_USAGE;
+			break;
+		case 'H':
+			if (parse_header(cfg, optarg) != 0)
 				return EXIT_USAGE;
 			break;
 		case OPT_MOCKD:
@@ -668,6 +729,33 @@ static int probe_targets(const struct config *cfg, const struct suite_set *set, 
 	return 0;
 }
 
+/*
+ * Load the targets file, whose APIs must be documented ones or those of the
+ * loaded suites (test suites have their own names): a misspelt API is an
+ * error, not an API whose cases all skip.  NULL after printing why.
+ */
+static struct targets *load_targets(const char *path, const struct suite_set *set, struct buf *err)
+{
+	static const char *const documented[] = { "botchat", "deepwiki", "threads", "widget" };
+	size_t ndoc = sizeof(documented) / sizeof(documented[0]);
+	const char **known = calloc(ndoc + set->n, sizeof(*known));
+	struct targets *t = NULL;
+
+	if (!known) {
+		fprintf(stderr, "chatconform: cannot load %s: out of memory\n", path);
+		return NULL;
+	}
+	memcpy(known, documented, sizeof(documented));
+	for (size_t i = 0; i < set->n; i++)
+		known[ndoc + i] = set->v[i]->name;
+	if (!(t = targets_load(path, known, ndoc + set->n, err))) {
+		print_lines(stderr, buf_str(err));
+		fprintf(stderr, "chatconform: cannot run: the targets file %s is invalid\n", path);
+	}
+	free(known);
+	return t;
+}
+
 static int command_run(const struct config *cfg, const struct suite_set *set)
 {
 	struct mockproc mock;
@@ -693,6 +781,7 @@ static int command_run(const struct config *cfg, const struct suite_set *set)
 		.tags = cfg->tags, .ntags = cfg->ntags,
 		.exclude_tags = cfg->exclude, .nexclude = cfg->nexclude,
 		.vars = cfg->vars, .nvars = cfg->nvars,
+		.headers = cfg->headers, .nheaders = cfg->nheaders,
 		.timeouts = { .connect = 5, .first_byte = 10, .idle = 10, .total = cfg->timeout },
 		.shard_index = cfg->shard_index, .shard_count = cfg->shard_count,
 		.retries = cfg->retries,
@@ -708,11 +797,8 @@ static int command_run(const struct config *cfg, const struct suite_set *set)
 				"each API's URL\n");
 			goto out;
 		}
-		if (!(targets = targets_load(cfg->targets, &err))) {
-			print_lines(stderr, buf_str(&err));
-			fprintf(stderr, "chatconform: cannot run: the targets file %s is invalid\n", cfg->targets);
+		if (!(targets = load_targets(cfg->targets, set, &err)))
 			goto out;
-		}
 		target = NULL;
 		opt.targets = targets;
 	}
@@ -997,6 +1083,11 @@ out:
 	suite_set_release(&set);
 	for (size_t i = 0; i < cfg.nowned; i++)
 		free(cfg.owned[i]);
+	for (size_t i = 0; i < cfg.nheaders; i++) {
+		/* name\0value: a secret, cleared before the memory goes back. */
+		explicit_bzero((char *)cfg.headers[i].value, strlen(cfg.headers[i].value));
+		free(cfg.header_text[i]);
+	}
 	buf_release(&err);
 	return code;
 }

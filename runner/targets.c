@@ -8,10 +8,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <cjson/cJSON.h>
 
 #include "common/json.h"
+#include "runner/jpath.h"
 #include "runner/vars.h"
 
 static int api_name_valid(const char *s)
@@ -80,41 +82,176 @@ static char *read_all(const char *path, struct buf *err)
 	return data ? data : strdup("");
 }
 
-static int load_api(struct target_api *a, const cJSON *o, const char *path, struct buf *err)
+/* What jpath_check_members finds, as "file: path: what" lines. */
+struct member_report {
+	const char *file;
+	struct buf *err;
+};
+
+static void member_report_cb(void *arg, const char *path, const char *what)
 {
-	char where[512];
+	struct member_report *self = arg;
+	buf_printf(self->err, "%s: %s: %s\n", self->file, path, what);
+}
+
+/* Each member of o is one of allowed, once; -1 after a line per one that is not. */
+static int check_members(const cJSON *o, const char *where, const char *const *allowed, const char *file,
+			 struct buf *err)
+{
+	struct member_report r = { file, err };
+	return jpath_check_members(o, where, allowed, member_report_cb, &r) ? -1 : 0;
+}
+
+/* An RFC 7230 tchar: what a header name is made of. */
+static int is_tchar(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       (c && strchr("!#$%&'*+-.^_`|~", c));
+}
+
+int targets_check_header(const char *name, const char *value, struct buf *why)
+{
+	/* Framed by libcurl or the WebSocket client for each request: one value for a whole run breaks them. */
+	static const char *const framing[] = {
+		"content-length", "transfer-encoding", "connection", "upgrade", "te", "trailer",
+		"sec-websocket-key", "sec-websocket-version",
+	};
+	size_t n = strlen(name);
+	if (!n) {
+		buf_adds(why, "the name is empty");
+		return -1;
+	}
+	if (n > TARGETS_MAX_HEADER_NAME) {
+		buf_printf(why, "the name is longer than %d bytes", TARGETS_MAX_HEADER_NAME);
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (!is_tchar((unsigned char)name[i])) {
+			/* Not quoted: "Bearer abc" given without a name would be a secret. */
+			buf_printf(why, "the name is not an RFC 7230 token: byte %zu is not one of "
+				   "A-Z a-z 0-9 ! # $ %% & ' * + - . ^ _ ` | ~", i + 1);
+			return -1;
+		}
+	for (size_t i = 0; i < sizeof(framing) / sizeof(framing[0]); i++)
+		if (strcasecmp(name, framing[i]) == 0) {
+			buf_printf(why, "%s is set by chatconform for each request, not for a whole run", name);
+			return -1;
+		}
+	for (const unsigned char *p = (const unsigned char *)value; *p; p++)
+		if ((*p < 0x20 && *p != '\t') || *p == 0x7f) {
+			char code[8];
+			snprintf(code, sizeof(code), "0x%02x", *p);
+			buf_printf(why, "the value of %s holds a control character (byte %zu is %s); the value is not "
+				   "shown", name, (size_t)(p - (const unsigned char *)value) + 1,
+				   *p == '\r' ? "CR" : *p == '\n' ? "LF" : code);
+			return -1;
+		}
+	return 0;
+}
+
+/* The headers of an API: names checked, values expanded and checked; -1 after saying what is wrong. */
+static int load_headers(struct target_api *a, const cJSON *headers, const char *where, const char *path,
+			struct buf *err)
+{
+	char p[512];
+	const cJSON *m;
+	int rc = 0;
+
+	if (!cJSON_IsObject(headers)) {
+		buf_printf(err, "%s: %s: must be an object of header name to string, got %s\n", path, where,
+			   json_type_name(headers));
+		return -1;
+	}
+	size_t n = (size_t)cJSON_GetArraySize(headers);
+	if (n > TARGETS_MAX_HEADERS) {
+		buf_printf(err, "%s: %s: more than %d headers\n", path, where, TARGETS_MAX_HEADERS);
+		return -1;
+	}
+	a->hnames = calloc(n + 1, sizeof(*a->hnames));
+	a->hvalues = calloc(n + 1, sizeof(*a->hvalues));
+	if (!a->hnames || !a->hvalues) {
+		buf_printf(err, "%s: out of memory\n", path);
+		return -1;
+	}
+	cJSON_ArrayForEach(m, headers) {
+		struct buf why;
+		buf_init(&why, 1024);
+		jpath_key(p, sizeof(p), where, m->string);
+		if (!cJSON_IsString(m)) {
+			buf_printf(err, "%s: %s: must be a string, got %s\n", path, p, json_type_name(m));
+			rc = -1;
+		} else if (targets_check_header(m->string, "", &why) != 0) {
+			buf_printf(err, "%s: %s: %s\n", path, p, buf_str(&why));
+			rc = -1;
+		} else {
+			for (size_t i = 0; i < a->nheaders; i++)
+				if (strcasecmp(a->hnames[i], m->string) == 0) {
+					buf_printf(err, "%s: %s: duplicate header (names are case-insensitive)\n", path, p);
+					rc = -1;
+				}
+			char *v = expand_env(m->valuestring, path, p, err);
+			char *name = strdup(m->string);
+			buf_reset(&why);
+			if (v && name && targets_check_header(name, v, &why) != 0) {
+				/* The value came from the environment: said to be wrong, never shown. */
+				buf_printf(err, "%s: %s: %s\n", path, p, buf_str(&why));
+				explicit_bzero(v, strlen(v));
+				free(v);
+				v = NULL;
+			}
+			if (v && name) {
+				a->hnames[a->nheaders] = name;
+				a->hvalues[a->nheaders] = v;
+				a->nheaders++;
+			} else {
+				free(v);
+				free(name);
+				rc = -1;
+			}
+		}
+		buf_release(&why);
+	}
+	return rc;
+}
+
+static int load_api(struct target_api *a, const cJSON *o, const char *where, const char *path, struct buf *err)
+{
+	static const char *const allowed[] = { "url", "vars", "headers", NULL };
+	char p[512];
 	const cJSON *m;
 	int rc = 0;
 
 	if (!cJSON_IsObject(o)) {
-		buf_printf(err, "%s: apis.%s: must be an object with \"url\" and \"vars\"\n", path, a->api);
+		buf_printf(err, "%s: %s: must be an object with \"url\" (and \"vars\", \"headers\"), got %s\n", path,
+			   where, json_type_name(o));
 		return -1;
 	}
-	cJSON_ArrayForEach(m, o) {
-		if (strcmp(m->string, "url") != 0 && strcmp(m->string, "vars") != 0) {
-			buf_printf(err, "%s: apis.%s.%.100s: unknown member (expected url, vars)\n", path, a->api,
-				   m->string);
-			rc = -1;
-		}
-	}
-	const char *url = json_get_string(o, "url");
-	snprintf(where, sizeof(where), "apis.%s.url", a->api);
-	if (!url) {
-		buf_printf(err, "%s: %s: required, a string\n", path, where);
+	if (check_members(o, where, allowed, path, err) != 0)
+		rc = -1;
+	const cJSON *url = cJSON_GetObjectItemCaseSensitive(o, "url");
+	jpath_key(p, sizeof(p), where, "url");
+	if (!cJSON_IsString(url)) {
+		buf_printf(err, "%s: %s: required, a string%s%s\n", path, p, url ? ", got " : "",
+			   url ? json_type_name(url) : "");
 		return -1;
 	}
-	a->url = expand_env(url, path, where, err);
+	a->url = expand_env(url->valuestring, path, p, err);
 	if (!a->url)
 		return -1;
 	if (strncmp(a->url, "http://", 7) != 0 && strncmp(a->url, "https://", 8) != 0) {
-		buf_printf(err, "%s: %s: must be an http:// or https:// URL\n", path, where);
+		buf_printf(err, "%s: %s: must be an http:// or https:// URL\n", path, p);
 		return -1;
 	}
+	const cJSON *headers = cJSON_GetObjectItemCaseSensitive(o, "headers");
+	jpath_key(p, sizeof(p), where, "headers");
+	if (headers && load_headers(a, headers, p, path, err) != 0)
+		rc = -1;
 	const cJSON *vars = cJSON_GetObjectItemCaseSensitive(o, "vars");
+	jpath_key(p, sizeof(p), where, "vars");
 	if (!vars)
 		return rc;
 	if (!cJSON_IsObject(vars)) {
-		buf_printf(err, "%s: apis.%s.vars: must be an object of NAME to string\n", path, a->api);
+		buf_printf(err, "%s: %s: must be an object of NAME to string, got %s\n", path, p, json_type_name(vars));
 		return -1;
 	}
 	size_t n = (size_t)cJSON_GetArraySize(vars);
@@ -124,20 +261,21 @@ static int load_api(struct target_api *a, const cJSON *o, const char *path, stru
 		buf_printf(err, "%s: out of memory\n", path);
 		return -1;
 	}
+	char vwhere[512];
+	jpath_key(vwhere, sizeof(vwhere), where, "vars");
 	cJSON_ArrayForEach(m, vars) {
-		snprintf(where, sizeof(where), "apis.%s.vars.%.100s", a->api, m->string);
+		jpath_key(p, sizeof(p), vwhere, m->string);
 		if (!var_name_valid(m->string) || !cJSON_IsString(m)) {
-			buf_printf(err, "%s: %s: must be a variable name ([A-Za-z_][A-Za-z0-9_]*) to a string\n", path,
-				   where);
+			buf_printf(err, "%s: %s: must be a variable name ([A-Za-z_][A-Za-z0-9_]*) to a string\n", path, p);
 			rc = -1;
 			continue;
 		}
 		for (size_t i = 0; i < a->nvars; i++)
 			if (strcmp(a->names[i], m->string) == 0) {
-				buf_printf(err, "%s: %s: duplicate member\n", path, where);
+				buf_printf(err, "%s: %s: duplicate member\n", path, p);
 				rc = -1;
 			}
-		char *v = expand_env(m->valuestring, path, where, err);
+		char *v = expand_env(m->valuestring, path, p, err);
 		char *name = strdup(m->string);
 		if (!v || !name) {
 			free(v);
@@ -152,11 +290,37 @@ static int load_api(struct target_api *a, const cJSON *o, const char *path, stru
 	return rc;
 }
 
-struct targets *targets_load(const char *path, struct buf *err)
+static int name_cmp(const void *x, const void *y)
 {
+	return strcmp(*(const char *const *)x, *(const char *const *)y);
+}
+
+/* "apis.NAME: unknown API; known: a, b, c": the known names sorted, each once. */
+static void unknown_api(const char *path, const char *where, const char *const *known, size_t nknown,
+			struct buf *err)
+{
+	const char **sorted = nknown ? malloc(nknown * sizeof(*sorted)) : NULL;
+	buf_printf(err, "%s: %s: unknown API; known: ", path, where);
+	if (!sorted) {
+		buf_adds(err, nknown ? "(out of memory)\n" : "none\n");
+		return;
+	}
+	memcpy(sorted, known, nknown * sizeof(*sorted));
+	qsort(sorted, nknown, sizeof(*sorted), name_cmp);
+	for (size_t i = 0; i < nknown; i++)
+		if (i == 0 || strcmp(sorted[i], sorted[i - 1]) != 0)
+			buf_printf(err, "%s%s", i ? ", " : "", sorted[i]);
+	buf_addc(err, '\n');
+	free(sorted);
+}
+
+struct targets *targets_load(const char *path, const char *const *known, size_t nknown, struct buf *err)
+{
+	static const char *const allowed[] = { "apis", NULL };
 	struct targets *t = NULL;
 	cJSON *doc = NULL;
 	char *text = read_all(path, err);
+	char where[512];
 	int rc = -1;
 
 	if (!text)
@@ -171,16 +335,11 @@ struct targets *targets_load(const char *path, struct buf *err)
 		buf_printf(err, "%s: not a JSON object (expected {\"apis\": {...}})\n", path);
 		goto out;
 	}
-	const cJSON *m;
-	cJSON_ArrayForEach(m, doc) {
-		if (strcmp(m->string, "apis") != 0) {
-			buf_printf(err, "%s: %.100s: unknown member (expected apis)\n", path, m->string);
-			goto out;
-		}
-	}
+	if (check_members(doc, "", allowed, path, err) != 0)
+		goto out;
 	const cJSON *apis = cJSON_GetObjectItemCaseSensitive(doc, "apis");
 	if (!cJSON_IsObject(apis) || !apis->child) {
-		buf_printf(err, "%s: apis: required, an object of API name to {\"url\", \"vars\"}\n", path);
+		buf_printf(err, "%s: apis: required, an object of API name to {\"url\", \"vars\", \"headers\"}\n", path);
 		goto out;
 	}
 	size_t n = (size_t)cJSON_GetArraySize(apis);
@@ -194,14 +353,20 @@ struct targets *targets_load(const char *path, struct buf *err)
 		goto out;
 	}
 	int bad = 0;
+	const cJSON *m;
 	cJSON_ArrayForEach(m, apis) {
-		if (!api_name_valid(m->string)) {
-			buf_printf(err, "%s: apis.%.100s: not an API name (lowercase [a-z0-9_-])\n", path, m->string);
+		int is_known = 0;
+		for (size_t i = 0; i < nknown && !is_known; i++)
+			is_known = strcmp(known[i], m->string) == 0;
+		jpath_key(where, sizeof(where), "apis", m->string);
+		if (!api_name_valid(m->string) || !is_known) {
+			/* A misspelt API would otherwise skip all its cases and pass. */
+			unknown_api(path, where, known, nknown, err);
 			bad = 1;
 			continue;
 		}
 		if (targets_find(t, m->string)) {
-			buf_printf(err, "%s: apis.%s: duplicate member\n", path, m->string);
+			buf_printf(err, "%s: %s: duplicate member\n", path, where);
 			bad = 1;
 			continue;
 		}
@@ -212,7 +377,7 @@ struct targets *targets_load(const char *path, struct buf *err)
 			bad = 1;
 			continue;
 		}
-		if (load_api(a, m, path, err) != 0)
+		if (load_api(a, m, where, path, err) != 0)
 			bad = 1;
 	}
 	if (!bad)
@@ -227,6 +392,14 @@ out:
 	return t;
 }
 
+/* Clear a secret before its memory goes back, then free it. */
+static void free_secret(char *s)
+{
+	if (s)
+		explicit_bzero(s, strlen(s));
+	free(s);
+}
+
 void targets_free(struct targets *t)
 {
 	if (!t)
@@ -235,12 +408,16 @@ void targets_free(struct targets *t)
 		struct target_api *a = &t->v[i];
 		for (size_t j = 0; j < a->nvars; j++) {
 			free(a->names[j]);
-			/* A secret: cleared before the memory goes back. */
-			explicit_bzero(a->values[j], strlen(a->values[j]));
-			free(a->values[j]);
+			free_secret(a->values[j]);
+		}
+		for (size_t j = 0; j < a->nheaders; j++) {
+			free(a->hnames[j]);
+			free_secret(a->hvalues[j]);
 		}
 		free(a->names);
 		free(a->values);
+		free(a->hnames);
+		free(a->hvalues);
 		free(a->api);
 		free(a->url);
 	}

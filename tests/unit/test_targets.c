@@ -2,6 +2,7 @@
  * Unit tests for runner/targets.c (the --targets file), the shard split of
  * runner/exec.c, and the uniqueness of JUnit testcases over a whole run.
  */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,38 @@
 #define DATA "tests/data/targets/"
 
 static struct buf err;
+
+/* The documented APIs, as main passes them (plus the loaded suites' names). */
+static const char *const known[] = { "widget", "deepwiki", "threads", "botchat" };
+#define load(path) targets_load((path), known, sizeof(known) / sizeof(known[0]), &err)
+
+/* Write text to a fresh temporary file; its path, in path (a mkstemp template). */
+static void write_temp(char *path, const char *text)
+{
+	int fd = mkstemp(path);
+	cr_assert(fd >= 0);
+	cr_assert(write(fd, text, strlen(text)) == (ssize_t)strlen(text));
+	close(fd);
+}
+
+/* Load text as a targets file and expect it to fail with every one of the NULL-terminated messages. */
+static void expect_invalid(const char *text, ...)
+{
+	char path[] = "/tmp/cc-targets-XXXXXX";
+	write_temp(path, text);
+	buf_reset(&err);
+	struct targets *t = load(path);
+	cr_assert(t == NULL, "%s loaded", text);
+	va_list ap;
+	va_start(ap, text);
+	for (const char *want; (want = va_arg(ap, const char *)) != NULL;) {
+		char line[1024];
+		snprintf(line, sizeof(line), "%s: %s", path, want);
+		assert_contains(buf_str(&err), line);
+	}
+	va_end(ap);
+	unlink(path);
+}
 
 static void setup(void)
 {
@@ -38,7 +71,7 @@ TestSuite(targets, .init = setup, .fini = teardown);
 
 Test(targets, loads_and_expands_the_environment)
 {
-	struct targets *t = targets_load(DATA "widget-deepwiki.json", &err);
+	struct targets *t = load(DATA "widget-deepwiki.json");
 	cr_assert(t != NULL, "%s", buf_str(&err));
 	cr_assert(eq(sz, t->n, 2));
 	const struct target_api *w = targets_find(t, "widget");
@@ -54,7 +87,7 @@ Test(targets, loads_and_expands_the_environment)
 
 Test(targets, describe_names_file_apis_and_urls_never_a_value)
 {
-	struct targets *t = targets_load(DATA "widget-deepwiki.json", &err);
+	struct targets *t = load(DATA "widget-deepwiki.json");
 	cr_assert(t != NULL, "%s", buf_str(&err));
 	struct buf d;
 	buf_init(&d, 4096);
@@ -71,14 +104,14 @@ Test(targets, describe_names_file_apis_and_urls_never_a_value)
 Test(targets, a_missing_environment_variable_is_named_not_guessed)
 {
 	unsetenv("CC_TEST_WIDGET_KEY");
-	cr_assert(targets_load(DATA "widget-deepwiki.json", &err) == NULL);
+	cr_assert(load(DATA "widget-deepwiki.json") == NULL);
 	assert_contains(buf_str(&err), DATA "widget-deepwiki.json: apis.widget.vars.KEY: environment variable "
 				       "CC_TEST_WIDGET_KEY is not set");
 }
 
 Test(targets, only_environment_references)
 {
-	cr_assert(targets_load(DATA "bad-reference.json", &err) == NULL);
+	cr_assert(load(DATA "bad-reference.json") == NULL);
 	assert_contains(buf_str(&err), DATA "bad-reference.json: apis.widget.vars.KEY: ");
 	assert_contains(buf_str(&err), "RUN_ID");
 	assert_contains(buf_str(&err), "a targets file may only use ${env:NAME}");
@@ -86,9 +119,9 @@ Test(targets, only_environment_references)
 
 Test(targets, shape_mistakes)
 {
-	cr_assert(targets_load(DATA "unknown-member.json", &err) == NULL);
-	assert_contains(buf_str(&err), DATA "unknown-member.json: extra: unknown member (expected apis)");
-	cr_assert(targets_load(DATA "no-such-file.json", &err) == NULL);
+	cr_assert(load(DATA "unknown-member.json") == NULL);
+	assert_contains(buf_str(&err), DATA "unknown-member.json: extra: unknown member (expected one of apis)");
+	cr_assert(load(DATA "no-such-file.json") == NULL);
 	assert_contains(buf_str(&err), "cannot read targets file " DATA "no-such-file.json");
 }
 
@@ -100,11 +133,125 @@ Test(targets, bad_url_and_unknown_api_member)
 	const char text[] = "{\"apis\": {\"widget\": {\"url\": \"ftp://x\", \"key\": \"s3cr3t-value\"}}}";
 	cr_assert(write(fd, text, sizeof(text) - 1) == (ssize_t)(sizeof(text) - 1));
 	close(fd);
-	cr_assert(targets_load(path, &err) == NULL);
-	assert_contains(buf_str(&err), "apis.widget.key: unknown member (expected url, vars)");
+	cr_assert(load(path) == NULL);
+	assert_contains(buf_str(&err), "apis.widget.key: unknown member (expected one of url, vars, headers)");
 	assert_contains(buf_str(&err), "apis.widget.url: must be an http:// or https:// URL");
 	cr_expect(strstr(buf_str(&err), "s3cr3t") == NULL);
 	unlink(path);
+}
+
+/* ---- strict files ------------------------------------------------------------------------- */
+
+Test(targets, a_misspelt_api_is_an_error_naming_the_known_ones)
+{
+	expect_invalid("{\"apis\": {\"widgit\": {\"url\": \"http://x\", \"vars\": {\"KEY\": \"s3cr3t-value\"}}}}",
+		       "apis.widgit: unknown API; known: botchat, deepwiki, threads, widget", NULL);
+	cr_expect(strstr(buf_str(&err), "s3cr3t") == NULL);
+	/* Not an API name at all: the same message, the key shown as a JSON path. */
+	expect_invalid("{\"apis\": {\"Widget X\": {\"url\": \"http://x\"}}}",
+		       "apis[\"Widget X\"]: unknown API; known: botchat, deepwiki, threads, widget", NULL);
+}
+
+Test(targets, the_known_apis_come_from_the_caller)
+{
+	static const char *const mine[] = { "echo", "widget", "echo" };
+	char path[] = "/tmp/cc-targets-XXXXXX";
+	write_temp(path, "{\"apis\": {\"echo\": {\"url\": \"http://x\"}, \"botchat\": {\"url\": \"http://y\"}}}");
+	cr_assert(targets_load(path, mine, 3, &err) == NULL);
+	assert_contains(buf_str(&err), "apis.botchat: unknown API; known: echo, widget\n");
+	unlink(path);
+}
+
+Test(targets, unknown_members_at_every_level)
+{
+	expect_invalid("{\"apis\": {\"widget\": {\"url\": \"http://x\", \"header\": {}}}, \"api\": {}}",
+		       "api: unknown member (expected one of apis)", NULL);
+	expect_invalid("{\"apis\": {\"widget\": {\"url\": \"http://x\", \"header\": {}}}}",
+		       "apis.widget.header: unknown member (expected one of url, vars, headers)", NULL);
+	expect_invalid("{\"apis\": {\"widget\": {\"url\": \"http://x\", \"url\": \"http://y\"}}}",
+		       "apis.widget.url: duplicate member", NULL);
+}
+
+Test(targets, wrong_types)
+{
+	expect_invalid("{\"apis\": []}", "apis: required, an object of API name to", NULL);
+	expect_invalid("{\"apis\": {\"widget\": \"http://x\"}}",
+		       "apis.widget: must be an object with \"url\" (and \"vars\", \"headers\"), got string", NULL);
+	expect_invalid("{\"apis\": {\"widget\": {\"url\": 8080}}}", "apis.widget.url: required, a string, got number",
+		       NULL);
+	expect_invalid("{\"apis\": {\"widget\": {\"url\": \"http://x\", \"vars\": [\"KEY\"]}}}",
+		       "apis.widget.vars: must be an object of NAME to string, got array", NULL);
+	expect_invalid("{\"apis\": {\"widget\": {\"url\": \"http://x\", \"vars\": {\"KEY\": 5}}}}",
+		       "apis.widget.vars.KEY: must be a variable name", NULL);
+	expect_invalid("{\"apis\": {\"widget\": {\"url\": \"http://x\", \"headers\": \"x-a: b\"}}}",
+		       "apis.widget.headers: must be an object of header name to string, got string", NULL);
+	expect_invalid("{\"apis\": {\"widget\": {\"url\": \"http://x\", \"headers\": {\"X-Tenant\": true}}}}",
+		       "apis.widget.headers[\"X-Tenant\"]: must be a string, got boolean", NULL);
+}
+
+Test(targets, headers_are_expanded_and_kept)
+{
+	setenv("CC_TEST_BOT_TOKEN", "bsecret-bot-token", 1);
+	char path[] = "/tmp/cc-targets-XXXXXX";
+	write_temp(path, "{\"apis\": {\"botchat\": {\"url\": \"http://x\", \"headers\": {"
+			 "\"Authorization\": \"Bearer ${env:CC_TEST_BOT_TOKEN}\", \"X-Tenant\": \"t-${env:CC_TEST_NOPE|9}\"}}}}");
+	struct targets *t = load(path);
+	cr_assert(t != NULL, "%s", buf_str(&err));
+	const struct target_api *b = targets_find(t, "botchat");
+	cr_assert(b != NULL);
+	cr_assert(eq(sz, b->nheaders, 2));
+	cr_expect(eq(str, b->hnames[0], STR("Authorization")));
+	cr_expect(eq(str, b->hvalues[0], STR("Bearer bsecret-bot-token")));
+	cr_expect(eq(str, b->hnames[1], STR("X-Tenant")));
+	cr_expect(eq(str, b->hvalues[1], STR("t-9")));
+	targets_free(t);
+	unlink(path);
+}
+
+Test(targets, bad_headers_are_named_never_shown)
+{
+	setenv("CC_TEST_BAD_TOKEN", "bsecret\r\nX-Injected: 1", 1);
+	expect_invalid("{\"apis\": {\"botchat\": {\"url\": \"http://x\", \"headers\": "
+		       "{\"Authorization\": \"Bearer ${env:CC_TEST_BAD_TOKEN}\"}}}}",
+		       "apis.botchat.headers.Authorization: the value of Authorization holds a control character "
+		       "(byte 15 is CR); the value is not shown", NULL);
+	cr_expect(strstr(buf_str(&err), "bsecret") == NULL, "%s", buf_str(&err));
+	cr_expect(strstr(buf_str(&err), "Injected") == NULL, "%s", buf_str(&err));
+	expect_invalid("{\"apis\": {\"botchat\": {\"url\": \"http://x\", \"headers\": {\"X Tenant\": \"v\"}}}}",
+		       "apis.botchat.headers[\"X Tenant\"]: the name is not an RFC 7230 token: byte 2 is not one of", NULL);
+	expect_invalid("{\"apis\": {\"botchat\": {\"url\": \"http://x\", \"headers\": "
+		       "{\"X-Tenant\": \"a\", \"x-tenant\": \"b\"}}}}",
+		       "apis.botchat.headers[\"x-tenant\"]: duplicate header (names are case-insensitive)", NULL);
+	expect_invalid("{\"apis\": {\"botchat\": {\"url\": \"http://x\", \"headers\": {\"Content-Length\": \"1\"}}}}",
+		       "apis.botchat.headers[\"Content-Length\"]: Content-Length is set by chatconform for each "
+		       "request, not for a whole run", NULL);
+	expect_invalid("{\"apis\": {\"botchat\": {\"url\": \"http://x\", \"headers\": {\"X-A\": \"${RUN_ID}\"}}}}",
+		       "apis.botchat.headers[\"X-A\"]: ", NULL);
+	assert_contains(buf_str(&err), "a targets file may only use ${env:NAME}");
+}
+
+Test(targets, check_header)
+{
+	struct buf why;
+	buf_init(&why, 1024);
+	cr_expect(eq(int, targets_check_header("X-Tenant", "a b\tc \xc3\xa9", &why), 0));
+	cr_expect(eq(int, targets_check_header("!#$%&'*+-.^_`|~09az", "", &why), 0));
+	cr_expect(eq(int, targets_check_header("", "v", &why), -1));
+	assert_contains(buf_str(&why), "the name is empty");
+	buf_reset(&why);
+	cr_expect(eq(int, targets_check_header("X:Y", "v", &why), -1));
+	assert_contains(buf_str(&why), "byte 2 is not one of");
+	buf_reset(&why);
+	cr_expect(eq(int, targets_check_header("X-A", "sec\nret", &why), -1));
+	assert_contains(buf_str(&why), "byte 4 is LF");
+	cr_expect(strstr(buf_str(&why), "sec") == NULL);
+	buf_reset(&why);
+	cr_expect(eq(int, targets_check_header("X-A", "s\x7f", &why), -1));
+	assert_contains(buf_str(&why), "byte 2 is 0x7f");
+	buf_reset(&why);
+	cr_expect(eq(int, targets_check_header("upgrade", "h2c", &why), -1));
+	assert_contains(buf_str(&why), "upgrade is set by chatconform");
+	buf_release(&why);
 }
 
 Test(targets, display_url)
