@@ -92,7 +92,8 @@ static const char usage_text[] =
 	"\n"
 	"With no SUITE_PATH, every suite under suites/.\n"
 	"Exit status: 0 every MUST case passed; 1 a case failed or could not be carried out;\n"
-	"2 bad usage, invalid suite files, or a report that could not be written; 3 the target could\n"
+	"2 bad usage, invalid suite files, a report that could not be written, or nothing tested (every\n"
+	"selected case skipped; the reports are written); 3 the target could\n"
 	"not be reached; 130 interrupted by SIGINT, 143 by SIGTERM (the cases in flight finish).\n"
 	"The reports are written with 0, 1, 3, 130 and 143: a case that was not run (the target could\n"
 	"not be reached, the run was interrupted) is an error saying why. A second SIGINT or SIGTERM\n"
@@ -924,6 +925,16 @@ static int command_run(const struct config *cfg, const struct suite_set *set)
 	for (size_t i = 0; i < rr.ncases; i++)
 		if (case_result_fails_run(&rr.cases[i], rr.strict))
 			code = EXIT_FAILED;
+	/* A run that checked nothing is not a pass: every selected case skipped (no API of theirs in the
+	 * targets file, mock-only against a real target...) is a usage problem, said as such. */
+	size_t skipped = 0;
+	for (size_t i = 0; i < rr.ncases; i++)
+		skipped += rr.cases[i].verdict == VERDICT_SKIP;
+	if (rr.ncases && skipped == rr.ncases && code == EXIT_PASS) {
+		fprintf(stderr, "chatconform: nothing was tested: all %zu selected cases were skipped (first: %s: %s)\n",
+			rr.ncases, rr.cases[0].tcase->id, rr.cases[0].message ? rr.cases[0].message : "skipped");
+		code = EXIT_USAGE;
+	}
 	if (write_reports(cfg, &rr, 0, &err) != 0)
 		code = EXIT_USAGE;
 	if (sig)   /* last: a run that was interrupted says so, whatever else went wrong */

@@ -325,6 +325,17 @@ Test(ci, targets_file_runs_each_api_and_skips_with_reasons, .init = start_deploy
 	cr_expect(eq(int, sh("scripts/check-junit.sh '%s'", workdir_path("t.xml")), 0));
 }
 
+/* A run whose every selected case is skipped tested nothing: exit 2 with the reason, never a green run. */
+Test(ci, a_run_that_skips_every_case_is_not_a_pass, .init = start_deployment, .fini = stop_deployment)
+{
+	char opts[1024];
+	snprintf(opts, sizeof(opts), "suites/botchat --junit '%s'", workdir_path("none.xml"));
+	cr_expect(eq(int, run_targets("tests/data/targets/mock-all.json", opts), 2));
+	file_contains(workdir_path("run.err"), "chatconform: nothing was tested: all ");
+	file_contains(workdir_path("run.err"), "selected cases were skipped (first: botchat.");
+	file_contains(workdir_path("none.xml"), "no target for API botchat in tests/data/targets/mock-all.json");
+}
+
 Test(ci, a_second_key_from_the_targets_file_runs_the_isolation_cases, .init = start_deployment,
      .fini = stop_deployment)
 {
