@@ -1,11 +1,8 @@
 /*
  * rx: PCRE2 for the "regex" matcher (see rx.h for the dialect and the table).
  *
- * The table is open addressing over an FNV-1a hash of the pattern text, grown
- * to keep it at most half full.  Entries are never removed while the process
- * runs (only rx_table_release frees them), so a pcre2_code found under the
- * read lock stays valid after the lock is dropped: PCRE2 lets any number of
- * threads match one compiled pattern at once.  Match data is per search.
+ * The compiled patterns are kept in a ktable (ktable.h): PCRE2 lets any number
+ * of threads match one compiled pattern at once.  Match data is per search.
  */
 #include "runner/rx.h"
 
@@ -13,9 +10,9 @@
 
 #include <pcre2.h>
 #include <pthread.h>
-#include <stdint.h>
-#include <stdlib.h>
 #include <string.h>
+
+#include "runner/ktable.h"
 
 /*
  * UTF: patterns and subjects are UTF-8 (JSON strings).  MATCH_INVALID_UTF: a
@@ -26,15 +23,13 @@
  */
 #define RX_COMPILE_OPTIONS (PCRE2_UTF | PCRE2_MATCH_INVALID_UTF | PCRE2_DOTALL | PCRE2_DOLLAR_ENDONLY)
 
-struct rx_entry {
-	char *pattern;           /* NULL: an empty slot */
-	uint64_t hash;
-	pcre2_code *code;
-};
+/* pcre2_code_free as ktable's free function. */
+static void code_free(void *code)
+{
+	pcre2_code_free(code);
+}
 
-static pthread_rwlock_t table_lock = PTHREAD_RWLOCK_INITIALIZER;
-static struct rx_entry *slots;   /* cap slots, cap a power of two (or 0) */
-static size_t cap, used;
+static struct ktable kept = KTABLE_INIT(RX_TABLE_MAX, code_free);
 
 static pthread_once_t context_once = PTHREAD_ONCE_INIT;
 static pcre2_match_context *limits;   /* shared read-only by every search; NULL when it could not be made */
@@ -49,75 +44,6 @@ static void context_init(void)
 	pcre2_set_match_limit(limits, RX_MATCH_LIMIT);
 	pcre2_set_depth_limit(limits, RX_DEPTH_LIMIT);
 	pcre2_set_heap_limit(limits, RX_HEAP_LIMIT_KIB);
-}
-
-static uint64_t fnv1a(const char *s)
-{
-	uint64_t h = 14695981039346656037ull;
-	for (; *s; s++) {
-		h ^= (unsigned char)*s;
-		h *= 1099511628211ull;
-	}
-	return h;
-}
-
-/* The slot holding pattern, or the empty slot where it would go; caller holds the lock, cap > 0. */
-static struct rx_entry *slot_for(struct rx_entry *v, size_t n, const char *pattern, uint64_t h)
-{
-	for (size_t i = (size_t)h & (n - 1);; i = (i + 1) & (n - 1))
-		if (!v[i].pattern || (v[i].hash == h && strcmp(v[i].pattern, pattern) == 0))
-			return &v[i];
-}
-
-/* The kept code for pattern, or NULL. */
-static pcre2_code *lookup(const char *pattern, uint64_t h)
-{
-	pcre2_code *code = NULL;
-	pthread_rwlock_rdlock(&table_lock);
-	if (cap) {
-		struct rx_entry *e = slot_for(slots, cap, pattern, h);
-		code = e->pattern ? e->code : NULL;
-	}
-	pthread_rwlock_unlock(&table_lock);
-	return code;
-}
-
-/* Double the table (or make the first one); -1 when memory runs out. Caller holds the write lock. */
-static int grow(void)
-{
-	size_t ncap = cap ? cap * 2 : 64;
-	struct rx_entry *v = calloc(ncap, sizeof(*v));
-	if (!v)
-		return -1;
-	for (size_t i = 0; i < cap; i++)
-		if (slots[i].pattern)
-			*slot_for(v, ncap, slots[i].pattern, slots[i].hash) = slots[i];
-	free(slots);
-	slots = v;
-	cap = ncap;
-	return 0;
-}
-
-/* Keep code under pattern; takes ownership of code (freed when it cannot be kept, or was kept already). */
-static void keep(const char *pattern, uint64_t h, pcre2_code *code)
-{
-	pthread_rwlock_wrlock(&table_lock);
-	if (used >= RX_TABLE_MAX || ((used + 1) * 2 > cap && grow() < 0))
-		goto drop;
-	struct rx_entry *e = slot_for(slots, cap, pattern, h);
-	if (e->pattern)
-		goto drop;   /* another thread registered it first */
-	e->pattern = strdup(pattern);
-	if (!e->pattern)
-		goto drop;
-	e->hash = h;
-	e->code = code;
-	used++;
-	pthread_rwlock_unlock(&table_lock);
-	return;
-drop:
-	pthread_rwlock_unlock(&table_lock);
-	pcre2_code_free(code);
 }
 
 /* Compile pattern; NULL with "MESSAGE at offset N" in err. */
@@ -140,13 +66,12 @@ static pcre2_code *compile(const char *pattern, struct buf *err)
 /* Compile once and keep; see rx.h. */
 int rx_register(const char *pattern, struct buf *err)
 {
-	uint64_t h = fnv1a(pattern);
-	if (lookup(pattern, h))
+	if (ktable_get(&kept, pattern))
 		return 0;
 	pcre2_code *re = compile(pattern, err);
 	if (!re)
 		return -1;
-	keep(pattern, h, re);
+	ktable_put(&kept, pattern, re);   /* a full table keeps nothing: the search then compiles its own */
 	return 0;
 }
 
@@ -162,7 +87,7 @@ enum rx_result rx_search(const char *pattern, const char *subject, size_t n, str
 		buf_adds(err, "out of memory");
 		goto out;
 	}
-	const pcre2_code *re = lookup(pattern, fnv1a(pattern));
+	const pcre2_code *re = ktable_get(&kept, pattern);
 	if (!re) {
 		own = compile(pattern, err);
 		if (!own) {
@@ -210,13 +135,5 @@ unsigned long rx_compilations(void)
 /* Free the table of kept patterns. */
 void rx_table_release(void)
 {
-	pthread_rwlock_wrlock(&table_lock);
-	for (size_t i = 0; i < cap; i++) {
-		free(slots[i].pattern);
-		pcre2_code_free(slots[i].code);
-	}
-	free(slots);
-	slots = NULL;
-	cap = used = 0;
-	pthread_rwlock_unlock(&table_lock);
+	ktable_release(&kept);
 }

@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "runner/ktable.h"
+
 #define SEQRE_MAX_PATTERN 4096  /* bytes of pattern text */
 #define SEQRE_MAX_DEPTH   64    /* nested parentheses */
 
@@ -253,10 +255,13 @@ static int parse_alt(struct parser *ps, struct frag *out)
 	}
 }
 
+static unsigned long compilations;   /* atomic: seqre_compilations */
+
 struct seqre *seqre_compile(const char *pattern, struct buf *err)
 {
 	struct seqre *re = NULL;
 	size_t len = strlen(pattern);
+	__atomic_add_fetch(&compilations, 1, __ATOMIC_RELAXED);
 	if (len > SEQRE_MAX_PATTERN) {
 		if (err)
 			buf_printf(err, "pattern longer than %d bytes", SEQRE_MAX_PATTERN);
@@ -414,4 +419,34 @@ size_t seqre_prefix(const struct seqre *re, const char *const *types, size_t n)
 	size_t consumed;
 	simulate(re, types, n, &consumed);
 	return consumed;
+}
+
+/* ---- compiled once --------------------------------------------------------------------------- */
+
+static void seqre_free_cb(void *re)
+{
+	seqre_free(re);
+}
+
+static struct ktable kept = KTABLE_INIT(SEQRE_TABLE_MAX, seqre_free_cb);
+
+int seqre_register(const char *pattern, struct buf *err)
+{
+	if (ktable_get(&kept, pattern))
+		return 0;
+	struct seqre *re = seqre_compile(pattern, err);
+	if (!re)
+		return -1;
+	ktable_put(&kept, pattern, re);   /* a full table keeps nothing: the check then compiles its own */
+	return 0;
+}
+
+const struct seqre *seqre_kept(const char *pattern)
+{
+	return ktable_get(&kept, pattern);
+}
+
+unsigned long seqre_compilations(void)
+{
+	return __atomic_load_n(&compilations, __ATOMIC_RELAXED);
 }

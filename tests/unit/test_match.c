@@ -11,6 +11,7 @@
 #include "common/json.h"
 #include "runner/match.h"
 #include "runner/rx.h"
+#include "runner/seqre.h"
 #include "tests/unit/unit.h"
 
 static struct response resp;
@@ -365,6 +366,22 @@ Test(match, regex_compiled_once_at_load)
 	/* A pattern with variables is known only when the step runs: compiled for each check. */
 	cr_assert(eq(int, check("{\"body\":{\"/a\":{\"regex\":\"^${CONV}|id-8\"}}}"), 0), "%s", buf_str(&diff));
 	cr_assert(eq(ulong, rx_compilations() - before, 3));
+}
+
+Test(match, sequence_compiled_once_at_load)
+{
+	const char *ex = "{\"stream\":{\"format\":\"ndjson\",\"sequence\":\"start once* done\"}}";
+	unsigned long before = seqre_compilations();
+	cr_assert(eq(str, validate(ex), STR("")));
+	cr_assert(eq(ulong, seqre_compilations() - before, 1));
+	cr_assert(eq(str, validate(ex), STR("")));
+	cr_assert(eq(ulong, seqre_compilations() - before, 1), "a second load finds it kept");
+	cJSON *stream = cJSON_Parse("{\"sequence\":\"start once* done\"}");
+	struct event ev[2] = { { .type = (char *)"start" }, { .type = (char *)"done" } };
+	for (int i = 0; i < 5; i++)
+		cr_assert(eq(int, stream_check_events(stream, ev, 2, NULL, &diff), 0), "%s", buf_str(&diff));
+	cr_assert(eq(ulong, seqre_compilations() - before, 1), "checks compile nothing");
+	cJSON_Delete(stream);
 }
 
 struct search_arg {
