@@ -134,6 +134,8 @@
 	X(TH_KEY_ORDER, "threads-key-order", "threads",                                             \
 	  "?token= is checked before ?key= (a wrong key with a valid token is let in)")             \
 	X(TH_REFUSE_403, "threads-refuse-403", "threads", "a refused handshake answers 403, not 401")  \
+	X(TH_ANY_UUID_KEY, "threads-any-uuid-key", "threads",                                       \
+	  "any well-formed UUID is accepted as ?key= (a connection that works, as the first key's profile)") \
 	X(TH_HISTORY_ORDER, "threads-history-order", "threads", "history is sent newest first")      \
 	X(TH_NO_ACK, "threads-no-ack", "threads", "no message_received is sent")                      \
 	X(TH_ERROR_TEXT, "threads-error-text", "threads",                                           \

@@ -190,6 +190,14 @@ struct api_key *keys_find_kind(const char *api, const char *kind, const char *pr
 	return found;
 }
 
+struct api_key *keys_first_kind(const char *api, const char *kind)
+{
+	for (size_t i = 0; i < nkeys; i++)
+		if (strcmp(keys[i].api, api) == 0 && strcmp(keys[i].kind, kind) == 0)
+			return &keys[i];
+	return NULL;
+}
+
 struct api_key *keys_find(const char *api, const char *presented)
 {
 	return keys_find_kind(api, NULL, presented);

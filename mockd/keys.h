@@ -35,6 +35,8 @@ void keys_release(void);
 struct api_key *keys_find(const char *api, const char *presented);
 /* Like keys_find, among the keys of one kind only. */
 struct api_key *keys_find_kind(const char *api, const char *kind, const char *presented);
+/* The first key of api of this kind in the file, or NULL (breaks that let a stranger in use it). */
+struct api_key *keys_first_kind(const char *api, const char *kind);
 /* True when the key holds the scope. */
 bool key_has_scope(const struct api_key *k, const char *scope);
 /* The "config" object of api (never NULL: an empty object when the file has none). */

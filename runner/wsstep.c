@@ -360,6 +360,14 @@ static int validate_expect(const cJSON *it, const char *path, struct buf *err, e
 		}
 	} else if (strcmp(which, "no_frame_within") == 0) {
 		rc |= check_seconds(v, p, 0, err);
+		const cJSON *oc = cJSON_GetObjectItemCaseSensitive(it, "or_close");
+		if (oc && cJSON_IsTrue(oc))
+			*effect = EFFECT_CLOSES;   /* the connection may be gone after it: nothing may use it */
+		if (oc && !cJSON_IsBool(oc)) {
+			jpath_key(p, sizeof(p), path, "or_close");
+			jpath_err(err, p, "must be true or false, got %s", json_type_name(oc));
+			rc = -1;
+		}
 	} else {
 		*effect = EFFECT_CLOSES;
 		rc |= validate_code(v, p, 1000, 4999, err);
@@ -387,6 +395,11 @@ static int validate_expect(const cJSON *it, const char *path, struct buf *err, e
 				}
 			}
 		}
+	}
+	if ((m = cJSON_GetObjectItemCaseSensitive(it, "or_close")) && strcmp(which, "no_frame_within") != 0) {
+		jpath_key(p, sizeof(p), path, "or_close");
+		jpath_err(err, p, "only with no_frame_within");
+		rc = -1;
 	}
 	if ((m = cJSON_GetObjectItemCaseSensitive(it, "reason"))) {
 		jpath_key(p, sizeof(p), path, "reason");
@@ -487,6 +500,17 @@ static int validate_connect(const cJSON *it, const char *path, struct buf *err, 
 			}
 		}
 	}
+	const cJSON *mr = cJSON_GetObjectItemCaseSensitive(it, "may_refuse");
+	if (mr) {
+		jpath_key(p, sizeof(p), path, "may_refuse");
+		if (!cJSON_IsBool(mr)) {
+			jpath_err(err, p, "must be true or false, got %s", json_type_name(mr));
+			rc = -1;
+		} else if (st) {
+			jpath_err(err, p, "not with status (a refused handshake passes, an accepted one goes on)");
+			rc = -1;
+		}
+	}
 	*effect = cJSON_IsNumber(st) && st->valuedouble != 101 ? EFFECT_REFUSED : EFFECT_OPENS;
 	return rc;
 }
@@ -542,6 +566,7 @@ struct rconn {
 	const cJSON *spec;           /* the template */
 	struct wsc_conn *c;
 	const char *dead;            /* why it cannot be used, or NULL */
+	int refused;                 /* a "may_refuse" connect was refused: its later items are skipped */
 };
 
 struct wsrun {
@@ -777,6 +802,7 @@ static void do_connect(struct wsrun *r, const cJSON *it, struct rconn *rc)
 	wsc_free(rc->c);
 	rc->c = NULL;
 	rc->dead = NULL;
+	rc->refused = 0;
 	spec = vars_expand_json(env->scope, rc->spec, &err);
 	if (!spec) {
 		item_error(r, "%s", buf_str(&err));
@@ -813,6 +839,15 @@ static void do_connect(struct wsrun *r, const cJSON *it, struct rconn *rc)
 	if (res == WSC_INVALID) {
 		fail(r, "handshake: %s", buf_str(&err));
 		rc->dead = "its handshake was invalid";
+		goto out;
+	}
+	if (res == WSC_REFUSED && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(it, "may_refuse"))) {
+		/* A refusal is what this connection may get: the items that use it are skipped. */
+		rc->dead = "its handshake was refused";
+		rc->refused = 1;
+		if (env->transcript)
+			buf_printf(env->transcript, "* %s: refused (%ld), as it may be: its items are skipped\n", rc->name,
+				   hs.status);
 		goto out;
 	}
 	const cJSON *want = cJSON_GetObjectItemCaseSensitive(it, "status");
@@ -1070,6 +1105,7 @@ static void do_expect_nothing(struct wsrun *r, const cJSON *it, struct rconn *rc
 {
 	const cJSON *w = cJSON_GetObjectItemCaseSensitive(it, "no_frame_within");
 	const cJSON *ignore = cJSON_GetObjectItemCaseSensitive(it, "ignore");
+	int or_close = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(it, "or_close"));
 	double secs = cJSON_IsNumber(w) ? w->valuedouble : 0;
 	int limited;
 	int64_t start = mono_ms();
@@ -1080,6 +1116,16 @@ static void do_expect_nothing(struct wsrun *r, const cJSON *it, struct rconn *rc
 		if (res == WSC_TIMEOUT) {
 			if (limited)
 				total_timeout(r);
+			return;
+		}
+		/* "or_close": the server ending the connection in that time is an answer this item accepts. */
+		if (or_close && res == WSC_CLOSED)
+			return;
+		if (or_close && res == WSC_OK && m->opcode == WSC_CLOSE) {
+			wsc_message_free(m);
+			struct wsc_message *rest = NULL;
+			wsc_recv(rc->c, 0, &rest);   /* our answer to the close goes out now */
+			wsc_message_free(rest);
 			return;
 		}
 		if (res != WSC_OK) {
@@ -1361,11 +1407,12 @@ struct item_kind {
 	void (*run)(struct wsrun *r, const cJSON *it, struct rconn *rc, const cJSON *next);
 };
 
-static const char *const members_connect[] = { "connect", "status", "headers", "precondition", NULL };
+static const char *const members_connect[] = { "connect", "status", "headers", "may_refuse", "precondition",
+					       NULL };
 static const char *const members_send[] = { "send", "json", "text", "text_repeat", "repeat", "fragments", "hex",
 					    "binary_hex", "ping", "unmasked", "precondition", NULL };
 static const char *const members_expect[] = { "expect", "frame", "capture", "timeout", "ignore", "no_frame_within",
-					      "close", "reason", "precondition", NULL };
+					      "or_close", "close", "reason", "precondition", NULL };
 static const char *const members_collect[] = { "collect", "until", "max", "timeout", "ignore", "stream",
 					       "precondition", NULL };
 static const char *const members_close[] = { "close", "code", "precondition", NULL };
@@ -1564,7 +1611,10 @@ enum wsstep_result wsstep_run(const cJSON *ws, const struct wsstep_env *env)
 		struct rconn *rc = cname ? find_conn(&r, cname) : NULL;
 		if (!kind || (kind->names_conn && !rc))
 			item_error(&r, "not a valid item (the loader should have said so)");
-		else
+		else if (rc && rc->refused && env->transcript)
+			buf_printf(env->transcript, "* item %zu (%s %s): skipped, the connection was refused\n", idx, verb,
+				   rc->name);
+		else if (!rc || !rc->refused)
 			kind->run(&r, it, rc, tmpl->next);
 		cJSON_Delete(it);
 		if (r.result == WSSTEP_FAIL && env->precondition_failed)

@@ -343,6 +343,8 @@ static void th_connect(struct mreq *r)
 				: token ? keys_find_kind("threads", "token", token) : NULL;
 	if (!k && key && token && break_on(BRK_TH_KEY_ORDER))
 		k = keys_find_kind("threads", "token", token);
+	if (!k && key && is_uuid(key) && break_on(BRK_TH_ANY_UUID_KEY))
+		k = keys_first_kind("threads", "key");
 	if (!k) {
 		th_error(r, break_on(BRK_TH_REFUSE_403) ? 403 : 401, NULL,
 			 key || token ? "Invalid authentication" : "Missing authentication: give ?key= or ?token=");

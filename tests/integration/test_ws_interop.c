@@ -453,3 +453,24 @@ Test(ws_client, failing_items_say_what_differed, .timeout = 90)
 	assert_contains(o, "0 passed, 7 failed");
 	buf_release(&out);
 }
+
+/* A refusal in any form: a refused handshake, a close, or only errors pass; a served message fails. */
+Test(ws_client, may_refuse_and_or_close_accept_every_form_of_refusal, .timeout = 90)
+{
+	char target[64];
+	struct buf out;
+	buf_init(&out, 1 << 20);
+	snprintf(target, sizeof(target), "http://127.0.0.1:%d", server_port);
+	const char *args[] = { "tests/data/suites/ws/refusal/echo-refusal.json", "--target", target, "-v", NULL };
+	int code = run_chatconform(args, &out);
+	const char *o = buf_str(&out);
+	cr_assert(eq(int, code, 1), "exit %d:\n%s", code, o);
+	assert_contains(o, "PASS    echo.refusal.handshake");
+	/* Its send and expect were skipped: on a refused connection they would have failed. */
+	assert_contains(o, "PASS    echo.refusal.close");
+	assert_contains(o, "PASS    echo.refusal.errors");
+	assert_contains(o, "FAIL    echo.refusal.served");
+	assert_contains(o, "ws item 3 (expect a): expected no frame within 1 s, got text {\"type\":\"message\"");
+	assert_contains(o, "3 passed, 1 failed");
+	buf_release(&out);
+}

@@ -403,6 +403,15 @@ Test(suite, precondition_mistakes)
 	assert_contains(buf_str(&err), "w.a: cases[0].steps[0].ws.script[1].ignore: \"others\" only with a frame "
 				       "that has a \"/type\" matcher\n");
 	assert_contains(buf_str(&err), "w.a: cases[0].steps[0].ws.script[2].ignore: \"others\" only with a frame");
+	cr_expect(load_text(SUITE_HEAD "{\"ws\":{\"connections\":{\"a\":{\"path\":\"/ws\"}},\"script\":["
+				       "{\"connect\":\"a\",\"may_refuse\":true,\"status\":401},"
+				       "{\"expect\":\"a\",\"frame\":{\"/type\":\"x\"},\"or_close\":true},"
+				       "{\"expect\":\"a\",\"no_frame_within\":1,\"or_close\":true},"
+				       "{\"send\":\"a\",\"json\":{}}]}}]}]}") == NULL);
+	assert_contains(buf_str(&err), "w.a: cases[0].steps[0].ws.script[0].may_refuse: not with status");
+	assert_contains(buf_str(&err), "w.a: cases[0].steps[0].ws.script[1].or_close: only with no_frame_within\n");
+	/* After "or_close" the connection may be gone: nothing may use it. */
+	assert_contains(buf_str(&err), "w.a: cases[0].steps[0].ws.script[3].send: connection a is not open here");
 	struct suite *s = load_text(SUITE_HEAD "{\"ws\":{\"connections\":{\"a\":{\"path\":\"/ws\"}},\"script\":["
 				    "{\"connect\":\"a\",\"precondition\":true},"
 				    "{\"expect\":\"a\",\"frame\":{\"/type\":\"x\"},\"ignore\":\"others\"}]}}]}]}");
