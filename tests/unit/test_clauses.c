@@ -10,7 +10,7 @@
  * `# reason`). The test fails on an offender that is not listed, and on a listed id that no longer
  * offends or no longer exists, so the list can only shrink; it must end empty.
  *
- *   UPDATE_CLAUSES=1 build/unit-tests --filter 'clauses/every*'
+ *   UPDATE_CLAUSES=1 build/unit-tests --filter 'clauses/every*'   (tests/README.md)
  *
  * rewrites the list from the offenders of the suites as they are: reasons of ids still there are kept,
  * new ids get `# TODO reason`.
