@@ -1,10 +1,12 @@
 /*
  * match: the matcher engine (docs/fixture-format.md, "expect" and "Matchers").
  *
- * Two halves that must agree: the *_validate functions run at load time on the
- * templates and reject anything the checkers would not understand; the
- * checkers run on the expanded expectation and the response, and write one
- * diff line per failed check.  Values shown in diff lines are capped at
+ * Each matcher keyword and each member of a "stream" is one entry of a table
+ * (keywords, stream_table) holding its validator and its check side by side:
+ * the validators run at load time on the templates and reject anything the
+ * checks would not understand (compiling regexes and sequences once); the
+ * checks run on the expanded expectation and the response, and write one diff
+ * line per failed check.  Values shown in diff lines are capped at
  * SHOW_MAX bytes so a huge body cannot flood a report.
  *
  * Event numbers in diff lines count from 1, as people count.
@@ -245,6 +247,95 @@ static void add_lines(struct buf *diff, const struct buf *src)
 		buf_add(diff, src->data, src->len);
 }
 
+/* ---- the matcher keywords, checked -------------------------------------------------------- */
+
+static int kc_equals(const cJSON *k, const cJSON *a, const char *where, struct buf *diff, struct m_errors *errors)
+{
+	if (values_equal(k, a))
+		return 0;
+	char *ks = show(k), *as = show(a);
+	diffline(diff, "%s: expected %s, got %s", where, ks, as);
+	free(ks);
+	free(as);
+	return 1;
+}
+
+static int kc_type(const cJSON *k, const cJSON *a, const char *where, struct buf *diff, struct m_errors *errors)
+{
+	const char *t = cJSON_IsString(k) ? k->valuestring : "?";
+	if (type_holds(t, a))
+		return 0;
+	if (strcmp(t, "integer") == 0 && cJSON_IsNumber(a)) {
+		char *as = show(a);
+		diffline(diff, "%s: expected type integer, got number %s", where, as);
+		free(as);
+	} else {
+		diffline(diff, "%s: expected type %s, got %s", where, t, json_type_name(a));
+	}
+	return 1;
+}
+
+static int kc_range(const cJSON *k, const cJSON *a, const char *where, struct buf *diff, struct m_errors *errors)
+{
+	return check_range(k, a, where, diff);
+}
+
+static int kc_one_of(const cJSON *k, const cJSON *a, const char *where, struct buf *diff, struct m_errors *errors)
+{
+	for (const cJSON *o = k->child; o; o = o->next)
+		if (values_equal(o, a))
+			return 0;
+	char *ks = show(k), *as = show(a);
+	diffline(diff, "%s: expected one of %s, got %s", where, ks, as);
+	free(ks);
+	free(as);
+	return 1;
+}
+
+static int kc_not(const cJSON *k, const cJSON *a, const char *where, struct buf *diff, struct m_errors *errors)
+{
+	struct buf scratch;
+	struct m_errors inner_errors = { 0 };
+	int fails = 0;
+	buf_init(&scratch, 64 * 1024);
+	buf_init(&inner_errors.lines, 64 * 1024);
+	int inner = m_eval_e(k, a, where, &scratch, &inner_errors);
+	if (inner_errors.n) {
+		/* The inner check could not be made: that is no reason to pass. */
+		if (errors) {
+			add_lines(&errors->lines, &inner_errors.lines);
+			errors->n += inner_errors.n;
+		} else {
+			add_lines(diff, &inner_errors.lines);
+		}
+		fails = inner_errors.n;
+	} else if (inner == 0) {
+		char *ks = show(k), *as = show(a);
+		diffline(diff, "%s: expected not %s, got %s", where, ks, as);
+		free(ks);
+		free(as);
+		fails = 1;
+	}
+	buf_release(&inner_errors.lines);
+	buf_release(&scratch);
+	return fails;
+}
+
+/*
+ * Every matcher keyword: how the loader validates it and how a check applies
+ * it, side by side, so the two cannot disagree about what a keyword is.
+ * "exists" has no check of its own: whether a value is there is decided
+ * before the keywords run (m_eval_e).
+ */
+struct keyword {
+	const char *name;
+	int (*validate)(const cJSON *k, const char *path, struct buf *err, int depth);
+	int (*check)(const cJSON *k, const cJSON *a, const char *where, struct buf *diff, struct m_errors *errors);
+};
+
+/* The entry of a keyword name in the one table (defined below, with the validators), or NULL. */
+static const struct keyword *keyword_find(const char *name);
+
 /* Check matcher m against a; errors (when not NULL, under "not") collects checks that could not be made. */
 static int m_eval_e(const cJSON *m, const cJSON *a, const char *where, struct buf *diff,
 		    struct m_errors *errors)
@@ -281,71 +372,12 @@ static int m_eval_e(const cJSON *m, const cJSON *a, const char *where, struct bu
 	}
 	int fails = 0;
 	for (const cJSON *k = m->child; k; k = k->next) {
-		const char *kw = k->string;
-		if (strcmp(kw, "equals") == 0) {
-			if (!values_equal(k, a)) {
-				char *ks = show(k), *as = show(a);
-				diffline(diff, "%s: expected %s, got %s", where, ks, as);
-				free(ks);
-				free(as);
-				fails++;
-			}
-		} else if (strcmp(kw, "type") == 0) {
-			const char *t = cJSON_IsString(k) ? k->valuestring : "?";
-			if (!type_holds(t, a)) {
-				if (strcmp(t, "integer") == 0 && cJSON_IsNumber(a)) {
-					char *as = show(a);
-					diffline(diff, "%s: expected type integer, got number %s", where, as);
-					free(as);
-				} else {
-					diffline(diff, "%s: expected type %s, got %s", where, t, json_type_name(a));
-				}
-				fails++;
-			}
-		} else if (strcmp(kw, "regex") == 0) {
-			fails += check_regex(k, a, where, diff, errors);
-		} else if (strcmp(kw, "range") == 0) {
-			fails += check_range(k, a, where, diff);
-		} else if (strcmp(kw, "one_of") == 0) {
-			int found = 0;
-			for (const cJSON *o = k->child; o && !found; o = o->next)
-				found = values_equal(o, a);
-			if (!found) {
-				char *ks = show(k), *as = show(a);
-				diffline(diff, "%s: expected one of %s, got %s", where, ks, as);
-				free(ks);
-				free(as);
-				fails++;
-			}
-		} else if (strcmp(kw, "length") == 0) {
-			fails += check_length(k, a, where, diff, errors);
-		} else if (strcmp(kw, "not") == 0) {
-			struct buf scratch;
-			struct m_errors inner_errors = { 0 };
-			buf_init(&scratch, 64 * 1024);
-			buf_init(&inner_errors.lines, 64 * 1024);
-			int inner = m_eval_e(k, a, where, &scratch, &inner_errors);
-			if (inner_errors.n) {
-				/* The inner check could not be made: that is no reason to pass. */
-				if (errors) {
-					add_lines(&errors->lines, &inner_errors.lines);
-					errors->n += inner_errors.n;
-				} else {
-					add_lines(diff, &inner_errors.lines);
-				}
-				fails += inner_errors.n;
-			} else if (inner == 0) {
-				char *ks = show(k), *as = show(a);
-				diffline(diff, "%s: expected not %s, got %s", where, ks, as);
-				free(ks);
-				free(as);
-				fails++;
-			}
-			buf_release(&inner_errors.lines);
-			buf_release(&scratch);
-		} else if (strcmp(kw, "exists") != 0) {
-			diffline(diff, "%s: unknown matcher keyword \"%s\"", where, kw);
+		const struct keyword *kw = keyword_find(k->string);
+		if (!kw) {
+			diffline(diff, "%s: unknown matcher keyword \"%s\"", where, k->string);
 			fails++;
+		} else if (kw->check) {
+			fails += kw->check(k, a, where, diff, errors);
 		}
 	}
 	return fails;
@@ -676,6 +708,51 @@ static int check_same(const cJSON *same, const struct evlist *el, struct buf *di
 }
 
 /* The checks of a "stream" object that look at events only (not the format or the transport). */
+/* Wrappers so that every stream member's check has one shape (the table below). */
+static int sc_sequence(const cJSON *v, const struct evlist *el, const char *const *types, struct buf *diff)
+{
+	return check_sequence(v, el, types, diff);
+}
+
+static int sc_each(const cJSON *v, const struct evlist *el, const char *const *types, struct buf *diff)
+{
+	return check_each(v, el, diff);
+}
+
+static int sc_count(const cJSON *v, const struct evlist *el, const char *const *types, struct buf *diff)
+{
+	return check_count(v, el, diff);
+}
+
+static int sc_concat(const cJSON *v, const struct evlist *el, const char *const *types, struct buf *diff)
+{
+	if (!cJSON_IsArray(v))
+		return check_one_concat(v, el, diff);
+	int fails = 0;
+	for (const cJSON *c = v->child; c; c = c->next)
+		fails += check_one_concat(c, el, diff);
+	return fails;
+}
+
+static int sc_same(const cJSON *v, const struct evlist *el, const char *const *types, struct buf *diff)
+{
+	return check_same(v, el, diff);
+}
+
+/*
+ * Every member of a "stream" object: how the loader validates it and how the
+ * events are checked against it, side by side; checks run in this order,
+ * whatever the order of the members in the file.  "format" only says how to
+ * decode the body: it has no check of its own.
+ */
+struct stream_member {
+	const char *name;
+	int (*validate)(const cJSON *m, const char *path, bool http, struct buf *err);
+	int (*check)(const cJSON *v, const struct evlist *el, const char *const *types, struct buf *diff);
+};
+
+static const struct stream_member *stream_members(size_t *n);
+
 static int check_events(const cJSON *s, const struct evlist *el, struct buf *diff)
 {
 	int fails = 0;
@@ -686,23 +763,13 @@ static int check_events(const cJSON *s, const struct evlist *el, struct buf *dif
 	}
 	for (size_t i = 0; i < el->n; i++)
 		types[i] = el->v[i].type ? el->v[i].type : "?";
-
-	const cJSON *v;
-	if ((v = cJSON_GetObjectItemCaseSensitive(s, "sequence")))
-		fails += check_sequence(v, el, types, diff);
-	if ((v = cJSON_GetObjectItemCaseSensitive(s, "each")))
-		fails += check_each(v, el, diff);
-	if ((v = cJSON_GetObjectItemCaseSensitive(s, "count")))
-		fails += check_count(v, el, diff);
-	if ((v = cJSON_GetObjectItemCaseSensitive(s, "concat"))) {
-		if (cJSON_IsArray(v))
-			for (const cJSON *c = v->child; c; c = c->next)
-				fails += check_one_concat(c, el, diff);
-		else
-			fails += check_one_concat(v, el, diff);
+	size_t n;
+	const struct stream_member *members = stream_members(&n);
+	for (size_t i = 0; i < n; i++) {
+		const cJSON *v = cJSON_GetObjectItemCaseSensitive(s, members[i].name);
+		if (v && members[i].check)
+			fails += members[i].check(v, el, types, diff);
 	}
-	if ((v = cJSON_GetObjectItemCaseSensitive(s, "same")))
-		fails += check_same(v, el, diff);
 	free(types);
 	return fails;
 }
@@ -1019,80 +1086,116 @@ static int has_template(const cJSON *v)
 
 static int matcher_validate_depth(const cJSON *m, const char *path, struct buf *err, int depth);
 
-static int validate_keyword(const cJSON *k, const char *path, struct buf *err, int depth)
+/* ---- the matcher keywords, validated; the table ----------------------------------------- */
+
+static int kv_any(const cJSON *k, const char *path, struct buf *err, int depth)
 {
-	const char *kw = k->string;
-	if (strcmp(kw, "equals") == 0)
-		return 0;
-	if (strcmp(kw, "type") == 0) {
-		if (cJSON_IsString(k))
-			for (size_t i = 0; i < sizeof(type_names) / sizeof(type_names[0]); i++)
-				if (strcmp(k->valuestring, type_names[i]) == 0)
-					return 0;
-		jpath_err(err, path, "type must be one of string, number, integer, boolean, null, object, array");
+	return 0;
+}
+
+static int kv_type(const cJSON *k, const char *path, struct buf *err, int depth)
+{
+	if (cJSON_IsString(k))
+		for (size_t i = 0; i < sizeof(type_names) / sizeof(type_names[0]); i++)
+			if (strcmp(k->valuestring, type_names[i]) == 0)
+				return 0;
+	jpath_err(err, path, "type must be one of string, number, integer, boolean, null, object, array");
+	return -1;
+}
+
+static int kv_regex(const cJSON *k, const char *path, struct buf *err, int depth)
+{
+	if (!cJSON_IsString(k)) {
+		jpath_err(err, path, "regex must be a string, got %s", json_type_name(k));
 		return -1;
 	}
-	if (strcmp(kw, "regex") == 0) {
-		if (!cJSON_IsString(k)) {
-			jpath_err(err, path, "regex must be a string, got %s", json_type_name(k));
-			return -1;
-		}
-		if (has_template(k))
-			return 0; /* compiled after expansion, each time the step runs */
-		/* Compiled here, once: the checks find it by its text (rx.h). */
-		struct buf why;
-		buf_init(&why, 1024);
-		int rc = 0;
-		if (rx_register(k->valuestring, &why) < 0) {
-			struct buf shown;
-			buf_init(&shown, 4 * SHOW_MAX);
-			add_bytes(&shown, k->valuestring, strlen(k->valuestring), 1);
-			jpath_err(err, path, "bad regex /%s/: %s", buf_str(&shown), buf_str(&why));
-			buf_release(&shown);
-			rc = -1;
-		}
-		buf_release(&why);
-		return rc;
+	if (has_template(k))
+		return 0; /* compiled after expansion, each time the step runs */
+	/* Compiled here, once: the checks find it by its text (rx.h). */
+	struct buf why;
+	buf_init(&why, 1024);
+	int rc = 0;
+	if (rx_register(k->valuestring, &why) < 0) {
+		struct buf shown;
+		buf_init(&shown, 4 * SHOW_MAX);
+		add_bytes(&shown, k->valuestring, strlen(k->valuestring), 1);
+		jpath_err(err, path, "bad regex /%s/: %s", buf_str(&shown), buf_str(&why));
+		buf_release(&shown);
+		rc = -1;
 	}
-	if (strcmp(kw, "range") == 0) {
-		const cJSON *lo = cJSON_GetArrayItem(k, 0), *hi = cJSON_GetArrayItem(k, 1);
-		if (!cJSON_IsArray(k) || cJSON_GetArraySize(k) != 2 || !(cJSON_IsNumber(lo) || cJSON_IsNull(lo)) ||
-		    !(cJSON_IsNumber(hi) || cJSON_IsNull(hi))) {
-			jpath_err(err, path, "range must be [min, max] of numbers (null for an open end)");
-			return -1;
-		}
-		if (cJSON_IsNumber(lo) && cJSON_IsNumber(hi) && lo->valuedouble > hi->valuedouble) {
-			jpath_err(err, path, "range min %.17g is greater than max %.17g", lo->valuedouble, hi->valuedouble);
-			return -1;
-		}
-		return 0;
+	buf_release(&why);
+	return rc;
+}
+
+static int kv_range(const cJSON *k, const char *path, struct buf *err, int depth)
+{
+	const cJSON *lo = cJSON_GetArrayItem(k, 0), *hi = cJSON_GetArrayItem(k, 1);
+	if (!cJSON_IsArray(k) || cJSON_GetArraySize(k) != 2 || !(cJSON_IsNumber(lo) || cJSON_IsNull(lo)) ||
+	    !(cJSON_IsNumber(hi) || cJSON_IsNull(hi))) {
+		jpath_err(err, path, "range must be [min, max] of numbers (null for an open end)");
+		return -1;
 	}
-	if (strcmp(kw, "one_of") == 0) {
-		if (!cJSON_IsArray(k) || cJSON_GetArraySize(k) == 0) {
-			jpath_err(err, path, "one_of must be a non-empty array");
-			return -1;
-		}
-		return 0;
+	if (cJSON_IsNumber(lo) && cJSON_IsNumber(hi) && lo->valuedouble > hi->valuedouble) {
+		jpath_err(err, path, "range min %.17g is greater than max %.17g", lo->valuedouble, hi->valuedouble);
+		return -1;
 	}
-	if (strcmp(kw, "exists") == 0) {
-		if (!cJSON_IsBool(k)) {
-			jpath_err(err, path, "exists must be true or false, got %s", json_type_name(k));
-			return -1;
-		}
-		return 0;
+	return 0;
+}
+
+static int kv_one_of(const cJSON *k, const char *path, struct buf *err, int depth)
+{
+	if (!cJSON_IsArray(k) || cJSON_GetArraySize(k) == 0) {
+		jpath_err(err, path, "one_of must be a non-empty array");
+		return -1;
 	}
-	if (strcmp(kw, "length") == 0) {
-		if (cJSON_IsNumber(k)) {
-			if (!json_is_integer(k) || k->valuedouble < 0) {
-				jpath_err(err, path, "length must be a non-negative integer or a matcher");
-				return -1;
-			}
-			return 0;
-		}
+	return 0;
+}
+
+static int kv_exists(const cJSON *k, const char *path, struct buf *err, int depth)
+{
+	if (!cJSON_IsBool(k)) {
+		jpath_err(err, path, "exists must be true or false, got %s", json_type_name(k));
+		return -1;
+	}
+	return 0;
+}
+
+static int kv_length(const cJSON *k, const char *path, struct buf *err, int depth)
+{
+	if (!cJSON_IsNumber(k))
 		return matcher_validate_depth(k, path, err, depth + 1);
+	if (!json_is_integer(k) || k->valuedouble < 0) {
+		jpath_err(err, path, "length must be a non-negative integer or a matcher");
+		return -1;
 	}
-	if (strcmp(kw, "not") == 0)
-		return matcher_validate_depth(k, path, err, depth + 1);
+	return 0;
+}
+
+static int kv_not(const cJSON *k, const char *path, struct buf *err, int depth)
+{
+	return matcher_validate_depth(k, path, err, depth + 1);
+}
+
+/* The table: every keyword, its validator and its check. */
+static const struct keyword keywords[] = {
+	{ "equals", kv_any, kc_equals },   { "type", kv_type, kc_type },       { "regex", kv_regex, check_regex },
+	{ "range", kv_range, kc_range },   { "one_of", kv_one_of, kc_one_of }, { "exists", kv_exists, NULL },
+	{ "length", kv_length, check_length }, { "not", kv_not, kc_not },
+};
+
+static const struct keyword *keyword_find(const char *name)
+{
+	for (size_t i = 0; i < sizeof(keywords) / sizeof(keywords[0]); i++)
+		if (strcmp(keywords[i].name, name) == 0)
+			return &keywords[i];
+	return NULL;
+}
+
+static int validate_keyword(const cJSON *k, const char *path, struct buf *err, int depth)
+{
+	const struct keyword *kw = keyword_find(k->string);
+	if (kw)
+		return kw->validate(k, path, err, depth);
 	jpath_err(err, path, "unknown matcher keyword (expected equals, type, regex, range, one_of, exists, length or not)");
 	return -1;
 }
@@ -1216,6 +1319,127 @@ static int validate_concat(const cJSON *c, const char *path, struct buf *err)
 	return rc;
 }
 
+static int sv_format(const cJSON *m, const char *sub, bool http, struct buf *err)
+{
+	if (!http) {
+		jpath_err(err, sub, "not used for WebSocket frames (each frame is one event)");
+		return -1;
+	}
+	if (!cJSON_IsString(m) || (strcmp(m->valuestring, "ndjson") != 0 && strcmp(m->valuestring, "sse") != 0)) {
+		jpath_err(err, sub, "format must be \"ndjson\" or \"sse\"");
+		return -1;
+	}
+	return 0;
+}
+
+static int sv_sequence(const cJSON *m, const char *sub, bool http, struct buf *err)
+{
+	if (!cJSON_IsString(m)) {
+		jpath_err(err, sub, "must be a string, got %s", json_type_name(m));
+		return -1;
+	}
+	/* Compiled here, once: the checks find it by its text. */
+	struct buf e;
+	int rc = 0;
+	buf_init(&e, 1024);
+	if (seqre_register(m->valuestring, &e) < 0) {
+		jpath_err(err, sub, "bad sequence \"%.200s\": %s", m->valuestring, buf_str(&e));
+		rc = -1;
+	}
+	buf_release(&e);
+	return rc;
+}
+
+static int sv_each(const cJSON *m, const char *sub, bool http, struct buf *err)
+{
+	if (object_of(m, sub, err, "event type to pointer map") < 0)
+		return -1;
+	int rc = 0;
+	for (const cJSON *t = m->child; t; t = t->next) {
+		char tp[PATH_MAX_LEN];
+		jpath_key(tp, sizeof(tp), sub, t->string);
+		if (validate_event_key(t->string, tp, err) < 0 || pointer_map_validate(t, tp, err) < 0)
+			rc = -1;
+	}
+	return rc;
+}
+
+static int sv_count(const cJSON *m, const char *sub, bool http, struct buf *err)
+{
+	if (object_of(m, sub, err, "event type to matcher") < 0)
+		return -1;
+	int rc = 0;
+	for (const cJSON *t = m->child; t; t = t->next) {
+		char tp[PATH_MAX_LEN];
+		jpath_key(tp, sizeof(tp), sub, t->string);
+		if (validate_event_key(t->string, tp, err) < 0 || matcher_validate(t, tp, err) < 0)
+			rc = -1;
+	}
+	return rc;
+}
+
+static int sv_concat(const cJSON *m, const char *sub, bool http, struct buf *err)
+{
+	if (!cJSON_IsArray(m))
+		return validate_concat(m, sub, err);
+	int rc = 0, i = 0;
+	if (!m->child) {
+		jpath_err(err, sub, "concat must not be an empty array");
+		rc = -1;
+	}
+	for (const cJSON *c = m->child; c; c = c->next, i++) {
+		char cp[PATH_MAX_LEN];
+		jpath_index(cp, sizeof(cp), sub, i);
+		if (validate_concat(c, cp, err) < 0)
+			rc = -1;
+	}
+	return rc;
+}
+
+static int sv_same(const cJSON *m, const char *sub, bool http, struct buf *err)
+{
+	if (!cJSON_IsArray(m) || !m->child) {
+		jpath_err(err, sub, "same must be a non-empty array of arrays of \"TYPE/pointer\"");
+		return -1;
+	}
+	int rc = 0, i = 0;
+	for (const cJSON *g = m->child; g; g = g->next, i++) {
+		char gp[PATH_MAX_LEN];
+		jpath_index(gp, sizeof(gp), sub, i);
+		if (!cJSON_IsArray(g) || cJSON_GetArraySize(g) < 2) {
+			jpath_err(err, gp, "must be an array of at least two \"TYPE/pointer\" references");
+			rc = -1;
+			continue;
+		}
+		int j = 0;
+		for (const cJSON *r = g->child; r; r = r->next, j++) {
+			char rp[PATH_MAX_LEN];
+			jpath_index(rp, sizeof(rp), gp, j);
+			if (!cJSON_IsString(r) || !ref_valid(r->valuestring)) {
+				jpath_err(err, rp, "must be an event reference \"TYPE/pointer\"");
+				rc = -1;
+			}
+		}
+	}
+	return rc;
+}
+
+/* The table: every stream member, its validator and its check (see struct stream_member). */
+static const struct stream_member stream_table[] = {
+	{ "format", sv_format, NULL },
+	{ "sequence", sv_sequence, sc_sequence },
+	{ "each", sv_each, sc_each },
+	{ "count", sv_count, sc_count },
+	{ "concat", sv_concat, sc_concat },
+	{ "same", sv_same, sc_same },
+};
+
+static const struct stream_member *stream_members(size_t *n)
+{
+	*n = sizeof(stream_table) / sizeof(stream_table[0]);
+	return stream_table;
+}
+
 int stream_validate(const cJSON *s, const char *path, bool http, struct buf *err)
 {
 	if (!cJSON_IsObject(s)) {
@@ -1233,95 +1457,14 @@ int stream_validate(const cJSON *s, const char *path, bool http, struct buf *err
 	for (const cJSON *m = s->child; m; m = m->next) {
 		char sub[PATH_MAX_LEN];
 		jpath_key(sub, sizeof(sub), path, m->string);
-		const char *k = m->string;
-		if (strcmp(k, "format") == 0 && !http) {
-			jpath_err(err, sub, "not used for WebSocket frames (each frame is one event)");
-			rc = -1;
-		} else if (strcmp(k, "format") == 0) {
-			if (!cJSON_IsString(m) || (strcmp(m->valuestring, "ndjson") != 0 &&
-						    strcmp(m->valuestring, "sse") != 0)) {
-				jpath_err(err, sub, "format must be \"ndjson\" or \"sse\"");
-				rc = -1;
-			}
-		} else if (strcmp(k, "sequence") == 0) {
-			if (!cJSON_IsString(m)) {
-				jpath_err(err, sub, "must be a string, got %s", json_type_name(m));
-				rc = -1;
-				continue;
-			}
-			/* Compiled here, once: the checks find it by its text. */
-			struct buf e;
-			buf_init(&e, 1024);
-			if (seqre_register(m->valuestring, &e) < 0) {
-				jpath_err(err, sub, "bad sequence \"%.200s\": %s", m->valuestring, buf_str(&e));
-				rc = -1;
-			}
-			buf_release(&e);
-		} else if (strcmp(k, "each") == 0) {
-			if (object_of(m, sub, err, "event type to pointer map") < 0) {
-				rc = -1;
-				continue;
-			}
-			for (const cJSON *t = m->child; t; t = t->next) {
-				char tp[PATH_MAX_LEN];
-				jpath_key(tp, sizeof(tp), sub, t->string);
-				if (validate_event_key(t->string, tp, err) < 0 || pointer_map_validate(t, tp, err) < 0)
-					rc = -1;
-			}
-		} else if (strcmp(k, "count") == 0) {
-			if (object_of(m, sub, err, "event type to matcher") < 0) {
-				rc = -1;
-				continue;
-			}
-			for (const cJSON *t = m->child; t; t = t->next) {
-				char tp[PATH_MAX_LEN];
-				jpath_key(tp, sizeof(tp), sub, t->string);
-				if (validate_event_key(t->string, tp, err) < 0 || matcher_validate(t, tp, err) < 0)
-					rc = -1;
-			}
-		} else if (strcmp(k, "concat") == 0) {
-			if (cJSON_IsArray(m)) {
-				if (!m->child) {
-					jpath_err(err, sub, "concat must not be an empty array");
-					rc = -1;
-				}
-				int i = 0;
-				for (const cJSON *c = m->child; c; c = c->next, i++) {
-					char cp[PATH_MAX_LEN];
-					jpath_index(cp, sizeof(cp), sub, i);
-					if (validate_concat(c, cp, err) < 0)
-						rc = -1;
-				}
-			} else if (validate_concat(m, sub, err) < 0) {
-				rc = -1;
-			}
-		} else if (strcmp(k, "same") == 0) {
-			if (!cJSON_IsArray(m) || !m->child) {
-				jpath_err(err, sub, "same must be a non-empty array of arrays of \"TYPE/pointer\"");
-				rc = -1;
-				continue;
-			}
-			int i = 0;
-			for (const cJSON *g = m->child; g; g = g->next, i++) {
-				char gp[PATH_MAX_LEN];
-				jpath_index(gp, sizeof(gp), sub, i);
-				if (!cJSON_IsArray(g) || cJSON_GetArraySize(g) < 2) {
-					jpath_err(err, gp, "must be an array of at least two \"TYPE/pointer\" references");
-					rc = -1;
-					continue;
-				}
-				int j = 0;
-				for (const cJSON *r = g->child; r; r = r->next, j++) {
-					char rp[PATH_MAX_LEN];
-					jpath_index(rp, sizeof(rp), gp, j);
-					if (!cJSON_IsString(r) || !ref_valid(r->valuestring)) {
-						jpath_err(err, rp, "must be an event reference \"TYPE/pointer\"");
-						rc = -1;
-					}
-				}
-			}
-		} else {
+		const struct stream_member *member = NULL;
+		for (size_t i = 0; i < sizeof(stream_table) / sizeof(stream_table[0]) && !member; i++)
+			if (strcmp(stream_table[i].name, m->string) == 0)
+				member = &stream_table[i];
+		if (!member) {
 			jpath_err(err, sub, "unknown member (expected format, sequence, each, count, concat or same)");
+			rc = -1;
+		} else if (member->validate(m, sub, http, err) < 0) {
 			rc = -1;
 		}
 	}
