@@ -621,8 +621,10 @@ static void run_step(const struct exec_ctx *ctx, struct http_client *client, str
 	if (st->capture) {
 		buf_reset(&err);
 		step_label(label, sizeof(label), c, si, 0, 1);
+		/* The response lacks what the case needs from it: the target's doing, so a failure of the
+		 * step (a blocked case when the step only sets the scene), not an error of the case. */
 		if (do_captures(st, &resp, scope, &err) != 0)
-			set_message(cr, VERDICT_ERROR, "%s%s", label, buf_str(&err));
+			step_failed(cr, st->precondition, label, buf_str(&err));
 	}
 out:
 	cJSON_Delete(req);

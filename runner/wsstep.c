@@ -998,8 +998,9 @@ static void do_captures(struct wsrun *r, const cJSON *capture, const cJSON *fram
 	cJSON_ArrayForEach(c, capture) {
 		const cJSON *v = cJSON_IsString(c) ? json_pointer(frame, c->valuestring) : NULL;
 		if (!v) {
-			item_error(r, "capture %s: the frame has nothing at %s", c->string,
-			      cJSON_IsString(c) ? c->valuestring : "?");
+			/* The frame lacks what the case needs: a failure of the target (blocking when a precondition). */
+			fail(r, "capture %s: the frame has nothing at %s", c->string,
+			     cJSON_IsString(c) ? c->valuestring : "?");
 			return;
 		}
 		vars_set(r->env->scope, c->string, cJSON_Duplicate(v, 1));
