@@ -526,6 +526,8 @@ static void run_ws_step(const struct exec_ctx *ctx, struct case_result *cr, stru
 	};
 	int item_precondition = 0;
 	env.precondition_failed = &item_precondition;
+	env.timings = &cr->timings;
+	env.step = si + 1;
 	enum wsstep_result r = wsstep_run(st->ws, &env);
 	if (r == WSSTEP_ERROR)
 		set_message(cr, VERDICT_ERROR, "%s%s", label, buf_str(&err));
@@ -538,6 +540,25 @@ out:
 	buf_release(&sdiff);
 	buf_release(&xt);
 	buf_release(&err);
+}
+
+/* Keep the figures of a decoded stream for the reports; replace: it replaces the step's last entry. */
+static void record_timing(struct case_result *cr, size_t si, const struct response *resp, int replace)
+{
+	struct stream_timing t;
+	memset(&t, 0, sizeof(t));
+	if (timing_compute(resp->events, resp->nevents, 1, &t) != 0)
+		return;
+	t.step = si + 1;
+	t.kind = resp->format == STREAM_SSE ? "sse" : "ndjson";
+	t.total_ms = resp->total_ms - resp->sent_ms;
+	struct timing_list *l = &cr->timings;
+	if (replace && l->n && l->v[l->n - 1].step == t.step) {
+		timing_release(&l->v[l->n - 1]);
+		l->v[l->n - 1] = t;
+		return;
+	}
+	timing_list_add(l, &t);
 }
 
 /* Run step si of the case; leaves the verdict in cr (PASS when the step passed). */
@@ -596,6 +617,9 @@ static void run_step(const struct exec_ctx *ctx, struct http_client *client, str
 		int exchanged = http_exchange(client, &hr, &resp, &xt);
 		if (opt->on_exchange && st->kind == STEP_REQUEST)
 			opt->on_exchange(opt->on_exchange_arg, c, req, &resp);
+		/* Of a repeated request, the figures of the last stream (each replaces the one before). */
+		if (resp.format != STREAM_NONE)
+			record_timing(cr, si, &resp, r > 0);
 		if (exchanged != 0) {
 			set_message(cr, VERDICT_ERROR, "%s%s", label, resp.transport_error);
 		} else if (st->expect && expect_check(st->expect, &resp, scope, &sdiff) > 0) {
@@ -775,6 +799,7 @@ static void run_attempt(const struct exec_ctx *ctx, struct http_client *client, 
 
 	buf_init(&err, 4096);
 	cr->verdict = VERDICT_PASS;
+	timing_list_release(&cr->timings);   /* the case's figures are its last attempt's */
 	if (!client) {
 		set_message(cr, VERDICT_ERROR, "cannot start an HTTP client (libcurl)");
 		goto out;

@@ -43,6 +43,7 @@ struct xfer {
 	double sent_ms;          /* when the request was fully sent, since t0; -1 until then */
 	double first_ms;         /* first response byte, since t0; -1 until then */
 	double last_ms;          /* latest response byte, since t0 */
+	double headers_ms;       /* the final response's headers complete, since t0; -1 until then */
 	int decided;             /* the headers are complete and decode is set */
 	int decode;              /* a stream was asked for and the response is one: feed the decoder */
 	int capped;              /* we stopped the transfer on purpose (a cap), not an error */
@@ -201,10 +202,47 @@ static void transcript_request(struct buf *t, const struct http_request *req, co
 	}
 }
 
+/* One "< event N TYPE (+AT ms, gap G ms)" line. */
+static void transcript_event(struct buf *t, const struct response *r, size_t i)
+{
+	const struct event *e = &r->events[i];
+	buf_printf(t, "< event %zu ", i + 1);
+	http_append_escaped(t, e->type, utf8_truncate(e->type, strlen(e->type), 64), 0);
+	buf_printf(t, " (+%.1f ms", e->at_ms);
+	if (i)
+		buf_printf(t, ", gap %.1f ms", e->at_ms - r->events[i - 1].at_ms);
+	buf_adds(t, ")\n");
+}
+
+/*
+ * When each event of a decoded stream arrived, after the body: one line per
+ * event, the first HTTP_TRANSCRIPT_EVENTS_HEAD and the last
+ * HTTP_TRANSCRIPT_EVENTS_TAIL of a long stream, the middle in one line.
+ */
+static void transcript_events(struct buf *t, const struct response *r)
+{
+	size_t n = r->nevents;
+	int elide = n > HTTP_TRANSCRIPT_EVENTS_HEAD + HTTP_TRANSCRIPT_EVENTS_TAIL + 1;
+	for (size_t i = 0; i < n; i++) {
+		if (elide && i == HTTP_TRANSCRIPT_EVENTS_HEAD) {
+			size_t last = n - HTTP_TRANSCRIPT_EVENTS_TAIL - 1;
+			buf_printf(t, "< ... events %zu to %zu (+%.1f to +%.1f ms) not shown\n", i + 1, last + 1,
+				   r->events[i].at_ms, r->events[last].at_ms);
+			i = last;
+			continue;
+		}
+		transcript_event(t, r, i);
+	}
+}
+
 static void transcript_response(struct buf *t, const struct xfer *x)
 {
 	const struct response *r = x->resp;
-	if (x->status_line[0])
+	/* Times since the request began to go out; the whole exchange (connect included) is total_ms. */
+	if (x->status_line[0] && r->headers_ms >= 0)
+		buf_printf(t, "< %s (headers +%.1f ms, end +%.1f ms)\n", x->status_line, r->headers_ms,
+			   r->total_ms - r->sent_ms);
+	else if (x->status_line[0])
 		buf_printf(t, "< %s (%.0f ms)\n", x->status_line, r->total_ms);
 	for (size_t i = 0; i < r->nheaders; i++)
 		http_transcript_header(t, '<', r->headers[i].name, r->headers[i].value);
@@ -212,6 +250,8 @@ static void transcript_response(struct buf *t, const struct xfer *x)
 		buf_adds(t, "<\n");
 		transcript_body(t, r->body.data, r->body.len, HTTP_TRANSCRIPT_RESP_BODY, r->truncated);
 	}
+	if (r->format != STREAM_NONE)
+		transcript_events(t, r);
 	if (r->stream_error)
 		buf_printf(t, "! stream: %s\n", r->stream_error);
 	if (r->transport_error)
@@ -271,6 +311,7 @@ static size_t header_cb(char *p, size_t size, size_t nmemb, void *arg)
 	if (n >= 5 && memcmp(p, "HTTP/", 5) == 0) {
 		/* A new status line: an interim 1xx response came before; keep only the final one. */
 		headers_clear(r);
+		x->headers_ms = -1;
 		size_t len = n;
 		while (len && (p[len - 1] == '\r' || p[len - 1] == '\n'))
 			len--;
@@ -279,6 +320,10 @@ static size_t header_cb(char *p, size_t size, size_t nmemb, void *arg)
 		http_append_escaped(&sl, p, len < 100 ? len : 100, 0);
 		snprintf(x->status_line, sizeof(x->status_line), "%s", buf_str(&sl));
 		buf_release(&sl);
+		return n;
+	}
+	if ((n == 2 && p[0] == '\r' && p[1] == '\n') || (n == 1 && p[0] == '\n')) {
+		x->headers_ms = since(x);   /* the blank line: this response's headers are complete */
 		return n;
 	}
 	const char *colon = memchr(p, ':', n);
@@ -532,6 +577,29 @@ static int xferinfo_cb(void *arg, curl_off_t dltotal, curl_off_t dlnow, curl_off
 
 /* ---- the exchange ------------------------------------------------------------------------- */
 
+/*
+ * Make the response's times count from the moment the request began to go
+ * out (libcurl's pretransfer time: after connect and TLS), so that they say
+ * how long the server took, whatever the connection cost.  Events were
+ * stamped since the start of the exchange as they arrived.
+ */
+static void rebase_times(struct xfer *x)
+{
+	struct response *r = x->resp;
+	curl_off_t pre = 0;
+	double sent = 0;
+	if (curl_easy_getinfo(x->easy, CURLINFO_PRETRANSFER_TIME_T, &pre) == CURLE_OK && pre > 0)
+		sent = (double)pre / 1000.0;
+	/* Never after the first byte: a server may answer before the request has all gone out. */
+	if (x->first_ms >= 0 && sent > x->first_ms)
+		sent = x->first_ms;
+	r->sent_ms = sent;
+	r->first_byte_ms = x->first_ms >= 0 ? x->first_ms - sent : -1;
+	r->headers_ms = x->headers_ms >= 0 ? x->headers_ms - sent : -1;
+	for (size_t i = 0; i < r->nevents; i++)
+		r->events[i].at_ms -= sent;
+}
+
 struct http_client *http_client_new(void)
 {
 	struct http_client *c = calloc(1, sizeof(*c));
@@ -648,6 +716,7 @@ int http_exchange(struct http_client *c, const struct http_request *req, struct 
 	x.resp = resp;
 	x.sent_ms = -1;
 	x.first_ms = -1;
+	x.headers_ms = -1;
 	ndjson_init(&x.nd, HTTP_MAX_LINE, stream_line_cb, &x);
 	sse_init(&x.sse, HTTP_MAX_LINE, stream_sse_cb, &x);
 	buf_release(&resp->body);
@@ -712,7 +781,7 @@ int http_exchange(struct http_client *c, const struct http_request *req, struct 
 	curl_off_t t = 0;
 	if (curl_easy_getinfo(e, CURLINFO_CONNECT_TIME_T, &t) == CURLE_OK)
 		resp->connect_ms = (double)t / 1000.0;
-	resp->first_byte_ms = x.first_ms >= 0 ? x.first_ms : 0;
+	rebase_times(&x);
 	if (!x.decode && resp->body.len && !resp->truncated)
 		resp->json = json_parse_exact(resp->body.data, resp->body.len);
 	rc = resp->transport_error ? -1 : 0;

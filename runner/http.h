@@ -25,6 +25,8 @@
 #define HTTP_MAX_HEADERS    256u         /* response headers kept */
 #define HTTP_TRANSCRIPT_REQ_BODY   4096u    /* bytes of a request body shown in a transcript */
 #define HTTP_TRANSCRIPT_RESP_BODY  16384u   /* bytes of a response body shown in a transcript */
+#define HTTP_TRANSCRIPT_EVENTS_HEAD 20u     /* arrival lines of a stream's first events in a transcript ... */
+#define HTTP_TRANSCRIPT_EVENTS_TAIL 5u      /* ... and of its last; the middle is one line */
 
 struct http_header_kv {
 	const char *name;

@@ -14,6 +14,8 @@ void response_init(struct response *r)
 	memset(r, 0, sizeof(*r));
 	buf_init(&r->body, RESPONSE_MAX_BODY);
 	r->format = STREAM_NONE;
+	r->first_byte_ms = -1;
+	r->headers_ms = -1;
 }
 
 void response_release(struct response *r)

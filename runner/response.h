@@ -29,7 +29,8 @@ struct event {
 	cJSON *json;             /* the parsed event; never NULL for a stored event */
 	char *raw;               /* the bytes of the NDJSON line / the SSE event's data, NUL-terminated */
 	size_t raw_len;
-	double at_ms;            /* when it arrived, since the request was sent */
+	double at_ms;            /* when it arrived, ms since the request began to go out (a ws collect:
+				    since the last send before it; runner/timing.h) */
 };
 
 enum stream_format { STREAM_NONE, STREAM_NDJSON, STREAM_SSE };
@@ -48,9 +49,12 @@ struct response {
 	char *not_stream;        /* a stream was asked for but the response is not one: "not a stream:
 				    status 404, content-type application/json, body {...}"; else NULL */
 	char *transport_error;   /* connect failure, timeout, reset..., or NULL */
-	double connect_ms;
-	double first_byte_ms;
-	double total_ms;
+	/* Milliseconds on CLOCK_MONOTONIC, with fractions. */
+	double connect_ms;       /* TCP (and TLS) connect, 0 for a reused connection */
+	double sent_ms;          /* the request began to go out, since the exchange started */
+	double first_byte_ms;    /* the first response byte, since sent_ms; -1 when none came */
+	double headers_ms;       /* the final response's headers complete, since sent_ms; -1 when they were not */
+	double total_ms;         /* the whole exchange, connect included, since it started */
 };
 
 void response_init(struct response *r);

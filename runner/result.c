@@ -58,6 +58,7 @@ void run_result_release(struct run_result *rr)
 		for (size_t j = 0; j < rr->cases[i].nattempts; j++)
 			case_attempt_release(&rr->cases[i].attempts[j]);
 		free(rr->cases[i].attempts);
+		timing_list_release(&rr->cases[i].timings);
 		free(rr->cases[i].message);
 		buf_release(&rr->cases[i].diff);
 		buf_release(&rr->cases[i].transcript);

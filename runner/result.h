@@ -8,6 +8,7 @@
 
 #include "common/buf.h"
 #include "runner/suite.h"
+#include "runner/timing.h"
 
 enum verdict {
 	VERDICT_PASS,
@@ -38,6 +39,7 @@ struct case_result {
 	double started_at_ms;    /* wall clock, epoch ms */
 	struct case_attempt *attempts;  /* the attempts before the last one, which all failed; oldest first */
 	size_t nattempts;        /* 0 unless the case was retried */
+	struct timing_list timings;  /* the last attempt's streams (HTTP streams, ws collects), in order */
 };
 
 struct run_result {

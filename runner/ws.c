@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include <curl/curl.h>
 #include <openssl/evp.h>
@@ -44,7 +45,7 @@ struct wsc_conn {
 	size_t pre_off;
 	struct wsc_message *first, *last;   /* received, not yet taken */
 	size_t nframes;
-	int64_t t0;                      /* mono ms when the connection opened */
+	double t0;                       /* CLOCK_MONOTONIC ms (with fractions) when the connection opened */
 	bool eof;                        /* the server closed TCP */
 	bool failed;                     /* a cap or a transport error; error says which */
 	bool we_closed;                  /* we queued a close frame */
@@ -64,6 +65,19 @@ static void set_err(struct wsc_conn *c, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(c->error, sizeof(c->error), fmt, ap);
 	va_end(ap);
+}
+
+/* CLOCK_MONOTONIC in ms with fractions: the times of frames, for the timing checks. */
+static double mono_ms_frac(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
+}
+
+double wsc_elapsed_ms(const struct wsc_conn *c)
+{
+	return mono_ms_frac() - c->t0;
 }
 
 static int remaining(int64_t deadline)
@@ -373,7 +387,7 @@ static void msg_cb(wslay_event_context_ptr ctx, const struct wslay_event_on_msg_
 	m->data = data;
 	m->len = n;
 	m->close_code = code;
-	m->at_ms = (double)(mono_ms() - c->t0);
+	m->at_ms = mono_ms_frac() - c->t0;
 	if (c->last)
 		c->last->next = m;
 	else
@@ -952,7 +966,7 @@ enum wsc_result wsc_connect(const struct wsc_connect_options *o, struct wsc_conn
 		goto out;
 	}
 	wslay_event_config_set_max_recv_msg_length(c->ctx, WSC_MAX_MESSAGE);
-	c->t0 = mono_ms();
+	c->t0 = mono_ms_frac();
 	*out = c;
 	c = NULL;
 	rc = WSC_OK;

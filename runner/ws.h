@@ -55,7 +55,7 @@ struct wsc_message {
 	char *data;              /* the payload, NUL-terminated; for a close, the reason only */
 	size_t len;
 	int close_code;          /* for a close: the code, 1005 when the frame had none */
-	double at_ms;            /* when it arrived, since the connection opened */
+	double at_ms;            /* when it was read, ms (with fractions) since the connection opened */
 	struct wsc_message *next;
 };
 
@@ -97,6 +97,8 @@ enum wsc_result wsc_send_frame(struct wsc_conn *c, bool fin, enum wsc_opcode op,
 			       bool masked, int timeout_ms);
 /* Send a close frame with code (0: none) and reason; the server's close still has to be read. */
 enum wsc_result wsc_send_close(struct wsc_conn *c, int code, const char *reason, int timeout_ms);
+/* Milliseconds (CLOCK_MONOTONIC, with fractions) since c opened: the clock of wsc_message.at_ms. */
+double wsc_elapsed_ms(const struct wsc_conn *c);
 /* The last failure of c, "" when none. */
 const char *wsc_error(const struct wsc_conn *c);
 /* True once the server's close frame has been received. */

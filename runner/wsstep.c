@@ -23,6 +23,7 @@
 #include "runner/jpath.h"
 #include "runner/match.h"
 #include "runner/response.h"
+#include "runner/timing.h"
 #include "runner/url.h"
 #include "runner/ws.h"
 
@@ -567,6 +568,8 @@ struct rconn {
 	struct wsc_conn *c;
 	const char *dead;            /* why it cannot be used, or NULL */
 	int refused;                 /* a "may_refuse" connect was refused: its later items are skipped */
+	double sent_ms;              /* when the last send item began, ms since the connection opened; -1 before one */
+	size_t sent_item;            /* that item's number, from 1 */
 };
 
 struct wsrun {
@@ -575,6 +578,7 @@ struct wsrun {
 	size_t nconns;
 	int64_t t0, deadline;        /* mono ms: start, and the end of the total timeout */
 	size_t frames_shown, frames_hidden;
+	size_t item;                 /* the item running, from 1 */
 	enum wsstep_result result;
 	char label[96];              /* "ws item 3 (expect a): " */
 };
@@ -647,8 +651,11 @@ static void xt_frame(struct wsrun *r, const struct rconn *rc, char dir, enum wsc
 		buf_adds(t, buf_str(&line));
 		buf_release(&line);
 	}
-	if (at_ms >= 0)
-		buf_printf(t, " (+%.0f ms)", at_ms);
+	/* Since the connection opened; for what we receive, also since the send that (most likely) caused it. */
+	if (at_ms >= 0 && dir == '<' && rc->sent_ms >= 0 && at_ms >= rc->sent_ms)
+		buf_printf(t, " (+%.1f ms; +%.1f ms after item %zu)", at_ms, at_ms - rc->sent_ms, rc->sent_item);
+	else if (at_ms >= 0)
+		buf_printf(t, " (+%.1f ms)", at_ms);
 	buf_addc(t, '\n');
 }
 
@@ -803,6 +810,8 @@ static void do_connect(struct wsrun *r, const cJSON *it, struct rconn *rc)
 	rc->c = NULL;
 	rc->dead = NULL;
 	rc->refused = 0;
+	rc->sent_ms = -1;
+	rc->sent_item = 0;
 	spec = vars_expand_json(env->scope, rc->spec, &err);
 	if (!spec) {
 		item_error(r, "%s", buf_str(&err));
@@ -915,6 +924,9 @@ static void do_send(struct wsrun *r, const cJSON *it, struct rconn *rc, const cJ
 	const cJSON *v;
 	if (!usable(r, rc))
 		goto out;
+	/* The reference of what the server answers: the timing of a later collect counts from here. */
+	rc->sent_ms = wsc_elapsed_ms(rc->c);
+	rc->sent_item = r->item;
 	if ((v = cJSON_GetObjectItemCaseSensitive(it, "json"))) {
 		char *s = cJSON_PrintUnformatted(v);
 		if (!s || buf_adds(&payload, s) != BUF_OK) {
@@ -965,7 +977,7 @@ static void do_send(struct wsrun *r, const cJSON *it, struct rconn *rc, const cJ
 			enum wsc_opcode fop = i == 0 ? WSC_TEXT : WSC_CONTINUATION;
 			char fnote[48];
 			jpath_fmt(fnote, sizeof(fnote), "fragment %d/%d%s", i + 1, n, i == n - 1 ? ", fin" : "");
-			xt_frame(r, rc, '>', fop, s, payload.len, 0, -1, fnote);
+			xt_frame(r, rc, '>', fop, s, payload.len, 0, wsc_elapsed_ms(rc->c), fnote);
 			res = wsc_send_frame(rc->c, i == n - 1, fop, s, payload.len, true, ms);
 			if (res != WSC_OK)
 				break;
@@ -973,7 +985,7 @@ static void do_send(struct wsrun *r, const cJSON *it, struct rconn *rc, const cJ
 		}
 		goto sent;
 	}
-	xt_frame(r, rc, '>', op, payload.data ? payload.data : "", payload.len, 0, -1, note);
+	xt_frame(r, rc, '>', op, payload.data ? payload.data : "", payload.len, 0, wsc_elapsed_ms(rc->c), note);
 	if (note)
 		res = wsc_send_frame(rc->c, true, WSC_TEXT, payload.data ? payload.data : "", payload.len, false, ms);
 	else
@@ -1191,6 +1203,24 @@ static void events_free(struct event *ev, size_t n)
 	free(ev);
 }
 
+/* Keep the figures of a collect's frames for the reports (when the caller asked for them). */
+static void record_timing(struct wsrun *r, const struct rconn *rc, const struct event *ev, size_t n,
+			  double total_ms)
+{
+	if (!r->env->timings)
+		return;
+	struct stream_timing t;
+	memset(&t, 0, sizeof(t));
+	if (timing_compute(ev, n, 1, &t) != 0)
+		return;
+	t.step = r->env->step;
+	t.item = r->item;
+	t.kind = "ws";
+	snprintf(t.conn, sizeof(t.conn), "%s", rc->name);
+	t.total_ms = total_ms;
+	timing_list_add(r->env->timings, &t);
+}
+
 static void do_collect(struct wsrun *r, const cJSON *it, struct rconn *rc)
 {
 	double secs = item_timeout(r, it);
@@ -1206,6 +1236,8 @@ static void do_collect(struct wsrun *r, const cJSON *it, struct rconn *rc)
 	int matched = 0, stopped = 0;
 	struct buf bad;
 	buf_init(&bad, 4096);
+	/* Frame times count from the last send on this connection (its opening when nothing was sent). */
+	double ref = rc->sent_ms >= 0 ? rc->sent_ms : 0;
 	if (!ev) {
 		item_error(r, "out of memory");
 		goto out;
@@ -1258,13 +1290,15 @@ static void do_collect(struct wsrun *r, const cJSON *it, struct rconn *rc)
 		ev[n].type = strdup(type ? type : "?");
 		ev[n].raw = strndup(m->data, m->len);
 		ev[n].raw_len = m->len;
-		ev[n].at_ms = m->at_ms;
+		ev[n].at_ms = m->at_ms - ref;
 		ev[n].json = j;
 		n++;
 		wsc_message_free(m);
 		if (until && pointer_map_check(until, j, "until", NULL, NULL) == 0)
 			matched = 1;
 	}
+	if (rc->c)
+		record_timing(r, rc, ev, n, wsc_elapsed_ms(rc->c) - ref);
 	if (stopped || r->result != WSSTEP_PASS)
 		goto out;
 	if (until && !matched) {
@@ -1584,13 +1618,14 @@ enum wsstep_result wsstep_run(const cJSON *ws, const struct wsstep_env *env)
 	cJSON_ArrayForEach(c, conns) {
 		if (r.nconns == WSSTEP_MAX_CONNECTIONS)
 			break;
-		r.conns[r.nconns++] = (struct rconn){ .name = c->string, .spec = c };
+		r.conns[r.nconns++] = (struct rconn){ .name = c->string, .spec = c, .sent_ms = -1 };
 	}
 	const cJSON *script = cJSON_GetObjectItemCaseSensitive(ws, "script");
 	size_t idx = 0;
 	const cJSON *tmpl;
 	cJSON_ArrayForEach(tmpl, script) {
 		idx++;
+		r.item = idx;
 		struct buf err;
 		buf_init(&err, 4096);
 		int nverbs;

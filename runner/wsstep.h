@@ -20,6 +20,7 @@
 
 #include "common/buf.h"
 #include "runner/suite.h"
+#include "runner/timing.h"
 #include "runner/vars.h"
 
 #define WSSTEP_MAX_CONNECTIONS 16
@@ -48,6 +49,8 @@ struct wsstep_env {
 	struct buf *transcript;          /* frames sent and received, credentials redacted; may be NULL */
 	const char *ca_file;             /* PEM certificates to trust for wss://, or NULL */
 	int *precondition_failed;        /* set to 1 when the item that failed is marked "precondition"; may be NULL */
+	struct timing_list *timings;     /* each collect's frame times are added here (runner/timing.h); may be NULL */
+	size_t step;                     /* the step's number in its case, from 1, for timings */
 };
 
 /* Run a ws step (the template as loaded). */
