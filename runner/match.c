@@ -25,6 +25,7 @@
 #include "runner/jpath.h"
 #include "runner/rx.h"
 #include "runner/seqre.h"
+#include "runner/timing.h"
 
 #define SHOW_MAX      200   /* bytes of a value shown in a diff line */
 #define EACH_MAX_LINES 10   /* diff lines per "each" check before summarising the rest */
@@ -739,6 +740,127 @@ static int sc_same(const cJSON *v, const struct evlist *el, const char *const *t
 	return check_same(v, el, diff);
 }
 
+/* ---- timing ---------------------------------------------------------------------------------- */
+
+/*
+ * "timing": {"first_event_ms": B, "gap_ms": B, "spread_ms": B}, each B either
+ * {"min": ms, "max": ms} (either or both) or a matcher object applied to the
+ * figure in ms.  The figures are those of timing_compute over the events,
+ * whose at_ms count from the stream's reference (runner/timing.h).
+ */
+static const char *const timing_members[] = { "first_event_ms", "gap_ms", "spread_ms" };
+
+/* A bound of {min, max}: 1 and *v when it is a number, 0 when absent, -1 (a diff line) when not a number. */
+static int timing_bound(const cJSON *b, const char *name, const char *fig, double *v, struct buf *diff)
+{
+	const cJSON *x = cJSON_GetObjectItemCaseSensitive(b, name);
+	if (!x || cJSON_IsNull(x))
+		return 0;
+	if (!cJSON_IsNumber(x)) {
+		char *xs = show(x);
+		diffline(diff, "stream: timing: %s: %s must be a number of ms, got %s", fig, name, xs);
+		free(xs);
+		return -1;
+	}
+	*v = x->valuedouble;
+	return 1;
+}
+
+/* {min, max}, or a matcher that is only {"range": [lo, hi]}: the bounds, as *lo and *hi (NaN for none). */
+static int timing_bounds(const cJSON *b, const char *fig, double *lo, double *hi, struct buf *diff)
+{
+	*lo = *hi = NAN;
+	const cJSON *range = cJSON_GetObjectItemCaseSensitive(b, "range");
+	if (range && b->child == range && !range->next) {
+		const cJSON *l = cJSON_GetArrayItem(range, 0), *h = cJSON_GetArrayItem(range, 1);
+		if (cJSON_IsNumber(l))
+			*lo = l->valuedouble;
+		if (cJSON_IsNumber(h))
+			*hi = h->valuedouble;
+		return 1;
+	}
+	if (!cJSON_GetObjectItemCaseSensitive(b, "min") && !cJSON_GetObjectItemCaseSensitive(b, "max"))
+		return 0;   /* another matcher */
+	int rl = timing_bound(b, "min", fig, lo, diff), rh = timing_bound(b, "max", fig, hi, diff);
+	return rl < 0 || rh < 0 ? -1 : 1;
+}
+
+/* "expected at least 300 ms" / "at most" / "from 100 to 500 ms", for the bound that failed. */
+static void timing_want(char *out, size_t size, double v, double lo, double hi)
+{
+	if (!isnan(lo) && v < lo)
+		jpath_fmt(out, size, "expected at least %g ms", lo);
+	else
+		jpath_fmt(out, size, "expected at most %g ms", hi);
+}
+
+/* The figure's own words when it misses its bounds: what was seen, then what was wanted. */
+static void timing_say(const char *fig, const struct stream_timing *t, const char *want, int too_low,
+		       struct buf *diff)
+{
+	if (strcmp(fig, "first_event_ms") == 0) {
+		diffline(diff, "stream: timing: the first event arrived at +%.1f ms, %s", t->first_ms, want);
+	} else if (strcmp(fig, "gap_ms") == 0) {
+		size_t a = t->gap_max_at;
+		diffline(diff, "stream: timing: the largest gap between events was %.1f ms (events %zu to %zu), %s",
+			 t->gap_max_ms, a - 1, a, want);
+	} else if (too_low && t->spread_ms < TIMING_BURST_MS) {
+		diffline(diff, "stream: timing: the %zu events arrived in one burst (spread %.1f ms, %s)", t->count,
+			 t->spread_ms, want);
+	} else {
+		diffline(diff, "stream: timing: the %zu events arrived over %.1f ms (+%.1f to +%.1f ms), %s",
+			 t->count, t->spread_ms, t->first_ms, t->last_ms, want);
+	}
+}
+
+static int sc_timing(const cJSON *v, const struct evlist *el, const char *const *types, struct buf *diff)
+{
+	struct stream_timing t;
+	if (timing_compute(el->v, el->n, 0, &t) != 0) {
+		diffline(diff, "stream: timing: out of memory");
+		return 1;
+	}
+	int fails = 0;
+	for (size_t i = 0; i < sizeof(timing_members) / sizeof(timing_members[0]); i++) {
+		const char *fig = timing_members[i];
+		const cJSON *b = cJSON_GetObjectItemCaseSensitive(v, fig);
+		if (!b)
+			continue;
+		double value = i == 0 ? t.first_ms : i == 1 ? t.gap_max_ms : t.spread_ms;
+		if (i == 0 && t.count == 0) {
+			diffline(diff, "stream: timing: first_event_ms: no event arrived");
+			fails++;
+			continue;
+		}
+		if (i > 0 && t.count < 2) {
+			diffline(diff, "stream: timing: %s: %zu event%s: nothing to measure (it takes two)", fig, t.count,
+				 t.count == 1 ? "" : "s");
+			fails++;
+			continue;
+		}
+		double lo, hi;
+		int kind = timing_bounds(b, fig, &lo, &hi, diff);
+		if (kind < 0) {
+			fails++;
+		} else if (kind > 0) {
+			if ((!isnan(lo) && value < lo) || (!isnan(hi) && value > hi)) {
+				char want[96];
+				timing_want(want, sizeof(want), value, lo, hi);
+				timing_say(fig, &t, want, !isnan(lo) && value < lo, diff);
+				fails++;
+			}
+		} else {
+			/* Any other matcher sees the figure in ms, to the microsecond. */
+			char where[64];
+			jpath_fmt(where, sizeof(where), "stream: timing: %s", fig);
+			cJSON *n = cJSON_CreateNumber(round(value * 1000.0) / 1000.0);
+			fails += m_eval(b, n, where, diff);
+			cJSON_Delete(n);
+		}
+	}
+	return fails;
+}
+
 /*
  * Every member of a "stream" object: how the loader validates it and how the
  * events are checked against it, side by side; checks run in this order,
@@ -1424,6 +1546,68 @@ static int sv_same(const cJSON *m, const char *sub, bool http, struct buf *err)
 	return rc;
 }
 
+/* A bound of {min, max}: a number of ms >= 0, or a "${VAR}" that must expand to one. */
+static int timing_bound_valid(const cJSON *x, const char *path, struct buf *err)
+{
+	if (has_template(x) || cJSON_IsNull(x) || (cJSON_IsNumber(x) && x->valuedouble >= 0 && isfinite(x->valuedouble)))
+		return 0;
+	jpath_err(err, path, "must be a number of milliseconds >= 0, got %s", json_type_name(x));
+	return -1;
+}
+
+static int sv_timing(const cJSON *m, const char *sub, bool http, struct buf *err)
+{
+	if (object_of(m, sub, err, "first_event_ms, gap_ms and spread_ms") < 0)
+		return -1;
+	int rc = 0;
+	if (!m->child) {
+		jpath_err(err, sub, "empty: give first_event_ms, gap_ms or spread_ms");
+		rc = -1;
+	}
+	for (const cJSON *f = m->child; f; f = f->next) {
+		char fp[PATH_MAX_LEN];
+		jpath_key(fp, sizeof(fp), sub, f->string);
+		int known = 0;
+		for (size_t i = 0; i < sizeof(timing_members) / sizeof(timing_members[0]); i++)
+			known |= strcmp(f->string, timing_members[i]) == 0;
+		if (!known) {
+			jpath_err(err, fp, "unknown member (expected first_event_ms, gap_ms or spread_ms)");
+			rc = -1;
+			continue;
+		}
+		if (!cJSON_IsObject(f) || !f->child) {
+			jpath_err(err, fp, "must be {\"min\": ms, \"max\": ms} (either or both) or a matcher object, got %s",
+				  cJSON_IsObject(f) ? "an empty object" : json_type_name(f));
+			rc = -1;
+			continue;
+		}
+		const cJSON *lo = cJSON_GetObjectItemCaseSensitive(f, "min");
+		const cJSON *hi = cJSON_GetObjectItemCaseSensitive(f, "max");
+		if (!lo && !hi) {
+			if (matcher_validate(f, fp, err) < 0)
+				rc = -1;
+			continue;
+		}
+		if (check_duplicates(f, fp, err))
+			rc = -1;
+		for (const cJSON *b = f->child; b; b = b->next) {
+			char bp[PATH_MAX_LEN];
+			jpath_key(bp, sizeof(bp), fp, b->string);
+			if (strcmp(b->string, "min") != 0 && strcmp(b->string, "max") != 0) {
+				jpath_err(err, bp, "unknown member (expected min or max; a matcher keyword cannot be mixed with them)");
+				rc = -1;
+			} else if (timing_bound_valid(b, bp, err) < 0) {
+				rc = -1;
+			}
+		}
+		if (cJSON_IsNumber(lo) && cJSON_IsNumber(hi) && lo->valuedouble > hi->valuedouble) {
+			jpath_err(err, fp, "min %g is greater than max %g", lo->valuedouble, hi->valuedouble);
+			rc = -1;
+		}
+	}
+	return rc;
+}
+
 /* The table: every stream member, its validator and its check (see struct stream_member). */
 static const struct stream_member stream_table[] = {
 	{ "format", sv_format, NULL },
@@ -1432,6 +1616,7 @@ static const struct stream_member stream_table[] = {
 	{ "count", sv_count, sc_count },
 	{ "concat", sv_concat, sc_concat },
 	{ "same", sv_same, sc_same },
+	{ "timing", sv_timing, sc_timing },
 };
 
 static const struct stream_member *stream_members(size_t *n)
@@ -1462,7 +1647,7 @@ int stream_validate(const cJSON *s, const char *path, bool http, struct buf *err
 			if (strcmp(stream_table[i].name, m->string) == 0)
 				member = &stream_table[i];
 		if (!member) {
-			jpath_err(err, sub, "unknown member (expected format, sequence, each, count, concat or same)");
+			jpath_err(err, sub, "unknown member (expected format, sequence, each, count, concat, same or timing)");
 			rc = -1;
 		} else if (member->validate(m, sub, http, err) < 0) {
 			rc = -1;
