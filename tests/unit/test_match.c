@@ -724,7 +724,7 @@ Test(validate, unknown_members_and_keywords)
 		     STR("expect.body[\"/a\"].equal: unknown matcher keyword (expected equals, type, regex, range, "
 			 "one_of, exists, length or not)\n")));
 	cr_assert(eq(str, validate("{\"stream\":{\"format\":\"ndjson\",\"sequnce\":\"a\"}}"),
-		     STR("expect.stream.sequnce: unknown member (expected format, sequence, each, count, concat or same)\n")));
+		     STR("expect.stream.sequnce: unknown member (expected format, sequence, each, count, concat, same or timing)\n")));
 	cr_assert(eq(str, validate("{\"body\":{\"/a\":{}}}"), STR("expect.body[\"/a\"]: empty matcher\n")));
 }
 
