@@ -15,6 +15,7 @@
 #include "common/timeutil.h"
 #include "common/utf8.h"
 #include "runner/report/common.h"
+#include "runner/timing.h"
 
 #ifndef CHATCONFORM_VERSION
 #define CHATCONFORM_VERSION "0.0.0"
@@ -46,6 +47,7 @@ static const char style[] =
 	"white-space:pre-wrap;overflow-wrap:anywhere;font-size:.85rem}\n"
 	"fieldset{border:1px solid #d5dbe1;margin:1rem 0}fieldset label{margin-right:1rem}\n"
 	".muted{color:#5f6b76}\n"
+	"figure.tl{margin:.4rem 0}figure.tl figcaption{font-size:.85rem}svg.tl{display:block;max-width:100%;height:auto}\n"
 	".hide-pass [data-outcome=pass],.hide-fail [data-outcome=fail],.hide-warn [data-outcome=warn],"
 	".hide-error [data-outcome=error],.hide-skip [data-outcome=skip],.hide-flaky [data-outcome=flaky],"
 	".hide-blocked [data-outcome=blocked],.hide-info [data-outcome=info]"
@@ -184,6 +186,159 @@ static void matrix(struct buf *out, const struct run_result *rr, size_t first)
 	buf_adds(out, "</tfoot>\n</table>\n");
 }
 
+/* ---- stream timings ---------------------------------------------------------------------- */
+
+#define TL_WIDTH  640    /* the timeline's drawing, in SVG units */
+#define TL_HEIGHT 34
+#define TL_PAD    6      /* left and right */
+#define TL_AXIS_Y 22     /* the axis; ticks rise from it */
+
+/* "step 2, ndjson" or "step 1, item 5, collect a (ws)". */
+static void timing_label(struct buf *out, const struct stream_timing *t)
+{
+	buf_printf(out, "step %zu, ", t->step);
+	if (t->item) {
+		buf_printf(out, "item %zu, collect ", t->item);
+		text(out, t->conn);
+		buf_adds(out, " (WebSocket)");
+	} else {
+		buf_adds(out, t->kind);
+	}
+}
+
+/* "25 events; first +52.3 ms; gap p50 40.0 ms, p99 41.2 ms; spread 960.0 ms; total 1012.4 ms". */
+static void timing_figures(struct buf *out, const struct stream_timing *t)
+{
+	buf_printf(out, "%zu event%s", t->count, t->count == 1 ? "" : "s");
+	if (t->count)
+		buf_printf(out, "; first +%.1f ms", t->first_ms);
+	if (t->count > 1)
+		buf_printf(out, "; gap p50 %.1f ms, p99 %.1f ms; spread %.1f ms", t->gap_p50_ms, t->gap_p99_ms,
+			   t->spread_ms);
+	buf_printf(out, "; total %.1f ms", t->total_ms);
+}
+
+/*
+ * One stream as an inline SVG: a time axis from the reference (0: the request
+ * went out, or the last send) to the end of the stream, and a tick at each
+ * arrival.  One path for all the ticks keeps a long stream small.
+ */
+static void timeline(struct buf *out, const struct stream_timing *t)
+{
+	double span = t->total_ms > t->last_ms ? t->total_ms : t->last_ms;
+	if (span < 1)
+		span = 1;
+	const double w = TL_WIDTH - 2 * TL_PAD;
+	buf_adds(out, "<figure class=\"tl\"><figcaption>");
+	timing_label(out, t);
+	buf_adds(out, ": ");
+	timing_figures(out, t);
+	buf_printf(out, "</figcaption>\n<svg class=\"tl\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" role=\"img\" "
+			"aria-label=\"arrivals of %zu events over %.1f ms\">",
+		   TL_WIDTH, TL_HEIGHT, TL_WIDTH, TL_HEIGHT, t->count, span);
+	buf_printf(out, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"#9aa5b1\"/>", TL_PAD, TL_AXIS_Y,
+		   TL_WIDTH - TL_PAD, TL_AXIS_Y);
+	if (t->nticks) {
+		buf_adds(out, "<path stroke=\"#1565c0\" fill=\"none\" d=\"");
+		for (size_t i = 0; i < t->nticks; i++) {
+			double at = t->ticks[i] < 0 ? 0 : t->ticks[i];
+			buf_printf(out, "M%.1f 6V%d", TL_PAD + at / span * w, TL_AXIS_Y);
+		}
+		buf_adds(out, "\"/>");
+	}
+	buf_printf(out, "<text x=\"%d\" y=\"%d\" font-size=\"10\" fill=\"#5f6b76\">0</text>"
+			"<text x=\"%d\" y=\"%d\" font-size=\"10\" fill=\"#5f6b76\" text-anchor=\"end\">+%.1f ms</text>",
+		   TL_PAD, TL_HEIGHT - 1, TL_WIDTH - TL_PAD, TL_HEIGHT - 1, span);
+	buf_adds(out, "</svg></figure>\n");
+}
+
+static void timelines(struct buf *out, const struct case_result *cr)
+{
+	for (size_t k = 0; k < cr->timings.n; k++)
+		timeline(out, &cr->timings.v[k]);
+	if (cr->timings.dropped)
+		buf_printf(out, "<p class=\"muted\">%zu more streams not kept.</p>\n", cr->timings.dropped);
+}
+
+/* A median cell: "–" when no stream has the figure. */
+static void median_cell(struct buf *out, double *v, size_t n)
+{
+	if (!n) {
+		buf_adds(out, "<td class=\"n none\">\xe2\x80\x93</td>");
+		return;
+	}
+	buf_printf(out, "<td class=\"n\">%.1f</td>", timing_median(v, n));
+}
+
+/* One row of the timings table: the streams of kind (NULL: all) among the API's cases. */
+static int timing_row(struct buf *out, const struct run_result *rr, size_t first, const char *kind,
+		      const char *label)
+{
+	size_t n = 0;
+	for (size_t i = first; i < rr->ncases; i++)
+		if (same_api(rr, i, first))
+			for (size_t k = 0; k < rr->cases[i].timings.n; k++)
+				n += !kind || strcmp(rr->cases[i].timings.v[k].kind, kind) == 0;
+	if (!n)
+		return 0;
+	double *count = malloc(n * sizeof(double)), *firsts = malloc(n * sizeof(double));
+	double *p99 = malloc(n * sizeof(double)), *total = malloc(n * sizeof(double));
+	size_t nc = 0, nf = 0, np = 0, nt = 0;
+	if (count && firsts && p99 && total) {
+		for (size_t i = first; i < rr->ncases; i++) {
+			if (!same_api(rr, i, first))
+				continue;
+			for (size_t k = 0; k < rr->cases[i].timings.n; k++) {
+				const struct stream_timing *t = &rr->cases[i].timings.v[k];
+				if (kind && strcmp(t->kind, kind) != 0)
+					continue;
+				count[nc++] = (double)t->count;
+				if (t->first_ms >= 0)
+					firsts[nf++] = t->first_ms;
+				if (t->gap_p99_ms >= 0)
+					p99[np++] = t->gap_p99_ms;
+				total[nt++] = t->total_ms;
+			}
+		}
+		buf_printf(out, "<tr><th scope=\"row\">%s</th><td class=\"n\">%zu</td>", label, n);
+		median_cell(out, count, nc);
+		median_cell(out, firsts, nf);
+		median_cell(out, p99, np);
+		median_cell(out, total, nt);
+		buf_adds(out, "</tr>\n");
+	}
+	free(count);
+	free(firsts);
+	free(p99);
+	free(total);
+	return 1;
+}
+
+/* The API's stream figures, medians over its streams by kind; nothing when it has no stream. */
+static void timing_table(struct buf *out, const struct run_result *rr, size_t first)
+{
+	struct buf rows;
+	buf_init(&rows, 1u << 16);
+	int kinds = timing_row(&rows, rr, first, "ndjson", "HTTP NDJSON") + timing_row(&rows, rr, first, "sse", "HTTP SSE") +
+		    timing_row(&rows, rr, first, "ws", "WebSocket collect");
+	if (kinds) {
+		buf_adds(out, "<table class=\"timings\">\n<caption>Stream timings: medians over the streams, in ms "
+			      "(HTTP from the request, WebSocket from the last message sent)</caption>\n"
+			      "<thead><tr><th scope=\"col\">Kind</th><th scope=\"col\">Streams</th>"
+			      "<th scope=\"col\">Events</th><th scope=\"col\">First event</th>"
+			      "<th scope=\"col\">Gap p99</th><th scope=\"col\">Total</th></tr></thead>\n<tbody>\n");
+		buf_add(out, rows.data, rows.len);
+		buf_adds(out, "</tbody>\n");
+		if (kinds > 1) {
+			buf_adds(out, "<tfoot>");
+			timing_row(out, rr, first, NULL, "All streams");
+			buf_adds(out, "</tfoot>\n");
+		}
+		buf_adds(out, "</table>\n");
+	}
+	buf_release(&rows);
+}
+
 /* ---- cases ------------------------------------------------------------------------------- */
 
 /* Whether a case gets a details block: anything but a plain pass or skip. */
@@ -200,15 +355,16 @@ static void case_row(struct buf *out, const struct run_result *rr, size_t i)
 	enum report_outcome o = report_outcome(cr, rr->strict);
 	char ms[40];
 	report_millis(cr->time_ms, ms, sizeof(ms));
+	int linked = has_details(cr, o) || cr->timings.n;
 	buf_printf(out, "<tr data-outcome=\"%s\"><td>", report_outcome_name(o));
 	badge(out, o);
 	buf_adds(out, "</td><td>");
-	if (has_details(cr, o))
+	if (linked)
 		buf_printf(out, "<a href=\"#case-%zu\">", i + 1);
 	buf_adds(out, "<code>");
 	text(out, c->id);
 	buf_adds(out, "</code>");
-	if (has_details(cr, o))
+	if (linked)
 		buf_adds(out, "</a>");
 	buf_adds(out, " ");
 	text(out, c->title);
@@ -282,6 +438,7 @@ static void case_details(struct buf *out, const struct run_result *rr, size_t i)
 		report_escape(out, cr->diff.data, cr->diff.len, ESC_HTML);
 		buf_adds(out, "</pre>\n");
 	}
+	timelines(out, cr);
 	for (size_t a = 0; a < cr->nattempts; a++)
 		attempt_details(out, cr, a);
 	if (cr->transcript.len) {
@@ -292,6 +449,22 @@ static void case_details(struct buf *out, const struct run_result *rr, size_t i)
 			buf_printf(out, "\n[cut at %zu bytes; the JUnit report has more]", kept);
 		buf_adds(out, "</pre></details>\n");
 	}
+	buf_adds(out, "</article>\n");
+}
+
+/* A case that simply passed, with streams: its timelines only (no exchange, to keep the file small). */
+static void case_timelines(struct buf *out, const struct run_result *rr, size_t i)
+{
+	const struct case_result *cr = &rr->cases[i];
+	enum report_outcome o = report_outcome(cr, rr->strict);
+	buf_printf(out, "<article id=\"case-%zu\" data-outcome=\"%s\">\n<h4>", i + 1, report_outcome_name(o));
+	badge(out, o);
+	buf_adds(out, " <code>");
+	text(out, cr->tcase->id);
+	buf_adds(out, "</code> ");
+	text(out, cr->tcase->title);
+	buf_adds(out, "</h4>\n");
+	timelines(out, cr);
 	buf_adds(out, "</article>\n");
 }
 
@@ -307,6 +480,7 @@ static void api_section(struct buf *out, const struct run_result *rr, size_t fir
 	}
 	buf_adds(out, "</h2>\n");
 	matrix(out, rr, first);
+	timing_table(out, rr, first);
 	buf_adds(out, "<h3>Cases</h3>\n<table class=\"cases\">\n<thead><tr><th scope=\"col\">Result</th>"
 		      "<th scope=\"col\">Case</th><th scope=\"col\">Level</th><th scope=\"col\">Section</th>"
 		      "<th scope=\"col\">ms</th></tr></thead>\n<tbody>\n");
@@ -377,6 +551,21 @@ int html_report_write(const struct run_result *rr, const char *path, struct buf 
 				buf_adds(&b, "<h3>Failures, errors and notes</h3>\n");
 			any = 1;
 			case_details(&b, rr, j);
+			if (report_file_flush(&rf, &b, err) != 0)
+				goto out;
+		}
+		/* The streams of the cases that simply passed (the others show theirs in their details). */
+		any = 0;
+		for (size_t j = i; j < rr->ncases; j++) {
+			const struct case_result *cr = &rr->cases[j];
+			if (!same_api(rr, i, j) || !cr->timings.n || has_details(cr, report_outcome(cr, rr->strict)))
+				continue;
+			if (!any)
+				buf_adds(&b, "<h3>Stream timelines</h3>\n<p class=\"muted\">When each event arrived: "
+					     "0 is when the request went out (WebSocket: the last message sent on the "
+					     "connection), one tick per event.</p>\n");
+			any = 1;
+			case_timelines(&b, rr, j);
 			if (report_file_flush(&rf, &b, err) != 0)
 				goto out;
 		}

@@ -68,6 +68,51 @@ static void stamp_members(struct buf *out, double epoch_ms, const char *sep)
 	buf_printf(out, "%lld,", (long long)ms);
 }
 
+/* A figure in ms with three decimals, or null when it does not exist (-1: no event, or fewer than two). */
+static void figure_member(struct buf *out, const char *name, double ms, int last)
+{
+	key(out, name);
+	if (ms < 0) {
+		buf_adds(out, "null");
+	} else {
+		char t[40];
+		report_millis(ms, t, sizeof(t));
+		buf_adds(out, t);
+	}
+	if (!last)
+		buf_addc(out, ',');
+}
+
+/* The figures of each stream of the case (runner/timing.h); [] for a case without one. */
+static void timings_member(struct buf *out, const struct timing_list *l)
+{
+	key(out, "timings");
+	buf_addc(out, '[');
+	for (size_t i = 0; i < l->n; i++) {
+		const struct stream_timing *t = &l->v[i];
+		buf_adds(out, i ? ",{" : "{");
+		key(out, "step");
+		buf_printf(out, "%zu,", t->step);
+		key(out, "item");
+		if (t->item)
+			buf_printf(out, "%zu,", t->item);
+		else
+			buf_adds(out, "null,");
+		opt_member(out, "connection", t->item ? t->conn : NULL);
+		str_member(out, "kind", t->kind);
+		key(out, "count");
+		buf_printf(out, "%zu,", t->count);
+		figure_member(out, "first_event_ms", t->first_ms, 0);
+		figure_member(out, "gap_p50_ms", t->gap_p50_ms, 0);
+		figure_member(out, "gap_p99_ms", t->gap_p99_ms, 0);
+		figure_member(out, "gap_max_ms", t->gap_max_ms, 0);
+		figure_member(out, "spread_ms", t->spread_ms, 0);
+		figure_member(out, "total_ms", t->total_ms, 1);
+		buf_addc(out, '}');
+	}
+	buf_addc(out, ']');
+}
+
 static void case_record(struct buf *out, const struct run_result *rr, const struct case_result *cr)
 {
 	const struct tcase *c = cr->tcase;
@@ -118,7 +163,9 @@ static void case_record(struct buf *out, const struct run_result *rr, const stru
 		report_millis(a->time_ms, t, sizeof(t));
 		buf_printf(out, "%s}", t);
 	}
-	buf_adds(out, "]}");
+	buf_adds(out, "],");
+	timings_member(out, &cr->timings);
+	buf_addc(out, '}');
 }
 
 int json_report_write(const struct run_result *rr, const char *path, struct buf *err)

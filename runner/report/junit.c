@@ -114,6 +114,38 @@ static void attempts(struct buf *out, const struct case_result *cr, int flaky)
 	}
 }
 
+/*
+ * The figures of the case's streams, in system-out: the schema
+ * (junit-10.xsd) allows <properties> in a testsuite but not in a testcase.
+ */
+static void timings_text(struct buf *so, const struct timing_list *l)
+{
+	if (!l->n)
+		return;
+	buf_adds(so, "Stream timings (ms; HTTP since the request went out, ws since the last send on the connection):\n");
+	for (size_t i = 0; i < l->n; i++) {
+		const struct stream_timing *t = &l->v[i];
+		char f[40], p50[40], p99[40], mx[40], sp[40], tot[40];
+		report_millis(t->first_ms, f, sizeof(f));
+		report_millis(t->gap_p50_ms, p50, sizeof(p50));
+		report_millis(t->gap_p99_ms, p99, sizeof(p99));
+		report_millis(t->gap_max_ms, mx, sizeof(mx));
+		report_millis(t->spread_ms, sp, sizeof(sp));
+		report_millis(t->total_ms, tot, sizeof(tot));
+		buf_printf(so, "  step %zu", t->step);
+		if (t->item)
+			buf_printf(so, " item %zu (collect %s)", t->item, t->conn);
+		buf_printf(so, " %s: %zu event%s", t->kind, t->count, t->count == 1 ? "" : "s");
+		if (t->count)
+			buf_printf(so, ", first event %s", f);
+		if (t->count > 1)
+			buf_printf(so, ", gap p50 %s p99 %s max %s, spread %s", p50, p99, mx, sp);
+		buf_printf(so, ", total %s\n", tot);
+	}
+	if (l->dropped)
+		buf_printf(so, "  (%zu more streams not kept)\n", l->dropped);
+}
+
 static void testcase(struct buf *out, const struct run_result *rr, const struct case_result *cr,
 		     const char *name)
 {
@@ -168,6 +200,7 @@ static void testcase(struct buf *out, const struct run_result *rr, const struct 
 			   buf_str(&cr->diff));
 	else if (o == OUTCOME_BLOCKED)
 		buf_printf(&so, "Blocked: %s\n%s\n", msg, buf_str(&cr->diff));
+	timings_text(&so, &cr->timings);
 	buf_add(&so, cr->transcript.data ? cr->transcript.data : "", cr->transcript.len);
 	if (so.len) {
 		buf_adds(out, "      <system-out>");

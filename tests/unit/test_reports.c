@@ -83,6 +83,26 @@ static void add_attempt(struct case_result *cr, enum verdict v, const char *msg,
 	buf_adds(&a->transcript, transcript);
 }
 
+/* A stream of the case: events arriving at ats (ms since the reference), the stream ending at total_ms. */
+static void add_timing(struct case_result *cr, size_t step, size_t item, const char *kind, const double *ats,
+		       size_t n, double total_ms)
+{
+	struct event ev[16] = { 0 };
+	cr_assert(n <= 16);
+	for (size_t i = 0; i < n; i++)
+		ev[i].at_ms = ats[i];
+	struct stream_timing t;
+	memset(&t, 0, sizeof(t));
+	cr_assert(eq(int, timing_compute(ev, n, 1, &t), 0));
+	t.step = step;
+	t.item = item;
+	t.kind = kind;
+	if (item)
+		snprintf(t.conn, sizeof(t.conn), "a");
+	t.total_ms = total_ms;
+	timing_list_add(&cr->timings, &t);
+}
+
 static void fill_run(int strict)
 {
 	const enum verdict v[NCASES] = { VERDICT_PASS, VERDICT_FAIL, VERDICT_FAIL, VERDICT_ERROR, VERDICT_SKIP,
@@ -126,6 +146,15 @@ static void fill_run(int strict)
 		    "> POST /v1/chat/stream\n< HTTP/1.1 500 Internal Server Error\n<\n{\"error\":\"]]>\"}\n");
 	add_attempt(&results[7], VERDICT_ERROR, "no first byte within 10 s", "", "> POST /v1/chat/stream\n(no answer)\n");
 	add_attempt(&results[3], VERDICT_ERROR, "connection refused", "", "> POST /v1/chat/stream\n");
+	/* Streams: a paced NDJSON one of a case that passed, a burst collected from a ws of a failed one,
+	 * a one-event SSE stream and one without events of an INFO case. */
+	const double paced[] = { 52.25, 92.5, 132.75, 172.5, 212.125 };
+	const double burst[] = { 3.0, 3.125, 3.25, 3.375 };
+	const double one[] = { 1500.5 };
+	add_timing(&results[0], 1, 0, "ndjson", paced, 5, 230.0);
+	add_timing(&results[1], 2, 3, "ws", burst, 4, 3.5);
+	add_timing(&results[5], 1, 0, "sse", one, 1, 1501.0);
+	add_timing(&results[5], 2, 0, "sse", NULL, 0, 12.0);
 	memset(&rr, 0, sizeof(rr));
 	rr.cases = results;
 	rr.ncases = NCASES;
@@ -149,6 +178,7 @@ static void release_run(void)
 		free(results[i].attempts);
 		results[i].attempts = NULL;
 		results[i].nattempts = 0;
+		timing_list_release(&results[i].timings);
 	}
 }
 
@@ -355,6 +385,35 @@ static cJSON *write_and_parse(void)
 	return doc;
 }
 
+Test(reports, json_has_the_timings_of_each_stream)
+{
+	fill_run(0);
+	cJSON *doc = write_and_parse();
+	const cJSON *cs = cJSON_GetObjectItemCaseSensitive(doc, "cases");
+	const cJSON *t0 = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(cs, 0), "timings"), 0);
+	cr_assert(t0 != NULL);
+	cr_expect(eq(str, STR(json_get_string(t0, "kind")), STR("ndjson")));
+	cr_expect(cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(t0, "item")));
+	cr_expect(cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(t0, "connection")));
+	cr_expect(eq(dbl, cJSON_GetObjectItemCaseSensitive(t0, "count")->valuedouble, 5));
+	cr_expect(eq(dbl, cJSON_GetObjectItemCaseSensitive(t0, "first_event_ms")->valuedouble, 52.25));
+	cr_expect(eq(dbl, cJSON_GetObjectItemCaseSensitive(t0, "gap_p99_ms")->valuedouble, 40.25));
+	cr_expect(eq(dbl, cJSON_GetObjectItemCaseSensitive(t0, "total_ms")->valuedouble, 230));
+	const cJSON *t1 = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(cs, 1), "timings"), 0);
+	cr_expect(eq(str, STR(json_get_string(t1, "kind")), STR("ws")));
+	cr_expect(eq(dbl, cJSON_GetObjectItemCaseSensitive(t1, "item")->valuedouble, 3));
+	cr_expect(eq(str, STR(json_get_string(t1, "connection")), STR("a")));
+	/* One event: no gap, no spread; no event: no first either. */
+	const cJSON *ts = cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(cs, 5), "timings");
+	cr_assert(eq(int, cJSON_GetArraySize(ts), 2));
+	cr_expect(cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(ts, 0), "gap_p50_ms")));
+	cr_expect(cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(ts, 0), "spread_ms")));
+	cr_expect(cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(ts, 1), "first_event_ms")));
+	/* A case without a stream has an empty array. */
+	cr_expect(eq(int, cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(cs, 2), "timings")), 0));
+	cJSON_Delete(doc);
+}
+
 Test(reports, json_is_valid_and_complete)
 {
 	fill_run(0);
@@ -482,6 +541,38 @@ Test(reports, html_escapes_and_has_the_matrix)
 	/* Filters exist but are hidden without script. */
 	assert_contains(h, "<form id=\"filters\" hidden>");
 	assert_contains(h, "<input type=\"checkbox\" value=\"warn\" checked>");
+	free(h);
+}
+
+Test(reports, html_shows_stream_timings)
+{
+	fill_run(0);
+	const char *path;
+	char *h = write_html(&path);
+	unlink(path);
+	/* Widget: one NDJSON stream (5 events) and one ws collect (4); medians of each, and of both. */
+	assert_contains(h, "<tr><th scope=\"row\">HTTP NDJSON</th><td class=\"n\">1</td><td class=\"n\">5.0</td>"
+			   "<td class=\"n\">52.2</td><td class=\"n\">40.2</td><td class=\"n\">230.0</td></tr>");
+	assert_contains(h, "<tr><th scope=\"row\">WebSocket collect</th><td class=\"n\">1</td><td class=\"n\">4.0</td>"
+			   "<td class=\"n\">3.0</td><td class=\"n\">0.1</td><td class=\"n\">3.5</td></tr>");
+	assert_contains(h, "<tfoot><tr><th scope=\"row\">All streams</th><td class=\"n\">2</td><td class=\"n\">4.5</td>"
+			   "<td class=\"n\">27.6</td>");
+	/* Deepwiki: two SSE streams, one without events: no gap to take a median of. */
+	assert_contains(h, "<tr><th scope=\"row\">HTTP SSE</th><td class=\"n\">2</td><td class=\"n\">0.5</td>"
+			   "<td class=\"n\">1500.5</td><td class=\"n none\">\xe2\x80\x93</td><td class=\"n\">756.5</td></tr>");
+	/* A case that passed gets an article with its timeline only, linked from its row. */
+	assert_contains(h, "<h3>Stream timelines</h3>");
+	assert_contains(h, "<a href=\"#case-1\"><code>widget.auth.ok</code></a>");
+	assert_contains(h, "<article id=\"case-1\" data-outcome=\"pass\">");
+	assert_contains(h, "<figcaption>step 1, ndjson: 5 events; first +52.2 ms; gap p50 39.8 ms, p99 40.2 ms; "
+			   "spread 159.9 ms; total 230.0 ms</figcaption>");
+	/* One tick per event on a 628-unit axis from 0 to the end of the stream (230 ms). */
+	assert_contains(h, "d=\"M148.7 6V22M258.6 6V22M368.5 6V22M477.0 6V22M585.2 6V22\"");
+	assert_contains(h, "text-anchor=\"end\">+230.0 ms</text>");
+	/* A failed case shows its timeline in its details. */
+	assert_contains(h, "<figcaption>step 2, item 3, collect a (WebSocket): 4 events; first +3.0 ms; gap p50 0.1 ms, "
+			   "p99 0.1 ms; spread 0.4 ms; total 3.5 ms</figcaption>");
+	assert_contains(h, "<figcaption>step 2, sse: 0 events; total 12.0 ms</figcaption>");
 	free(h);
 }
 
