@@ -688,6 +688,8 @@ static int skip_reason(const struct exec_ctx *ctx, const struct tcase *c, char *
 		snprintf(why, size, "no target for API %s in %s", c->suite->name, opt->targets->path);
 	else if (c->mock_only && !opt->mock_url)
 		snprintf(why, size, "mock-only: needs mockd");
+	else if (opt->mock_url && tcase_has_tag(c, "real-only"))
+		snprintf(why, size, "real-only: needs a deployment's own pacing (mockd paces only scripted replies)");
 	else if (!opt->mock_url && tcase_has_tag(c, "rate-limit") && !ctx->rate_limit_asked)
 		snprintf(why, size, "rate-limit: against a real target only with --tag rate-limit");
 	else if (!opt->mock_url && (need = missing_need(ctx, c)) && opt->targets)

@@ -796,27 +796,46 @@ static void timing_want(char *out, size_t size, double v, double lo, double hi)
 
 /* The figure's own words when it misses its bounds: what was seen, then what was wanted. */
 static void timing_say(const char *fig, const struct stream_timing *t, const char *want, int too_low,
-		       struct buf *diff)
+		       const char *of, struct buf *diff)
 {
+	char what[96];
+	jpath_fmt(what, sizeof(what), "%s%sevents", of ? of : "", of ? " " : "");
 	if (strcmp(fig, "first_event_ms") == 0) {
-		diffline(diff, "stream: timing: the first event arrived at +%.1f ms, %s", t->first_ms, want);
+		diffline(diff, "stream: timing: the first %s arrived at +%.1f ms, %s", of ? of : "event", t->first_ms,
+			 want);
 	} else if (strcmp(fig, "gap_ms") == 0) {
 		size_t a = t->gap_max_at;
-		diffline(diff, "stream: timing: the largest gap between events was %.1f ms (events %zu to %zu), %s",
-			 t->gap_max_ms, a - 1, a, want);
+		diffline(diff, "stream: timing: the largest gap between %s was %.1f ms (%s %zu to %zu), %s", what,
+			 t->gap_max_ms, what, a - 1, a, want);
 	} else if (too_low && t->spread_ms < TIMING_BURST_MS) {
-		diffline(diff, "stream: timing: the %zu events arrived in one burst (spread %.1f ms, %s)", t->count,
+		diffline(diff, "stream: timing: the %zu %s arrived in one burst (spread %.1f ms, %s)", t->count, what,
 			 t->spread_ms, want);
 	} else {
-		diffline(diff, "stream: timing: the %zu events arrived over %.1f ms (+%.1f to +%.1f ms), %s",
-			 t->count, t->spread_ms, t->first_ms, t->last_ms, want);
+		diffline(diff, "stream: timing: the %zu %s arrived over %.1f ms (+%.1f to +%.1f ms), %s", t->count,
+			 what, t->spread_ms, t->first_ms, t->last_ms, want);
 	}
 }
 
 static int sc_timing(const cJSON *v, const struct evlist *el, const char *const *types, struct buf *diff)
 {
 	struct stream_timing t;
-	if (timing_compute(el->v, el->n, 0, &t) != 0) {
+	/* "of": the figures of one event type only (the reply's tokens, not a greeting sent at once). */
+	const char *of = json_get_string(v, "of");
+	struct event *only = NULL;
+	size_t nonly = 0;
+	if (of) {
+		only = malloc((el->n ? el->n : 1) * sizeof(*only));
+		if (!only) {
+			diffline(diff, "stream: timing: out of memory");
+			return 1;
+		}
+		for (size_t i = 0; i < el->n; i++)
+			if (event_is(&el->v[i], of))
+				only[nonly++] = el->v[i];   /* a shallow copy: el keeps what it points to */
+	}
+	int bad = timing_compute(only ? only : el->v, only ? nonly : el->n, 0, &t);
+	free(only);
+	if (bad) {
 		diffline(diff, "stream: timing: out of memory");
 		return 1;
 	}
@@ -828,7 +847,7 @@ static int sc_timing(const cJSON *v, const struct evlist *el, const char *const 
 			continue;
 		double value = i == 0 ? t.first_ms : i == 1 ? t.gap_max_ms : t.spread_ms;
 		if (i == 0 && t.count == 0) {
-			diffline(diff, "stream: timing: first_event_ms: no event arrived");
+			diffline(diff, "stream: timing: first_event_ms: no %s%sevent arrived", of ? of : "", of ? " " : "");
 			fails++;
 			continue;
 		}
@@ -846,7 +865,7 @@ static int sc_timing(const cJSON *v, const struct evlist *el, const char *const 
 			if ((!isnan(lo) && value < lo) || (!isnan(hi) && value > hi)) {
 				char want[96];
 				timing_want(want, sizeof(want), value, lo, hi);
-				timing_say(fig, &t, want, !isnan(lo) && value < lo, diff);
+				timing_say(fig, &t, want, !isnan(lo) && value < lo, of, diff);
 				fails++;
 			}
 		} else {
@@ -1567,6 +1586,14 @@ static int sv_timing(const cJSON *m, const char *sub, bool http, struct buf *err
 	for (const cJSON *f = m->child; f; f = f->next) {
 		char fp[PATH_MAX_LEN];
 		jpath_key(fp, sizeof(fp), sub, f->string);
+		if (strcmp(f->string, "of") == 0) {
+			if (!cJSON_IsString(f) || validate_event_key(f->valuestring, fp, err) < 0) {
+				if (!cJSON_IsString(f))
+					jpath_err(err, fp, "must be an event type, got %s", json_type_name(f));
+				rc = -1;
+			}
+			continue;
+		}
 		int known = 0;
 		for (size_t i = 0; i < sizeof(timing_members) / sizeof(timing_members[0]); i++)
 			known |= strcmp(f->string, timing_members[i]) == 0;

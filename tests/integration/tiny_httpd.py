@@ -7,7 +7,7 @@ WebSocket framing: masking 1002, oversized messages 1009, pings, the closing han
 HTTP: keep-alive, request bodies by Content-Length or chunked, every answer with Content-Length.
 An application object provides:
 
-    app.http(req) -> (status, headers list, body bytes)
+    app.http(req) -> (status, headers list, body bytes, or a list of bytes sent PACE_S apart)
     app.websocket(req) -> None to accept (then app.ws_session(ws) runs), or (status, headers, body)
                           to refuse the upgrade (the connection is then closed)
     app.ws_session(ws)   coroutine: await ws.recv() -> str | bytes | None (closed); await ws.send(str)
@@ -66,6 +66,9 @@ def parse_head(head):
         req.headers.setdefault(name.lower(), value)
     req.head_size = len(head)
     return req
+
+
+PACE_S = 0.015   # seconds between the parts of a streamed answer (app.http returning a list of bytes)
 
 
 def response_bytes(status, headers, body, close=False):
@@ -238,7 +241,17 @@ async def handle(app, reader, writer):
                 return
             status, headers, body = app.http(req)
             close = req.headers.get("connection", "").lower() == "close" or req.version == "HTTP/1.0"
-            writer.write(response_bytes(status, headers, body, close=close))
+            if isinstance(body, list):
+                # A streamed answer: the parts go out one at a time, PACE_S apart, as a server that
+                # flushes each event does (the Content-Length still covers them all).
+                whole = response_bytes(status, headers, b"".join(body), close=close)
+                writer.write(whole[:len(whole) - sum(len(p) for p in body)])
+                for part in body:
+                    writer.write(part)
+                    await writer.drain()
+                    await asyncio.sleep(PACE_S)
+            else:
+                writer.write(response_bytes(status, headers, body, close=close))
             await writer.drain()
             if close:
                 return

@@ -133,7 +133,7 @@ class Widget:
         lines = [{"type": "start", "conversationId": conv}]
         lines += [{"type": "token", "token": t} for t in REPLY]
         lines.append({"type": "done", "message": "".join(REPLY), "conversationId": conv})
-        body = "".join(json.dumps(x, ensure_ascii=False) + "\n" for x in lines).encode()
+        body = [(json.dumps(x, ensure_ascii=False) + "\n").encode() for x in lines]   # one line at a time
         return 200, [("Content-Type", "application/x-ndjson; charset=utf-8"),
                      ("Cache-Control", "no-store, no-transform"), ("X-Accel-Buffering", "no")], body
 

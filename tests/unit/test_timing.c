@@ -319,3 +319,22 @@ Test(timing, a_ws_collect_validates_its_timing_too)
 	assert_contains(buf_str(&err), "cases[2].steps[0].ws.script[2].stream.timing.spread_ms.mn: unknown matcher keyword");
 	cJSON_Delete(ws);
 }
+
+Test(timing, of_measures_one_event_type)
+{
+	/* A start sent at once, then 8 tokens held and sent together at the end: the whole stream looks
+	 * spread (the start is early), the tokens do not. */
+	arrive(1.0);
+	free(ev[0].type);
+	ev[0].type = strdup("start");
+	paced(8, 480.0, 0.05);
+	cr_assert(eq(int, check("{\"timing\":{\"spread_ms\":{\"min\":300}}}"), 0), "%s", buf_str(&diff));
+	cr_assert(eq(int, check("{\"timing\":{\"of\":\"token\",\"spread_ms\":{\"min\":300}}}"), 1));
+	cr_assert(eq(str, STR(buf_str(&diff)),
+		     STR("stream: timing: the 8 token events arrived in one burst (spread 0.4 ms, expected at least "
+			 "300 ms)\n")));
+	cr_assert(eq(int, check("{\"timing\":{\"of\":\"end\",\"first_event_ms\":{\"max\":10}}}"), 1));
+	cr_assert(eq(str, STR(buf_str(&diff)), STR("stream: timing: first_event_ms: no end event arrived\n")));
+	cr_assert(eq(str, STR(validate("{\"stream\":{\"format\":\"sse\",\"timing\":{\"of\":1,\"gap_ms\":{\"max\":5}}}}")),
+		     STR("cases[0].steps[1].expect.stream.timing.of: must be an event type, got number\n")));
+}
