@@ -183,6 +183,8 @@ static bool bc_rate_ok(struct mreq *r, const struct chat_req *q)
 			 (break_on(BRK_BC_RATE_LIMIT) ? 1 : 0),
 		.window_ms = (json_is_integer(window) && window->valuedouble >= 1 ? (int64_t)window->valuedouble : 60) * 1000,
 		.count_rejected = false,
+		.kind = break_on(BRK_BC_RATE_SLIDING) ? RL_SLIDING :
+			break_on(BRK_BC_RATE_EXTENDS) ? RL_EXTENDING : RL_FIXED,
 	};
 	char key[BC_MAX_ID + 16];
 	if (q->user) {

@@ -144,6 +144,8 @@ static bool dw_rate(struct mreq *r, const struct api_key *k, const char *policy,
 		.limit = dw_limit(policy, documented) + (break_on(BRK_DW_CHAT_LIMIT) && strcmp(policy, "chat") == 0),
 		.window_ms = 60000,
 		.count_rejected = break_on(BRK_DW_COUNT_REJECTED),
+		.kind = break_on(BRK_DW_RATE_SLIDING) ? RL_SLIDING :
+			break_on(BRK_DW_RATE_EXTENDS) ? RL_EXTENDING : RL_FIXED,
 	};
 	struct rl_result rl;
 	ratelimit_hit(&p, k->key, clock_now_ms(), &rl);

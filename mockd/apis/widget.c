@@ -82,6 +82,8 @@ static bool widget_rate_ok(struct mreq *r)
 		.limit = json_is_integer(limit) ? (int)limit->valuedouble : 30,
 		.window_ms = (json_is_integer(window) ? (int64_t)window->valuedouble : 60) * 1000,
 		.count_rejected = true,
+		.kind = break_on(BRK_WIDGET_RATE_SLIDING) ? RL_SLIDING :
+			break_on(BRK_WIDGET_RATE_EXTENDS) ? RL_EXTENDING : RL_FIXED,
 	};
 	if (break_on(BRK_WIDGET_RATE_OFF_BY_ONE))
 		policy.limit++;
