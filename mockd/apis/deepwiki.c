@@ -881,7 +881,7 @@ static bool date_param(struct mreq *r, const char *name, const char *value, bool
 		dw_invalid(r, name, msg);
 		return false;
 	}
-	if (end_of_day && strlen(value) == 10)
+	if (end_of_day && strlen(value) == 10 && !break_on(BRK_DW_END_DATE_MIDNIGHT))
 		*out += DAY_MS - 1;
 	return true;
 }
