@@ -239,6 +239,13 @@ static bool chat_prepare(struct mreq *r, struct chat_req *q, cJSON **body, struc
 	if (!bc_rate_ok(r, q) || !channel_ok(r, preset))
 		return false;
 	script_plan("botchat", preset, q->message, plan);
+	if (plan->fault != FAULT_NONE && break_on(BRK_BC_FAULT_RESETS)) {
+		char key[2 * BC_MAX_ID + 40];
+		lookup_key(q->user, q->group, key, sizeof(key));
+		struct conversation *lost = store_lookup("botchat", key);
+		if (lost)
+			store_delete(lost);
+	}
 	if (plan->fault == FAULT_HTTP_ERROR) {
 		/* A scripted failure is the model's: MODEL_ERROR unless the rule gives a status with its own code. */
 		int status = plan->fault_status;

@@ -576,6 +576,8 @@ static void dw_chat(struct mreq *r)
 		goto out;
 	}
 	script_plan("deepwiki", model, message, &plan);
+	if (plan.fault != FAULT_NONE && break_on(BRK_DW_FAULT_RESETS))
+		store_clear(c);
 	if (plan.fault == FAULT_HTTP_ERROR) {
 		reply_fault(r, &plan, NULL, "The model is unavailable");
 		goto out;

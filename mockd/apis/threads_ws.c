@@ -259,6 +259,8 @@ static void th_message(struct th_conn *tc, const cJSON *msg)
 
 	const char *agent_id = cJSON_IsString(agent) ? agent->valuestring : NULL;
 	script_plan("threads", agent_id, content->valuestring, &tc->plan);
+	if (tc->plan.fault != FAULT_NONE && break_on(BRK_TH_FAULT_LOSES))
+		store_clear(c);
 	if (tc->plan.fault == FAULT_HTTP_ERROR) {
 		send_error(tc, tc->plan.fault_message ? tc->plan.fault_message : "Server processing error");
 		plan_release(&tc->plan);

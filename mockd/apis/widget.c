@@ -285,6 +285,11 @@ static void widget_chat(struct mreq *r)
 	const char *message = json_get_string(body, "message");
 	struct reply_plan plan;
 	script_plan("widget", NULL, message, &plan);
+	if (plan.fault != FAULT_NONE && break_on(BRK_WIDGET_FAULT_RESETS)) {
+		struct conversation *lost = store_lookup("widget", session);
+		if (lost)
+			store_delete(lost);
+	}
 	if (plan.fault == FAULT_HTTP_ERROR) {
 		if (!plan.fault_body && break_on(BRK_WIDGET_500_BODY))
 			reply_raw(r, plan.fault_status, NULL, "", 0);
