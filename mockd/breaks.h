@@ -181,7 +181,7 @@
 	X(TH_FAULT_LOSES, "threads-fault-loses", "threads", "a server error during a reply drops the thread's stored messages") \
 	X(TH_CHECK_ORDER, "threads-check-order", "threads", "content is checked before thread_id and agent_id") \
 	X(TH_REFUSED_STORED, "threads-refused-stored", "threads", "a message refused for its agent_id is stored anyway") \
-	X(TH_NUMBER_STRING, "threads-number-string", "threads", "a number where a string belongs (content, thread_id) is taken as its text") \
+	X(TH_NUMBER_STRING, "threads-number-string", "threads", "a number as content is taken as its text (the message is answered)") \
 	X(TH_UPPERCASE_UUID, "threads-uppercase-uuid", "threads", "an upper-case UUID thread_id is refused") \
 	X(BC_RATE_SLIDING, "botchat-rate-sliding", "botchat", "the rate-limit window slides: it counts the requests of the last 60 s") \
 	X(BC_RATE_EXTENDS, "botchat-rate-extends", "botchat", "every counted request moves the rate-limit window's end to 60 s after it") \
