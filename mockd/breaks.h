@@ -185,7 +185,7 @@
 	X(TH_UPPERCASE_UUID, "threads-uppercase-uuid", "threads", "an upper-case UUID thread_id is refused") \
 	X(BC_RATE_SLIDING, "botchat-rate-sliding", "botchat", "the rate-limit window slides: it counts the requests of the last 60 s") \
 	X(BC_RATE_EXTENDS, "botchat-rate-extends", "botchat", "every counted request moves the rate-limit window's end to 60 s after it") \
-	X(BC_LIST_OTHER_USER, "botchat-list-other-user", "botchat", "a list filtered by userId also shows the newest conversation of another user") \
+	X(BC_LIST_OTHER_USER, "botchat-list-other-user", "botchat", "a userId filter also lists the conversations of every userId that begins with it") \
 	X(BC_FAULT_RESETS, "botchat-fault-resets", "botchat", "a model failure forgets the conversation: the next chat of the pair starts a new one")
 
 enum break_id {

@@ -390,6 +390,8 @@ static bool field_matches(const struct conversation *c, const char *name, const 
 	if (!want)
 		return true;
 	const cJSON *v = conv_field(c, name);
+	if (cJSON_IsString(v) && break_on(BRK_BC_LIST_OTHER_USER) && strcmp(name, "userId") == 0)
+		return strncmp(v->valuestring, want, strlen(want)) == 0;
 	return cJSON_IsString(v) && strcmp(v->valuestring, want) == 0;
 }
 

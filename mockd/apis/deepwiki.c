@@ -266,6 +266,12 @@ void deepwiki_store_message(struct conversation *c, const char *role, const char
 struct conversation *deepwiki_conversation(const char *id, const struct api_key *k, bool create)
 {
 	char fresh[32];
+	static char last_generated[32];
+	if (!id && break_on(BRK_DW_GENERATED_SHARED)) {
+		struct conversation *c = *last_generated ? store_get("deepwiki", last_generated) : NULL;
+		if (c && strcmp(c->owner, k->user_id) != 0)
+			return c;
+	}
 	if (id) {
 		struct conversation *c = store_get("deepwiki", id);
 		if (c)
@@ -275,8 +281,10 @@ struct conversation *deepwiki_conversation(const char *id, const struct api_key 
 	for (int tries = 0; tries < 8; tries++) {
 		mockd_random_id(fresh, "conv_", 16);
 		struct conversation *c = store_create("deepwiki", fresh, k->user_id, NULL);
-		if (c)
+		if (c) {
+			snprintf(last_generated, sizeof(last_generated), "%s", fresh);
 			return c;
+		}
 	}
 	return NULL;
 }
