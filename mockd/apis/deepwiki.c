@@ -493,7 +493,8 @@ static void chat_cleanup(struct stream *s)
 static bool chat_valid(struct mreq *r, const cJSON *body)
 {
 	const cJSON *message = cJSON_GetObjectItemCaseSensitive(body, "message");
-	if (!cJSON_IsString(message) || !*message->valuestring) {
+	if (!cJSON_IsString(message) || !*message->valuestring ||
+	    (break_on(BRK_DW_MESSAGE_TRIMMED) && !message->valuestring[strspn(message->valuestring, " \t\r\n")])) {
 		dw_invalid(r, "message", "message is required and must be a non-empty string");
 		return false;
 	}

@@ -136,6 +136,9 @@ static bool session_id_ok(const char *s)
 static bool message_ok(const char *s)
 {
 	size_t chars = utf8_count(s, strlen(s));
+	if (break_on(BRK_WIDGET_UTF16_LENGTH))
+		for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+			chars += *p >= 0xf0; /* a 4-byte sequence is two UTF-16 units */
 	size_t min = break_on(BRK_WIDGET_MESSAGE_EMPTY) ? 0 : 1;
 	size_t max = break_on(BRK_WIDGET_MESSAGE_4000) ? WIDGET_MAX_MESSAGE - 1 : WIDGET_MAX_MESSAGE;
 	return chars >= min && chars <= max;
