@@ -192,6 +192,26 @@ static void admin_clock_advance(struct mreq *r)
 	reply_json(r, 200, o);
 }
 
+/* POST /__admin/clock {"set": "ISO 8601"}: the clock reads that time now, and ticks on from there. */
+static void admin_clock_set(struct mreq *r)
+{
+	if (!admin_allowed(r))
+		return;
+	cJSON *json = mreq_json(r);
+	const cJSON *set = cJSON_GetObjectItemCaseSensitive(json, "set");
+	int64_t when = 0;
+	bool ok = cJSON_IsString(set) && iso8601_parse(set->valuestring, &when) == 0 && when >= 0;
+	cJSON_Delete(json);
+	if (!ok) {
+		admin_error(r, 400, NULL, "give {\"set\": \"2026-03-01T12:00:00Z\"} (an ISO 8601 date and time)");
+		return;
+	}
+	clock_set(when);
+	cJSON *o = cJSON_CreateObject();
+	clock_json(o);
+	reply_json(r, 200, o);
+}
+
 static void admin_ratelimits(struct mreq *r)
 {
 	if (!admin_allowed(r))
@@ -211,6 +231,7 @@ static void admin_init(void)
 	http_route("POST", "/__admin/scripts/clear", &admin_api, admin_scripts_clear);
 	http_route("GET", "/__admin/journal", &admin_api, admin_journal);
 	http_route("GET", "/__admin/clock", &admin_api, admin_clock);
+	http_route("POST", "/__admin/clock", &admin_api, admin_clock_set);
 	http_route("POST", "/__admin/clock/advance", &admin_api, admin_clock_advance);
 	http_route("GET", "/__admin/ratelimits", &admin_api, admin_ratelimits);
 }

@@ -165,7 +165,28 @@
 	X(BC_LAST_MESSAGE, "botchat-last-message", "botchat", "lastMessage is the oldest message") \
 	X(BC_DELETE_UNKNOWN, "botchat-delete-unknown", "botchat", "DELETE of an unknown conversation answers success") \
 	X(BC_DELETE_KEEPS, "botchat-delete-keeps", "botchat", "DELETE answers success but keeps the conversation") \
-	X(BC_CLEAR_DELETES, "botchat-clear-deletes", "botchat", "clear deletes the conversation")
+	X(BC_CLEAR_DELETES, "botchat-clear-deletes", "botchat", "clear deletes the conversation") \
+	X(WIDGET_RATE_SLIDING, "widget-rate-sliding", "widget", "the rate-limit window slides: it counts the requests of the last 60 s") \
+	X(WIDGET_RATE_EXTENDS, "widget-rate-extends", "widget", "every request moves the rate-limit window's end to 60 s after it") \
+	X(WIDGET_FAULT_RESETS, "widget-fault-resets", "widget", "a 500 or a mid-stream error forgets the sessionId's conversation") \
+	X(WIDGET_UTF16_LENGTH, "widget-utf16-length", "widget", "message length is counted in UTF-16 units (an astral-plane character counts 2)") \
+	X(DW_RATE_SLIDING, "deepwiki-rate-sliding", "deepwiki", "the HTTP rate-limit windows slide: they count the requests of the last 60 s") \
+	X(DW_RATE_EXTENDS, "deepwiki-rate-extends", "deepwiki", "every counted HTTP request moves its window's end to 60 s after it") \
+	X(DWS_RATE_SLIDING, "deepwiki-ws-rate-sliding", "deepwiki", "the WebSocket rate-limit window slides: it counts the messages of the last 60 s") \
+	X(DWS_RATE_EXTENDS, "deepwiki-ws-rate-extends", "deepwiki", "every WebSocket message moves the window's end to 60 s after it") \
+	X(DW_GENERATED_SHARED, "deepwiki-generated-shared", "deepwiki", "a generated conversation id comes from one counter for every key: another key's new chat is added to it") \
+	X(DW_FAULT_RESETS, "deepwiki-fault-resets", "deepwiki", "a 500 or a mid-stream error deletes the conversation's stored messages") \
+	X(DW_MESSAGE_TRIMMED, "deepwiki-message-trimmed", "deepwiki", "a message of only whitespace is refused as empty") \
+	X(DW_END_DATE_MIDNIGHT, "deepwiki-end-date-midnight", "deepwiki", "a date-only end_date is taken as midnight at the start of that day") \
+	X(TH_FAULT_LOSES, "threads-fault-loses", "threads", "a server error during a reply drops the thread's stored messages") \
+	X(TH_CHECK_ORDER, "threads-check-order", "threads", "content is checked before thread_id and agent_id") \
+	X(TH_REFUSED_STORED, "threads-refused-stored", "threads", "a message refused for its agent_id is stored anyway") \
+	X(TH_NUMBER_STRING, "threads-number-string", "threads", "a number as content is taken as its text (the message is answered)") \
+	X(TH_UPPERCASE_UUID, "threads-uppercase-uuid", "threads", "an upper-case UUID thread_id is refused") \
+	X(BC_RATE_SLIDING, "botchat-rate-sliding", "botchat", "the rate-limit window slides: it counts the requests of the last 60 s") \
+	X(BC_RATE_EXTENDS, "botchat-rate-extends", "botchat", "every counted request moves the rate-limit window's end to 60 s after it") \
+	X(BC_LIST_OTHER_USER, "botchat-list-other-user", "botchat", "a userId filter also lists the conversations of every userId that begins with it") \
+	X(BC_FAULT_RESETS, "botchat-fault-resets", "botchat", "a model failure forgets the conversation: the next chat of the pair starts a new one")
 
 enum break_id {
 #define BREAK_ENUM(id, name, api, rule) BRK_##id,

@@ -15,6 +15,11 @@ void clock_advance(int64_t ms)
 		clock_offset += ms;
 }
 
+void clock_set(int64_t epoch_ms)
+{
+	clock_offset = epoch_ms - wall_ms();
+}
+
 int64_t clock_offset_ms(void)
 {
 	return clock_offset;

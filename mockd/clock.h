@@ -14,6 +14,12 @@
 int64_t clock_now_ms(void);
 /* Move the clock forward by ms (>= 0). */
 void clock_advance(int64_t ms);
+/*
+ * Set the clock to epoch_ms, forward or back (the offset from the wall clock is
+ * kept, so it goes on ticking from there).  Windows and timestamps already
+ * written stay as they are: moving back can leave a window open longer.
+ */
+void clock_set(int64_t epoch_ms);
 /* How far the clock has been moved. */
 int64_t clock_offset_ms(void);
 /* Back to the wall clock. */

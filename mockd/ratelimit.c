@@ -21,7 +21,47 @@ struct rl_window {
 	int64_t window_ms;
 	int count;
 	int limit;
+	int64_t *times;          /* RL_SLIDING only: the counted requests, oldest first, at most limit */
+	int ntimes;
 };
+
+static void window_free(struct rl_window *w)
+{
+	if (w)
+		free(w->times);
+	free(w);
+}
+
+/*
+ * RL_SLIDING: forget the requests older than one window, and make the window
+ * start at the oldest one left.  Only the newest `limit` requests are kept: that
+ * is enough to tell whether the last window holds `limit` of them.
+ */
+static void slide(struct rl_window *w, const struct rl_policy *p, int64_t now_ms)
+{
+	int drop = 0;
+	while (drop < w->ntimes && w->times[drop] + p->window_ms <= now_ms)
+		drop++;
+	memmove(w->times, w->times + drop, (size_t)(w->ntimes - drop) * sizeof(*w->times));
+	w->ntimes -= drop;
+	w->count = w->ntimes;
+	w->start_ms = w->ntimes ? w->times[0] : now_ms;
+}
+
+static void slide_add(struct rl_window *w, const struct rl_policy *p, int64_t now_ms)
+{
+	if (!w->times) {
+		w->times = calloc((size_t)p->limit + 1, sizeof(*w->times));
+		if (!w->times)
+			return;
+	}
+	if (w->ntimes >= p->limit) {
+		memmove(w->times, w->times + 1, (size_t)(w->ntimes - 1) * sizeof(*w->times));
+		w->ntimes--;
+	}
+	w->times[w->ntimes++] = now_ms;
+	w->start_ms = w->times[0];
+}
 
 static struct strmap rl_windows;
 
@@ -31,13 +71,13 @@ static int sweep_expired(void *arg, const char *key, void *value)
 	int64_t now = *(const int64_t *)arg;
 	if (now < w->start_ms + w->window_ms)
 		return 0;
-	free(w);
+	window_free(w);
 	return 1;
 }
 
 static int sweep_all(void *arg, const char *key, void *value)
 {
-	free(value);
+	window_free(value);
 	return 1;
 }
 
@@ -62,6 +102,8 @@ void ratelimit_hit(const struct rl_policy *p, const char *key, int64_t now_ms, s
 	char mapkey[512];
 	snprintf(mapkey, sizeof(mapkey), "%s|%s", p->name, key);
 	struct rl_window *w = strmap_get(&rl_windows, mapkey);
+	if (w && p->kind == RL_SLIDING)
+		slide(w, p, now_ms);
 	if (w && now_ms >= w->start_ms + w->window_ms) {
 		w->start_ms = now_ms;
 		w->count = 0;
@@ -74,7 +116,7 @@ void ratelimit_hit(const struct rl_policy *p, const char *key, int64_t now_ms, s
 			struct oldest o = { NULL, "" };
 			strmap_each(&rl_windows, find_oldest, &o);
 			if (o.w)
-				free(strmap_remove(&rl_windows, o.key));
+				window_free(strmap_remove(&rl_windows, o.key));
 		}
 		w = calloc(1, sizeof(*w));
 		if (w && strmap_put(&rl_windows, mapkey, w, NULL) < 0) {
@@ -94,8 +136,13 @@ void ratelimit_hit(const struct rl_policy *p, const char *key, int64_t now_ms, s
 	w->window_ms = p->window_ms;
 	w->limit = p->limit;
 	bool allowed = w->count < p->limit;
-	if (allowed || p->count_rejected)
+	if (allowed || p->count_rejected) {
 		w->count++;
+		if (p->kind == RL_SLIDING)
+			slide_add(w, p, now_ms);
+		else if (p->kind == RL_EXTENDING)
+			w->start_ms = now_ms;
+	}
 	int64_t reset = w->start_ms + w->window_ms;
 	int64_t left = reset - now_ms;
 	out->allowed = allowed;

@@ -13,11 +13,22 @@
 
 #include <cjson/cJSON.h>
 
+/*
+ * How a window moves.  Only RL_FIXED is documented by any API; the other two
+ * exist so that breaks can show that the suites tell them apart.
+ */
+enum rl_kind {
+	RL_FIXED = 0,            /* opened by the first counted request, ends window_ms later */
+	RL_SLIDING,              /* counts the requests of the last window_ms, whenever that began */
+	RL_EXTENDING,            /* every counted request moves the end to window_ms after it */
+};
+
 struct rl_policy {
 	const char *name;        /* "widget", "deepwiki.chat", ...: counters are per policy */
 	int limit;               /* requests allowed per window */
 	int64_t window_ms;
 	bool count_rejected;     /* a rejected request still uses up the window */
+	enum rl_kind kind;       /* RL_FIXED unless a break asks otherwise */
 };
 
 struct rl_result {

@@ -183,6 +183,8 @@ static bool bc_rate_ok(struct mreq *r, const struct chat_req *q)
 			 (break_on(BRK_BC_RATE_LIMIT) ? 1 : 0),
 		.window_ms = (json_is_integer(window) && window->valuedouble >= 1 ? (int64_t)window->valuedouble : 60) * 1000,
 		.count_rejected = false,
+		.kind = break_on(BRK_BC_RATE_SLIDING) ? RL_SLIDING :
+			break_on(BRK_BC_RATE_EXTENDS) ? RL_EXTENDING : RL_FIXED,
 	};
 	char key[BC_MAX_ID + 16];
 	if (q->user) {
@@ -237,6 +239,13 @@ static bool chat_prepare(struct mreq *r, struct chat_req *q, cJSON **body, struc
 	if (!bc_rate_ok(r, q) || !channel_ok(r, preset))
 		return false;
 	script_plan("botchat", preset, q->message, plan);
+	if (plan->fault != FAULT_NONE && break_on(BRK_BC_FAULT_RESETS)) {
+		char key[2 * BC_MAX_ID + 40];
+		lookup_key(q->user, q->group, key, sizeof(key));
+		struct conversation *lost = store_lookup("botchat", key);
+		if (lost)
+			store_delete(lost);
+	}
 	if (plan->fault == FAULT_HTTP_ERROR) {
 		/* A scripted failure is the model's: MODEL_ERROR unless the rule gives a status with its own code. */
 		int status = plan->fault_status;
@@ -381,6 +390,8 @@ static bool field_matches(const struct conversation *c, const char *name, const 
 	if (!want)
 		return true;
 	const cJSON *v = conv_field(c, name);
+	if (cJSON_IsString(v) && break_on(BRK_BC_LIST_OTHER_USER) && strcmp(name, "userId") == 0)
+		return strncmp(v->valuestring, want, strlen(want)) == 0;
 	return cJSON_IsString(v) && strcmp(v->valuestring, want) == 0;
 }
 

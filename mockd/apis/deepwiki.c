@@ -144,6 +144,8 @@ static bool dw_rate(struct mreq *r, const struct api_key *k, const char *policy,
 		.limit = dw_limit(policy, documented) + (break_on(BRK_DW_CHAT_LIMIT) && strcmp(policy, "chat") == 0),
 		.window_ms = 60000,
 		.count_rejected = break_on(BRK_DW_COUNT_REJECTED),
+		.kind = break_on(BRK_DW_RATE_SLIDING) ? RL_SLIDING :
+			break_on(BRK_DW_RATE_EXTENDS) ? RL_EXTENDING : RL_FIXED,
 	};
 	struct rl_result rl;
 	ratelimit_hit(&p, k->key, clock_now_ms(), &rl);
@@ -264,6 +266,12 @@ void deepwiki_store_message(struct conversation *c, const char *role, const char
 struct conversation *deepwiki_conversation(const char *id, const struct api_key *k, bool create)
 {
 	char fresh[32];
+	static char last_generated[32];
+	if (!id && break_on(BRK_DW_GENERATED_SHARED)) {
+		struct conversation *c = *last_generated ? store_get("deepwiki", last_generated) : NULL;
+		if (c && strcmp(c->owner, k->user_id) != 0)
+			return c;
+	}
 	if (id) {
 		struct conversation *c = store_get("deepwiki", id);
 		if (c)
@@ -273,8 +281,10 @@ struct conversation *deepwiki_conversation(const char *id, const struct api_key 
 	for (int tries = 0; tries < 8; tries++) {
 		mockd_random_id(fresh, "conv_", 16);
 		struct conversation *c = store_create("deepwiki", fresh, k->user_id, NULL);
-		if (c)
+		if (c) {
+			snprintf(last_generated, sizeof(last_generated), "%s", fresh);
 			return c;
+		}
 	}
 	return NULL;
 }
@@ -483,7 +493,8 @@ static void chat_cleanup(struct stream *s)
 static bool chat_valid(struct mreq *r, const cJSON *body)
 {
 	const cJSON *message = cJSON_GetObjectItemCaseSensitive(body, "message");
-	if (!cJSON_IsString(message) || !*message->valuestring) {
+	if (!cJSON_IsString(message) || !*message->valuestring ||
+	    (break_on(BRK_DW_MESSAGE_TRIMMED) && !message->valuestring[strspn(message->valuestring, " \t\r\n")])) {
 		dw_invalid(r, "message", "message is required and must be a non-empty string");
 		return false;
 	}
@@ -574,6 +585,8 @@ static void dw_chat(struct mreq *r)
 		goto out;
 	}
 	script_plan("deepwiki", model, message, &plan);
+	if (plan.fault != FAULT_NONE && break_on(BRK_DW_FAULT_RESETS))
+		store_clear(c);
 	if (plan.fault == FAULT_HTTP_ERROR) {
 		reply_fault(r, &plan, NULL, "The model is unavailable");
 		goto out;
@@ -879,7 +892,7 @@ static bool date_param(struct mreq *r, const char *name, const char *value, bool
 		dw_invalid(r, name, msg);
 		return false;
 	}
-	if (end_of_day && strlen(value) == 10)
+	if (end_of_day && strlen(value) == 10 && !break_on(BRK_DW_END_DATE_MIDNIGHT))
 		*out += DAY_MS - 1;
 	return true;
 }

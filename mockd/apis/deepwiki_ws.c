@@ -350,6 +350,8 @@ static bool within_rate(struct dws_client *c)
 			 (break_on(BRK_DWS_RATE_LIMIT) ? 1 : 0),
 		.window_ms = 60000,
 		.count_rejected = false,
+		.kind = break_on(BRK_DWS_RATE_SLIDING) ? RL_SLIDING :
+			break_on(BRK_DWS_RATE_EXTENDS) ? RL_EXTENDING : RL_FIXED,
 	};
 	struct rl_result rl;
 	ratelimit_hit(&p, c->key->key, clock_now_ms(), &rl);

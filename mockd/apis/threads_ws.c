@@ -13,6 +13,7 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <ctype.h>
 #include <string.h>
 
 #include <event2/event.h>
@@ -104,10 +105,15 @@ static void send_message(struct th_conn *tc, const char *id, const char *thread_
 	cJSON_Delete(o);
 }
 
-/* Threads belong to a profile: the store key is "profile:thread". */
+/*
+ * Threads belong to a profile: the store key is "profile:thread", the UUID in
+ * lower case, since UUIDs compare without case (RFC 9562, section 4).
+ */
 static void conv_key(const struct th_conn *tc, const char *thread_id, char *out, size_t size)
 {
-	snprintf(out, size, "%s:%s", tc->profile, thread_id);
+	int n = snprintf(out, size, "%s:", tc->profile);
+	for (size_t i = n > 0 ? (size_t)n : size; i + 1 < size && *thread_id; i++)
+		out[i] = (char)tolower((unsigned char)*thread_id++), out[i + 1] = '\0';
 }
 
 static void store_message(struct conversation *c, const char *id, const char *role, const char *content,
@@ -126,7 +132,8 @@ static bool thread_ok(struct th_conn *tc, const cJSON *msg, const char **thread_
 		send_error(tc, break_on(BRK_TH_ERROR_TEXT) ? "Thread id is required" : "Thread ID is required");
 		return false;
 	}
-	if (!cJSON_IsString(t) || !is_uuid(t->valuestring)) {
+	if (!cJSON_IsString(t) || !is_uuid(t->valuestring) ||
+	    (break_on(BRK_TH_UPPERCASE_UUID) && strpbrk(t->valuestring, "ABCDEF"))) {
 		send_error(tc, "Invalid thread ID format");
 		return false;
 	}
@@ -214,15 +221,35 @@ static void reply_step(evutil_socket_t fd, short what, void *arg)
 static void th_message(struct th_conn *tc, const cJSON *msg)
 {
 	const char *thread_id;
+	const cJSON *content = cJSON_GetObjectItemCaseSensitive(msg, "content");
+	char number[32];
+	cJSON as_text = { .type = cJSON_String | cJSON_IsReference, .valuestring = number };
+	if (cJSON_IsNumber(content) && break_on(BRK_TH_NUMBER_STRING)) {
+		snprintf(number, sizeof(number), "%.17g", content->valuedouble);
+		content = &as_text;
+	}
+	bool content_ok = cJSON_IsString(content) && *content->valuestring;
+	if (!content_ok && break_on(BRK_TH_CHECK_ORDER)) {
+		send_error(tc, "Message content is required");
+		return;
+	}
 	if (!thread_ok(tc, msg, &thread_id))
 		return;
 	const cJSON *agent = cJSON_GetObjectItemCaseSensitive(msg, "agent_id");
 	if (agent && !cJSON_IsNull(agent) && (!cJSON_IsString(agent) || !is_uuid(agent->valuestring))) {
+		if (content_ok && break_on(BRK_TH_REFUSED_STORED)) {
+			conv_key(tc, thread_id, tc->conv_key, sizeof(tc->conv_key));
+			struct conversation *kept = store_get("threads", tc->conv_key);
+			if (!kept)
+				kept = store_create("threads", tc->conv_key, tc->profile, NULL);
+			if (kept)
+				store_message(kept, "00000000-0000-4000-8000-000000000000", "user", content->valuestring,
+					      clock_now_ms());
+		}
 		send_error(tc, "Invalid agent ID format");
 		return;
 	}
-	const cJSON *content = cJSON_GetObjectItemCaseSensitive(msg, "content");
-	if (!cJSON_IsString(content) || !*content->valuestring) {
+	if (!content_ok) {
 		send_error(tc, "Message content is required");
 		return;
 	}
@@ -259,6 +286,8 @@ static void th_message(struct th_conn *tc, const cJSON *msg)
 
 	const char *agent_id = cJSON_IsString(agent) ? agent->valuestring : NULL;
 	script_plan("threads", agent_id, content->valuestring, &tc->plan);
+	if (tc->plan.fault != FAULT_NONE && break_on(BRK_TH_FAULT_LOSES))
+		store_clear(c);
 	if (tc->plan.fault == FAULT_HTTP_ERROR) {
 		send_error(tc, tc->plan.fault_message ? tc->plan.fault_message : "Server processing error");
 		plan_release(&tc->plan);

@@ -82,6 +82,8 @@ static bool widget_rate_ok(struct mreq *r)
 		.limit = json_is_integer(limit) ? (int)limit->valuedouble : 30,
 		.window_ms = (json_is_integer(window) ? (int64_t)window->valuedouble : 60) * 1000,
 		.count_rejected = true,
+		.kind = break_on(BRK_WIDGET_RATE_SLIDING) ? RL_SLIDING :
+			break_on(BRK_WIDGET_RATE_EXTENDS) ? RL_EXTENDING : RL_FIXED,
 	};
 	if (break_on(BRK_WIDGET_RATE_OFF_BY_ONE))
 		policy.limit++;
@@ -134,6 +136,9 @@ static bool session_id_ok(const char *s)
 static bool message_ok(const char *s)
 {
 	size_t chars = utf8_count(s, strlen(s));
+	if (break_on(BRK_WIDGET_UTF16_LENGTH))
+		for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+			chars += *p >= 0xf0; /* a 4-byte sequence is two UTF-16 units */
 	size_t min = break_on(BRK_WIDGET_MESSAGE_EMPTY) ? 0 : 1;
 	size_t max = break_on(BRK_WIDGET_MESSAGE_4000) ? WIDGET_MAX_MESSAGE - 1 : WIDGET_MAX_MESSAGE;
 	return chars >= min && chars <= max;
@@ -283,6 +288,11 @@ static void widget_chat(struct mreq *r)
 	const char *message = json_get_string(body, "message");
 	struct reply_plan plan;
 	script_plan("widget", NULL, message, &plan);
+	if (plan.fault != FAULT_NONE && break_on(BRK_WIDGET_FAULT_RESETS)) {
+		struct conversation *lost = store_lookup("widget", session);
+		if (lost)
+			store_delete(lost);
+	}
 	if (plan.fault == FAULT_HTTP_ERROR) {
 		if (!plan.fault_body && break_on(BRK_WIDGET_500_BODY))
 			reply_raw(r, plan.fault_status, NULL, "", 0);

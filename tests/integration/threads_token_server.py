@@ -10,7 +10,7 @@ document's `message_received` acknowledgment and assistant `message` frames.
 
 Everything else is as the document and our decisions say (docs/spec-notes.md, mockd/apis/threads_ws.c):
 WebSocket on /chat/ws; ?key= checked before ?token=, anything else 401 before the upgrade; threads
-belong to the credential's profile; `history` sends each stored message as a `message` frame (id,
+belong to the credential's profile (a thread_id in any case names one thread); `history` sends each stored message as a `message` frame (id,
 thread_id, role, content, created_at ISO 8601 UTC with Z), oldest first, nothing for an empty thread;
 both the user message and the whole reply are stored; errors are {"type":"error","message":...}:
 "Thread ID is required", "Invalid thread ID format", "Invalid agent ID format", "Message content is
@@ -103,7 +103,7 @@ class Threads:
             if err:
                 return [{"type": "error", "message": err}]
             thread = msg["thread_id"]
-            return [dict(m) for m in self.store.get(profile + ":" + thread, [])]
+            return [dict(m) for m in self.store.get(profile + ":" + thread.lower(), [])]
         if t == "message":
             err = self.thread_error(msg)
             if err:
@@ -115,7 +115,7 @@ class Threads:
             if not isinstance(content, str) or not content:
                 return [{"type": "error", "message": "Message content is required"}]
             thread = msg["thread_id"]
-            stored = self.store.setdefault(profile + ":" + thread, [])
+            stored = self.store.setdefault(profile + ":" + thread.lower(), [])
             stored.append({"type": "message", "id": str(uuid.uuid4()), "thread_id": thread, "role": "user",
                            "content": content, "created_at": now_iso()})
             # THE DIVERGENCE: token frames, no message_received, no assistant message frames.
