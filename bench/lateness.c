@@ -53,6 +53,7 @@ static const char usage_text[] =
 	"  -p, --path PATH        request path (default /v1/chat/stream)\n"
 	"  -H, --header H         a request header (repeatable)\n"
 	"  -b, --body TEXT        request body; %d in it becomes the stream number\n"
+	"  -k, --by-token         also print, to stderr, p50/p99/max for each token index (where the time goes)\n"
 	"  -h, --help             print this help and exit\n";
 
 struct conn {
@@ -71,10 +72,12 @@ struct options {
 	const char *path, *body;
 	const char *headers[16];
 	int nheaders;
+	bool by_token;
 };
 
 struct results {
 	double *late_ms;          /* every token's lateness, up to cap */
+	int *index;               /* the token index of each */
 	size_t n, cap;
 	long expected, errors;
 	char first_error[160];
@@ -124,8 +127,10 @@ static void scan(struct conn *c, const char *p, size_t n, int64_t at, const stru
 		size_t kept = c->line_len < PREFIX_KEEP ? c->line_len : PREFIX_KEEP;
 		if (kept >= sizeof(token) - 1 && memcmp(c->line, token, sizeof(token) - 1) == 0) {
 			int64_t due = c->sent_ns + (o->first_ms + (int64_t)c->tokens * o->interval_ms) * 1000000;
-			if (res->n < res->cap)
+			if (res->n < res->cap) {
+				res->index[res->n] = c->tokens;
 				res->late_ms[res->n++] = (double)(at - due) / 1e6;
+			}
 			c->tokens++;
 		} else if (kept >= sizeof(done) - 1 && memcmp(c->line, done, sizeof(done) - 1) == 0) {
 			c->done = true;
@@ -239,6 +244,25 @@ static double percentile(const double *v, size_t n, double q)
 	return v[i < n ? i : n - 1];
 }
 
+/* p50/p99/max of each token index, to stderr: a late start shows in token 0, a drift in the last. */
+static void print_by_token(const struct options *o, const struct results *res)
+{
+	double *v = calloc(res->n ? res->n : 1, sizeof(*v));
+	if (!v)
+		return;
+	fprintf(stderr, "token   p50_ms   p99_ms   max_ms\n");
+	for (int k = 0; k < o->tokens; k++) {
+		size_t m = 0;
+		for (size_t i = 0; i < res->n; i++)
+			if (res->index[i] == k)
+				v[m++] = res->late_ms[i];
+		qsort(v, m, sizeof(*v), cmp_double);
+		fprintf(stderr, "%5d %8.2f %8.2f %8.2f\n", k, percentile(v, m, 0.5), percentile(v, m, 0.99),
+			m ? v[m - 1] : 0);
+	}
+	free(v);
+}
+
 static int parse_int(const char *s, long lo, long hi, long *out)
 {
 	char *end = NULL;
@@ -262,6 +286,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{ "path",        required_argument, NULL, 'p' },
 		{ "header",      required_argument, NULL, 'H' },
 		{ "body",        required_argument, NULL, 'b' },
+		{ "by-token",    no_argument,       NULL, 'k' },
 		{ "help",        no_argument,       NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -269,7 +294,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 	int ch;
 	*o = (struct options){ .streams = 1, .rounds = 1, .tokens = 20, .first_ms = 50, .interval_ms = 50,
 			       .spread_ms = -1, .path = "/v1/chat/stream", .body = "{}" };
-	while ((ch = getopt_long(argc, argv, "n:r:t:f:i:s:p:H:b:h", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "n:r:t:f:i:s:p:H:b:kh", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'n': if (parse_int(optarg, 1, MAX_STREAMS, &v)) goto bad; o->streams = (int)v; break;
 		case 'r': if (parse_int(optarg, 1, 100, &v)) goto bad; o->rounds = (int)v; break;
@@ -288,6 +313,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 			o->headers[o->nheaders++] = optarg;
 			break;
 		case 'b': o->body = optarg; break;
+		case 'k': o->by_token = true; break;
 		case 'h': fputs(usage_text, stdout); exit(0);
 		default: fputs(usage_text, stderr); return -1;
 		}
@@ -322,9 +348,10 @@ int main(int argc, char **argv)
 	}
 	res.cap = (size_t)o.streams * (size_t)o.tokens * (size_t)o.rounds;
 	res.late_ms = calloc(res.cap, sizeof(*res.late_ms));
+	res.index = calloc(res.cap, sizeof(*res.index));
 	requests = calloc((size_t)o.streams, sizeof(*requests));
 	lens = calloc((size_t)o.streams, sizeof(*lens));
-	if (!res.late_ms || !requests || !lens)
+	if (!res.late_ms || !res.index || !requests || !lens)
 		goto out;
 	for (int i = 0; i < o.streams; i++) {
 		char body[1024], head[MAX_REQUEST];
@@ -348,6 +375,8 @@ int main(int argc, char **argv)
 		if (run_round(&o, (const char *const *)requests, lens, &res) < 0)
 			break;
 	res.expected = (long)o.streams * o.tokens * o.rounds;
+	if (o.by_token)
+		print_by_token(&o, &res);
 	qsort(res.late_ms, res.n, sizeof(*res.late_ms), cmp_double);
 	printf("{\"streams\":%d,\"rounds\":%d,\"tokens\":%zu,\"expected\":%ld,\"errors\":%ld,"
 	       "\"p50_ms\":%.2f,\"p99_ms\":%.2f,\"max_ms\":%.2f,\"min_ms\":%.2f,\"first_error\":\"%s\"}\n",
@@ -361,5 +390,6 @@ out:
 	free(requests);
 	free(lens);
 	free(res.late_ms);
+	free(res.index);
 	return rc;
 }

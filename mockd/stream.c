@@ -65,15 +65,21 @@ static void conn_close_cb(struct evhttp_connection *conn, void *arg)
 }
 
 /*
- * Steps due at once (delays scaled to 0) run in one go: their events leave in
- * one write instead of one loop turn and one syscall each. A stream yields to
- * the loop after STEPS_PER_TURN so that one long reply cannot starve the others.
+ * Steps already due (delays scaled to 0, or a loop that fell behind the
+ * schedule) run in one go: their events leave in one write instead of one
+ * loop turn and one syscall each. A stream yields to the loop after
+ * STEPS_PER_TURN so that one long reply cannot starve the others.
  */
 #define STEPS_PER_TURN 64
 
 static void timer_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct stream *s = arg;
+	/* A timer may fire a little before its deadline (clock rounding): wait the rest. */
+	if (pace_wait_us(&s->pace) > 0) {
+		pace_arm(&s->pace, s->timer);
+		return;
+	}
 	for (int left = STEPS_PER_TURN;; left--) {
 		s->run_again = false;
 		s->in_step = true;
@@ -111,6 +117,7 @@ struct stream *stream_start(struct mreq *r, const char *content_type, struct rep
 	s->cleanup = cleanup;
 	s->plan = *plan;
 	memset(plan, 0, sizeof(*plan));
+	pace_start(&s->pace, &s->plan);
 	s->next = streams;
 	if (streams)
 		streams->prev = s;
@@ -179,12 +186,12 @@ int64_t stream_next_delay(const struct stream *s)
 
 void stream_schedule(struct stream *s, int64_t ms)
 {
-	int64_t scaled = plan_delay(&s->plan, ms);
-	if (scaled == 0 && s->in_step) {
+	pace_next(&s->pace, ms);
+	if (s->in_step && pace_wait_us(&s->pace) <= 0) {
 		s->run_again = true;
 		return;
 	}
-	timer_add_ms(s->timer, scaled);
+	pace_arm(&s->pace, s->timer);
 }
 
 void stream_end(struct stream *s)

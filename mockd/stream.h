@@ -17,6 +17,7 @@
 #include <cjson/cJSON.h>
 
 #include "mockd/http.h"
+#include "mockd/pace.h"
 #include "mockd/script.h"
 
 struct stream;
@@ -32,6 +33,7 @@ struct stream {
 	void (*cleanup)(struct stream *s);  /* frees data; called once, however the stream ends */
 	void *data;                         /* the API's state */
 	struct reply_plan plan;             /* what to answer; the stream owns it */
+	struct pace pace;                   /* when the next step is due, counted from the start */
 	size_t sent;                        /* tokens sent so far */
 	bool stalled;                       /* a stall or malformed fault has been served */
 	bool in_step;                       /* the step function is running */
@@ -51,7 +53,11 @@ struct stream *stream_start(struct mreq *r, const char *content_type, struct rep
 void stream_write(struct stream *s, const char *p, size_t n);
 /* Send a C string now as one chunk. */
 void stream_write_str(struct stream *s, const char *text);
-/* Run step after ms of scripted time (scaled by --time-scale; jitter from the plan). */
+/*
+ * Run step when the next event is due: ms of scripted time after the previous
+ * one on the stream's schedule (pace.h), not ms from now.  Already due inside
+ * a step: the step runs again at once, so its events share one write.
+ */
 void stream_schedule(struct stream *s, int64_t ms);
 /* The delay before the next token by the plan: first-token latency, then the interval. */
 int64_t stream_next_delay(const struct stream *s);

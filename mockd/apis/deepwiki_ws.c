@@ -29,12 +29,14 @@
 #include "mockd/clock.h"
 #include "mockd/keys.h"
 #include "mockd/mockd.h"
+#include "mockd/pace.h"
 #include "mockd/ratelimit.h"
 #include "mockd/script.h"
 #include "mockd/ws.h"
 
 #define DWS_MAX_NAME    128
 #define DWS_MAX_PENDING 64
+#define DWS_STEPS_PER_TURN 64   /* events already due sent in one callback, then the loop gets a turn */
 
 enum dws_close {
 	DWS_INVALID_TOKEN = 4000,
@@ -48,6 +50,7 @@ struct dws_client;
 struct dws_reply {
 	struct event *timer;
 	struct reply_plan plan;
+	struct pace pace;             /* when the next event is due, counted from the question */
 	size_t sent;
 	char room[DWS_MAX_NAME + 1];  /* the room the question was asked in: its members get the answer */
 	char model[32];
@@ -182,19 +185,24 @@ static void reply_finish(struct dws_client *c, const char *finish_reason)
 	reply_done(c);
 }
 
-static void reply_step(evutil_socket_t fd, short what, void *arg)
+/*
+ * Send the reply's next event. True when the reply goes on and its next event
+ * is already due (c and the reply are then still there): the caller sends it
+ * too, so that events due together leave in one write.
+ */
+static bool reply_step_once(struct dws_client *c)
 {
-	struct dws_client *c = arg;
 	struct dws_reply *rp = c->reply;
 	const struct reply_plan *p = &rp->plan;
 	switch (plan_fault_at(p, rp->sent, &rp->stalled)) {
 	case FAULT_STEP_CUT:
 	case FAULT_STEP_RESET:
 		ws_abort(c->ws, p->fault == FAULT_RESET_AFTER);
-		return;
+		return false;
 	case FAULT_STEP_STALL:
-		timer_add_ms(rp->timer, plan_delay(p, p->fault_ms));
-		return;
+		pace_next(&rp->pace, p->fault_ms);
+		pace_arm(&rp->pace, rp->timer);
+		return false;
 	case FAULT_STEP_MALFORMED:
 		ws_send_str(c->ws, "{\"type\":\"content\",");
 		break;
@@ -208,7 +216,7 @@ static void reply_step(evutil_socket_t fd, short what, void *arg)
 		to_room(rp->room, NULL, c, o);
 		cJSON_Delete(o);
 		reply_done(c);
-		return;
+		return false;
 	}
 	case FAULT_STEP_NONE:
 		break;
@@ -229,10 +237,29 @@ static void reply_step(evutil_socket_t fd, short what, void *arg)
 			rp->sources_sent = true;
 			cJSON_Delete(s);
 		}
-		timer_add_ms(rp->timer, plan_delay(p, p->interval_ms));
-		return;
+		pace_next(&rp->pace, p->interval_ms);
+		if (pace_wait_us(&rp->pace) <= 0)
+			return true;
+		pace_arm(&rp->pace, rp->timer);
+		return false;
 	}
 	reply_finish(c, "stop");
+	return false;
+}
+
+static void reply_step(evutil_socket_t fd, short what, void *arg)
+{
+	struct dws_client *c = arg;
+	/* A timer may fire a little before its deadline (clock rounding): wait the rest. */
+	if (pace_wait_us(&c->reply->pace) > 0) {
+		pace_arm(&c->reply->pace, c->reply->timer);
+		return;
+	}
+	for (int left = DWS_STEPS_PER_TURN; reply_step_once(c);)
+		if (--left == 0) {
+			pace_arm(&c->reply->pace, c->reply->timer);
+			return;
+		}
 }
 
 /* The sources of a WebSocket answer: the rule's, else one per answer naming the topic. */
@@ -292,7 +319,9 @@ static void on_message(struct dws_client *c, const cJSON *msg)
 	}
 	rp->sources = reply_sources(&rp->plan, content->valuestring);
 	c->reply = rp;
-	timer_add_ms(rp->timer, plan_delay(&rp->plan, rp->plan.first_token_ms));
+	pace_start(&rp->pace, &rp->plan);
+	pace_next(&rp->pace, rp->plan.first_token_ms);
+	pace_arm(&rp->pace, rp->timer);
 }
 
 /* ---- the other client messages ------------------------------------------------------------- */

@@ -24,11 +24,13 @@
 #include "mockd/clock.h"
 #include "mockd/keys.h"
 #include "mockd/mockd.h"
+#include "mockd/pace.h"
 #include "mockd/script.h"
 #include "mockd/store.h"
 #include "mockd/ws.h"
 
 #define TH_MAX_PENDING 64   /* client frames waiting behind a reply; more is an error */
+#define TH_STEPS_PER_TURN 64  /* frames already due sent in one callback, then the loop gets a turn */
 
 struct th_conn {
 	struct ws_conn *ws;
@@ -37,6 +39,7 @@ struct th_conn {
 	/* The reply being streamed, if any. */
 	struct event *timer;
 	struct reply_plan plan;
+	struct pace pace;        /* when the next frame is due, counted from the message */
 	bool replying;
 	bool fault_served;       /* the reply's stall or malformed fault has happened */
 	size_t sent;
@@ -174,22 +177,27 @@ static void reply_done(struct th_conn *tc)
 	th_process_next(tc);
 }
 
-static void reply_step(evutil_socket_t fd, short what, void *arg)
+/*
+ * Send the reply's next frame. True when the reply goes on and its next frame
+ * is already due (tc is then still there): the caller sends it too, so that
+ * frames due together leave in one write.
+ */
+static bool reply_step_once(struct th_conn *tc)
 {
-	struct th_conn *tc = arg;
 	struct reply_plan *p = &tc->plan;
 	switch (plan_fault_at(p, tc->sent, &tc->fault_served)) {
 	case FAULT_STEP_CUT:
 	case FAULT_STEP_RESET:
 		ws_abort(tc->ws, p->fault == FAULT_RESET_AFTER);
-		return;
+		return false;
 	case FAULT_STEP_ERROR:
 		send_error(tc, p->fault_message ? p->fault_message : "Server processing error");
 		reply_done(tc);
-		return;
+		return false;
 	case FAULT_STEP_STALL:
-		timer_add_ms(tc->timer, plan_delay(p, p->fault_ms));
-		return;
+		pace_next(&tc->pace, p->fault_ms);
+		pace_arm(&tc->pace, tc->timer);
+		return false;
 	case FAULT_STEP_MALFORMED:
 		ws_send_str(tc->ws, "{\"type\":\"message\",");
 		break;
@@ -202,13 +210,32 @@ static void reply_step(evutil_socket_t fd, short what, void *arg)
 			new_uuid(tc->reply_id);
 		send_message(tc, tc->reply_id, tc->thread_id, "assistant", p->tokens[tc->sent], now);
 		tc->sent++;
-		timer_add_ms(tc->timer, plan_delay(p, p->interval_ms));
-		return;
+		pace_next(&tc->pace, p->interval_ms);
+		if (pace_wait_us(&tc->pace) <= 0)
+			return true;
+		pace_arm(&tc->pace, tc->timer);
+		return false;
 	}
 	struct conversation *c = store_get("threads", tc->conv_key);
 	if (c)
 		store_message(c, tc->reply_id, "assistant", p->text, now);
 	reply_done(tc);
+	return false;
+}
+
+static void reply_step(evutil_socket_t fd, short what, void *arg)
+{
+	struct th_conn *tc = arg;
+	/* A timer may fire a little before its deadline (clock rounding): wait the rest. */
+	if (pace_wait_us(&tc->pace) > 0) {
+		pace_arm(&tc->pace, tc->timer);
+		return;
+	}
+	for (int left = TH_STEPS_PER_TURN; reply_step_once(tc);)
+		if (--left == 0) {
+			pace_arm(&tc->pace, tc->timer);
+			return;
+		}
 }
 
 static void th_message(struct th_conn *tc, const cJSON *msg)
@@ -267,7 +294,9 @@ static void th_message(struct th_conn *tc, const cJSON *msg)
 	tc->replying = true;
 	tc->sent = 0;
 	tc->fault_served = false;
-	timer_add_ms(tc->timer, plan_delay(&tc->plan, tc->plan.first_token_ms));
+	pace_start(&tc->pace, &tc->plan);
+	pace_next(&tc->pace, tc->plan.first_token_ms);
+	pace_arm(&tc->pace, tc->timer);
 }
 
 /* Handle one client frame. */
