@@ -39,6 +39,9 @@ static void stream_free(struct stream *s)
 	if (s->timer)
 		event_free(s->timer);
 	s->timer = NULL;
+	if (s->held)
+		evbuffer_free(s->held);
+	s->held = NULL;
 	plan_release(&s->plan);
 	stream_unlink(s);
 	if (s->in_step)
@@ -132,10 +135,30 @@ struct stream *stream_start(struct mreq *r, const char *content_type, struct rep
 	return s;
 }
 
+void stream_hold(struct stream *s)
+{
+	if (!s->held)
+		s->held = evbuffer_new();
+}
+
+/* Send what stream_hold kept, in one chunk: one write, after the last token's time. */
+static void stream_release_held(struct stream *s)
+{
+	if (s->held && s->req && evbuffer_get_length(s->held))
+		evhttp_send_reply_chunk(s->req, s->held);
+	if (s->held)
+		evbuffer_free(s->held);
+	s->held = NULL;
+}
+
 void stream_write(struct stream *s, const char *p, size_t n)
 {
 	if (!s->req)
 		return;
+	if (s->held) {
+		evbuffer_add(s->held, p, n);
+		return;
+	}
 	struct evbuffer *b = evbuffer_new();
 	if (!b)
 		return;
@@ -196,6 +219,7 @@ void stream_schedule(struct stream *s, int64_t ms)
 
 void stream_end(struct stream *s)
 {
+	stream_release_held(s);
 	if (s->conn)
 		evhttp_connection_set_closecb(s->conn, NULL, NULL);
 	if (s->req)
@@ -217,6 +241,7 @@ static void flush_now(struct evbuffer *out, evutil_socket_t fd)
 
 void stream_abort(struct stream *s, bool reset)
 {
+	stream_release_held(s);
 	struct evhttp_connection *conn = s->conn;
 	if (conn) {
 		evhttp_connection_set_closecb(conn, NULL, NULL);

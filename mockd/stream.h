@@ -34,6 +34,7 @@ struct stream {
 	void *data;                         /* the API's state */
 	struct reply_plan plan;             /* what to answer; the stream owns it */
 	struct pace pace;                   /* when the next step is due, counted from the start */
+	struct evbuffer *held;              /* events kept back until the end (held-stream breaks), or NULL */
 	size_t sent;                        /* tokens sent so far */
 	bool stalled;                       /* a stall or malformed fault has been served */
 	bool in_step;                       /* the step function is running */
@@ -49,7 +50,12 @@ struct stream {
  */
 struct stream *stream_start(struct mreq *r, const char *content_type, struct reply_plan *plan,
 			    stream_step_fn step, void *data, void (*cleanup)(struct stream *s));
-/* Send bytes now as one chunk. */
+/*
+ * Keep every event written from now on and send them all as one chunk when the
+ * stream ends (the held-stream breaks). Call it before the first event.
+ */
+void stream_hold(struct stream *s);
+/* Send bytes now as one chunk (under stream_hold: keep them for the end). */
 void stream_write(struct stream *s, const char *p, size_t n);
 /* Send a C string now as one chunk. */
 void stream_write_str(struct stream *s, const char *text);

@@ -57,6 +57,7 @@ struct dws_reply {
 	cJSON *sources;
 	bool sources_sent;
 	bool stalled;                 /* its stall or malformed fault has happened */
+	cJSON *held;                  /* its events kept back until the end (deepwiki-ws-held-reply), or NULL */
 };
 
 struct dws_client {
@@ -137,10 +138,32 @@ static void reply_free(struct dws_reply *rp)
 		event_free(rp->timer);
 	plan_release(&rp->plan);
 	cJSON_Delete(rp->sources);
+	cJSON_Delete(rp->held);
 	free(rp);
 }
 
 static void handle_text(struct dws_client *c, const char *text, size_t len);
+
+/* Send an event of c's reply to the room (under deepwiki-ws-held-reply: keep a copy for the end). */
+static void reply_send(struct dws_client *c, cJSON *o)
+{
+	struct dws_reply *rp = c->reply;
+	if (rp->held)
+		cJSON_AddItemToArray(rp->held, cJSON_Duplicate(o, 1));
+	else
+		to_room(rp->room, NULL, c, o);
+}
+
+/* Send every event reply_send kept, at once: they leave in one write. */
+static void reply_release_held(struct dws_client *c)
+{
+	struct dws_reply *rp = c->reply;
+	cJSON *held = rp->held, *o;
+	rp->held = NULL;
+	cJSON_ArrayForEach(o, held)
+		to_room(rp->room, NULL, c, o);
+	cJSON_Delete(held);
+}
 
 /* Forget the reply in flight, however it ended, and let the messages that waited for it in. */
 static void reply_done(struct dws_client *c)
@@ -169,8 +192,9 @@ static void reply_finish(struct dws_client *c, const char *finish_reason)
 	cJSON_AddStringToObject(end, "conversation_id", c->conv_id);
 	cJSON_AddNumberToObject(end, "total_tokens", total);
 	cJSON_AddStringToObject(end, "finish_reason", finish_reason);
-	to_room(rp->room, NULL, c, end);
+	reply_send(c, end);
 	cJSON_Delete(end);
+	reply_release_held(c);
 
 	struct conversation *conv = deepwiki_conversation(c->conv_id, c->key, false);
 	if (conv && !break_on(BRK_DWS_NOT_STORED)) {
@@ -213,8 +237,9 @@ static bool reply_step_once(struct dws_client *c)
 		cJSON_AddStringToObject(err, "code", p->fault_code ? p->fault_code : "INTERNAL_ERROR");
 		cJSON_AddStringToObject(err, "message", p->fault_message ? p->fault_message
 									 : "The model failed while answering");
-		to_room(rp->room, NULL, c, o);
+		reply_send(c, o);
 		cJSON_Delete(o);
+		reply_release_held(c);
 		reply_done(c);
 		return false;
 	}
@@ -225,7 +250,7 @@ static bool reply_step_once(struct dws_client *c)
 		cJSON *o = cJSON_CreateObject();
 		cJSON_AddStringToObject(o, "type", "content");
 		cJSON_AddStringToObject(o, "content", p->tokens[rp->sent]);
-		to_room(rp->room, NULL, c, o);
+		reply_send(c, o);
 		cJSON_Delete(o);
 		rp->sent++;
 		if (rp->sent == 2 || rp->sent == p->ntokens) {
@@ -233,7 +258,7 @@ static bool reply_step_once(struct dws_client *c)
 			cJSON_AddStringToObject(s, "type", "sources");
 			cJSON_AddItemToObject(s, "sources", cJSON_Duplicate(rp->sources, 1));
 			if (!rp->sources_sent)
-				to_room(rp->room, NULL, c, s);
+				reply_send(c, s);
 			rp->sources_sent = true;
 			cJSON_Delete(s);
 		}
@@ -318,6 +343,8 @@ static void on_message(struct dws_client *c, const cJSON *msg)
 		return;
 	}
 	rp->sources = reply_sources(&rp->plan, content->valuestring);
+	if (break_on(BRK_DWS_HELD_REPLY))
+		rp->held = cJSON_CreateArray();
 	c->reply = rp;
 	pace_start(&rp->pace, &rp->plan);
 	pace_next(&rp->pace, rp->plan.first_token_ms);

@@ -43,6 +43,7 @@ struct th_conn {
 	bool replying;
 	bool fault_served;       /* the reply's stall or malformed fault has happened */
 	size_t sent;
+	cJSON *held;             /* the reply's frames kept back until the end (threads-held-reply), or NULL */
 	char reply_id[40];
 	char thread_id[40];
 	char conv_key[128];
@@ -91,6 +92,7 @@ static void send_error(struct th_conn *tc, const char *message)
 		ws_close(tc->ws, 1000, "error");
 }
 
+/* Send one message frame; a reply's frames under threads-held-reply are kept in tc->held instead. */
 static void send_message(struct th_conn *tc, const char *id, const char *thread_id, const char *role,
 			 const char *content, int64_t at_ms)
 {
@@ -103,8 +105,22 @@ static void send_message(struct th_conn *tc, const char *id, const char *thread_
 	cJSON_AddStringToObject(o, "role", role);
 	cJSON_AddStringToObject(o, "content", content);
 	cJSON_AddStringToObject(o, "created_at", when);
-	ws_send_json(tc->ws, o);
-	cJSON_Delete(o);
+	if (tc->held && tc->replying)
+		cJSON_AddItemToArray(tc->held, o);
+	else {
+		ws_send_json(tc->ws, o);
+		cJSON_Delete(o);
+	}
+}
+
+/* Send every frame send_message kept, at once: they leave in one write. */
+static void release_held(struct th_conn *tc)
+{
+	cJSON *held = tc->held, *o;
+	tc->held = NULL;
+	cJSON_ArrayForEach(o, held)
+		ws_send_json(tc->ws, o);
+	cJSON_Delete(held);
 }
 
 /* Threads belong to a profile: the store key is "profile:thread". */
@@ -172,6 +188,8 @@ static void th_process_next(struct th_conn *tc);
 
 static void reply_done(struct th_conn *tc)
 {
+	cJSON_Delete(tc->held);
+	tc->held = NULL;
 	tc->replying = false;
 	plan_release(&tc->plan);
 	th_process_next(tc);
@@ -191,6 +209,7 @@ static bool reply_step_once(struct th_conn *tc)
 		ws_abort(tc->ws, p->fault == FAULT_RESET_AFTER);
 		return false;
 	case FAULT_STEP_ERROR:
+		release_held(tc);
 		send_error(tc, p->fault_message ? p->fault_message : "Server processing error");
 		reply_done(tc);
 		return false;
@@ -216,6 +235,7 @@ static bool reply_step_once(struct th_conn *tc)
 		pace_arm(&tc->pace, tc->timer);
 		return false;
 	}
+	release_held(tc);
 	struct conversation *c = store_get("threads", tc->conv_key);
 	if (c)
 		store_message(c, tc->reply_id, "assistant", p->text, now);
@@ -257,6 +277,8 @@ static void th_message(struct th_conn *tc, const cJSON *msg)
 		/* Only reachable under the out-of-order break: the reply in flight is abandoned. */
 		event_del(tc->timer);
 		plan_release(&tc->plan);
+		cJSON_Delete(tc->held);
+		tc->held = NULL;
 		tc->replying = false;
 	}
 	conv_key(tc, thread_id, tc->conv_key, sizeof(tc->conv_key));
@@ -292,6 +314,8 @@ static void th_message(struct th_conn *tc, const cJSON *msg)
 		return;
 	}
 	tc->replying = true;
+	if (break_on(BRK_TH_HELD_REPLY))
+		tc->held = cJSON_CreateArray();
 	tc->sent = 0;
 	tc->fault_served = false;
 	pace_start(&tc->pace, &tc->plan);
@@ -347,6 +371,7 @@ static void th_on_close(struct ws_conn *ws)
 {
 	struct th_conn *tc = ws_data(ws);
 	ws_inbox_release(&tc->inbox);
+	cJSON_Delete(tc->held);
 	event_free(tc->timer);
 	plan_release(&tc->plan);
 	free(tc);
