@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 
 #include <event2/buffer.h>
@@ -42,6 +43,9 @@ static void stream_free(struct stream *s)
 	if (s->held)
 		evbuffer_free(s->held);
 	s->held = NULL;
+	if (s->out)
+		evbuffer_free(s->out);
+	s->out = NULL;
 	plan_release(&s->plan);
 	stream_unlink(s);
 	if (s->in_step)
@@ -75,6 +79,35 @@ static void conn_close_cb(struct evhttp_connection *conn, void *arg)
  */
 #define STEPS_PER_TURN 64
 
+/*
+ * Send the chunks a step wrote, in one write, straight to the socket when
+ * nothing waits before them in the connection's output. Through evhttp each
+ * chunk would wait in the bufferevent for the next loop turn, which costs that
+ * turn, two epoll_ctl calls (write interest on, then off) and the time until
+ * then: about a third of mockd's time under 1,000 paced streams. What the
+ * socket does not take (or all of it, on an error) goes to the output as evhttp
+ * would have put it there, so the byte order is kept and evhttp meets any
+ * failure on its next write.
+ */
+static void stream_flush(struct stream *s)
+{
+	if (!s->out || !evbuffer_get_length(s->out))
+		return;
+	struct bufferevent *bev = s->conn ? evhttp_connection_get_bufferevent(s->conn) : NULL;
+	if (!bev) {
+		evbuffer_drain(s->out, evbuffer_get_length(s->out));
+		return;
+	}
+	struct evbuffer *output = bufferevent_get_output(bev);
+	evutil_socket_t fd = bufferevent_getfd(bev);
+	if (fd >= 0 && evbuffer_get_length(output) == 0)
+		evbuffer_write(s->out, fd);  /* drains what the socket took */
+	if (evbuffer_get_length(s->out)) {
+		evbuffer_add_buffer(output, s->out);
+		bufferevent_enable(bev, EV_WRITE);
+	}
+}
+
 static void timer_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct stream *s = arg;
@@ -89,17 +122,18 @@ static void timer_cb(evutil_socket_t fd, short what, void *arg)
 		s->step(s);
 		s->in_step = false;
 		if (s->freed) {
-			free(s);
+			free(s);  /* stream_end or stream_abort sent what the steps wrote */
 			return;
 		}
 		if (!s->run_again)
-			return;
+			break;
 		if (left == 1) {
 			struct timeval now = { 0, 0 };
 			evtimer_add(s->timer, &now);
-			return;
+			break;
 		}
 	}
+	stream_flush(s);
 }
 
 struct stream *stream_start(struct mreq *r, const char *content_type, struct reply_plan *plan,
@@ -131,6 +165,8 @@ struct stream *stream_start(struct mreq *r, const char *content_type, struct rep
 	r->status = 200;
 	r->streaming = true;
 	evhttp_send_reply_start(r->req, 200, "OK");
+	const char *te = evhttp_find_header(evhttp_request_get_output_headers(r->req), "Transfer-Encoding");
+	s->chunked = te && strcasecmp(te, "chunked") == 0;
 	evhttp_connection_set_closecb(s->conn, conn_close_cb, s);
 	return s;
 }
@@ -157,6 +193,13 @@ void stream_write(struct stream *s, const char *p, size_t n)
 		return;
 	if (s->held) {
 		evbuffer_add(s->held, p, n);
+		return;
+	}
+	/* Inside a step, framed as evhttp frames a chunk, for stream_flush to send. */
+	if (s->in_step && s->chunked && (s->out || (s->out = evbuffer_new()))) {
+		evbuffer_add_printf(s->out, "%zx\r\n", n);
+		evbuffer_add(s->out, p, n);
+		evbuffer_add(s->out, "\r\n", 2);
 		return;
 	}
 	struct evbuffer *b = evbuffer_new();
@@ -219,6 +262,7 @@ void stream_schedule(struct stream *s, int64_t ms)
 
 void stream_end(struct stream *s)
 {
+	stream_flush(s);
 	stream_release_held(s);
 	if (s->conn)
 		evhttp_connection_set_closecb(s->conn, NULL, NULL);
@@ -241,6 +285,7 @@ static void flush_now(struct evbuffer *out, evutil_socket_t fd)
 
 void stream_abort(struct stream *s, bool reset)
 {
+	stream_flush(s);
 	stream_release_held(s);
 	struct evhttp_connection *conn = s->conn;
 	if (conn) {

@@ -35,6 +35,8 @@ struct stream {
 	struct reply_plan plan;             /* what to answer; the stream owns it */
 	struct pace pace;                   /* when the next step is due, counted from the start */
 	struct evbuffer *held;              /* events kept back until the end (held-stream breaks), or NULL */
+	struct evbuffer *out;               /* chunks written during a step, sent when it returns; or NULL */
+	bool chunked;                       /* the body is chunked (HTTP/1.1): mockd may frame chunks itself */
 	size_t sent;                        /* tokens sent so far */
 	bool stalled;                       /* a stall or malformed fault has been served */
 	bool in_step;                       /* the step function is running */
@@ -55,7 +57,7 @@ struct stream *stream_start(struct mreq *r, const char *content_type, struct rep
  * stream ends (the held-stream breaks). Call it before the first event.
  */
 void stream_hold(struct stream *s);
-/* Send bytes now as one chunk (under stream_hold: keep them for the end). */
+/* Send bytes as one chunk: now, or at the end of the step (under stream_hold: at the end of the stream). */
 void stream_write(struct stream *s, const char *p, size_t n);
 /* Send a C string now as one chunk. */
 void stream_write_str(struct stream *s, const char *text);
