@@ -7,11 +7,13 @@
 # PACED_INTERVAL_MS (50) ms after the request, then one every PACED_INTERVAL_MS (20 tokens/s).
 # build/bench/lateness measures every token's lateness (arrival - (request sent + first + k x
 # interval)) for 1 stream (PACED_ROUNDS_1 rounds, default 10) and for PACED_STREAMS (1000) concurrent
-# streams (PACED_ROUNDS_N rounds, default 2), started evenly over one interval; and the same against
-# build/bench/paced_ref, a bare epoll writer sending the same bytes on the same schedule: the floor.
+# streams (PACED_ROUNDS_N rounds, default 2), their requests sent evenly over PACED_SPREAD_MS (250:
+# 4,000 new streams a second, then 20,000 tokens a second) and, as a stress row, over one interval
+# (20,000 requests a second); and the same against build/bench/paced_ref, a bare epoll writer sending
+# the same bytes on the same schedule: the floor.
 #
 # Environment: BENCH_BUILD (default build/bench), BENCH_OUT (default reports/bench-paced.json).
-# Talks to 127.0.0.1 only; every process started here is stopped on exit; about 15 s.
+# Talks to 127.0.0.1 only; every process started here is stopped on exit; about 35 s.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -23,6 +25,7 @@ interval=${PACED_INTERVAL_MS:-50}
 streams=${PACED_STREAMS:-1000}
 rounds1=${PACED_ROUNDS_1:-10}
 roundsn=${PACED_ROUNDS_N:-2}
+spread=${PACED_SPREAD_MS:-250}
 
 die() { echo "bench: $*" >&2; exit 2; }
 [[ $tokens =~ ^[0-9]+$ ]] && [ "$tokens" -ge 2 ] && [ "$tokens" -le 200 ] || die "PACED_TOKENS must be 2 to 200"
@@ -30,6 +33,7 @@ die() { echo "bench: $*" >&2; exit 2; }
 [[ $streams =~ ^[0-9]+$ ]] && [ "$streams" -ge 1 ] && [ "$streams" -le 2000 ] || die "PACED_STREAMS must be 1 to 2000"
 [[ $rounds1 =~ ^[0-9]+$ ]] && [ "$rounds1" -ge 1 ] && [ "$rounds1" -le 30 ] || die "PACED_ROUNDS_1 must be 1 to 30"
 [[ $roundsn =~ ^[0-9]+$ ]] && [ "$roundsn" -ge 1 ] && [ "$roundsn" -le 5 ] || die "PACED_ROUNDS_N must be 1 to 5"
+[[ $spread =~ ^[0-9]+$ ]] && [ "$spread" -le 5000 ] || die "PACED_SPREAD_MS must be 0 to 5000"
 for f in "$bindir/mockd" "$build/lateness" "$build/paced_ref" "$build/loadgen"; do
 	[ -x "$f" ] || die "$f is missing: run make bench"
 done
@@ -88,30 +92,32 @@ field() { sed -n "s/.*\"$2\":\(-\{0,1\}[0-9.]*\).*/\1/p" <<<"$1"; }
 
 echo "bench: paced streams, $tokens tokens at ${interval} ms (first at ${interval} ms), time scale 1, $(nproc) cores," \
 	"load $(cut -d' ' -f1-3 /proc/loadavg)"
-printf '%-14s %-7s %9s %9s %9s %9s\n' scenario server "p50 ms" "p99 ms" "max ms" tokens
+printf '%-18s %-7s %9s %9s %9s %9s\n' scenario server "p50 ms" "p99 ms" "max ms" tokens
 
 failed=0
 json="{\"tokens\":$tokens,\"interval_ms\":$interval,\"cores\":$(nproc),\"load\":\"$(cut -d' ' -f1-3 /proc/loadavg)\",\"scenarios\":["
 sep=""
-for n in 1 "$streams"; do
-	rounds=$rounds1
-	[ "$n" = 1 ] || rounds=$roundsn
+# scenario name, streams, rounds, spread of the requests in ms
+rows=("paced-1 1 $rounds1 0" "paced-$streams $streams $roundsn $spread" "paced-$streams-burst $streams $roundsn $interval")
+for row in "${rows[@]}"; do
+	read -r name n rounds sp <<<"$row"
 	declare -A res=()
 	for who in ref mockd; do
 		port=$mockd_port
 		[ "$who" = ref ] && port=$ref_port
-		r=$("$build/lateness" -n "$n" -r "$rounds" -t "$tokens" -f "$interval" -i "$interval" -H "$key" \
+		r=$("$build/lateness" -n "$n" -r "$rounds" -s "$sp" -t "$tokens" -f "$interval" -i "$interval" -H "$key" \
 			-b '{"sessionId":"p%d","message":"paced"}' "$port") || {
-			echo "bench: paced-$n: $who: ${r:-no output}" >&2
+			echo "bench: $name: $who: ${r:-no output}" >&2
 			failed=1
 		}
 		res[$who]=$r
-		printf '%-14s %-7s %9s %9s %9s %9s\n' "paced-$n" "$who" "$(field "$r" p50_ms)" "$(field "$r" p99_ms)" \
+		printf '%-18s %-7s %9s %9s %9s %9s\n' "$name" "$who" "$(field "$r" p50_ms)" "$(field "$r" p99_ms)" \
 			"$(field "$r" max_ms)" "$(field "$r" tokens)"
 	done
-	d99=$(awk -v a="$(field "${res[mockd]}" p99_ms)" -v b="$(field "${res[ref]}" p99_ms)" 'BEGIN { printf "%.2f", a - b }')
-	echo "               mockd p99 - floor p99 = $d99 ms"
-	json+="$sep{\"scenario\":\"paced-$n\",\"streams\":$n,\"rounds\":$rounds,\"mockd\":${res[mockd]:-null},\"floor\":${res[ref]:-null}}"
+	cmp=$(awk -v a="$(field "${res[mockd]}" p99_ms)" -v b="$(field "${res[ref]}" p99_ms)" \
+		'BEGIN { printf "mockd p99 - floor p99 = %.2f ms, mockd p99 / floor p99 = %.1f", a - b, (b > 0 ? a / b : 0) }')
+	echo "                   $cmp"
+	json+="$sep{\"scenario\":\"$name\",\"streams\":$n,\"rounds\":$rounds,\"spread_ms\":$sp,\"mockd\":${res[mockd]:-null},\"floor\":${res[ref]:-null}}"
 	sep=","
 	unset res
 done
