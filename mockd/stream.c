@@ -84,7 +84,7 @@ static void conn_close_cb(struct evhttp_connection *conn, void *arg)
  * nothing waits before them in the connection's output. Through evhttp each
  * chunk would wait in the bufferevent for the next loop turn, which costs that
  * turn, two epoll_ctl calls (write interest on, then off) and the time until
- * then: about a third of mockd's time under 1,000 paced streams. What the
+ * then: about a fifth of mockd's CPU under 1,000 paced streams. What the
  * socket does not take (or all of it, on an error) goes to the output as evhttp
  * would have put it there, so the byte order is kept and evhttp meets any
  * failure on its next write.
