@@ -118,11 +118,13 @@ test: all unit integration suites mutation sanitize
 
 # ---- benchmarks and fuzzing (bench/README.md, fuzz/README.md; neither is part of make test) ----
 
-BENCH_BIN := $(BUILD)/bench/loadgen $(BUILD)/bench/ref_server
+BENCH_BIN := $(BUILD)/bench/loadgen $(BUILD)/bench/ref_server $(BUILD)/bench/lateness $(BUILD)/bench/paced_ref
 
 # mockd against a bare evhttp server in the same run; the table and reports/bench.json give the ratios.
+# Then paced streams at time scale 1: token lateness of mockd and of a bare epoll writer (reports/bench-paced.json).
 bench: all $(BENCH_BIN)
 	BENCH_BUILD=$(BUILD)/bench bench/run.sh $(BINDIR)
+	BENCH_BUILD=$(BUILD)/bench bench/paced.sh $(BINDIR)
 
 $(BENCH_BIN): $(BUILD)/bench/%: $(BUILD)/bench/%.o
 	@$(if $(Q),echo "  LD      $@")

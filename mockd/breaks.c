@@ -13,6 +13,7 @@ struct break_def {
 static const struct break_def catalog[BRK_COUNT] = {
 #define BREAK_DEF(id, name, api, rule) [BRK_##id] = { name, api, rule },
 	BREAKS(BREAK_DEF)
+	HELD_BREAKS(BREAK_DEF)
 #undef BREAK_DEF
 };
 

@@ -3,7 +3,7 @@
  *
  * `mockd --break NAME` makes mockd break exactly one rule, so that `make
  * mutation` can prove every break makes at least one suite case fail.  The
- * whole catalog is the BREAKS table below; `mockd --list-breaks` prints it.
+ * whole catalog is the BREAKS and HELD_BREAKS tables below; `mockd --list-breaks` prints it.
  * Breaks are never active unless asked for.
  */
 #ifndef CC_MOCKD_BREAKS_H
@@ -11,6 +11,24 @@
 
 #include <stdbool.h>
 #include <stdio.h>
+
+/*
+ * The held-stream breaks (issue 10): a paced reply kept back and sent in one
+ * piece after its last token's time, so only a client that times the events
+ * sees the fault.  Kept apart from BREAKS so that additions to either list
+ * merge cleanly.
+ */
+#define HELD_BREAKS(X)                                                                              \
+	X(WIDGET_HELD_STREAM, "widget-held-stream", "widget",                                       \
+	  "the NDJSON stream is held back and sent in one piece at the end, not line by line")      \
+	X(DW_HELD_STREAM, "deepwiki-held-stream", "deepwiki",                                       \
+	  "the /chat/stream SSE events are held back and sent in one piece at the end")             \
+	X(BC_HELD_STREAM, "botchat-held-stream", "botchat",                                         \
+	  "the /api/chat/stream SSE events are held back and sent in one piece at the end")         \
+	X(DWS_HELD_REPLY, "deepwiki-ws-held-reply", "deepwiki",                                     \
+	  "a /ws/chat reply's frames are held back and all sent at once at the end")                \
+	X(TH_HELD_REPLY, "threads-held-reply", "threads",                                           \
+	  "a reply's message frames are held back and all sent at once at the end")
 
 /* X(ID, "name", "api", "the rule it breaks") */
 #define BREAKS(X)                                                                                   \
@@ -191,6 +209,7 @@
 enum break_id {
 #define BREAK_ENUM(id, name, api, rule) BRK_##id,
 	BREAKS(BREAK_ENUM)
+	HELD_BREAKS(BREAK_ENUM)
 #undef BREAK_ENUM
 	BRK_COUNT
 };

@@ -2,8 +2,8 @@
  * clock: mockd's notion of "now", which the admin API can move forward.
  *
  * Every rate-limit window and every timestamp mockd writes reads this clock, so
- * a suite can see a window reopen without waiting a minute.  Pacing of streams
- * uses real time (libevent timers), not this clock.
+ * a suite can see a window reopen without waiting a minute.  Pacing of replies
+ * uses CLOCK_MONOTONIC (mockd/pace.c), not this clock.
  */
 #ifndef CC_MOCKD_CLOCK_H
 #define CC_MOCKD_CLOCK_H

@@ -1,9 +1,7 @@
-/* mockd: the shared configuration, the seeded generator and scaled delays. */
+/* mockd: the shared configuration and the seeded generator (scaled delays are in pace.c). */
 #include "mockd/mockd.h"
 
 #include <string.h>
-
-#include <event2/event.h>
 
 #include "common/json.h"
 #include "mockd/apis/apis.h"
@@ -42,25 +40,10 @@ void mockd_random_id(char *out, const char *prefix, int n)
 	out[p + n] = '\0';
 }
 
-int64_t mockd_delay_ms(int64_t ms, int64_t jitter_ms, double scale)
-{
-	double v = (double)ms;
-	if (jitter_ms > 0)
-		v += (double)((int64_t)(mockd_rand() % (uint64_t)(2 * jitter_ms + 1)) - jitter_ms);
-	v *= scale;
-	return v < 0 ? 0 : v > 86400000.0 ? 86400000 : (int64_t)v;
-}
-
 
 cJSON *mockd_parse_json(const char *text, size_t len)
 {
 	if (!text || json_text_has_nul(text, len))
 		return NULL;
 	return json_parse_exact(text, len);
-}
-
-int timer_add_ms(struct event *ev, int64_t ms)
-{
-	struct timeval tv = { (time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000 };
-	return evtimer_add(ev, &tv);
 }

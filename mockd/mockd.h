@@ -44,9 +44,5 @@ uint64_t mockd_rand(void);
 void mockd_rand_seed(uint64_t seed);
 /* Fill out with prefix followed by n random characters of [a-z0-9]; out must hold strlen(prefix)+n+1. */
 void mockd_random_id(char *out, const char *prefix, int n);
-/* Arm a timer event to fire in ms milliseconds. */
-int timer_add_ms(struct event *ev, int64_t ms);
-/* A delay in ms with optional jitter in [-jitter, +jitter], multiplied by scale (clamped to [0, 1 day]). */
-int64_t mockd_delay_ms(int64_t ms, int64_t jitter_ms, double scale);
 
 #endif

@@ -631,11 +631,6 @@ enum fault_step plan_fault_at(const struct reply_plan *p, size_t sent, bool *ser
 	}
 }
 
-int64_t plan_delay(const struct reply_plan *p, int64_t ms)
-{
-	return mockd_delay_ms(ms, p->jitter_ms, p->unscaled ? 1.0 : mockd_cfg.time_scale);
-}
-
 void plan_truncate(struct reply_plan *p, size_t max)
 {
 	if (p->ntokens <= max)

@@ -76,8 +76,6 @@ enum fault_step {
 
 /* The fault due now; *served marks the once-only ones (stall, malformed) as done. */
 enum fault_step plan_fault_at(const struct reply_plan *p, size_t sent, bool *served);
-/* A delay of the plan in real milliseconds: jitter added, then scaled by --time-scale unless unscaled. */
-int64_t plan_delay(const struct reply_plan *p, int64_t ms);
 /* Keep only the first max tokens (max_tokens of a request). */
 void plan_truncate(struct reply_plan *p, size_t max);
 void plan_release(struct reply_plan *p);

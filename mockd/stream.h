@@ -17,6 +17,7 @@
 #include <cjson/cJSON.h>
 
 #include "mockd/http.h"
+#include "mockd/pace.h"
 #include "mockd/script.h"
 
 struct stream;
@@ -32,6 +33,10 @@ struct stream {
 	void (*cleanup)(struct stream *s);  /* frees data; called once, however the stream ends */
 	void *data;                         /* the API's state */
 	struct reply_plan plan;             /* what to answer; the stream owns it */
+	struct pace pace;                   /* when the next step is due, counted from the start */
+	struct evbuffer *held;              /* events kept back until the end (held-stream breaks), or NULL */
+	struct evbuffer *out;               /* chunks written during a step, sent when it returns; or NULL */
+	bool chunked;                       /* the body is chunked (HTTP/1.1): mockd may frame chunks itself */
 	size_t sent;                        /* tokens sent so far */
 	bool stalled;                       /* a stall or malformed fault has been served */
 	bool in_step;                       /* the step function is running */
@@ -47,11 +52,20 @@ struct stream {
  */
 struct stream *stream_start(struct mreq *r, const char *content_type, struct reply_plan *plan,
 			    stream_step_fn step, void *data, void (*cleanup)(struct stream *s));
-/* Send bytes now as one chunk. */
+/*
+ * Keep every event written from now on and send them all as one chunk when the
+ * stream ends (the held-stream breaks). Call it before the first event.
+ */
+void stream_hold(struct stream *s);
+/* Send bytes as one chunk: now, or at the end of the step (under stream_hold: at the end of the stream). */
 void stream_write(struct stream *s, const char *p, size_t n);
 /* Send a C string now as one chunk. */
 void stream_write_str(struct stream *s, const char *text);
-/* Run step after ms of scripted time (scaled by --time-scale; jitter from the plan). */
+/*
+ * Run step when the next event is due: ms of scripted time after the previous
+ * one on the stream's schedule (pace.h), not ms from now.  Already due inside
+ * a step: the step runs again at once, so its events share one write.
+ */
 void stream_schedule(struct stream *s, int64_t ms);
 /* The delay before the next token by the plan: first-token latency, then the interval. */
 int64_t stream_next_delay(const struct stream *s);

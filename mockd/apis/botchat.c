@@ -374,6 +374,8 @@ static void bc_chat_stream(struct mreq *r)
 		bc_error(r, 500, "INTERNAL_ERROR", "Out of memory");
 		goto out;
 	}
+	if (break_on(BRK_BC_HELD_STREAM))
+		stream_hold(s);
 	cJSON *start = stream_event("start");
 	cJSON_AddStringToObject(start, "conversationId", d->conv_id);
 	stream_send_sse(s, start);

@@ -620,6 +620,8 @@ static void dw_chat(struct mreq *r)
 		dw_error(r, 500, "INTERNAL_ERROR", "Out of memory");
 		goto out;
 	}
+	if (break_on(BRK_DW_HELD_STREAM))
+		stream_hold(s);
 	if (break_on(BRK_DW_ORDER) && s->plan.ntokens) {
 		send_content(s, s->plan.tokens[0]);
 		s->sent++;

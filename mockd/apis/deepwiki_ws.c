@@ -29,12 +29,14 @@
 #include "mockd/clock.h"
 #include "mockd/keys.h"
 #include "mockd/mockd.h"
+#include "mockd/pace.h"
 #include "mockd/ratelimit.h"
 #include "mockd/script.h"
 #include "mockd/ws.h"
 
 #define DWS_MAX_NAME    128
 #define DWS_MAX_PENDING 64
+#define DWS_STEPS_PER_TURN 64   /* events already due sent in one callback, then the loop gets a turn */
 
 enum dws_close {
 	DWS_INVALID_TOKEN = 4000,
@@ -48,12 +50,14 @@ struct dws_client;
 struct dws_reply {
 	struct event *timer;
 	struct reply_plan plan;
+	struct pace pace;             /* when the next event is due, counted from the question */
 	size_t sent;
 	char room[DWS_MAX_NAME + 1];  /* the room the question was asked in: its members get the answer */
 	char model[32];
 	cJSON *sources;
 	bool sources_sent;
 	bool stalled;                 /* its stall or malformed fault has happened */
+	cJSON *held;                  /* its events kept back until the end (deepwiki-ws-held-reply), or NULL */
 };
 
 struct dws_client {
@@ -134,10 +138,32 @@ static void reply_free(struct dws_reply *rp)
 		event_free(rp->timer);
 	plan_release(&rp->plan);
 	cJSON_Delete(rp->sources);
+	cJSON_Delete(rp->held);
 	free(rp);
 }
 
 static void handle_text(struct dws_client *c, const char *text, size_t len);
+
+/* Send an event of c's reply to the room (under deepwiki-ws-held-reply: keep a copy for the end). */
+static void reply_send(struct dws_client *c, cJSON *o)
+{
+	struct dws_reply *rp = c->reply;
+	if (rp->held)
+		cJSON_AddItemToArray(rp->held, cJSON_Duplicate(o, 1));
+	else
+		to_room(rp->room, NULL, c, o);
+}
+
+/* Send every event reply_send kept, at once: they leave in one write. */
+static void reply_release_held(struct dws_client *c)
+{
+	struct dws_reply *rp = c->reply;
+	cJSON *held = rp->held, *o;
+	rp->held = NULL;
+	cJSON_ArrayForEach(o, held)
+		to_room(rp->room, NULL, c, o);
+	cJSON_Delete(held);
+}
 
 /* Forget the reply in flight, however it ended, and let the messages that waited for it in. */
 static void reply_done(struct dws_client *c)
@@ -166,8 +192,9 @@ static void reply_finish(struct dws_client *c, const char *finish_reason)
 	cJSON_AddStringToObject(end, "conversation_id", c->conv_id);
 	cJSON_AddNumberToObject(end, "total_tokens", total);
 	cJSON_AddStringToObject(end, "finish_reason", finish_reason);
-	to_room(rp->room, NULL, c, end);
+	reply_send(c, end);
 	cJSON_Delete(end);
+	reply_release_held(c);
 
 	struct conversation *conv = deepwiki_conversation(c->conv_id, c->key, false);
 	if (conv && !break_on(BRK_DWS_NOT_STORED)) {
@@ -182,19 +209,24 @@ static void reply_finish(struct dws_client *c, const char *finish_reason)
 	reply_done(c);
 }
 
-static void reply_step(evutil_socket_t fd, short what, void *arg)
+/*
+ * Send the reply's next event. True when the reply goes on and its next event
+ * is already due (c and the reply are then still there): the caller sends it
+ * too, so that events due together leave in one write.
+ */
+static bool reply_step_once(struct dws_client *c)
 {
-	struct dws_client *c = arg;
 	struct dws_reply *rp = c->reply;
 	const struct reply_plan *p = &rp->plan;
 	switch (plan_fault_at(p, rp->sent, &rp->stalled)) {
 	case FAULT_STEP_CUT:
 	case FAULT_STEP_RESET:
 		ws_abort(c->ws, p->fault == FAULT_RESET_AFTER);
-		return;
+		return false;
 	case FAULT_STEP_STALL:
-		timer_add_ms(rp->timer, plan_delay(p, p->fault_ms));
-		return;
+		pace_next(&rp->pace, p->fault_ms);
+		pace_arm(&rp->pace, rp->timer);
+		return false;
 	case FAULT_STEP_MALFORMED:
 		ws_send_str(c->ws, "{\"type\":\"content\",");
 		break;
@@ -205,10 +237,11 @@ static void reply_step(evutil_socket_t fd, short what, void *arg)
 		cJSON_AddStringToObject(err, "code", p->fault_code ? p->fault_code : "INTERNAL_ERROR");
 		cJSON_AddStringToObject(err, "message", p->fault_message ? p->fault_message
 									 : "The model failed while answering");
-		to_room(rp->room, NULL, c, o);
+		reply_send(c, o);
 		cJSON_Delete(o);
+		reply_release_held(c);
 		reply_done(c);
-		return;
+		return false;
 	}
 	case FAULT_STEP_NONE:
 		break;
@@ -217,7 +250,7 @@ static void reply_step(evutil_socket_t fd, short what, void *arg)
 		cJSON *o = cJSON_CreateObject();
 		cJSON_AddStringToObject(o, "type", "content");
 		cJSON_AddStringToObject(o, "content", p->tokens[rp->sent]);
-		to_room(rp->room, NULL, c, o);
+		reply_send(c, o);
 		cJSON_Delete(o);
 		rp->sent++;
 		if (rp->sent == 2 || rp->sent == p->ntokens) {
@@ -225,14 +258,33 @@ static void reply_step(evutil_socket_t fd, short what, void *arg)
 			cJSON_AddStringToObject(s, "type", "sources");
 			cJSON_AddItemToObject(s, "sources", cJSON_Duplicate(rp->sources, 1));
 			if (!rp->sources_sent)
-				to_room(rp->room, NULL, c, s);
+				reply_send(c, s);
 			rp->sources_sent = true;
 			cJSON_Delete(s);
 		}
-		timer_add_ms(rp->timer, plan_delay(p, p->interval_ms));
-		return;
+		pace_next(&rp->pace, p->interval_ms);
+		if (pace_wait_us(&rp->pace) <= 0)
+			return true;
+		pace_arm(&rp->pace, rp->timer);
+		return false;
 	}
 	reply_finish(c, "stop");
+	return false;
+}
+
+static void reply_step(evutil_socket_t fd, short what, void *arg)
+{
+	struct dws_client *c = arg;
+	/* A timer may fire a little before its deadline (clock rounding): wait the rest. */
+	if (pace_wait_us(&c->reply->pace) > 0) {
+		pace_arm(&c->reply->pace, c->reply->timer);
+		return;
+	}
+	for (int left = DWS_STEPS_PER_TURN; reply_step_once(c);)
+		if (--left == 0) {
+			pace_arm(&c->reply->pace, c->reply->timer);
+			return;
+		}
 }
 
 /* The sources of a WebSocket answer: the rule's, else one per answer naming the topic. */
@@ -291,8 +343,12 @@ static void on_message(struct dws_client *c, const cJSON *msg)
 		return;
 	}
 	rp->sources = reply_sources(&rp->plan, content->valuestring);
+	if (break_on(BRK_DWS_HELD_REPLY))
+		rp->held = cJSON_CreateArray();
 	c->reply = rp;
-	timer_add_ms(rp->timer, plan_delay(&rp->plan, rp->plan.first_token_ms));
+	pace_start(&rp->pace, &rp->plan);
+	pace_next(&rp->pace, rp->plan.first_token_ms);
+	pace_arm(&rp->pace, rp->timer);
 }
 
 /* ---- the other client messages ------------------------------------------------------------- */

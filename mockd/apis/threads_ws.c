@@ -25,11 +25,13 @@
 #include "mockd/clock.h"
 #include "mockd/keys.h"
 #include "mockd/mockd.h"
+#include "mockd/pace.h"
 #include "mockd/script.h"
 #include "mockd/store.h"
 #include "mockd/ws.h"
 
 #define TH_MAX_PENDING 64   /* client frames waiting behind a reply; more is an error */
+#define TH_STEPS_PER_TURN 64  /* frames already due sent in one callback, then the loop gets a turn */
 
 struct th_conn {
 	struct ws_conn *ws;
@@ -38,9 +40,11 @@ struct th_conn {
 	/* The reply being streamed, if any. */
 	struct event *timer;
 	struct reply_plan plan;
+	struct pace pace;        /* when the next frame is due, counted from the message */
 	bool replying;
 	bool fault_served;       /* the reply's stall or malformed fault has happened */
 	size_t sent;
+	cJSON *held;             /* the reply's frames kept back until the end (threads-held-reply), or NULL */
 	char reply_id[40];
 	char thread_id[40];
 	char conv_key[128];
@@ -89,6 +93,7 @@ static void send_error(struct th_conn *tc, const char *message)
 		ws_close(tc->ws, 1000, "error");
 }
 
+/* Send one message frame; a reply's frames under threads-held-reply are kept in tc->held instead. */
 static void send_message(struct th_conn *tc, const char *id, const char *thread_id, const char *role,
 			 const char *content, int64_t at_ms)
 {
@@ -101,8 +106,22 @@ static void send_message(struct th_conn *tc, const char *id, const char *thread_
 	cJSON_AddStringToObject(o, "role", role);
 	cJSON_AddStringToObject(o, "content", content);
 	cJSON_AddStringToObject(o, "created_at", when);
-	ws_send_json(tc->ws, o);
-	cJSON_Delete(o);
+	if (tc->held && tc->replying)
+		cJSON_AddItemToArray(tc->held, o);
+	else {
+		ws_send_json(tc->ws, o);
+		cJSON_Delete(o);
+	}
+}
+
+/* Send every frame send_message kept, at once: they leave in one write. */
+static void release_held(struct th_conn *tc)
+{
+	cJSON *held = tc->held, *o;
+	tc->held = NULL;
+	cJSON_ArrayForEach(o, held)
+		ws_send_json(tc->ws, o);
+	cJSON_Delete(held);
 }
 
 /*
@@ -176,27 +195,35 @@ static void th_process_next(struct th_conn *tc);
 
 static void reply_done(struct th_conn *tc)
 {
+	cJSON_Delete(tc->held);
+	tc->held = NULL;
 	tc->replying = false;
 	plan_release(&tc->plan);
 	th_process_next(tc);
 }
 
-static void reply_step(evutil_socket_t fd, short what, void *arg)
+/*
+ * Send the reply's next frame. True when the reply goes on and its next frame
+ * is already due (tc is then still there): the caller sends it too, so that
+ * frames due together leave in one write.
+ */
+static bool reply_step_once(struct th_conn *tc)
 {
-	struct th_conn *tc = arg;
 	struct reply_plan *p = &tc->plan;
 	switch (plan_fault_at(p, tc->sent, &tc->fault_served)) {
 	case FAULT_STEP_CUT:
 	case FAULT_STEP_RESET:
 		ws_abort(tc->ws, p->fault == FAULT_RESET_AFTER);
-		return;
+		return false;
 	case FAULT_STEP_ERROR:
+		release_held(tc);
 		send_error(tc, p->fault_message ? p->fault_message : "Server processing error");
 		reply_done(tc);
-		return;
+		return false;
 	case FAULT_STEP_STALL:
-		timer_add_ms(tc->timer, plan_delay(p, p->fault_ms));
-		return;
+		pace_next(&tc->pace, p->fault_ms);
+		pace_arm(&tc->pace, tc->timer);
+		return false;
 	case FAULT_STEP_MALFORMED:
 		ws_send_str(tc->ws, "{\"type\":\"message\",");
 		break;
@@ -209,13 +236,33 @@ static void reply_step(evutil_socket_t fd, short what, void *arg)
 			new_uuid(tc->reply_id);
 		send_message(tc, tc->reply_id, tc->thread_id, "assistant", p->tokens[tc->sent], now);
 		tc->sent++;
-		timer_add_ms(tc->timer, plan_delay(p, p->interval_ms));
-		return;
+		pace_next(&tc->pace, p->interval_ms);
+		if (pace_wait_us(&tc->pace) <= 0)
+			return true;
+		pace_arm(&tc->pace, tc->timer);
+		return false;
 	}
+	release_held(tc);
 	struct conversation *c = store_get("threads", tc->conv_key);
 	if (c)
 		store_message(c, tc->reply_id, "assistant", p->text, now);
 	reply_done(tc);
+	return false;
+}
+
+static void reply_step(evutil_socket_t fd, short what, void *arg)
+{
+	struct th_conn *tc = arg;
+	/* A timer may fire a little before its deadline (clock rounding): wait the rest. */
+	if (pace_wait_us(&tc->pace) > 0) {
+		pace_arm(&tc->pace, tc->timer);
+		return;
+	}
+	for (int left = TH_STEPS_PER_TURN; reply_step_once(tc);)
+		if (--left == 0) {
+			pace_arm(&tc->pace, tc->timer);
+			return;
+		}
 }
 
 static void th_message(struct th_conn *tc, const cJSON *msg)
@@ -257,6 +304,8 @@ static void th_message(struct th_conn *tc, const cJSON *msg)
 		/* Only reachable under the out-of-order break: the reply in flight is abandoned. */
 		event_del(tc->timer);
 		plan_release(&tc->plan);
+		cJSON_Delete(tc->held);
+		tc->held = NULL;
 		tc->replying = false;
 	}
 	conv_key(tc, thread_id, tc->conv_key, sizeof(tc->conv_key));
@@ -294,9 +343,13 @@ static void th_message(struct th_conn *tc, const cJSON *msg)
 		return;
 	}
 	tc->replying = true;
+	if (break_on(BRK_TH_HELD_REPLY))
+		tc->held = cJSON_CreateArray();
 	tc->sent = 0;
 	tc->fault_served = false;
-	timer_add_ms(tc->timer, plan_delay(&tc->plan, tc->plan.first_token_ms));
+	pace_start(&tc->pace, &tc->plan);
+	pace_next(&tc->pace, tc->plan.first_token_ms);
+	pace_arm(&tc->pace, tc->timer);
 }
 
 /* Handle one client frame. */
@@ -347,6 +400,7 @@ static void th_on_close(struct ws_conn *ws)
 {
 	struct th_conn *tc = ws_data(ws);
 	ws_inbox_release(&tc->inbox);
+	cJSON_Delete(tc->held);
 	event_free(tc->timer);
 	plan_release(&tc->plan);
 	free(tc);

@@ -322,6 +322,8 @@ static void widget_chat(struct mreq *r)
 		widget_error(r, 500, NULL, NULL);
 		goto out;
 	}
+	if (break_on(BRK_WIDGET_HELD_STREAM))
+		stream_hold(s);
 	if (!break_on(BRK_WIDGET_NO_START)) {
 		cJSON *e = stream_event("start");
 		cJSON_AddStringToObject(e, "conversationId", w->conv_id);
