@@ -17,7 +17,7 @@
 
 #include "common/buf.h"
 #include "runner/response.h"
-#include "runner/suite.h"
+#include "runner/timeouts.h"
 
 #define HTTP_MAX_BODY       (4u << 20)   /* bytes of a response body kept */
 #define HTTP_MAX_EVENTS     100000u      /* stream events kept */

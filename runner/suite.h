@@ -18,6 +18,7 @@
 #include <cjson/cJSON.h>
 
 #include "common/buf.h"
+#include "runner/timeouts.h"
 
 enum level { LEVEL_MUST, LEVEL_SHOULD, LEVEL_INFO };
 
@@ -25,14 +26,6 @@ enum step_kind {
 	STEP_REQUEST,   /* an HTTP request to the target */
 	STEP_ADMIN,     /* an HTTP request to mockd's /__admin/ API (mock only) */
 	STEP_WS,        /* WebSocket connections and a script of frames (runner/wsstep.h) */
-};
-
-/* Per-step timeouts in seconds; 0 means "inherit" (step -> suite defaults -> --timeout). */
-struct timeouts {
-	double connect;
-	double first_byte;
-	double idle;
-	double total;
 };
 
 struct step {

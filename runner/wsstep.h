@@ -19,7 +19,6 @@
 #include <cjson/cJSON.h>
 
 #include "common/buf.h"
-#include "runner/suite.h"
 #include "runner/timing.h"
 #include "runner/vars.h"
 
