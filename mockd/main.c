@@ -55,6 +55,9 @@ static const char usage_text[] =
 	"      --seed N             seed for ids, jitter and default answers (default 1)\n"
 	"      --admin-token T      open /__admin/ on every listener, to callers bearing T\n"
 	"      --idle-timeout S     close idle connections after S seconds (default 60)\n"
+	"      --journal N          keep the last N requests for GET /__admin/journal (default 1000;\n"
+	"                           0 = off; at most 100000). Each costs about 5 KiB, 4 KiB of them\n"
+	"                           the body's first bytes: N = 100000 is 500 MB at most\n"
 	"      --break NAME         violate one documented rule (repeatable; see --list-breaks)\n"
 	"      --list-breaks        print the catalog of breaks and exit\n"
 	"      --log text|json      log format on stderr (default text)\n"
@@ -188,6 +191,7 @@ int main(int argc, char **argv)
 		{ "seed",         required_argument, NULL, 'S' },
 		{ "admin-token",  required_argument, NULL, 'T' },
 		{ "idle-timeout", required_argument, NULL, 'i' },
+		{ "journal",      required_argument, NULL, 'j' },
 		{ "break",        required_argument, NULL, 'b' },
 		{ "list-breaks",  no_argument,       NULL, 'B' },
 		{ "log",          required_argument, NULL, 'L' },
@@ -198,6 +202,7 @@ int main(int argc, char **argv)
 	struct listener listeners[MAX_LISTENERS];
 	int nlisteners = 0;
 	const char *port_file = NULL;
+	long journal_n = JOURNAL_DEFAULT;
 	enum log_format log_fmt = LOG_TEXT;
 	int rc = 1, opt;
 	char *end;
@@ -249,6 +254,15 @@ int main(int argc, char **argv)
 			mockd_cfg.idle_timeout_s = (int)strtol(optarg, &end, 10);
 			if (*end || end == optarg || mockd_cfg.idle_timeout_s < 1) {
 				fprintf(stderr, "mockd: --idle-timeout: expected seconds >= 1, got \"%s\"\n", optarg);
+				return 2;
+			}
+			break;
+		case 'j':
+			errno = 0;
+			journal_n = strtol(optarg, &end, 10);
+			if (*end || end == optarg || errno || journal_n < 0 || journal_n > JOURNAL_MAX) {
+				fprintf(stderr, "mockd: --journal: expected a number of requests from 0 to %d, got \"%s\"\n",
+					JOURNAL_MAX, optarg);
 				return 2;
 			}
 			break;
@@ -304,6 +318,11 @@ int main(int argc, char **argv)
 	if (mockd_cfg.scripts_dir && script_load_dir(mockd_cfg.scripts_dir, &err) < 0) {
 		log_error("%s", buf_str(&err));
 		rc = 2;
+		goto out;
+	}
+
+	if (journal_init((size_t)journal_n) < 0) {
+		log_error("cannot make room for a journal of %ld requests", journal_n);
 		goto out;
 	}
 
@@ -399,7 +418,7 @@ out:
 		event_base_free(mockd_base);
 	store_reset();
 	ratelimit_reset();
-	journal_reset();
+	journal_release();
 	script_release();
 	keys_release();
 	buf_release(&err);
