@@ -167,6 +167,64 @@ static void signal_cb(evutil_socket_t sig, short what, void *arg)
 	event_base_loopexit(mockd_base, &grace);
 }
 
+/*
+ * The longest accept queue the system allows: net.core.somaxconn (4096 on
+ * Linux since 5.4), else 4096. libevent's own evhttp_bind_socket listens with
+ * 128, and evconnlistener's -1 means 128 too: 10,000 clients connecting at once
+ * then overflow the queue and wait on SYN retries (a connect p99 of 35 s).
+ */
+static int listen_backlog(void)
+{
+	int n = 0;
+	FILE *f = fopen("/proc/sys/net/core/somaxconn", "r");
+	if (f) {
+		if (fscanf(f, "%d", &n) != 1)
+			n = 0;
+		fclose(f);
+	}
+	return n > 0 ? n : 4096;
+}
+
+/*
+ * A listening socket on host:port as evhttp_bind_socket makes one (the first
+ * address getaddrinfo gives, non-blocking, close-on-exec, SO_KEEPALIVE, which
+ * accepted sockets inherit, SO_REUSEADDR), but with the given backlog; -1 with
+ * errno set.
+ */
+static evutil_socket_t listen_socket(const char *host, int port, int backlog)
+{
+	struct evutil_addrinfo hints = { 0 }, *ai = NULL;
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = EVUTIL_AI_PASSIVE | EVUTIL_AI_ADDRCONFIG;
+	char service[8];
+	snprintf(service, sizeof(service), "%d", port);
+	evutil_socket_t fd = -1;
+	int err = evutil_getaddrinfo(host, service, &hints, &ai);
+	if (err != 0) {
+		log_error("cannot resolve %s: %s", host, evutil_gai_strerror(err));
+		errno = EADDRNOTAVAIL;
+		goto fail;
+	}
+	int one = 1;
+	fd = socket(ai->ai_family, SOCK_STREAM, 0);
+	if (fd < 0 || evutil_make_socket_nonblocking(fd) < 0 || evutil_make_socket_closeonexec(fd) < 0 ||
+	    setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one)) < 0 ||
+	    evutil_make_listen_socket_reuseable(fd) < 0 || bind(fd, ai->ai_addr, ai->ai_addrlen) < 0 ||
+	    listen(fd, backlog) < 0)
+		goto fail;
+	evutil_freeaddrinfo(ai);
+	return fd;
+fail:
+	err = errno;
+	if (fd >= 0)
+		evutil_closesocket(fd);
+	if (ai)
+		evutil_freeaddrinfo(ai);
+	errno = err;
+	return -1;
+}
+
 /* The address a bound socket actually got (port 0 becomes the chosen port). */
 static int bound_port(struct evhttp_bound_socket *b)
 {
@@ -367,9 +425,15 @@ int main(int argc, char **argv)
 		log_error("cannot write the port file %s: %s", port_file, strerror(errno));
 		goto out;
 	}
+	int backlog = listen_backlog();
 	for (int i = 0; i < nlisteners; i++) {
-		struct evhttp_bound_socket *b =
-			evhttp_bind_socket_with_handle(http, listeners[i].host, (ev_uint16_t)listeners[i].port);
+		evutil_socket_t fd = listen_socket(listeners[i].host, listeners[i].port, backlog);
+		/*
+		 * The bound socket owns fd from here (evhttp_del_accept_socket and
+		 * evhttp_free close it). Should it fail, fd may or may not have been
+		 * closed already, and mockd exits: it is left to the exit.
+		 */
+		struct evhttp_bound_socket *b = fd < 0 ? NULL : evhttp_accept_socket_with_handle(http, fd);
 		if (!b) {
 			log_error("cannot listen on %s:%d: %s", listeners[i].host, listeners[i].port,
 				  strerror(errno));
@@ -392,7 +456,7 @@ int main(int argc, char **argv)
 	if (pf)
 		fclose(pf);
 	/* Printed after the port file is complete, so a caller may wait for either. */
-	log_info("listening on %s", buf_str(&where));
+	log_info("listening on %s (backlog %d)", buf_str(&where), backlog);
 	fflush(stderr);
 	buf_release(&where);
 
