@@ -20,7 +20,7 @@
 #include "mockd/http.h"
 
 #define JOURNAL_DEFAULT   1000       /* records when --journal is not given */
-#define JOURNAL_MAX       100000     /* the most --journal takes: about 500 MB of records */
+#define JOURNAL_MAX       100000     /* the most --journal takes: 5,248-byte records, 525 MB */
 #define JOURNAL_BODY_CAP  4096       /* body bytes kept; the rest is counted, not kept */
 #define JOURNAL_PATH_CAP  512
 #define JOURNAL_QUERY_CAP 512

@@ -57,7 +57,7 @@ static const char usage_text[] =
 	"      --idle-timeout S     close idle connections after S seconds (default 60)\n"
 	"      --journal N          keep the last N requests for GET /__admin/journal (default 1000;\n"
 	"                           0 = off; at most 100000). Each costs about 5 KiB, 4 KiB of them\n"
-	"                           the body's first bytes: N = 100000 is 500 MB at most\n"
+	"                           the body's first bytes: N = 100000 is 525 MB at most\n"
 	"      --break NAME         violate one documented rule (repeatable; see --list-breaks)\n"
 	"      --list-breaks        print the catalog of breaks and exit\n"
 	"      --log text|json      log format on stderr (default text)\n"
