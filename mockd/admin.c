@@ -159,9 +159,14 @@ static void admin_journal(struct mreq *r)
 		return;
 	const char *limit = mreq_query(r, "limit");
 	int n = limit ? atoi(limit) : 0;
-	cJSON *o = cJSON_CreateObject();
-	cJSON_AddItemToObject(o, "entries", journal_json(n));
-	reply_json(r, 200, o);
+	/* Written entry by entry: a read of a full ring never holds every entry's tree at once. */
+	struct evbuffer *out = evbuffer_new();
+	if (!out || journal_write(out, n) < 0)
+		reply_raw(r, 500, "application/json; charset=utf-8", "{\"error\":\"out of memory\"}", 25);
+	else
+		reply_buffer(r, 200, "application/json; charset=utf-8", out);
+	if (out)
+		evbuffer_free(out);
 }
 
 static void admin_clock(struct mreq *r)

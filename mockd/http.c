@@ -16,8 +16,10 @@
 #include "common/log.h"
 #include "common/utf8.h"
 #include "mockd/apis/apis.h"
+#include "mockd/clock.h"
 #include "mockd/journal.h"
 #include "mockd/mockd.h"
+#include "mockd/pace.h"
 #include "mockd/script.h"
 
 #define MAX_ROUTES 64
@@ -122,15 +124,20 @@ void reply_header(struct mreq *r, const char *name, const char *value)
 	evhttp_add_header(evhttp_request_get_output_headers(r->req), name, value);
 }
 
+void reply_buffer(struct mreq *r, int status, const char *content_type, struct evbuffer *body)
+{
+	if (content_type)
+		reply_header(r, "Content-Type", content_type);
+	r->status = status;
+	evhttp_send_reply(r->req, status, NULL, body);
+}
+
 void reply_raw(struct mreq *r, int status, const char *content_type, const char *body, size_t len)
 {
 	struct evbuffer *out = evbuffer_new();
-	if (content_type)
-		reply_header(r, "Content-Type", content_type);
 	if (out && len)
 		evbuffer_add(out, body, len);
-	r->status = status;
-	evhttp_send_reply(r->req, status, NULL, out);
+	reply_buffer(r, status, content_type, out);
 	if (out)
 		evbuffer_free(out);
 }
@@ -221,6 +228,8 @@ static int mreq_init(struct mreq *r, struct evhttp_request *req)
 {
 	memset(r, 0, sizeof(*r));
 	r->req = req;
+	r->at_ms = clock_now_ms();
+	r->started_us = pace_now_us();
 	r->method = method_name(evhttp_request_get_command(req));
 	TAILQ_INIT(&r->query);
 	struct evhttp_connection *conn = evhttp_request_get_connection(req);
@@ -239,6 +248,7 @@ static int mreq_init(struct mreq *r, struct evhttp_request *req)
 	if (!r->path || strlen(r->path) != decoded)
 		return -1; /* a %00 in the path */
 	const char *q = evhttp_uri_get_query(uri);
+	r->query_raw = q;
 	if (q && parse_query(q, &r->query) < 0)
 		return -1;
 

@@ -12,6 +12,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <cjson/cJSON.h>
 #include <event2/http.h>
@@ -37,10 +38,13 @@ struct mreq {
 	const char *method;
 	char *path;              /* decoded path, without the query */
 	struct evkeyvalq query;  /* decoded query parameters */
+	const char *query_raw;   /* the query as sent (owned by req), or NULL */
 	char *body;              /* NUL-terminated (may contain NULs), NULL when empty */
 	size_t body_len;
 	bool body_too_big;       /* longer than MOCKD_MAX_BODY: the handler answers 413 */
 	char peer[64];           /* the client's address */
+	int64_t at_ms;           /* mockd's clock when the request came in (for the journal) */
+	int64_t started_us;      /* pace_now_us() then, for the journal's duration */
 	const struct route *route;
 	const struct api *api;   /* the API that owns the path, or NULL */
 	char *params[ROUTE_MAX_PARAMS];
@@ -77,5 +81,7 @@ void reply_json(struct mreq *r, int status, cJSON *body);
 void reply_fault(struct mreq *r, const struct reply_plan *plan, const char *code, const char *message);
 /* Answer with a body as given. */
 void reply_raw(struct mreq *r, int status, const char *content_type, const char *body, size_t len);
+/* Answer with the contents of body, which it drains (the caller still frees it). */
+void reply_buffer(struct mreq *r, int status, const char *content_type, struct evbuffer *body);
 
 #endif

@@ -3,73 +3,175 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/json.h"
+#include <cjson/cJSON.h>
+
 #include "common/timeutil.h"
 #include "common/utf8.h"
 #include "mockd/apis/apis.h"
-#include "mockd/clock.h"
+#include "mockd/mockd.h"
+#include "mockd/pace.h"
 
-static cJSON *ring[JOURNAL_MAX];
-static size_t ring_next;    /* where the next entry goes */
-static unsigned long seq;
+static struct journal_rec *ring;  /* cap records, or NULL when the journal is off */
+static size_t cap;
+static size_t next;               /* where the next record goes */
+static size_t count;              /* records held, at most cap */
+static uint64_t seq;
 
-void journal_record(const struct mreq *r)
+int journal_init(size_t n)
 {
-	if (r->api && r->api->bit == API_ADMIN)
-		return; /* the journal shows the traffic under test, not the test's own control calls */
-	cJSON *e = cJSON_CreateObject();
-	char when[40];
-	iso8601_format(clock_now_ms(), when, sizeof(when));
-	cJSON_AddNumberToObject(e, "seq", (double)++seq);
-	cJSON_AddStringToObject(e, "at", when);
-	cJSON_AddStringToObject(e, "method", r->method);
-	cJSON_AddStringToObject(e, "path", r->path ? r->path : "");
-	const char *uri = evhttp_request_get_uri(r->req);
-	const char *q = uri ? strchr(uri, '?') : NULL;
-	cJSON_AddStringToObject(e, "query", q ? q + 1 : "");
-	cJSON_AddStringToObject(e, "api", r->api ? r->api->name : "");
-	cJSON_AddStringToObject(e, "client", r->peer);
-	cJSON_AddNumberToObject(e, "status", r->status);
-	if (r->body_too_big) {
-		cJSON_AddNumberToObject(e, "body_bytes", (double)r->body_len); /* not kept: over the limit */
-	} else if (r->body_len) {
-		cJSON *json = r->body_len <= JOURNAL_MAX_BODY ? mreq_json(r) : NULL;
-		if (json) {
-			cJSON_AddItemToObject(e, "body", json);
-		} else {
-			size_t n = utf8_truncate(r->body, r->body_len, JOURNAL_MAX_BODY);
-			char *text = strndup(r->body, n);
-			/* Not JSON: keep it as a string when it is text, else say how long it was. */
-			if (text && utf8_valid(text, strlen(text)))
-				cJSON_AddStringToObject(e, "body", text);
-			cJSON_AddNumberToObject(e, "body_bytes", (double)r->body_len);
-			free(text);
-		}
-	}
-	cJSON_Delete(ring[ring_next]);
-	ring[ring_next] = e;
-	ring_next = (ring_next + 1) % JOURNAL_MAX;
+	journal_release();
+	if (n > JOURNAL_MAX)
+		return -1;
+	if (n == 0)
+		return 0;
+	ring = calloc(n, sizeof(*ring));
+	if (!ring)
+		return -1;
+	cap = n;
+	return 0;
 }
 
-cJSON *journal_json(int limit)
+void journal_release(void)
 {
-	cJSON *a = cJSON_CreateArray();
-	size_t have = 0;
-	for (size_t i = 0; i < JOURNAL_MAX; i++)
-		have += ring[i] != NULL;
-	size_t want = limit > 0 && (size_t)limit < have ? (size_t)limit : have;
-	for (size_t k = 0; k < want; k++) {
-		size_t i = (ring_next + JOURNAL_MAX - want + k) % JOURNAL_MAX;
-		cJSON_AddItemToArray(a, cJSON_Duplicate(ring[i], 1));
-	}
-	return a;
+	free(ring);
+	ring = NULL;
+	cap = next = count = 0;
 }
 
 void journal_reset(void)
 {
-	for (size_t i = 0; i < JOURNAL_MAX; i++) {
-		cJSON_Delete(ring[i]);
-		ring[i] = NULL;
+	next = count = 0;
+}
+
+#define UTF8_CONT(c) (((unsigned char)(c) & 0xC0) == 0x80)
+
+/*
+ * How much of s[0..n) fits in max bytes, cut before a character that would not
+ * fit whole. O(1): a character has at most 3 continuation bytes, so unlike
+ * utf8_truncate it looks back no further; past that it is not UTF-8, and a
+ * plain cut does.
+ */
+static size_t cut_len(const char *s, size_t n, size_t max)
+{
+	if (n <= max)
+		return n;
+	size_t k = max;
+	for (int i = 0; i < 3 && k > 0 && UTF8_CONT(s[k]); i++)
+		k--;
+	return UTF8_CONT(s[k]) ? max : k;
+}
+
+/* Copy what fits of s[0..n) into out[max + 1], NUL-terminated; the length kept. */
+static size_t copy_bounded(char *out, const char *s, size_t n, size_t max)
+{
+	size_t k = cut_len(s, n, max);
+	memcpy(out, s, k);
+	out[k] = '\0';
+	return k;
+}
+
+void journal_record(const struct mreq *r)
+{
+	if (!ring)
+		return;
+	if (r->api && r->api->bit == API_ADMIN)
+		return; /* the journal shows the traffic under test, not the test's own control calls */
+	struct journal_rec *e = &ring[next];
+	next = (next + 1) % cap;
+	if (count < cap)
+		count++;
+
+	e->seq = ++seq;
+	e->at_ms = r->at_ms;
+	e->duration_us = pace_now_us() - r->started_us;
+	e->method = r->method;
+	e->api = r->api ? r->api->name : "";
+	e->status = r->status;
+	e->flags = 0;
+	copy_bounded(e->peer, r->peer, strnlen(r->peer, sizeof(r->peer)), sizeof(e->peer) - 1);
+	const char *path = r->path ? r->path : "";
+	size_t n = strlen(path);
+	if (copy_bounded(e->path, path, n, sizeof(e->path) - 1) < n)
+		e->flags |= JOURNAL_PATH_CUT;
+	const char *q = r->query_raw ? r->query_raw : "";
+	n = strlen(q);
+	if (copy_bounded(e->query, q, n, sizeof(e->query) - 1) < n)
+		e->flags |= JOURNAL_QUERY_CUT;
+	/* A body over MOCKD_MAX_BODY was never read (r->body is NULL): counted, not kept. */
+	e->body_bytes = r->body_len;
+	e->body_kept = 0;
+	if (r->body) {
+		/* No NUL in body[]: the body may hold NULs, and all CAP bytes are for it. */
+		e->body_kept = cut_len(r->body, r->body_len, JOURNAL_BODY_CAP);
+		memcpy(e->body, r->body, e->body_kept);
 	}
-	ring_next = 0;
+	if (e->body_kept < e->body_bytes)
+		e->flags |= JOURNAL_BODY_CUT;
+}
+
+/* The body as today's journal showed it: JSON when it parses, else text when it is UTF-8. */
+static void add_body(cJSON *o, const struct journal_rec *e)
+{
+	if (e->body_bytes == 0)
+		return;
+	if (!(e->flags & JOURNAL_BODY_CUT)) {
+		cJSON *json = mockd_parse_json(e->body, e->body_kept);
+		if (json) {
+			cJSON_AddItemToObject(o, "body", json);
+			return;
+		}
+	}
+	char text[JOURNAL_BODY_CAP + 1];
+	memcpy(text, e->body, e->body_kept);
+	text[e->body_kept] = '\0';
+	/* cJSON strings end at a NUL: what comes before it is shown, as before. */
+	if (e->body_kept && utf8_valid(text, strlen(text)))
+		cJSON_AddStringToObject(o, "body", text);
+	cJSON_AddNumberToObject(o, "body_bytes", (double)e->body_bytes);
+	if (e->flags & JOURNAL_BODY_CUT)
+		cJSON_AddBoolToObject(o, "truncated", 1);
+}
+
+static cJSON *entry_json(const struct journal_rec *e)
+{
+	cJSON *o = cJSON_CreateObject();
+	if (!o)
+		return NULL;
+	char when[40];
+	iso8601_format(e->at_ms, when, sizeof(when));
+	cJSON_AddNumberToObject(o, "seq", (double)e->seq);
+	cJSON_AddStringToObject(o, "at", when);
+	cJSON_AddNumberToObject(o, "at_ms", (double)e->at_ms);
+	cJSON_AddNumberToObject(o, "duration_ms", (double)e->duration_us / 1000.0);
+	cJSON_AddStringToObject(o, "method", e->method);
+	cJSON_AddStringToObject(o, "path", e->path);
+	if (e->flags & JOURNAL_PATH_CUT)
+		cJSON_AddBoolToObject(o, "path_truncated", 1);
+	cJSON_AddStringToObject(o, "query", e->query);
+	if (e->flags & JOURNAL_QUERY_CUT)
+		cJSON_AddBoolToObject(o, "query_truncated", 1);
+	cJSON_AddStringToObject(o, "api", e->api);
+	cJSON_AddStringToObject(o, "client", e->peer);
+	cJSON_AddNumberToObject(o, "status", e->status);
+	add_body(o, e);
+	return o;
+}
+
+int journal_write(struct evbuffer *out, int limit)
+{
+	size_t want = limit > 0 && (size_t)limit < count ? (size_t)limit : count;
+	if (evbuffer_add(out, "{\"entries\":[", 12) < 0)
+		return -1;
+	for (size_t k = 0; k < want; k++) {
+		const struct journal_rec *e = &ring[(next + cap - want + k) % cap];
+		cJSON *o = entry_json(e);
+		char *text = o ? cJSON_PrintUnformatted(o) : NULL;
+		cJSON_Delete(o);
+		int rc = text && (k == 0 || evbuffer_add(out, ",", 1) == 0) ?
+				 evbuffer_add(out, text, strlen(text)) : -1;
+		cJSON_free(text);
+		if (rc < 0)
+			return -1;
+	}
+	return evbuffer_add(out, "]}", 2);
 }

@@ -55,6 +55,9 @@ static const char usage_text[] =
 	"      --seed N             seed for ids, jitter and default answers (default 1)\n"
 	"      --admin-token T      open /__admin/ on every listener, to callers bearing T\n"
 	"      --idle-timeout S     close idle connections after S seconds (default 60)\n"
+	"      --journal N          keep the last N requests for GET /__admin/journal (default 1000;\n"
+	"                           0 = off; at most 100000). Each costs about 5 KiB, 4 KiB of them\n"
+	"                           the body's first bytes: N = 100000 is 525 MB at most\n"
 	"      --break NAME         violate one documented rule (repeatable; see --list-breaks)\n"
 	"      --list-breaks        print the catalog of breaks and exit\n"
 	"      --log text|json      log format on stderr (default text)\n"
@@ -164,6 +167,64 @@ static void signal_cb(evutil_socket_t sig, short what, void *arg)
 	event_base_loopexit(mockd_base, &grace);
 }
 
+/*
+ * The longest accept queue the system allows: net.core.somaxconn (4096 on
+ * Linux since 5.4), else 4096. libevent's own evhttp_bind_socket listens with
+ * 128, and evconnlistener's -1 means 128 too: 10,000 clients connecting at once
+ * then overflow the queue and wait on SYN retries (a connect p99 of 35 s).
+ */
+static int listen_backlog(void)
+{
+	int n = 0;
+	FILE *f = fopen("/proc/sys/net/core/somaxconn", "r");
+	if (f) {
+		if (fscanf(f, "%d", &n) != 1)
+			n = 0;
+		fclose(f);
+	}
+	return n > 0 ? n : 4096;
+}
+
+/*
+ * A listening socket on host:port as evhttp_bind_socket makes one (the first
+ * address getaddrinfo gives, non-blocking, close-on-exec, SO_KEEPALIVE, which
+ * accepted sockets inherit, SO_REUSEADDR), but with the given backlog; -1 with
+ * errno set.
+ */
+static evutil_socket_t listen_socket(const char *host, int port, int backlog)
+{
+	struct evutil_addrinfo hints = { 0 }, *ai = NULL;
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = EVUTIL_AI_PASSIVE | EVUTIL_AI_ADDRCONFIG;
+	char service[8];
+	snprintf(service, sizeof(service), "%d", port);
+	evutil_socket_t fd = -1;
+	int err = evutil_getaddrinfo(host, service, &hints, &ai);
+	if (err != 0) {
+		log_error("cannot resolve %s: %s", host, evutil_gai_strerror(err));
+		errno = EADDRNOTAVAIL;
+		goto fail;
+	}
+	int one = 1;
+	fd = socket(ai->ai_family, SOCK_STREAM, 0);
+	if (fd < 0 || evutil_make_socket_nonblocking(fd) < 0 || evutil_make_socket_closeonexec(fd) < 0 ||
+	    setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one)) < 0 ||
+	    evutil_make_listen_socket_reuseable(fd) < 0 || bind(fd, ai->ai_addr, ai->ai_addrlen) < 0 ||
+	    listen(fd, backlog) < 0)
+		goto fail;
+	evutil_freeaddrinfo(ai);
+	return fd;
+fail:
+	err = errno;
+	if (fd >= 0)
+		evutil_closesocket(fd);
+	if (ai)
+		evutil_freeaddrinfo(ai);
+	errno = err;
+	return -1;
+}
+
 /* The address a bound socket actually got (port 0 becomes the chosen port). */
 static int bound_port(struct evhttp_bound_socket *b)
 {
@@ -188,6 +249,7 @@ int main(int argc, char **argv)
 		{ "seed",         required_argument, NULL, 'S' },
 		{ "admin-token",  required_argument, NULL, 'T' },
 		{ "idle-timeout", required_argument, NULL, 'i' },
+		{ "journal",      required_argument, NULL, 'j' },
 		{ "break",        required_argument, NULL, 'b' },
 		{ "list-breaks",  no_argument,       NULL, 'B' },
 		{ "log",          required_argument, NULL, 'L' },
@@ -198,6 +260,7 @@ int main(int argc, char **argv)
 	struct listener listeners[MAX_LISTENERS];
 	int nlisteners = 0;
 	const char *port_file = NULL;
+	long journal_n = JOURNAL_DEFAULT;
 	enum log_format log_fmt = LOG_TEXT;
 	int rc = 1, opt;
 	char *end;
@@ -249,6 +312,15 @@ int main(int argc, char **argv)
 			mockd_cfg.idle_timeout_s = (int)strtol(optarg, &end, 10);
 			if (*end || end == optarg || mockd_cfg.idle_timeout_s < 1) {
 				fprintf(stderr, "mockd: --idle-timeout: expected seconds >= 1, got \"%s\"\n", optarg);
+				return 2;
+			}
+			break;
+		case 'j':
+			errno = 0;
+			journal_n = strtol(optarg, &end, 10);
+			if (*end || end == optarg || errno || journal_n < 0 || journal_n > JOURNAL_MAX) {
+				fprintf(stderr, "mockd: --journal: expected a number of requests from 0 to %d, got \"%s\"\n",
+					JOURNAL_MAX, optarg);
 				return 2;
 			}
 			break;
@@ -307,6 +379,11 @@ int main(int argc, char **argv)
 		goto out;
 	}
 
+	if (journal_init((size_t)journal_n) < 0) {
+		log_error("cannot make room for a journal of %ld requests", journal_n);
+		goto out;
+	}
+
 	signal(SIGPIPE, SIG_IGN);
 	/*
 	 * Precise timers: without the flag libevent reads CLOCK_MONOTONIC_COARSE (a
@@ -348,9 +425,15 @@ int main(int argc, char **argv)
 		log_error("cannot write the port file %s: %s", port_file, strerror(errno));
 		goto out;
 	}
+	int backlog = listen_backlog();
 	for (int i = 0; i < nlisteners; i++) {
-		struct evhttp_bound_socket *b =
-			evhttp_bind_socket_with_handle(http, listeners[i].host, (ev_uint16_t)listeners[i].port);
+		evutil_socket_t fd = listen_socket(listeners[i].host, listeners[i].port, backlog);
+		/*
+		 * The bound socket owns fd from here (evhttp_del_accept_socket and
+		 * evhttp_free close it). Should it fail, fd may or may not have been
+		 * closed already, and mockd exits: it is left to the exit.
+		 */
+		struct evhttp_bound_socket *b = fd < 0 ? NULL : evhttp_accept_socket_with_handle(http, fd);
 		if (!b) {
 			log_error("cannot listen on %s:%d: %s", listeners[i].host, listeners[i].port,
 				  strerror(errno));
@@ -373,7 +456,7 @@ int main(int argc, char **argv)
 	if (pf)
 		fclose(pf);
 	/* Printed after the port file is complete, so a caller may wait for either. */
-	log_info("listening on %s", buf_str(&where));
+	log_info("listening on %s (backlog %d)", buf_str(&where), backlog);
 	fflush(stderr);
 	buf_release(&where);
 
@@ -399,7 +482,7 @@ out:
 		event_base_free(mockd_base);
 	store_reset();
 	ratelimit_reset();
-	journal_reset();
+	journal_release();
 	script_release();
 	keys_release();
 	buf_release(&err);
