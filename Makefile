@@ -126,11 +126,15 @@ BENCH_BIN := $(BUILD)/bench/loadgen $(BUILD)/bench/ref_server $(BUILD)/bench/lat
 
 # mockd against a bare evhttp server in the same run; the table and reports/bench.json give the ratios.
 # Then paced streams at time scale 1: token lateness of mockd and of a bare epoll writer (reports/bench-paced.json).
-bench: all $(BENCH_BIN)
+bench: all $(BENCH_BIN) $(BUILD)/bench/store_fill
+	$(BUILD)/bench/store_fill
 	BENCH_BUILD=$(BUILD)/bench bench/run.sh $(BINDIR)
 	BENCH_BUILD=$(BUILD)/bench bench/paced.sh $(BINDIR)
 
 $(BENCH_BIN): $(BUILD)/bench/%: $(BUILD)/bench/%.o
+# The store on its own, without HTTP: time per insert into an empty store and into a full one.
+$(BUILD)/bench/store_fill: $(BUILD)/bench/store_fill.o $(LIBMOCKD) $(LIBCOMMON)
+$(BENCH_BIN) $(BUILD)/bench/store_fill:
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 

@@ -9,7 +9,8 @@
 
 static struct strmap by_id;      /* "api|id" -> conversation */
 static struct strmap by_lookup;  /* "api|lookup" -> conversation */
-static struct conversation *conv_head, *conv_tail;
+static struct conversation *conv_head, *conv_tail;  /* creation order, for store_first() */
+static struct conversation *lru_head, *lru_tail;    /* update order: lru_head is evicted first */
 static size_t conv_count;
 
 static char *map_key(const char *api, const char *k)
@@ -45,14 +46,30 @@ struct conversation *store_lookup(const char *api, const char *lookup)
 	return c;
 }
 
-/* The conversation updated least recently: O(N), paid only when the store is full. */
-static struct conversation *least_recent(void)
+/* Unlink c from the update-order list. O(1). */
+static void lru_unlink(struct conversation *c)
 {
-	struct conversation *best = conv_head;
-	for (struct conversation *c = conv_head; c; c = c->next)
-		if (c->updated_ms < best->updated_ms)
-			best = c;
-	return best;
+	if (c->lru_prev)
+		c->lru_prev->lru_next = c->lru_next;
+	else
+		lru_head = c->lru_next;
+	if (c->lru_next)
+		c->lru_next->lru_prev = c->lru_prev;
+	else
+		lru_tail = c->lru_prev;
+	c->lru_prev = c->lru_next = NULL;
+}
+
+/* Put c at the back of the update-order list, the last to be evicted. O(1). */
+static void lru_append(struct conversation *c)
+{
+	c->lru_next = NULL;
+	c->lru_prev = lru_tail;
+	if (lru_tail)
+		lru_tail->lru_next = c;
+	else
+		lru_head = c;
+	lru_tail = c;
 }
 
 struct conversation *store_create(const char *api, const char *id, const char *owner, const char *lookup)
@@ -60,7 +77,7 @@ struct conversation *store_create(const char *api, const char *id, const char *o
 	if (store_get(api, id))
 		return NULL;
 	if (conv_count >= STORE_MAX_CONVERSATIONS)
-		store_delete(least_recent());
+		store_delete(lru_head);
 	struct conversation *c = calloc(1, sizeof(*c));
 	char *kid = map_key(api, id);
 	char *klook = lookup ? map_key(api, lookup) : NULL;
@@ -85,6 +102,7 @@ struct conversation *store_create(const char *api, const char *id, const char *o
 	else
 		conv_head = c;
 	conv_tail = c;
+	lru_append(c);
 	conv_count++;
 	free(kid);
 	free(klook);
@@ -158,6 +176,7 @@ void store_delete(struct conversation *c)
 		c->next->prev = c->prev;
 	else
 		conv_tail = c->prev;
+	lru_unlink(c);
 	conv_count--;
 	store_clear(c);
 	cJSON_Delete(c->meta);
@@ -199,8 +218,17 @@ struct message *store_add_message(struct conversation *c, const char *role, cons
 		c->first = m;
 	c->last = m;
 	c->nmessages++;
-	c->updated_ms = at_ms;
+	store_touch(c, at_ms);
 	return m;
+}
+
+void store_touch(struct conversation *c, int64_t at_ms)
+{
+	c->updated_ms = at_ms;
+	if (c != lru_tail) {
+		lru_unlink(c);
+		lru_append(c);
+	}
 }
 
 struct conversation *store_first(void)

@@ -7,6 +7,18 @@
  * store is bounded: past STORE_MAX_CONVERSATIONS the least recently updated
  * conversation is dropped, past STORE_MAX_MESSAGES a conversation drops its
  * oldest message.
+ *
+ * Cost: every operation but iteration, filtering and clearing is O(1)
+ * (expected, for the hash lookups), full store or not.  Conversations sit on
+ * two intrusive lists: prev/next in creation order, for the APIs' listings,
+ * and lru_prev/lru_next in update order, which store_create, store_add_message
+ * and store_touch move them to the back of, so eviction takes the front
+ * without a scan.  "Least recently updated" thus means updated the longest
+ * ago in the order of those calls; that is the order of updated_ms unless
+ * mockd's clock was set back or a message was added with an earlier at_ms.
+ * Messages are a singly linked list, oldest first: appending and dropping the
+ * oldest are O(1).  Memory: one struct conversation (120 bytes on 64-bit) plus
+ * its strings and two map entries per conversation.
  */
 #ifndef CC_MOCKD_STORE_H
 #define CC_MOCKD_STORE_H
@@ -40,19 +52,23 @@ struct conversation {
 	size_t nmessages;
 	cJSON *meta;             /* API-specific, or NULL; owned */
 	struct conversation *prev, *next;  /* the store's list, oldest created first */
+	struct conversation *lru_prev, *lru_next;  /* store-private: least recently updated first */
 };
 
 /* The conversation of api with this id, or NULL. */
 struct conversation *store_get(const char *api, const char *id);
 /* The conversation of api with this lookup key, or NULL. */
 struct conversation *store_lookup(const char *api, const char *lookup);
-/* A new conversation; lookup may be NULL. NULL when the id is taken or memory is short. */
+/* A new conversation, evicting the least recently updated when full; lookup may be NULL.
+ * NULL when the id is taken or memory is short. O(1). */
 struct conversation *store_create(const char *api, const char *id, const char *owner, const char *lookup);
-/* Remove and free a conversation. */
+/* Remove and free a conversation. O(1) plus its messages. */
 void store_delete(struct conversation *c);
-/* Append a message (takes ownership of meta); the conversation's updated_ms becomes at_ms. */
+/* Append a message (takes ownership of meta); updated_ms becomes at_ms, as store_touch. O(1). */
 struct message *store_add_message(struct conversation *c, const char *role, const char *content,
 				  int64_t at_ms, cJSON *meta);
+/* Mark a conversation updated at at_ms: it becomes the last to be evicted. O(1). */
+void store_touch(struct conversation *c, int64_t at_ms);
 /* Remove the messages for which keep() is false; returns how many were removed. */
 size_t store_filter_messages(struct conversation *c, bool (*keep)(const struct message *m, void *arg),
 			     void *arg);

@@ -513,7 +513,7 @@ static void bc_clear(struct mreq *r)
 		store_delete(c);
 	} else {
 		store_clear(c);
-		c->updated_ms = clock_now_ms();
+		store_touch(c, clock_now_ms());
 	}
 	cJSON *o = cJSON_CreateObject();
 	cJSON_AddBoolToObject(o, "success", 1);
