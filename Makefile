@@ -120,9 +120,11 @@ test: all unit integration suites mutation sanitize
 
 BENCH_BIN := $(BUILD)/bench/loadgen $(BUILD)/bench/ref_server $(BUILD)/bench/lateness $(BUILD)/bench/paced_ref
 
-# mockd against a bare evhttp server in the same run; the table and reports/bench.json give the ratios.
-# Then paced streams at time scale 1: token lateness of mockd and of a bare epoll writer (reports/bench-paced.json).
+# mockd against a bare evhttp server and nginx in the same run (scripts/deps.sh --bench installs nginx-light);
+# the table and reports/bench.json give the ratios. Then paced streams at time scale 1: token lateness of mockd
+# and of a bare epoll writer (reports/bench-paced.json).
 bench: all $(BENCH_BIN)
+	scripts/deps.sh --bench
 	BENCH_BUILD=$(BUILD)/bench bench/run.sh $(BINDIR)
 	BENCH_BUILD=$(BUILD)/bench bench/paced.sh $(BINDIR)
 
