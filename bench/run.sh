@@ -177,12 +177,12 @@ start_nginx() {
 		port=$((20000 + RANDOM % 40000))
 		(exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && continue
 		write_nginx_conf "$port"
-		"$nginx_bin" -p "$dir" -c "$dir/nginx.conf" -e "$dir/error.log" 2>>"$dir/error.log" &
+		"$nginx_bin" -p "$dir" -c "$dir/nginx.conf" -e "$dir/error.log" 2>"$dir/stderr.log" &
 		pids+=($!)
 		for _ in $(seq 50); do
 			if ! kill -0 "${pids[-1]}" 2>/dev/null; then
-				grep -q 'Address already in use' "$dir/error.log" && break
-				cat "$dir/error.log" >&2
+				grep -qs 'Address already in use' "$dir/error.log" "$dir/stderr.log" && break
+				{ cat "$dir/error.log" "$dir/stderr.log" 2>/dev/null || true; } >&2
 				die "nginx exited at start"
 			fi
 			if [ -s "$dir/nginx.pid" ] && (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
@@ -216,6 +216,7 @@ args_admin_health=(-p /__admin/health -s 200)
 
 field() { sed -n "s/.*\"$2\":\([0-9.]*\).*/\1/p" <<<"$1"; }
 ratio() { awk -v a="${1:-0}" -v b="${2:-0}" 'BEGIN { if (b > 0) printf "%.2f", a / b; else printf "null" }'; }
+ms() { local v; v=$(field "$1" p99_ms); echo "${v:+${v}ms}"; }
 port_of() { case $1 in mockd) echo "$mockd_port" ;; ref) echo "$ref_port" ;; nginx) echo "$nginx_port" ;; esac; }
 
 echo "bench: $conns connections, best of $rounds x ${seconds}s per scenario and server ($servers), $(nproc) cores;" \
@@ -253,8 +254,8 @@ for name in "${names[@]}"; do
 	m_rps=$(field "$mock" requests_per_second); r_rps=$(field "$ref" requests_per_second)
 	n_rps=$(field "$ngx" requests_per_second)
 	ratio_ref=$(ratio "$m_rps" "$r_rps"); ratio_ngx=$(ratio "$m_rps" "$n_rps")
-	printf '%-16s %11s %11s %11s %9s %11s %7sms %7sms %7sms\n' "$name" "${m_rps:--}" "${r_rps:--}" "${n_rps:--}" \
-		"$ratio_ref" "$ratio_ngx" "$(field "$mock" p99_ms)" "$(field "$ref" p99_ms)" "$(field "$ngx" p99_ms)"
+	printf '%-16s %11s %11s %11s %9s %11s %9s %9s %9s\n' "$name" "${m_rps:--}" "${r_rps:--}" "${n_rps:--}" \
+		"$ratio_ref" "$ratio_ngx" "$(ms "$mock")" "$(ms "$ref")" "$(ms "$ngx")"
 	json+="$sep{\"scenario\":\"$name\",\"ratio\":$ratio_ref,\"ratio_nginx\":$ratio_ngx,"
 	json+="\"mockd\":${mock:-null},\"reference\":${ref:-null},\"nginx\":${ngx:-null}}"
 	sep=","
