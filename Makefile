@@ -124,12 +124,17 @@ test: all check-includes unit integration suites mutation sanitize
 
 BENCH_BIN := $(BUILD)/bench/loadgen $(BUILD)/bench/ref_server $(BUILD)/bench/lateness $(BUILD)/bench/paced_ref
 
-# mockd against a bare evhttp server in the same run; the table and reports/bench.json give the ratios.
-# Then paced streams at time scale 1: token lateness of mockd and of a bare epoll writer (reports/bench-paced.json).
+# The store alone (time per insert, empty against full); then mockd against a bare evhttp server and nginx in
+# the same run (scripts/deps.sh --bench installs nginx-light); the table and reports/bench.json give the ratios.
+# Then paced streams at time scale 1: token lateness of mockd and of a bare epoll writer
+# (reports/bench-paced.json). Last, mockd's throughput as its conversation store fills and evicts, first
+# window against last (reports/bench-store.json). BENCH_QUICK=1 for a shorter run.
 bench: all $(BENCH_BIN) $(BUILD)/bench/store_fill
+	scripts/deps.sh --bench
 	$(BUILD)/bench/store_fill
 	BENCH_BUILD=$(BUILD)/bench bench/run.sh $(BINDIR)
 	BENCH_BUILD=$(BUILD)/bench bench/paced.sh $(BINDIR)
+	BENCH_BUILD=$(BUILD)/bench bench/store_fill.sh $(BINDIR)
 
 $(BENCH_BIN): $(BUILD)/bench/%: $(BUILD)/bench/%.o
 # The store on its own, without HTTP: time per insert into an empty store and into a full one.

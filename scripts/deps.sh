@@ -1,9 +1,20 @@
 #!/usr/bin/env bash
 # Install the Debian packages chatconform needs to build, run and test; do nothing when all are present.
 #
-#   scripts/deps.sh          install what is missing (uses sudo when not root)
-#   scripts/deps.sh --check  only say what is missing; exit 1 when something is
+#   scripts/deps.sh                  install what is missing (uses sudo when not root)
+#   scripts/deps.sh --check          only say what is missing; exit 1 when something is
+#   scripts/deps.sh --bench          also what `make bench` needs (below); --bench --check to only check
 set -euo pipefail
+
+bench=no
+check=no
+for arg in "$@"; do
+	case $arg in
+	--bench) bench=yes ;;
+	--check) check=yes ;;
+	*) echo "usage: scripts/deps.sh [--bench] [--check]" >&2; exit 2 ;;
+	esac
+done
 
 packages=(
 	build-essential        # cc, make
@@ -23,6 +34,15 @@ packages=(
 	libclang-rt-14-dev     # libFuzzer and sanitizer runtimes for clang: make fuzz (not make test)
 )
 
+# Only for make bench, never for make test: the builds and tests do not need them.
+bench_packages=(
+	nginx-light            # a reference server measured beside mockd (bench/run.sh); its service is not used
+	procps                 # uptime, recorded with the figures
+)
+if [ "$bench" = yes ]; then
+	packages+=("${bench_packages[@]}")
+fi
+
 missing=()
 for p in "${packages[@]}"; do
 	# dpkg-query prints "install ok installed" only for a package that is fully installed.
@@ -34,7 +54,7 @@ done
 if [ ${#missing[@]} -eq 0 ]; then
 	exit 0
 fi
-if [ "${1:-}" = "--check" ]; then
+if [ "$check" = yes ]; then
 	echo "missing Debian packages: ${missing[*]}"
 	exit 1
 fi
