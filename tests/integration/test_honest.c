@@ -320,22 +320,32 @@ static const char yes_header[] =
 	"# tests/integration/test_honest.c fails on a passing case not listed here, and on a listed one that\n"
 	"# no longer passes. Regenerate: UPDATE_HONEST=1 CHATCONFORM_BIN=$PWD/bin build/integration-tests --filter 'honest/*'\n";
 
-static void check_passes(const char *mode, const char *list_path, const char *default_header, const char *what)
+/*
+ * Start script (with arg), run the runner against it with args (its report named name), stop the server,
+ * and read the report's cases into got; the milliseconds the run took.
+ */
+static int64_t run_against(const char *script, const char *arg, const char *name, const char *const *args,
+			   struct items *got)
 {
 	struct pyserver s = { 0 };
 	workdir_make("cc-honest");
-	py_start(&s, "tests/integration/stub_server.py", mode);
+	py_start(&s, script, arg);
 	int64_t t0 = mono_ms();
-	const char *args[] = { "-j", "8", "--timeout", "5", "suites", NULL };
-	run_runner(s.url, mode, args);
+	run_runner(s.url, name, args);
 	int64_t took = mono_ms() - t0;
 	py_stop(&s);
-
 	char report[256];
-	snprintf(report, sizeof(report), "%s", workdir_path(mode));
+	snprintf(report, sizeof(report), "%s", workdir_path(name));
 	strncat(report, ".json", sizeof(report) - strlen(report) - 1);
+	read_report(report, got);
+	return took;
+}
+
+static void check_passes(const char *mode, const char *list_path, const char *default_header, const char *what)
+{
+	const char *args[] = { "-j", "8", "--timeout", "5", "suites", NULL };
 	struct items got, listed;
-	read_report(report, &got);
+	int64_t took = run_against("tests/integration/stub_server.py", mode, mode, args, &got);
 	read_list(list_path, false, &listed);
 
 	struct buf msg, body;
@@ -406,9 +416,6 @@ static bool tracked(const char *outcome)
 static void check_divergence(const char *script, const char *name, const char *suite, const char *expected_path,
 			     const char *const *vars)
 {
-	struct pyserver s = { 0 };
-	workdir_make("cc-honest");
-	py_start(&s, script, NULL);
 	/* Longer than any wait of a case (10 s), so a frame that never comes is the case's failure, not a timeout. */
 	const char *args[40] = { "-j", "8", "--timeout", "15" };
 	int n = 4;
@@ -418,16 +425,8 @@ static void check_divergence(const char *script, const char *name, const char *s
 	}
 	args[n++] = suite;
 	args[n] = NULL;
-	int64_t t0 = mono_ms();
-	run_runner(s.url, name, args);
-	int64_t took = mono_ms() - t0;
-	py_stop(&s);
-
-	char report[256];
-	snprintf(report, sizeof(report), "%s", workdir_path(name));
-	strncat(report, ".json", sizeof(report) - strlen(report) - 1);
 	struct items got, want;
-	read_report(report, &got);
+	int64_t took = run_against(script, NULL, name, args, &got);
 	read_list(expected_path, true, &want);
 
 	struct buf msg, body;
