@@ -299,57 +299,59 @@ struct bc_stream {
 	char conv_id[40];
 };
 
-static void stream_step(struct stream *s)
+static void send_content(struct reply *r, size_t i)
 {
-	struct bc_stream *d = s->data;
-	const struct reply_plan *p = &s->plan;
-	switch (stream_fault(s)) {
-	case FAULT_HANDLED:
-		return;
-	case FAULT_SEND_ERROR: {
-		cJSON *e = stream_event("error");
-		cJSON *err = cJSON_AddObjectToObject(e, "error");
-		cJSON_AddStringToObject(err, "code", p->fault_code ? p->fault_code : "MODEL_ERROR");
-		cJSON_AddStringToObject(err, "message", p->fault_message ? p->fault_message : "The model returned an error");
-		stream_send_sse(s, e);
-		if (break_on(BRK_BC_AFTER_ERROR)) {
-			cJSON *end = stream_event("end");
-			cJSON_AddItemToObject(end, "usage", usage_json(p));
-			stream_send_sse(s, end);
-		}
-		stream_end(s);
-		return;
-	}
-	case FAULT_SEND_MALFORMED:
-		stream_write_str(s, "data: {\"type\":\"content\",\"text\":\n\n");
-		break;
-	case FAULT_GO_ON:
-		break;
-	}
-	if (s->sent == 0 && p->ntokens > 1 && break_on(BRK_BC_STREAM_TEXT))
-		s->sent = 1; /* the stream leaves out the first token */
-	if (s->sent < p->ntokens) {
-		cJSON *e = stream_event("content");
-		cJSON_AddStringToObject(e, "text", p->tokens[s->sent]);
-		stream_send_sse(s, e);
-		s->sent++;
-		stream_schedule(s, stream_next_delay(s));
-		return;
-	}
-	cJSON *end = stream_event("end");
-	if (!break_on(BRK_BC_END_NO_USAGE))
-		cJSON_AddItemToObject(end, "usage", usage_json(p));
-	stream_send_sse(s, end);
-	struct conversation *c = bc_find(d->conv_id);
-	if (c)
-		bc_store(c, "assistant", p->text);
-	stream_end(s);
+	if (i == 0 && r->plan.ntokens > 1 && break_on(BRK_BC_STREAM_TEXT))
+		return; /* the stream leaves out the first token */
+	cJSON *e = stream_event("content");
+	cJSON_AddStringToObject(e, "text", r->plan.tokens[i]);
+	stream_send_sse(r, e);
 }
 
-static void stream_cleanup(struct stream *s)
+static void send_end(struct reply *r)
 {
-	free(s->data);
+	struct bc_stream *d = r->data;
+	cJSON *end = stream_event("end");
+	if (!break_on(BRK_BC_END_NO_USAGE))
+		cJSON_AddItemToObject(end, "usage", usage_json(&r->plan));
+	stream_send_sse(r, end);
+	struct conversation *c = bc_find(d->conv_id);
+	if (c)
+		bc_store(c, "assistant", r->plan.text);
 }
+
+static void send_failure(struct reply *r)
+{
+	const struct reply_plan *p = &r->plan;
+	cJSON *e = stream_event("error");
+	cJSON *err = cJSON_AddObjectToObject(e, "error");
+	cJSON_AddStringToObject(err, "code", p->fault_code ? p->fault_code : "MODEL_ERROR");
+	cJSON_AddStringToObject(err, "message", p->fault_message ? p->fault_message : "The model returned an error");
+	stream_send_sse(r, e);
+	if (break_on(BRK_BC_AFTER_ERROR)) {
+		cJSON *end = stream_event("end");
+		cJSON_AddItemToObject(end, "usage", usage_json(p));
+		stream_send_sse(r, end);
+	}
+}
+
+static void send_malformed(struct reply *r)
+{
+	reply_write_str(r, "data: {\"type\":\"content\",\"text\":\n\n");
+}
+
+static void release_stream(struct reply *r)
+{
+	free(r->data);
+}
+
+static const struct reply_ops bc_reply = {
+	.token = send_content,
+	.end = send_end,
+	.error = send_failure,
+	.malformed = send_malformed,
+	.release = release_stream,
+};
 
 static void bc_chat_stream(struct mreq *r)
 {
@@ -368,18 +370,17 @@ static void bc_chat_stream(struct mreq *r)
 	bc_store(c, "user", q.message);
 	reply_header(r, "Cache-Control", "no-cache");
 	reply_header(r, "X-Accel-Buffering", "no");
-	struct stream *s = stream_start(r, "text/event-stream", &plan, stream_step, d, stream_cleanup);
-	if (!s) {
+	struct reply *rp = stream_start(r, "text/event-stream", &bc_reply, d, &plan);
+	if (!rp) {
 		free(d);
 		bc_error(r, 500, "INTERNAL_ERROR", "Out of memory");
 		goto out;
 	}
 	if (break_on(BRK_BC_HELD_STREAM))
-		stream_hold(s);
+		reply_hold(rp);
 	cJSON *start = stream_event("start");
 	cJSON_AddStringToObject(start, "conversationId", d->conv_id);
-	stream_send_sse(s, start);
-	stream_schedule(s, stream_next_delay(s));
+	stream_send_sse(rp, start);
 out:
 	plan_release(&plan);
 	cJSON_Delete(body);

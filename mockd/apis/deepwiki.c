@@ -369,61 +369,61 @@ struct dw_stream {
 	int total_tokens;
 };
 
-static void send_start(struct stream *s)
+static void send_start(struct reply *r)
 {
-	struct dw_stream *d = s->data;
+	struct dw_stream *d = r->data;
 	char when[40];
 	iso8601_format(d->started_ms, when, sizeof(when));
 	cJSON *e = stream_event("start");
 	cJSON_AddStringToObject(e, "conversation_id", d->conv_id);
 	cJSON_AddStringToObject(e, "timestamp", when);
-	stream_send_sse(s, e);
+	stream_send_sse(r, e);
 }
 
-static void send_sources(struct stream *s)
+static void send_sources(struct reply *r)
 {
-	struct dw_stream *d = s->data;
+	struct dw_stream *d = r->data;
 	bool wanted = d->include_sources || break_on(BRK_DW_SOURCES_UNASKED);
 	if (d->sources_sent || !wanted)
 		return;
 	d->sources_sent = true;
 	cJSON *e = stream_event("sources");
 	cJSON_AddItemToObject(e, "sources", cJSON_Duplicate(d->sources, 1));
-	stream_send_sse(s, e);
+	stream_send_sse(r, e);
 }
 
-static void send_content(struct stream *s, const char *token)
+static void send_content(struct reply *r, const char *token)
 {
-	if (break_on(BRK_DW_DATA_NOT_JSON) && s->sent == 1) {
+	if (break_on(BRK_DW_DATA_NOT_JSON) && r->sent == 1) {
 		struct buf b;
 		buf_init(&b, 1u << 20);
 		if (sse_encode(&b, NULL, token, strlen(token)) == BUF_OK)
-			stream_write(s, b.data, b.len);
+			reply_write(r, b.data, b.len);
 		buf_release(&b);
 		return;
 	}
 	cJSON *e = stream_event("content");
 	cJSON_AddStringToObject(e, "content", token);
-	stream_send_sse(s, e);
+	stream_send_sse(r, e);
 }
 
-static void send_end(struct stream *s)
+static void send_end(struct reply *r)
 {
-	struct dw_stream *d = s->data;
-	send_sources(s);
+	struct dw_stream *d = r->data;
+	send_sources(r);
 	if (d->include_metadata || break_on(BRK_DW_METADATA_UNASKED)) {
 		cJSON *e = stream_event("metadata");
 		cJSON *m = cJSON_AddObjectToObject(e, "metadata");
 		cJSON_AddNumberToObject(m, "tokens_used", d->total_tokens);
 		cJSON_AddNumberToObject(m, "processing_time", (double)(clock_now_ms() - d->started_ms));
 		cJSON_AddNumberToObject(m, "sources_queried", cJSON_GetArraySize(d->sources));
-		stream_send_sse(s, e);
+		stream_send_sse(r, e);
 	}
 	if (!break_on(BRK_DW_NO_END)) {
 		cJSON *e = stream_event("end");
 		cJSON_AddStringToObject(e, "conversation_id", d->conv_id);
 		cJSON_AddNumberToObject(e, "total_tokens", d->total_tokens + (break_on(BRK_DW_TOTAL_TOKENS) ? 1 : 0));
-		stream_send_sse(s, e);
+		stream_send_sse(r, e);
 	}
 	struct conversation *c = store_get("deepwiki", d->conv_id);
 	if (c) {
@@ -431,63 +431,60 @@ static void send_end(struct stream *s)
 		cJSON_AddStringToObject(meta, "model_used", d->model);
 		cJSON_AddNumberToObject(meta, "tokens_used", d->total_tokens);
 		cJSON_AddItemToObject(meta, "sources", cJSON_Duplicate(d->sources, 1));
-		dw_store(c, "assistant", s->plan.text, clock_now_ms(), meta);
+		dw_store(c, "assistant", r->plan.text, clock_now_ms(), meta);
 	}
 	d->key->used += d->total_tokens;
 }
 
-static void send_error_event(struct stream *s)
+static void send_error_event(struct reply *r)
 {
 	cJSON *e = stream_event("error");
 	cJSON *err = cJSON_AddObjectToObject(e, "error");
-	cJSON_AddStringToObject(err, "code", s->plan.fault_code ? s->plan.fault_code : "INTERNAL_ERROR");
-	cJSON_AddStringToObject(err, "message", s->plan.fault_message ? s->plan.fault_message
+	cJSON_AddStringToObject(err, "code", r->plan.fault_code ? r->plan.fault_code : "INTERNAL_ERROR");
+	cJSON_AddStringToObject(err, "message", r->plan.fault_message ? r->plan.fault_message
 								   : "The model failed while answering");
-	stream_send_sse(s, e);
+	stream_send_sse(r, e);
 }
 
-static void chat_step(struct stream *s)
+static void send_token(struct reply *r, size_t i)
 {
-	struct dw_stream *d = s->data;
-	const struct reply_plan *p = &s->plan;
-	switch (stream_fault(s)) {
-	case FAULT_HANDLED:
-		return;
-	case FAULT_SEND_ERROR:
-		send_error_event(s);
-		if (break_on(BRK_DW_AFTER_ERROR)) {
-			cJSON *e = stream_event("end");
-			cJSON_AddStringToObject(e, "conversation_id", d->conv_id);
-			cJSON_AddNumberToObject(e, "total_tokens", d->total_tokens);
-			stream_send_sse(s, e);
-		}
-		stream_end(s);
-		return;
-	case FAULT_SEND_MALFORMED:
-		stream_write_str(s, "data: {\"type\":\"content\",\"content\":\n\n");
-		break;
-	case FAULT_GO_ON:
-		break;
-	}
-	if (s->sent < p->ntokens) {
-		send_content(s, p->tokens[s->sent]);
-		s->sent++;
-		/* Sources come after the second content event (or the only one). */
-		if (s->sent == 2 || s->sent == p->ntokens)
-			send_sources(s);
-		stream_schedule(s, stream_next_delay(s));
-		return;
-	}
-	send_end(s);
-	stream_end(s);
+	send_content(r, r->plan.tokens[i]);
+	/* Sources come after the second content event (or the only one). */
+	if (i + 1 == 2 || i + 1 == r->plan.ntokens)
+		send_sources(r);
 }
 
-static void chat_cleanup(struct stream *s)
+static void send_failure(struct reply *r)
 {
-	struct dw_stream *d = s->data;
+	struct dw_stream *d = r->data;
+	send_error_event(r);
+	if (break_on(BRK_DW_AFTER_ERROR)) {
+		cJSON *e = stream_event("end");
+		cJSON_AddStringToObject(e, "conversation_id", d->conv_id);
+		cJSON_AddNumberToObject(e, "total_tokens", d->total_tokens);
+		stream_send_sse(r, e);
+	}
+}
+
+static void send_malformed(struct reply *r)
+{
+	reply_write_str(r, "data: {\"type\":\"content\",\"content\":\n\n");
+}
+
+static void chat_release(struct reply *r)
+{
+	struct dw_stream *d = r->data;
 	cJSON_Delete(d->sources);
 	free(d);
 }
+
+static const struct reply_ops chat_reply = {
+	.token = send_token,
+	.end = send_end,
+	.error = send_failure,
+	.malformed = send_malformed,
+	.release = chat_release,
+};
 
 /* Validate a /chat/stream body; false with the 400 answered. */
 static bool chat_valid(struct mreq *r, const cJSON *body)
@@ -613,21 +610,20 @@ static void dw_chat(struct mreq *r)
 	reply_header(r, "Cache-Control", "no-cache");
 	reply_header(r, "X-Accel-Buffering", "no");
 	const char *type = break_on(BRK_DW_CONTENT_TYPE) ? "application/json" : "text/event-stream";
-	struct stream *s = stream_start(r, type, &plan, chat_step, d, chat_cleanup);
-	if (!s) {
+	struct reply *rp = stream_start(r, type, &chat_reply, d, &plan);
+	if (!rp) {
 		cJSON_Delete(d->sources);
 		free(d);
 		dw_error(r, 500, "INTERNAL_ERROR", "Out of memory");
 		goto out;
 	}
 	if (break_on(BRK_DW_HELD_STREAM))
-		stream_hold(s);
-	if (break_on(BRK_DW_ORDER) && s->plan.ntokens) {
-		send_content(s, s->plan.tokens[0]);
-		s->sent++;
+		reply_hold(rp);
+	if (break_on(BRK_DW_ORDER) && rp->plan.ntokens) {
+		send_content(rp, rp->plan.tokens[0]);
+		rp->sent++;
 	}
-	send_start(s);
-	stream_schedule(s, stream_next_delay(s));
+	send_start(rp);
 out:
 	plan_release(&plan);
 	cJSON_Delete(body);

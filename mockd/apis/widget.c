@@ -160,13 +160,12 @@ static cJSON *widget_body(const struct mreq *r)
 
 struct widget_stream {
 	char conv_id[WIDGET_CONV_ID_LEN + 1];
-	bool error_sent;
 };
 
-static void send_done(struct stream *s)
+static void send_done(struct reply *r)
 {
-	struct widget_stream *w = s->data;
-	const struct reply_plan *p = &s->plan;
+	struct widget_stream *w = r->data;
+	const struct reply_plan *p = &r->plan;
 	char *message = strdup(p->text);
 	if (message && break_on(BRK_WIDGET_DONE_MISMATCH) && p->ntokens)
 		message[strlen(message) - strlen(p->tokens[p->ntokens - 1])] = '\0';
@@ -181,7 +180,7 @@ static void send_done(struct stream *s)
 	}
 	free(message);
 	if (!break_on(BRK_WIDGET_NO_DONE))
-		stream_send_ndjson(s, e);
+		stream_send_ndjson(r, e);
 	else
 		cJSON_Delete(e);
 	struct conversation *c = store_get("widget", w->conv_id);
@@ -189,54 +188,46 @@ static void send_done(struct stream *s)
 		store_add_message(c, "assistant", p->text, clock_now_ms(), NULL);
 }
 
-static void send_error_line(struct stream *s)
+static void send_token(struct reply *r, size_t i)
+{
+	const char *tok = r->plan.tokens[i];
+	if (break_on(BRK_WIDGET_RAW_LINE) && i == 1) {
+		reply_write_str(r, tok);
+		reply_write_str(r, "\n");
+		return;
+	}
+	cJSON *e = stream_event("token");
+	cJSON_AddStringToObject(e, "token", tok);
+	stream_send_ndjson(r, e);
+}
+
+static void send_error_line(struct reply *r)
 {
 	cJSON *e = stream_event("error");
 	cJSON_AddStringToObject(e, break_on(BRK_WIDGET_ERROR_LINE) ? "message" : "error",
 				"Internal server error");
-	stream_send_ndjson(s, e);
+	stream_send_ndjson(r, e);
+	if (break_on(BRK_WIDGET_AFTER_ERROR))
+		send_done(r);
 }
 
-static void widget_step(struct stream *s)
+static void send_malformed(struct reply *r)
 {
-	struct reply_plan *p = &s->plan;
-	switch (stream_fault(s)) {
-	case FAULT_HANDLED:
-		return;
-	case FAULT_SEND_ERROR:
-		send_error_line(s);
-		if (break_on(BRK_WIDGET_AFTER_ERROR))
-			send_done(s);
-		stream_end(s);
-		return;
-	case FAULT_SEND_MALFORMED:
-		stream_write_str(s, "{\"type\":\"token\",\"token\":\n");
-		break;
-	case FAULT_GO_ON:
-		break;
-	}
-	if (s->sent < p->ntokens) {
-		const char *tok = p->tokens[s->sent];
-		if (break_on(BRK_WIDGET_RAW_LINE) && s->sent == 1) {
-			stream_write(s, tok, strlen(tok));
-			stream_write_str(s, "\n");
-		} else {
-			cJSON *e = stream_event("token");
-			cJSON_AddStringToObject(e, "token", tok);
-			stream_send_ndjson(s, e);
-		}
-		s->sent++;
-		stream_schedule(s, stream_next_delay(s));
-		return;
-	}
-	send_done(s);
-	stream_end(s);
+	reply_write_str(r, "{\"type\":\"token\",\"token\":\n");
 }
 
-static void widget_stream_cleanup(struct stream *s)
+static void release_stream(struct reply *r)
 {
-	free(s->data);
+	free(r->data);
 }
+
+static const struct reply_ops widget_reply = {
+	.token = send_token,
+	.end = send_done,
+	.error = send_error_line,
+	.malformed = send_malformed,
+	.release = release_stream,
+};
 
 /* The conversation of a session: the same sessionId keeps its conversationId. */
 static struct conversation *widget_conversation(const char *session)
@@ -316,20 +307,19 @@ static void widget_chat(struct mreq *r)
 	}
 	const char *type = break_on(BRK_WIDGET_CONTENT_TYPE) ? "text/plain; charset=utf-8"
 							     : "application/x-ndjson; charset=utf-8";
-	struct stream *s = stream_start(r, type, &plan, widget_step, w, widget_stream_cleanup);
-	if (!s) {
+	struct reply *rp = stream_start(r, type, &widget_reply, w, &plan);
+	if (!rp) {
 		free(w);
 		widget_error(r, 500, NULL, NULL);
 		goto out;
 	}
 	if (break_on(BRK_WIDGET_HELD_STREAM))
-		stream_hold(s);
+		reply_hold(rp);
 	if (!break_on(BRK_WIDGET_NO_START)) {
 		cJSON *e = stream_event("start");
 		cJSON_AddStringToObject(e, "conversationId", w->conv_id);
-		stream_send_ndjson(s, e);
+		stream_send_ndjson(rp, e);
 	}
-	stream_schedule(s, stream_next_delay(s));
 out:
 	plan_release(&plan);
 	cJSON_Delete(body);
