@@ -36,6 +36,8 @@ struct ws_conn {
 	char close_reason[124];
 	bool closed_cb_done;
 	bool dead;                         /* torn down; only the deferred free is left */
+	void (*on_drain)(void *arg);       /* called once when everything queued has left (ws_on_drain) */
+	void *drain_arg;
 	struct ws_conn *prev, *next;
 };
 
@@ -313,7 +315,13 @@ static void read_cb(struct bufferevent *bev, void *arg)
 
 static void write_cb(struct bufferevent *bev, void *arg)
 {
-	ws_pump(arg, true);
+	struct ws_conn *c = arg;
+	ws_pump(c, true);
+	if (c->on_drain && !c->dead && ws_pending(c) == 0) {
+		void (*fn)(void *) = c->on_drain;
+		c->on_drain = NULL;
+		fn(c->drain_arg);
+	}
 }
 
 static void event_cb(struct bufferevent *bev, short what, void *arg)
@@ -390,6 +398,19 @@ struct ws_conn *ws_accept(struct mreq *r, const struct ws_ops *ops, void *data)
 	if (evbuffer_get_length(bufferevent_get_input(bev)))
 		bufferevent_trigger(bev, EV_READ, BEV_TRIG_IGNORE_WATERMARKS | BEV_TRIG_DEFER_CALLBACKS);
 	return c;
+}
+
+size_t ws_pending(const struct ws_conn *c)
+{
+	if (c->dead)
+		return 0;
+	return evbuffer_get_length(bufferevent_get_output(c->bev)) + wslay_event_get_queued_msg_length(c->ctx);
+}
+
+void ws_on_drain(struct ws_conn *c, void (*fn)(void *arg), void *arg)
+{
+	c->on_drain = fn;
+	c->drain_arg = arg;
 }
 
 int ws_send_text(struct ws_conn *c, const char *p, size_t n)

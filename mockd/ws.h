@@ -48,6 +48,14 @@ int ws_send_text(struct ws_conn *c, const char *p, size_t n);
 int ws_send_str(struct ws_conn *c, const char *text);
 /* Queue a JSON value as a text message. */
 int ws_send_json(struct ws_conn *c, const cJSON *v);
+/* Bytes queued for the peer and not yet handed to the kernel. */
+size_t ws_pending(const struct ws_conn *c);
+/*
+ * Call fn(arg) once, when everything queued has been handed to the kernel
+ * (the backpressure of a reply); NULL cancels. Not called once the connection
+ * is going away: on_close comes instead.
+ */
+void ws_on_drain(struct ws_conn *c, void (*fn)(void *arg), void *arg);
 /* Start the close handshake with code and reason; nothing more can be sent. */
 void ws_close(struct ws_conn *c, uint16_t code, const char *reason);
 /* Drop the connection without a close frame (reset: with a TCP reset), on the next turn. */

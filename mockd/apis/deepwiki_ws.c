@@ -29,14 +29,13 @@
 #include "mockd/clock.h"
 #include "mockd/keys.h"
 #include "mockd/mockd.h"
-#include "mockd/pace.h"
+#include "mockd/reply.h"
 #include "mockd/ratelimit.h"
 #include "mockd/script.h"
 #include "mockd/ws.h"
 
 #define DWS_MAX_NAME    128
 #define DWS_MAX_PENDING 64
-#define DWS_STEPS_PER_TURN 64   /* events already due sent in one callback, then the loop gets a turn */
 
 enum dws_close {
 	DWS_INVALID_TOKEN = 4000,
@@ -47,17 +46,13 @@ enum dws_close {
 
 struct dws_client;
 
+/* A reply's own data (r->data); its r->conn is the client who asked. */
 struct dws_reply {
-	struct event *timer;
-	struct reply_plan plan;
-	struct pace pace;             /* when the next event is due, counted from the question */
-	size_t sent;
 	char room[DWS_MAX_NAME + 1];  /* the room the question was asked in: its members get the answer */
 	char model[32];
 	cJSON *sources;
 	bool sources_sent;
-	bool stalled;                 /* its stall or malformed fault has happened */
-	cJSON *held;                  /* its events kept back until the end (deepwiki-ws-held-reply), or NULL */
+	const char *finish_reason;    /* "stop", or "stopped" after stop_generation */
 };
 
 struct dws_client {
@@ -66,7 +61,7 @@ struct dws_client {
 	char user[DWS_MAX_NAME + 1];
 	char conv_id[DWS_MAX_NAME + 1];
 	char room[DWS_MAX_NAME + 1];  /* "" when in no room */
-	struct dws_reply *reply;      /* the answer being streamed, or NULL */
+	struct reply *reply;          /* the answer being streamed, or NULL */
 	struct ws_inbox waiting;      /* messages that arrived during the reply */
 	struct dws_client *prev, *next;
 };
@@ -81,7 +76,8 @@ static void send_json(struct dws_client *c, cJSON *o)
 }
 
 /* Send to the members of room (and to also, when given and not in it); skip except. */
-static void to_room(const char *room, const struct dws_client *except, struct dws_client *also, cJSON *o)
+static void to_room_text(const char *room, const struct dws_client *except, struct dws_client *also, const char *p,
+			 size_t n)
 {
 	bool also_done = false;
 	if (room && *room)
@@ -89,10 +85,18 @@ static void to_room(const char *room, const struct dws_client *except, struct dw
 			if (m == except || !m->key || strcmp(m->room, room) != 0)
 				continue;
 			also_done |= m == also;
-			send_json(m, o);
+			ws_send_text(m->ws, p, n);
 		}
 	if (also && !also_done && also != except)
-		send_json(also, o);
+		ws_send_text(also->ws, p, n);
+}
+
+static void to_room(const char *room, const struct dws_client *except, struct dws_client *also, const cJSON *o)
+{
+	char *text = cJSON_PrintUnformatted(o);
+	if (text)
+		to_room_text(room, except, also, text, strlen(text));
+	cJSON_free(text);
 }
 
 static void send_info(struct dws_client *c)
@@ -130,45 +134,118 @@ static void invalid(struct dws_client *c, const char *message)
 
 /* ---- the reply --------------------------------------------------------------------------- */
 
-static void reply_free(struct dws_reply *rp)
+static void handle_text(struct dws_client *c, const char *text, size_t len);
+
+static void send_token(struct reply *r, size_t i)
 {
-	if (!rp)
-		return;
-	if (rp->timer)
-		event_free(rp->timer);
-	plan_release(&rp->plan);
+	struct dws_reply *rp = r->data;
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "type", "content");
+	cJSON_AddStringToObject(o, "content", r->plan.tokens[i]);
+	reply_write_json(r, o);
+	cJSON_Delete(o);
+	/* Sources come after the second content event (or the only one). */
+	if ((i + 1 == 2 || i + 1 == r->plan.ntokens) && !rp->sources_sent) {
+		rp->sources_sent = true;
+		cJSON *s = cJSON_CreateObject();
+		cJSON_AddStringToObject(s, "type", "sources");
+		cJSON_AddItemReferenceToObject(s, "sources", rp->sources);
+		reply_write_json(r, s);
+		cJSON_Delete(s);
+	}
+}
+
+/* The end event with the tokens sent so far; store the answer and count its tokens. */
+static void send_end(struct reply *r)
+{
+	struct dws_reply *rp = r->data;
+	struct dws_client *c = r->conn;
+	int total = r->plan.prompt_tokens + (int)r->sent;
+	cJSON *end = cJSON_CreateObject();
+	cJSON_AddStringToObject(end, "type", "end");
+	cJSON_AddStringToObject(end, "conversation_id", c->conv_id);
+	cJSON_AddNumberToObject(end, "total_tokens", total);
+	cJSON_AddStringToObject(end, "finish_reason", rp->finish_reason ? rp->finish_reason : "stop");
+	reply_write_json(r, end);
+	cJSON_Delete(end);
+
+	struct conversation *conv = deepwiki_conversation(c->conv_id, c->key, false);
+	if (conv && !break_on(BRK_DWS_NOT_STORED)) {
+		struct buf text;
+		buf_init(&text, 1u << 24);
+		for (size_t i = 0; i < r->sent; i++)
+			buf_adds(&text, r->plan.tokens[i]);
+		cJSON *meta = cJSON_CreateObject();
+		cJSON_AddStringToObject(meta, "model_used", rp->model);
+		cJSON_AddNumberToObject(meta, "tokens_used", total);
+		cJSON_AddItemToObject(meta, "sources", cJSON_Duplicate(rp->sources, 1));
+		deepwiki_store_message(conv, "assistant", buf_str(&text), meta);
+		buf_release(&text);
+	}
+	c->key->used += total;
+}
+
+static void send_failure(struct reply *r)
+{
+	const struct reply_plan *p = &r->plan;
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "type", "error");
+	cJSON *err = cJSON_AddObjectToObject(o, "error");
+	cJSON_AddStringToObject(err, "code", p->fault_code ? p->fault_code : "INTERNAL_ERROR");
+	cJSON_AddStringToObject(err, "message", p->fault_message ? p->fault_message : "The model failed while answering");
+	reply_write_json(r, o);
+	cJSON_Delete(o);
+}
+
+static void send_malformed(struct reply *r)
+{
+	reply_write_str(r, "{\"type\":\"content\",");
+}
+
+static void release_reply(struct reply *r)
+{
+	struct dws_reply *rp = r->data;
 	cJSON_Delete(rp->sources);
-	cJSON_Delete(rp->held);
 	free(rp);
 }
 
-static void handle_text(struct dws_client *c, const char *text, size_t len);
+static const struct reply_ops dws_reply = {
+	.token = send_token,
+	.end = send_end,
+	.error = send_failure,
+	.malformed = send_malformed,
+	.release = release_reply,
+};
 
-/* Send an event of c's reply to the room (under deepwiki-ws-held-reply: keep a copy for the end). */
-static void reply_send(struct dws_client *c, cJSON *o)
+/* The reply's sink: every member of the room it was asked in, and the client who asked. */
+static void sink_write(struct reply *r, const char *p, size_t n)
 {
-	struct dws_reply *rp = c->reply;
-	if (rp->held)
-		cJSON_AddItemToArray(rp->held, cJSON_Duplicate(o, 1));
-	else
-		to_room(rp->room, NULL, c, o);
+	struct dws_reply *rp = r->data;
+	to_room_text(rp->room, NULL, r->conn, p, n);
 }
 
-/* Send every event reply_send kept, at once: they leave in one write. */
-static void reply_release_held(struct dws_client *c)
+static size_t sink_pending(struct reply *r)
 {
-	struct dws_reply *rp = c->reply;
-	cJSON *held = rp->held, *o;
-	rp->held = NULL;
-	cJSON_ArrayForEach(o, held)
-		to_room(rp->room, NULL, c, o);
-	cJSON_Delete(held);
+	struct dws_client *c = r->conn;
+	return ws_pending(c->ws);
 }
 
-/* Forget the reply in flight, however it ended, and let the messages that waited for it in. */
-static void reply_done(struct dws_client *c)
+static void drained(void *arg)
 {
-	reply_free(c->reply);
+	reply_drained(arg);
+}
+
+static void sink_watch(struct reply *r)
+{
+	struct dws_client *c = r->conn;
+	ws_on_drain(c->ws, drained, r);
+}
+
+/* The reply is complete: the messages that waited for it go in, in order. */
+static void sink_finish(struct reply *r)
+{
+	struct dws_client *c = r->conn;
+	ws_on_drain(c->ws, NULL, NULL);
 	c->reply = NULL;
 	struct ws_msg *m;
 	while (!c->reply && !ws_closing(c->ws) && (m = ws_inbox_pop(&c->waiting))) {
@@ -177,115 +254,29 @@ static void reply_done(struct dws_client *c)
 	}
 }
 
-/* Send end, store the answer, and let waiting messages in. */
-static void reply_finish(struct dws_client *c, const char *finish_reason)
+static void sink_cut(struct reply *r, bool reset)
 {
-	struct dws_reply *rp = c->reply;
-	size_t sent = rp->sent;
-	int total = rp->plan.prompt_tokens + (int)sent;
-	struct buf text;
-	buf_init(&text, 1u << 24);
-	for (size_t i = 0; i < sent; i++)
-		buf_adds(&text, rp->plan.tokens[i]);
-	cJSON *end = cJSON_CreateObject();
-	cJSON_AddStringToObject(end, "type", "end");
-	cJSON_AddStringToObject(end, "conversation_id", c->conv_id);
-	cJSON_AddNumberToObject(end, "total_tokens", total);
-	cJSON_AddStringToObject(end, "finish_reason", finish_reason);
-	reply_send(c, end);
-	cJSON_Delete(end);
-	reply_release_held(c);
-
-	struct conversation *conv = deepwiki_conversation(c->conv_id, c->key, false);
-	if (conv && !break_on(BRK_DWS_NOT_STORED)) {
-		cJSON *meta = cJSON_CreateObject();
-		cJSON_AddStringToObject(meta, "model_used", rp->model);
-		cJSON_AddNumberToObject(meta, "tokens_used", total);
-		cJSON_AddItemToObject(meta, "sources", cJSON_Duplicate(rp->sources, 1));
-		deepwiki_store_message(conv, "assistant", buf_str(&text), meta);
-	}
-	buf_release(&text);
-	c->key->used += total;
-	reply_done(c);
+	struct dws_client *c = r->conn;
+	ws_abort(c->ws, reset);
 }
 
-/*
- * Send the reply's next event. True when the reply goes on and its next event
- * is already due (c and the reply are then still there): the caller sends it
- * too, so that events due together leave in one write.
- */
-static bool reply_step_once(struct dws_client *c)
+static void sink_release(struct reply *r)
 {
-	struct dws_reply *rp = c->reply;
-	const struct reply_plan *p = &rp->plan;
-	switch (plan_fault_at(p, rp->sent, &rp->stalled)) {
-	case FAULT_STEP_CUT:
-	case FAULT_STEP_RESET:
-		ws_abort(c->ws, p->fault == FAULT_RESET_AFTER);
-		return false;
-	case FAULT_STEP_STALL:
-		pace_next(&rp->pace, p->fault_ms);
-		pace_arm(&rp->pace, rp->timer);
-		return false;
-	case FAULT_STEP_MALFORMED:
-		ws_send_str(c->ws, "{\"type\":\"content\",");
-		break;
-	case FAULT_STEP_ERROR: {
-		cJSON *o = cJSON_CreateObject();
-		cJSON_AddStringToObject(o, "type", "error");
-		cJSON *err = cJSON_AddObjectToObject(o, "error");
-		cJSON_AddStringToObject(err, "code", p->fault_code ? p->fault_code : "INTERNAL_ERROR");
-		cJSON_AddStringToObject(err, "message", p->fault_message ? p->fault_message
-									 : "The model failed while answering");
-		reply_send(c, o);
-		cJSON_Delete(o);
-		reply_release_held(c);
-		reply_done(c);
-		return false;
+	struct dws_client *c = r->conn;
+	if (c->reply == r) {
+		ws_on_drain(c->ws, NULL, NULL);
+		c->reply = NULL;
 	}
-	case FAULT_STEP_NONE:
-		break;
-	}
-	if (rp->sent < p->ntokens) {
-		cJSON *o = cJSON_CreateObject();
-		cJSON_AddStringToObject(o, "type", "content");
-		cJSON_AddStringToObject(o, "content", p->tokens[rp->sent]);
-		reply_send(c, o);
-		cJSON_Delete(o);
-		rp->sent++;
-		if (rp->sent == 2 || rp->sent == p->ntokens) {
-			cJSON *s = cJSON_CreateObject();
-			cJSON_AddStringToObject(s, "type", "sources");
-			cJSON_AddItemToObject(s, "sources", cJSON_Duplicate(rp->sources, 1));
-			if (!rp->sources_sent)
-				reply_send(c, s);
-			rp->sources_sent = true;
-			cJSON_Delete(s);
-		}
-		pace_next(&rp->pace, p->interval_ms);
-		if (pace_wait_us(&rp->pace) <= 0)
-			return true;
-		pace_arm(&rp->pace, rp->timer);
-		return false;
-	}
-	reply_finish(c, "stop");
-	return false;
 }
 
-static void reply_step(evutil_socket_t fd, short what, void *arg)
-{
-	struct dws_client *c = arg;
-	/* A timer may fire a little before its deadline (clock rounding): wait the rest. */
-	if (pace_wait_us(&c->reply->pace) > 0) {
-		pace_arm(&c->reply->pace, c->reply->timer);
-		return;
-	}
-	for (int left = DWS_STEPS_PER_TURN; reply_step_once(c);)
-		if (--left == 0) {
-			pace_arm(&c->reply->pace, c->reply->timer);
-			return;
-		}
-}
+static const struct reply_sink dws_sink = {
+	.write = sink_write,
+	.pending = sink_pending,
+	.watch = sink_watch,
+	.finish = sink_finish,
+	.cut = sink_cut,
+	.release = sink_release,
+};
 
 /* The sources of a WebSocket answer: the rule's, else one per answer naming the topic. */
 static cJSON *reply_sources(const struct reply_plan *p, const char *content)
@@ -328,27 +319,32 @@ static void on_message(struct dws_client *c, const cJSON *msg)
 	if (conv)
 		deepwiki_store_message(conv, "user", content->valuestring, NULL);
 	struct dws_reply *rp = calloc(1, sizeof(*rp));
-	if (!rp || !(rp->timer = evtimer_new(mockd_base, reply_step, c))) {
-		free(rp);
+	if (!rp) {
 		send_error(c, "INTERNAL_ERROR", "out of memory", 0);
 		return;
 	}
 	snprintf(rp->room, sizeof(rp->room), "%s", c->room);
 	snprintf(rp->model, sizeof(rp->model), "%s", cJSON_IsString(model) ? model->valuestring : "gpt-4-turbo");
-	script_plan("deepwiki", rp->model, content->valuestring, &rp->plan);
-	if (rp->plan.fault == FAULT_HTTP_ERROR) {
-		send_error(c, rp->plan.fault_code ? rp->plan.fault_code : "INTERNAL_ERROR",
-			   rp->plan.fault_message ? rp->plan.fault_message : "The model is unavailable", 0);
-		reply_free(rp);
+	struct reply_plan plan;
+	script_plan("deepwiki", rp->model, content->valuestring, &plan);
+	if (plan.fault == FAULT_HTTP_ERROR) {
+		send_error(c, plan.fault_code ? plan.fault_code : "INTERNAL_ERROR",
+			   plan.fault_message ? plan.fault_message : "The model is unavailable", 0);
+		plan_release(&plan);
+		free(rp);
 		return;
 	}
-	rp->sources = reply_sources(&rp->plan, content->valuestring);
+	rp->sources = reply_sources(&plan, content->valuestring);
+	c->reply = reply_start(&dws_reply, rp, &dws_sink, c, &plan);
+	if (!c->reply) {
+		plan_release(&plan);
+		cJSON_Delete(rp->sources);
+		free(rp);
+		send_error(c, "INTERNAL_ERROR", "out of memory", 0);
+		return;
+	}
 	if (break_on(BRK_DWS_HELD_REPLY))
-		rp->held = cJSON_CreateArray();
-	c->reply = rp;
-	pace_start(&rp->pace, &rp->plan);
-	pace_next(&rp->pace, rp->plan.first_token_ms);
-	pace_arm(&rp->pace, rp->timer);
+		reply_hold(c->reply);
 }
 
 /* ---- the other client messages ------------------------------------------------------------- */
@@ -390,8 +386,9 @@ static void on_room(struct dws_client *c, const cJSON *msg, bool join)
 static void on_stop(struct dws_client *c)
 {
 	if (c->reply && !break_on(BRK_DWS_STOP_IGNORED)) {
-		event_del(c->reply->timer);
-		reply_finish(c, "stopped");
+		struct dws_reply *rp = c->reply->data;
+		rp->finish_reason = "stopped";
+		reply_end_now(c->reply);
 	}
 }
 
@@ -465,7 +462,8 @@ static void dws_on_close(struct ws_conn *ws)
 		clients = c->next;
 	if (c->next)
 		c->next->prev = c->prev;
-	reply_free(c->reply);
+	if (c->reply)
+		reply_gone(c->reply);
 	ws_inbox_release(&c->waiting);
 	free(c);
 }

@@ -25,26 +25,22 @@
 #include "mockd/clock.h"
 #include "mockd/keys.h"
 #include "mockd/mockd.h"
-#include "mockd/pace.h"
+#include "mockd/reply.h"
 #include "mockd/script.h"
 #include "mockd/store.h"
 #include "mockd/ws.h"
 
 #define TH_MAX_PENDING 64   /* client frames waiting behind a reply; more is an error */
-#define TH_STEPS_PER_TURN 64  /* frames already due sent in one callback, then the loop gets a turn */
 
 struct th_conn {
 	struct ws_conn *ws;
 	char profile[64];
 	struct ws_inbox inbox;   /* frames waiting for the reply in flight */
-	/* The reply being streamed, if any. */
-	struct event *timer;
-	struct reply_plan plan;
-	struct pace pace;        /* when the next frame is due, counted from the message */
-	bool replying;
-	bool fault_served;       /* the reply's stall or malformed fault has happened */
-	size_t sent;
-	cJSON *held;             /* the reply's frames kept back until the end (threads-held-reply), or NULL */
+	struct reply *reply;     /* the reply being streamed, or NULL */
+};
+
+/* A reply's own data (r->data); its r->conn is the connection that asked. */
+struct th_reply {
 	char reply_id[40];
 	char thread_id[40];
 	char conv_key[128];
@@ -93,9 +89,9 @@ static void send_error(struct th_conn *tc, const char *message)
 		ws_close(tc->ws, 1000, "error");
 }
 
-/* Send one message frame; a reply's frames under threads-held-reply are kept in tc->held instead. */
-static void send_message(struct th_conn *tc, const char *id, const char *thread_id, const char *role,
-			 const char *content, int64_t at_ms)
+/* A message frame. */
+static cJSON *message_frame(const char *id, const char *thread_id, const char *role, const char *content,
+			    int64_t at_ms)
 {
 	char when[40];
 	iso8601_format(at_ms, when, sizeof(when));
@@ -106,22 +102,7 @@ static void send_message(struct th_conn *tc, const char *id, const char *thread_
 	cJSON_AddStringToObject(o, "role", role);
 	cJSON_AddStringToObject(o, "content", content);
 	cJSON_AddStringToObject(o, "created_at", when);
-	if (tc->held && tc->replying)
-		cJSON_AddItemToArray(tc->held, o);
-	else {
-		ws_send_json(tc->ws, o);
-		cJSON_Delete(o);
-	}
-}
-
-/* Send every frame send_message kept, at once: they leave in one write. */
-static void release_held(struct th_conn *tc)
-{
-	cJSON *held = tc->held, *o;
-	tc->held = NULL;
-	cJSON_ArrayForEach(o, held)
-		ws_send_json(tc->ws, o);
-	cJSON_Delete(held);
+	return o;
 }
 
 /*
@@ -177,7 +158,9 @@ static void th_history(struct th_conn *tc, const cJSON *msg)
 	for (size_t k = 0; k < i; k++) {
 		const struct message *m = order[break_on(BRK_TH_HISTORY_ORDER) ? i - 1 - k : k];
 		const char *id = json_get_string(m->meta, "id");
-		send_message(tc, id ? id : "", thread_id, m->role, m->content, m->at_ms);
+		cJSON *o = message_frame(id ? id : "", thread_id, m->role, m->content, m->at_ms);
+		ws_send_json(tc->ws, o);
+		cJSON_Delete(o);
 	}
 	free(order);
 	if (!i && break_on(BRK_TH_EMPTY_MARKER)) {
@@ -193,77 +176,110 @@ static void th_history(struct th_conn *tc, const cJSON *msg)
 
 static void th_process_next(struct th_conn *tc);
 
-static void reply_done(struct th_conn *tc)
+static void send_part(struct reply *r, size_t i)
 {
-	cJSON_Delete(tc->held);
-	tc->held = NULL;
-	tc->replying = false;
-	plan_release(&tc->plan);
+	struct th_reply *tr = r->data;
+	if (break_on(BRK_TH_REPLY_IDS))
+		new_uuid(tr->reply_id);
+	cJSON *o = message_frame(tr->reply_id, tr->thread_id, "assistant", r->plan.tokens[i], clock_now_ms());
+	reply_write_json(r, o);
+	cJSON_Delete(o);
+}
+
+/* The reply is whole: it is stored as one assistant message. */
+static void store_reply(struct reply *r)
+{
+	struct th_reply *tr = r->data;
+	struct conversation *c = store_get("threads", tr->conv_key);
+	if (c)
+		store_message(c, tr->reply_id, "assistant", r->plan.text, clock_now_ms());
+}
+
+static void send_failure(struct reply *r)
+{
+	struct th_conn *tc = r->conn;
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "type", "error");
+	cJSON_AddStringToObject(o, "message", r->plan.fault_message ? r->plan.fault_message : "Server processing error");
+	reply_write_json(r, o);
+	cJSON_Delete(o);
+	if (break_on(BRK_TH_CLOSE_ON_ERROR))
+		ws_close(tc->ws, 1000, "error");
+}
+
+static void send_malformed(struct reply *r)
+{
+	reply_write_str(r, "{\"type\":\"message\",");
+}
+
+static void release_reply(struct reply *r)
+{
+	free(r->data);
+}
+
+static const struct reply_ops th_reply = {
+	.token = send_part,
+	.end = store_reply,
+	.error = send_failure,
+	.malformed = send_malformed,
+	.release = release_reply,
+};
+
+static void sink_write(struct reply *r, const char *p, size_t n)
+{
+	struct th_conn *tc = r->conn;
+	ws_send_text(tc->ws, p, n);
+}
+
+static size_t sink_pending(struct reply *r)
+{
+	struct th_conn *tc = r->conn;
+	return ws_pending(tc->ws);
+}
+
+static void drained(void *arg)
+{
+	reply_drained(arg);
+}
+
+static void sink_watch(struct reply *r)
+{
+	struct th_conn *tc = r->conn;
+	ws_on_drain(tc->ws, drained, r);
+}
+
+/* The reply is complete: the frames that waited for it go in, in order. */
+static void sink_finish(struct reply *r)
+{
+	struct th_conn *tc = r->conn;
+	ws_on_drain(tc->ws, NULL, NULL);
+	tc->reply = NULL;
 	th_process_next(tc);
 }
 
-/*
- * Send the reply's next frame. True when the reply goes on and its next frame
- * is already due (tc is then still there): the caller sends it too, so that
- * frames due together leave in one write.
- */
-static bool reply_step_once(struct th_conn *tc)
+static void sink_cut(struct reply *r, bool reset)
 {
-	struct reply_plan *p = &tc->plan;
-	switch (plan_fault_at(p, tc->sent, &tc->fault_served)) {
-	case FAULT_STEP_CUT:
-	case FAULT_STEP_RESET:
-		ws_abort(tc->ws, p->fault == FAULT_RESET_AFTER);
-		return false;
-	case FAULT_STEP_ERROR:
-		release_held(tc);
-		send_error(tc, p->fault_message ? p->fault_message : "Server processing error");
-		reply_done(tc);
-		return false;
-	case FAULT_STEP_STALL:
-		pace_next(&tc->pace, p->fault_ms);
-		pace_arm(&tc->pace, tc->timer);
-		return false;
-	case FAULT_STEP_MALFORMED:
-		ws_send_str(tc->ws, "{\"type\":\"message\",");
-		break;
-	case FAULT_STEP_NONE:
-		break;
-	}
-	int64_t now = clock_now_ms();
-	if (tc->sent < p->ntokens) {
-		if (break_on(BRK_TH_REPLY_IDS))
-			new_uuid(tc->reply_id);
-		send_message(tc, tc->reply_id, tc->thread_id, "assistant", p->tokens[tc->sent], now);
-		tc->sent++;
-		pace_next(&tc->pace, p->interval_ms);
-		if (pace_wait_us(&tc->pace) <= 0)
-			return true;
-		pace_arm(&tc->pace, tc->timer);
-		return false;
-	}
-	release_held(tc);
-	struct conversation *c = store_get("threads", tc->conv_key);
-	if (c)
-		store_message(c, tc->reply_id, "assistant", p->text, now);
-	reply_done(tc);
-	return false;
+	struct th_conn *tc = r->conn;
+	ws_abort(tc->ws, reset);
 }
 
-static void reply_step(evutil_socket_t fd, short what, void *arg)
+static void sink_release(struct reply *r)
 {
-	struct th_conn *tc = arg;
-	/* A timer may fire a little before its deadline (clock rounding): wait the rest. */
-	if (pace_wait_us(&tc->pace) > 0) {
-		pace_arm(&tc->pace, tc->timer);
-		return;
+	struct th_conn *tc = r->conn;
+	if (tc->reply == r) {
+		ws_on_drain(tc->ws, NULL, NULL);
+		tc->reply = NULL;
 	}
-	for (int left = TH_STEPS_PER_TURN; reply_step_once(tc);)
-		if (--left == 0) {
-			pace_arm(&tc->pace, tc->timer);
-			return;
-		}
 }
+
+static const struct reply_sink th_sink = {
+	.write = sink_write,
+	.pending = sink_pending,
+	.watch = sink_watch,
+	.finish = sink_finish,
+	.cut = sink_cut,
+	.release = sink_release,
+};
 
 static void th_message(struct th_conn *tc, const cJSON *msg)
 {
@@ -285,10 +301,11 @@ static void th_message(struct th_conn *tc, const cJSON *msg)
 	const cJSON *agent = cJSON_GetObjectItemCaseSensitive(msg, "agent_id");
 	if (agent && !cJSON_IsNull(agent) && (!cJSON_IsString(agent) || !is_uuid(agent->valuestring))) {
 		if (content_ok && break_on(BRK_TH_REFUSED_STORED)) {
-			conv_key(tc, thread_id, tc->conv_key, sizeof(tc->conv_key));
-			struct conversation *kept = store_get("threads", tc->conv_key);
+			char key[128];
+			conv_key(tc, thread_id, key, sizeof(key));
+			struct conversation *kept = store_get("threads", key);
 			if (!kept)
-				kept = store_create("threads", tc->conv_key, tc->profile, NULL);
+				kept = store_create("threads", key, tc->profile, NULL);
 			if (kept)
 				store_message(kept, "00000000-0000-4000-8000-000000000000", "user", content->valuestring,
 					      clock_now_ms());
@@ -300,27 +317,24 @@ static void th_message(struct th_conn *tc, const cJSON *msg)
 		send_error(tc, "Message content is required");
 		return;
 	}
-	if (tc->replying) {
-		/* Only reachable under the out-of-order break: the reply in flight is abandoned. */
-		event_del(tc->timer);
-		plan_release(&tc->plan);
-		cJSON_Delete(tc->held);
-		tc->held = NULL;
-		tc->replying = false;
-	}
-	conv_key(tc, thread_id, tc->conv_key, sizeof(tc->conv_key));
-	struct conversation *c = store_get("threads", tc->conv_key);
-	if (!c)
-		c = store_create("threads", tc->conv_key, tc->profile, NULL);
+	if (tc->reply)
+		reply_gone(tc->reply);  /* only under the out-of-order break: the reply in flight is dropped */
+	struct th_reply *tr = calloc(1, sizeof(*tr));
+	if (tr)
+		conv_key(tc, thread_id, tr->conv_key, sizeof(tr->conv_key));
+	struct conversation *c = tr ? store_get("threads", tr->conv_key) : NULL;
+	if (tr && !c)
+		c = store_create("threads", tr->conv_key, tc->profile, NULL);
 	if (!c) {
+		free(tr);
 		send_error(tc, "Server processing error");
 		return;
 	}
 	char user_id[40], job_id[40];
 	new_uuid(user_id);
 	new_uuid(job_id);
-	new_uuid(tc->reply_id);
-	snprintf(tc->thread_id, sizeof(tc->thread_id), "%s", thread_id);
+	new_uuid(tr->reply_id);
+	snprintf(tr->thread_id, sizeof(tr->thread_id), "%s", thread_id);
 	if (!break_on(BRK_TH_USER_NOT_STORED))
 		store_message(c, user_id, "user", content->valuestring, clock_now_ms());
 
@@ -334,22 +348,25 @@ static void th_message(struct th_conn *tc, const cJSON *msg)
 	cJSON_Delete(ack);
 
 	const char *agent_id = cJSON_IsString(agent) ? agent->valuestring : NULL;
-	script_plan("threads", agent_id, content->valuestring, &tc->plan);
-	if (tc->plan.fault != FAULT_NONE && break_on(BRK_TH_FAULT_LOSES))
+	struct reply_plan plan;
+	script_plan("threads", agent_id, content->valuestring, &plan);
+	if (plan.fault != FAULT_NONE && break_on(BRK_TH_FAULT_LOSES))
 		store_clear(c);
-	if (tc->plan.fault == FAULT_HTTP_ERROR) {
-		send_error(tc, tc->plan.fault_message ? tc->plan.fault_message : "Server processing error");
-		plan_release(&tc->plan);
+	if (plan.fault == FAULT_HTTP_ERROR) {
+		send_error(tc, plan.fault_message ? plan.fault_message : "Server processing error");
+		plan_release(&plan);
+		free(tr);
 		return;
 	}
-	tc->replying = true;
+	tc->reply = reply_start(&th_reply, tr, &th_sink, tc, &plan);
+	if (!tc->reply) {
+		plan_release(&plan);
+		free(tr);
+		send_error(tc, "Server processing error");
+		return;
+	}
 	if (break_on(BRK_TH_HELD_REPLY))
-		tc->held = cJSON_CreateArray();
-	tc->sent = 0;
-	tc->fault_served = false;
-	pace_start(&tc->pace, &tc->plan);
-	pace_next(&tc->pace, tc->plan.first_token_ms);
-	pace_arm(&tc->pace, tc->timer);
+		reply_hold(tc->reply);
 }
 
 /* Handle one client frame. */
@@ -380,7 +397,7 @@ static void th_process_next(struct th_conn *tc)
 {
 	struct ws_msg *m;
 	bool in_order = !break_on(BRK_TH_OUT_OF_ORDER);
-	while ((!tc->replying || !in_order) && !ws_closing(tc->ws) && (m = ws_inbox_pop(&tc->inbox))) {
+	while ((!tc->reply || !in_order) && !ws_closing(tc->ws) && (m = ws_inbox_pop(&tc->inbox))) {
 		th_frame(tc, m->text, m->len);
 		ws_msg_free(m);
 	}
@@ -399,10 +416,9 @@ static void th_on_text(struct ws_conn *ws, const char *text, size_t len)
 static void th_on_close(struct ws_conn *ws)
 {
 	struct th_conn *tc = ws_data(ws);
+	if (tc->reply)
+		reply_gone(tc->reply);
 	ws_inbox_release(&tc->inbox);
-	cJSON_Delete(tc->held);
-	event_free(tc->timer);
-	plan_release(&tc->plan);
 	free(tc);
 }
 
@@ -434,18 +450,15 @@ static void th_connect(struct mreq *r)
 		return;
 	}
 	struct th_conn *tc = calloc(1, sizeof(*tc));
-	if (!tc || !(tc->timer = evtimer_new(mockd_base, reply_step, tc))) {
-		free(tc);
+	if (!tc) {
 		th_error(r, 500, NULL, "Server processing error");
 		return;
 	}
 	snprintf(tc->profile, sizeof(tc->profile), "%s", k->user_id);
 	tc->inbox.max = TH_MAX_PENDING;
 	tc->ws = ws_accept(r, &th_ops, tc);
-	if (!tc->ws) {
-		event_free(tc->timer);
+	if (!tc->ws)
 		free(tc);
-	}
 }
 
 static void th_init(void)
