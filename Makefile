@@ -89,6 +89,19 @@ $(call obj,$(UNIT_SRC) $(INTEG_SRC)) unit integration suites mutation run: | $(T
 
 # ---- building ------------------------------------------------------------------------------
 
+# Where make install puts the data (suites, fixtures, spec, schemas). It is compiled into the three
+# files that look there when the repository's copy is absent; $(BUILD)/datadir changes only when
+# DATADIR does, so that another PREFIX rebuilds them and the same one rebuilds nothing.
+PREFIX  ?= /usr/local
+DATADIR ?= $(PREFIX)/share/chatconform
+DATADIR_OBJ := $(call obj,mockd/main.c runner/main.c runner/suite.c)
+$(DATADIR_OBJ): CPPFLAGS += -DCHATCONFORM_DATADIR='"$(DATADIR)"'
+$(DATADIR_OBJ): $(BUILD)/datadir
+$(BUILD)/datadir: FORCE
+	@mkdir -p $(BUILD)
+	@echo '$(DATADIR)' | cmp -s - $@ || echo '$(DATADIR)' > $@
+FORCE:
+
 $(BUILD)/%.o: %.c | $(BUILD_DEPS)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $<")
