@@ -135,6 +135,46 @@ run: all
 	$(BINDIR)/chatconform run --junit reports/junit.xml
 	@scripts/check-junit.sh reports/junit.xml
 
+# ---- installing ----------------------------------------------------------------------------
+
+# make install [PREFIX=/usr/local] [DESTDIR=]: both programs to PREFIX/bin, the suites, fixtures (mockd's
+# default keys), spec and schemas to DATADIR, man pages and bash completion. The programs look in DATADIR,
+# compiled in: build with the PREFIX you install with. DESTDIR (for packagers) only moves where the
+# files are written. An install build has no -Werror (a packager's newer compiler may warn where ours
+# does not); WERROR=1 keeps it. make uninstall removes those files, with the same PREFIX and DESTDIR.
+INSTALL    ?= install
+MANDIR     ?= $(PREFIX)/share/man
+COMPDIR    ?= $(PREFIX)/share/bash-completion/completions
+DATA_DIRS  := suites fixtures spec schemas
+MANPAGES   := man/mockd.1 man/chatconform.1
+PROGRAMS   := mockd chatconform
+
+.PHONY: install uninstall check-packaging
+install: WERROR = 0
+install: all
+	$(INSTALL) -d "$(DESTDIR)$(PREFIX)/bin" "$(DESTDIR)$(MANDIR)/man1" "$(DESTDIR)$(COMPDIR)"
+	$(INSTALL) -m 755 $(addprefix $(BINDIR)/,$(PROGRAMS)) "$(DESTDIR)$(PREFIX)/bin/"
+	find $(DATA_DIRS) -type f | while IFS= read -r f; do \
+	    $(INSTALL) -D -m 644 "$$f" "$(DESTDIR)$(DATADIR)/$$f" || exit 1; done
+	$(foreach m,$(MANPAGES),sed -e 's|^\.ds datadir .*|.ds datadir $(DATADIR)|' \
+	    -e 's|^\.ds version .*|.ds version $(VERSION)|' $(m) >"$(DESTDIR)$(MANDIR)/man1/$(notdir $(m))" && \
+	    chmod 644 "$(DESTDIR)$(MANDIR)/man1/$(notdir $(m))" && ) true
+	$(INSTALL) -m 644 $(addprefix completions/,$(PROGRAMS)) "$(DESTDIR)$(COMPDIR)/"
+
+# Only what install wrote: the folders above DATADIR (bin, man1, ...) stay, DATADIR goes when it is empty.
+uninstall:
+	rm -f $(foreach p,$(PROGRAMS),"$(DESTDIR)$(PREFIX)/bin/$(p)" "$(DESTDIR)$(COMPDIR)/$(p)") \
+	    $(foreach m,$(MANPAGES),"$(DESTDIR)$(MANDIR)/man1/$(notdir $(m))")
+	find $(DATA_DIRS) -type f | while IFS= read -r f; do rm -f "$(DESTDIR)$(DATADIR)/$$f"; done
+	if [ -d "$(DESTDIR)$(DATADIR)" ]; then find "$(DESTDIR)$(DATADIR)" -depth -type d -empty -delete; fi
+
+# make install into a temporary prefix, chatconform list and run from another folder, groff on the man
+# pages, uninstall; and make help and make -n clean with apt-get and sudo that fail when called.
+check-packaging: all
+	tests/packaging.sh
+
+test: check-packaging
+
 # ---- tests ---------------------------------------------------------------------------------
 
 unit: $(UNIT_BIN)
