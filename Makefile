@@ -3,32 +3,35 @@
 #   make            build both programs (objects under build/)
 #   make run        run every suite against the bundled mockd, JUnit to reports/junit.xml
 #   make test       everything CI checks: unit, integration, suites, mutation, sanitizers
-#   make V=1        show full compiler command lines
+#   make install    PREFIX=/usr/local DESTDIR= : programs, data, man pages, completions (uninstall too)
+#   make V=1        show full compiler command lines; WERROR=0 to build without -Werror
+#   make deps       install the Debian packages (scripts/deps.sh); run and test do it first
 
 PKGS     := libevent libcjson libcurl openssl libpcre2-8
 TESTPKGS := criterion
-
-# On a machine without every package (libraries, test peers), install them first (scripts/deps.sh).
-HAVE_DEPS := $(shell scripts/deps.sh --check >/dev/null 2>&1 && echo yes)
-ifneq ($(HAVE_DEPS),yes)
-DEPS_STATUS := $(shell scripts/deps.sh 1>&2; echo $$?)
-ifneq ($(DEPS_STATUS),0)
-$(error scripts/deps.sh could not install the libraries chatconform needs (exit $(DEPS_STATUS)))
-endif
-endif
 
 CC       ?= cc
 BUILD    ?= build
 BINDIR   ?= bin
 OPT      ?= -O2 -g
-WARN     := -Wall -Wextra -Werror -Wmissing-prototypes -Wstrict-prototypes -Wvla \
+# Warnings are errors in development and CI builds; make install turns that off (a packager's newer
+# compiler may warn about what ours does not), and WERROR=0 does for any target.
+WERROR   ?= 1
+WARN      = -Wall -Wextra $(if $(filter 1,$(WERROR)),-Werror) -Wmissing-prototypes -Wstrict-prototypes -Wvla \
             -Wwrite-strings -Wformat-security -Wshadow -Wpointer-arith -Wno-unused-parameter
 CPPFLAGS += -I. -D_GNU_SOURCE -DCHATCONFORM_VERSION='"$(VERSION)"'
-CFLAGS   += -std=gnu11 $(OPT) $(WARN) $(SANFLAGS) -MMD -MP $(shell pkg-config --cflags $(PKGS))
-LDLIBS   += $(shell pkg-config --libs $(PKGS)) -lwslay -lpthread -lm
+CFLAGS   += -std=gnu11 $(OPT) $(WARN) $(SANFLAGS) -MMD -MP $(PKG_CFLAGS)
+LDLIBS   += $(PKG_LIBS) -lwslay -lpthread -lm
 LDFLAGS  += $(SANFLAGS)
-TESTLIBS := $(shell pkg-config --libs $(TESTPKGS))
+TESTLIBS  = $(PKG_TESTLIBS)
 VERSION  := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
+
+# pkg-config is asked when a recipe first needs its answer, once, not while make reads this file: so
+# make help and make clean work without the libraries, and make run and make test ask after
+# scripts/deps.sh has installed them.
+PKG_CFLAGS   = $(eval PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS)))$(PKG_CFLAGS)
+PKG_LIBS     = $(eval PKG_LIBS := $(shell pkg-config --libs $(PKGS)))$(PKG_LIBS)
+PKG_TESTLIBS = $(eval PKG_TESTLIBS := $(shell pkg-config --libs $(TESTPKGS)))$(PKG_TESTLIBS)
 
 ifeq ($(V),1)
 Q :=
@@ -56,7 +59,50 @@ all: $(BINDIR)/mockd $(BINDIR)/chatconform
 help:
 	@sed -n '1,8p' Makefile
 
-$(BUILD)/%.o: %.c
+# ---- packages ------------------------------------------------------------------------------
+
+# make never installs on its own: make run and make test run scripts/deps.sh first (the README's two
+# commands promise it), and make deps when asked. Every other target checks, and stops with one line
+# that names what is missing and the command that installs it; help, clean and uninstall need nothing.
+ifneq ($(filter run test,$(MAKECMDGOALS)),)
+BUILD_DEPS := deps
+TEST_DEPS  := deps
+else
+BUILD_DEPS := check-build-deps
+TEST_DEPS  := check-deps
+endif
+
+# $(call need_packages,ARGS): nothing when scripts/deps.sh --check ARGS finds every package, else stop
+# with its one line.
+need_packages = $(eval missing_packages := $(shell scripts/deps.sh --check $(1)))$(if $(missing_packages),$(error $(missing_packages)))
+
+.PHONY: deps check-build-deps check-deps
+deps:
+	scripts/deps.sh
+check-build-deps:
+	@:$(call need_packages,--build)
+check-deps:
+	@:$(call need_packages,)
+
+# What compiles needs the libraries; the tests, their objects and make run need the test packages too.
+$(call obj,$(UNIT_SRC) $(INTEG_SRC)) unit integration suites mutation run: | $(TEST_DEPS)
+
+# ---- building ------------------------------------------------------------------------------
+
+# Where make install puts the data (suites, fixtures, spec, schemas). It is compiled into the three
+# files that look there when the repository's copy is absent; $(BUILD)/datadir changes only when
+# DATADIR does, so that another PREFIX rebuilds them and the same one rebuilds nothing.
+PREFIX  ?= /usr/local
+DATADIR ?= $(PREFIX)/share/chatconform
+DATADIR_OBJ := $(call obj,mockd/main.c runner/main.c runner/suite.c)
+$(DATADIR_OBJ): CPPFLAGS += -DCHATCONFORM_DATADIR='"$(DATADIR)"'
+$(DATADIR_OBJ): $(BUILD)/datadir
+$(BUILD)/datadir: FORCE
+	@mkdir -p $(BUILD)
+	@echo '$(DATADIR)' | cmp -s - $@ || echo '$(DATADIR)' > $@
+FORCE:
+
+$(BUILD)/%.o: %.c | $(BUILD_DEPS)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
@@ -88,6 +134,46 @@ $(UNIT_BIN) $(INTEG_BIN):
 run: all
 	$(BINDIR)/chatconform run --junit reports/junit.xml
 	@scripts/check-junit.sh reports/junit.xml
+
+# ---- installing ----------------------------------------------------------------------------
+
+# make install [PREFIX=/usr/local] [DESTDIR=]: both programs to PREFIX/bin, the suites, fixtures (mockd's
+# default keys), spec and schemas to DATADIR, man pages and bash completion. The programs look in DATADIR,
+# compiled in: build with the PREFIX you install with. DESTDIR (for packagers) only moves where the
+# files are written. An install build has no -Werror (a packager's newer compiler may warn where ours
+# does not); WERROR=1 keeps it. make uninstall removes those files, with the same PREFIX and DESTDIR.
+INSTALL    ?= install
+MANDIR     ?= $(PREFIX)/share/man
+COMPDIR    ?= $(PREFIX)/share/bash-completion/completions
+DATA_DIRS  := suites fixtures spec schemas
+MANPAGES   := man/mockd.1 man/chatconform.1
+PROGRAMS   := mockd chatconform
+
+.PHONY: install uninstall check-packaging
+install: WERROR = 0
+install: all
+	$(INSTALL) -d "$(DESTDIR)$(PREFIX)/bin" "$(DESTDIR)$(MANDIR)/man1" "$(DESTDIR)$(COMPDIR)"
+	$(INSTALL) -m 755 $(addprefix $(BINDIR)/,$(PROGRAMS)) "$(DESTDIR)$(PREFIX)/bin/"
+	find $(DATA_DIRS) -type f | while IFS= read -r f; do \
+	    $(INSTALL) -D -m 644 "$$f" "$(DESTDIR)$(DATADIR)/$$f" || exit 1; done
+	$(foreach m,$(MANPAGES),sed -e 's|^\.ds datadir .*|.ds datadir $(DATADIR)|' \
+	    -e 's|^\.ds version .*|.ds version $(VERSION)|' $(m) >"$(DESTDIR)$(MANDIR)/man1/$(notdir $(m))" && \
+	    chmod 644 "$(DESTDIR)$(MANDIR)/man1/$(notdir $(m))" && ) true
+	$(INSTALL) -m 644 $(addprefix completions/,$(PROGRAMS)) "$(DESTDIR)$(COMPDIR)/"
+
+# Only what install wrote: the folders above DATADIR (bin, man1, ...) stay, DATADIR goes when it is empty.
+uninstall:
+	rm -f $(foreach p,$(PROGRAMS),"$(DESTDIR)$(PREFIX)/bin/$(p)" "$(DESTDIR)$(COMPDIR)/$(p)") \
+	    $(foreach m,$(MANPAGES),"$(DESTDIR)$(MANDIR)/man1/$(notdir $(m))")
+	find $(DATA_DIRS) -type f | while IFS= read -r f; do rm -f "$(DESTDIR)$(DATADIR)/$$f"; done
+	if [ -d "$(DESTDIR)$(DATADIR)" ]; then find "$(DESTDIR)$(DATADIR)" -depth -type d -empty -delete; fi
+
+# make install into a temporary prefix, chatconform list and run from another folder, groff on the man
+# pages, uninstall; and make help and make -n clean with apt-get and sudo that fail when called.
+check-packaging: all
+	tests/packaging.sh
+
+test: check-packaging
 
 # ---- tests ---------------------------------------------------------------------------------
 
@@ -125,12 +211,12 @@ test: all check-includes unit integration suites mutation sanitize
 BENCH_BIN := $(BUILD)/bench/loadgen $(BUILD)/bench/ref_server $(BUILD)/bench/lateness $(BUILD)/bench/paced_ref
 
 # The store alone (time per insert, empty against full); then mockd against a bare evhttp server and nginx in
-# the same run (scripts/deps.sh --bench installs nginx-light); the table and reports/bench.json give the ratios.
+# the same run (scripts/deps.sh --bench installs nginx-light; make bench stops when it is missing); the table and reports/bench.json give the ratios.
 # Then paced streams at time scale 1: token lateness of mockd and of a bare epoll writer
 # (reports/bench-paced.json). Last, mockd's throughput as its conversation store fills and evicts, first
 # window against last (reports/bench-store.json). BENCH_QUICK=1 for a shorter run.
 bench: all $(BENCH_BIN) $(BUILD)/bench/store_fill
-	scripts/deps.sh --bench
+	@:$(call need_packages,--bench)
 	$(BUILD)/bench/store_fill
 	BENCH_BUILD=$(BUILD)/bench bench/run.sh $(BINDIR)
 	BENCH_BUILD=$(BUILD)/bench bench/paced.sh $(BINDIR)
@@ -161,6 +247,8 @@ $(FUZZ_BIN): fuzz/fuzz.h $(wildcard common/*.h runner/*.h)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  FUZZ    $@")
 	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) $(shell pkg-config --cflags $(PKGS)) -o $@ $(filter %.c,$^) $(LDLIBS)
+
+$(FUZZ_BIN): | $(TEST_DEPS)
 
 fuzz: $(FUZZ_BIN)
 	@for t in $(FUZZ_TARGETS); do \

@@ -124,21 +124,35 @@ static int parse_apis(const char *list)
 	return 0;
 }
 
-/* The default keys file: ./fixtures/keys.json, else next to the executable's ../fixtures. */
+#ifdef CHATCONFORM_DATADIR
+#define INSTALLED_KEYS CHATCONFORM_DATADIR "/fixtures/keys.json"   /* make install puts it there */
+#endif
+
+/*
+ * The default keys file: ./fixtures/keys.json, else ../fixtures beside the
+ * executable (bin/ of a checkout), else the installed one under the data
+ * folder compiled in (PREFIX/share/chatconform); NULL when none is readable.
+ */
 static const char *default_keys_path(char *out, size_t size)
 {
 	if (access("fixtures/keys.json", R_OK) == 0)
 		return "fixtures/keys.json";
 	char exe[PATH_MAX];
 	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	if (n <= 0)
-		return NULL;
-	exe[n] = '\0';
-	char *slash = strrchr(exe, '/');
-	if (slash)
-		*slash = '\0';
-	int n2 = snprintf(out, size, "%.*s/../fixtures/keys.json", (int)(size > 64 ? size - 64 : 0), exe);
-	return n2 > 0 && (size_t)n2 < size && access(out, R_OK) == 0 ? out : NULL;
+	if (n > 0) {
+		exe[n] = '\0';
+		char *slash = strrchr(exe, '/');
+		if (slash)
+			*slash = '\0';
+		int n2 = snprintf(out, size, "%.*s/../fixtures/keys.json", (int)(size > 64 ? size - 64 : 0), exe);
+		if (n2 > 0 && (size_t)n2 < size && access(out, R_OK) == 0)
+			return out;
+	}
+#ifdef INSTALLED_KEYS
+	if (access(INSTALLED_KEYS, R_OK) == 0)
+		return INSTALLED_KEYS;
+#endif
+	return NULL;
 }
 
 struct shutdown_ctx {
@@ -364,7 +378,12 @@ int main(int argc, char **argv)
 	if (!mockd_cfg.keys_path)
 		mockd_cfg.keys_path = default_keys_path(keys_buf, sizeof(keys_buf));
 	if (!mockd_cfg.keys_path)
+#ifdef INSTALLED_KEYS
+		log_warn("no keys file found (fixtures/keys.json here, beside mockd, nor " INSTALLED_KEYS
+			 "): every authenticated endpoint answers 401");
+#else
 		log_warn("no keys file found (fixtures/keys.json): every authenticated endpoint answers 401");
+#endif
 	struct evhttp *http = NULL;
 	struct event *sigint = NULL, *sigterm = NULL;
 	struct shutdown_ctx ctx = { 0 };

@@ -444,21 +444,33 @@ static int is_dir(const char *path)
 	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-/* With no SUITE_PATH: suites/ in the current folder, else ../suites beside the executable. */
+/*
+ * With no SUITE_PATH: suites/ in the current folder, else ../suites beside the
+ * executable (bin/ of a checkout), else the installed suites under the data
+ * folder compiled in (make install: PREFIX/share/chatconform/suites).
+ */
 static int default_paths(struct config *cfg)
 {
 	if (is_dir("suites")) {
 		snprintf(cfg->default_suites, sizeof(cfg->default_suites), "suites");
 	} else {
-		char exe[4000];
+		char exe[4000], beside[sizeof(cfg->default_suites)];
 		ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
 		char *slash = n > 0 ? (exe[n] = '\0', strrchr(exe, '/')) : NULL;
 		if (slash)
 			*slash = '\0';
 		snprintf(cfg->default_suites, sizeof(cfg->default_suites), "%s/../suites", slash ? exe : ".");
+		memcpy(beside, cfg->default_suites, sizeof(beside));
+#ifdef CHATCONFORM_DATADIR
+		if (!is_dir(cfg->default_suites))
+			snprintf(cfg->default_suites, sizeof(cfg->default_suites), "%s", CHATCONFORM_DATADIR "/suites");
+#endif
 		if (!is_dir(cfg->default_suites)) {
-			fprintf(stderr, "chatconform: cannot find suites: no suites/ here nor at %s "
-				"(give SUITE_PATH)\n", cfg->default_suites);
+			fprintf(stderr, "chatconform: cannot find suites: no suites/ here nor at %s"
+#ifdef CHATCONFORM_DATADIR
+				" nor at " CHATCONFORM_DATADIR "/suites"
+#endif
+				" (give SUITE_PATH)\n", beside);
 			return -1;
 		}
 	}

@@ -617,7 +617,14 @@ char *suite_find_spec(const char *suite_path, const char *name)
 		return found;
 	char share[4200];
 	snprintf(share, sizeof(share), "%s/../share/chatconform", exe);
-	return spec_above(share, name);
+	if ((found = spec_above(share, name)))
+		return found;
+#ifdef CHATCONFORM_DATADIR
+	/* The data folder compiled in by make install, wherever the executable was moved. */
+	return spec_above(CHATCONFORM_DATADIR, name);
+#else
+	return NULL;
+#endif
 }
 
 /* ---- duplicate ids --------------------------------------------------------------------------- */
@@ -787,7 +794,11 @@ struct suite *suite_load(const char *path, struct buf *err)
 		bad(&L, "spec", "must be the file name of a document in spec/, without \"/\"");
 	else if (s->spec && !(s->spec_path = suite_find_spec(path, s->spec)))
 		bad(&L, "spec", "\"%.100s\" names no document in spec/ (looked in every spec/ folder above %s and "
-		    "above the chatconform executable)", s->spec, path);
+		    "above the chatconform executable"
+#ifdef CHATCONFORM_DATADIR
+		    ", and in " CHATCONFORM_DATADIR "/spec"
+#endif
+		    ")", s->spec, path);
 	const cJSON *m;
 	if ((m = member(&L, doc, "", "vars", 0))) {
 		parse_vars(&L, m, "vars");

@@ -92,7 +92,8 @@ void suite_set_release(struct suite_set *set);
 /*
  * Find the document name in a spec/ folder: in the suite file's folder or one
  * above it, else beside or above the running executable (a checkout's bin/, an
- * installed share/chatconform/).  A new path, or NULL when no such file exists.
+ * installed share/chatconform/), else in the data folder make install compiled
+ * in.  A new path, or NULL when no such file exists.
  */
 char *suite_find_spec(const char *suite_path, const char *name);
 /* True when the case carries the tag. */

@@ -2,20 +2,30 @@
 # Install the Debian packages chatconform needs to build, run and test; do nothing when all are present.
 #
 #   scripts/deps.sh                  install what is missing (uses sudo when not root)
-#   scripts/deps.sh --check          only say what is missing; exit 1 when something is
-#   scripts/deps.sh --bench          also what `make bench` needs (below); --bench --check to only check
+#   scripts/deps.sh --check          only say what is missing, on one line; exit 1 when something is
+#   scripts/deps.sh --build          only what building needs (make, make install), not the tests'
+#   scripts/deps.sh --bench          also what `make bench` needs (below)
+# --check goes with either of the others. make runs this script only for `make run` and `make test`;
+# every other target runs it with --check and stops on what is missing.
 set -euo pipefail
 
 bench=no
+build_only=no
 check=no
 for arg in "$@"; do
 	case $arg in
 	--bench) bench=yes ;;
+	--build) build_only=yes ;;
 	--check) check=yes ;;
-	*) echo "usage: scripts/deps.sh [--bench] [--check]" >&2; exit 2 ;;
+	*) echo "usage: scripts/deps.sh [--build | --bench] [--check]" >&2; exit 2 ;;
 	esac
 done
+if [ "$bench" = yes ] && [ "$build_only" = yes ]; then
+	echo "usage: scripts/deps.sh [--build | --bench] [--check]" >&2
+	exit 2
+fi
 
+# What building the two programs needs: enough for a packager's `make install`.
 packages=(
 	build-essential        # cc, make
 	pkg-config
@@ -25,6 +35,10 @@ packages=(
 	libssl-dev             # TLS, SHA-1 and base64 for WebSocket handshakes
 	libwslay-dev           # WebSocket framing
 	libpcre2-dev           # the runner's regex matcher (PCRE2)
+)
+
+# What the tests, make run and make fuzz need on top.
+test_packages=(
 	libcriterion-dev       # unit and integration tests
 	libxml2-utils          # xmllint: JUnit reports are validated against the schema
 	python3-websockets     # an independent WebSocket peer for interoperability tests
@@ -32,7 +46,11 @@ packages=(
 	curl                   # used by scripts and examples
 	openssl                # makes the certificate of the runner's TLS tests
 	libclang-rt-14-dev     # libFuzzer and sanitizer runtimes for clang: make fuzz (not make test)
+	groff-base             # groff: make test checks the man pages print no warning
 )
+if [ "$build_only" = no ]; then
+	packages+=("${test_packages[@]}")
+fi
 
 # Only for make bench, never for make test: the builds and tests do not need them.
 bench_packages=(
@@ -55,7 +73,11 @@ if [ ${#missing[@]} -eq 0 ]; then
 	exit 0
 fi
 if [ "$check" = yes ]; then
-	echo "missing Debian packages: ${missing[*]}"
+	# One line, for make to stop with: what is missing and the command that installs it.
+	how="scripts/deps.sh"
+	[ "$build_only" = yes ] && how="scripts/deps.sh --build"
+	[ "$bench" = yes ] && how="scripts/deps.sh --bench"
+	echo "missing Debian packages: ${missing[*]} (install them with $how)"
 	exit 1
 fi
 
