@@ -479,11 +479,9 @@ static void matrix(struct buf *out, const struct view *v, size_t a)
 		for (size_t j = api->first; j < rr->ncases; j++)
 			if (v->cases[j].api == a && v->cases[j].sec == s)
 				tally_add(&t, rr, &rr->cases[j]);
-		buf_adds(out, "<tr><th scope=\"row\"><a href=\"#sec:");
-		anchor(out, api->suite->name);
-		buf_printf(out, ":%zu\">", s + 1);
-		section_title(out, &api->secs[s]);
-		buf_adds(out, "</a></th>");
+		buf_adds(out, "<tr><th scope=\"row\">");
+		text(out, api->secs[s].name);
+		buf_adds(out, "</th>");
 		tally_row(out, &t, rr->strict);
 	}
 	for (size_t j = api->first; j < rr->ncases; j++)
@@ -835,6 +833,9 @@ static void cause_article(struct buf *out, const struct view *v, size_t k, size_
 		if (cause->step)
 			buf_printf(out, "%sstep %zu", cause->endpoint[0] ? ", " : "", cause->step);
 	}
+	/* What a blocked case's message says before its difference, which is printed below. */
+	if (cause->worst == OUTCOME_BLOCKED)
+		buf_adds(out, ": precondition not met");
 	buf_adds(out, "</h4>\n");
 	if (cause->diff[0]) {
 		buf_printf(out, "<pre class=\"diff\" title=\"%s\">", cause->worst == OUTCOME_INFO ? "observed" : "differences");
