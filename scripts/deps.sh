@@ -43,6 +43,7 @@ test_packages=(
 	libxml2-utils          # xmllint: JUnit reports are validated against the schema
 	python3-websockets     # an independent WebSocket peer for interoperability tests
 	python3-html5lib       # an independent HTML parser: the HTML report is checked in strict mode
+	chromium               # a real browser: the HTML report's DOM is checked headless (tests/integration/test_html.c)
 	curl                   # used by scripts and examples
 	openssl                # makes the certificate of the runner's TLS tests
 	libclang-rt-14-dev     # libFuzzer and sanitizer runtimes for clang: make fuzz (not make test)

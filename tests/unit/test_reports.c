@@ -524,7 +524,8 @@ Test(reports, html_escapes_and_has_the_matrix)
 			   "<td class=\"n\">1</td></tr>");
 	/* A blocked case says which precondition was not met. */
 	assert_contains(h, "<span class=\"badge b-blocked\">BLOCKED</span>");
-	assert_contains(h, "precondition not met: step 1: status: expected 200, got 404");
+	assert_contains(h, "step 1: precondition not met</h4>\n<pre class=\"diff\" title=\"differences\">"
+			   "status: expected 200, got 404</pre>");
 	/* A flaky case: its badge, its filter, and each failed attempt with its exchange. */
 	assert_contains(h, "<span class=\"badge b-flaky\">FLAKY</span>");
 	assert_contains(h, "<input type=\"checkbox\" value=\"flaky\" checked> flaky (1)");
@@ -562,8 +563,8 @@ Test(reports, html_shows_stream_timings)
 			   "<td class=\"n\">1500.5</td><td class=\"n none\">\xe2\x80\x93</td><td class=\"n\">756.5</td></tr>");
 	/* A case that passed gets an article with its timeline only, linked from its row. */
 	assert_contains(h, "<h3>Stream timelines</h3>");
-	assert_contains(h, "<a href=\"#case-1\"><code>widget.auth.ok</code></a>");
-	assert_contains(h, "<article id=\"case-1\" data-outcome=\"pass\">");
+	assert_contains(h, "<a href=\"#widget.auth.ok\"><code>widget.auth.ok</code></a>");
+	assert_contains(h, "<article id=\"widget.auth.ok\" data-outcome=\"pass\">");
 	assert_contains(h, "<figcaption>step 1, ndjson: 5 events; first +52.2 ms; gap p50 39.8 ms, p99 40.2 ms; "
 			   "spread 159.9 ms; total 230.0 ms</figcaption>");
 	/* One tick per event on a 628-unit axis from 0 to the end of the stream (230 ms). */
