@@ -19,7 +19,6 @@ struct stream {
 	struct reply *reply;
 	struct evhttp_request *req;
 	struct evhttp_connection *conn;     /* NULL once the client has left or the reply was cut */
-	struct evbuffer *out;               /* chunks written in this turn, sent by flush */
 	struct evbuffer_cb_entry *watching; /* the drain callback of a paused reply, or NULL */
 	bool chunked;                       /* the body is chunked (HTTP/1.1): mockd frames chunks itself */
 	struct stream *prev, *next;
@@ -27,6 +26,16 @@ struct stream {
 
 static struct stream *streams;
 static size_t nstreams;
+
+/*
+ * The chunks written in a turn, for flush to send: one buffer for every
+ * stream, since a turn writes for one reply only and flushes before the next
+ * runs (a write for another stream flushes the owner's first, to be sure).
+ * A stream holds no output memory of its own between turns.
+ */
+#define SCRATCH_MAX (1u << 20)
+static struct buf scratch = { .max = SCRATCH_MAX };
+static struct stream *scratch_owner;
 
 static struct evbuffer *conn_output(const struct stream *s)
 {
@@ -36,46 +45,72 @@ static struct evbuffer *conn_output(const struct stream *s)
 
 /* ---- the sink ------------------------------------------------------------------------------- */
 
+/*
+ * Hand bytes to the connection: straight to the socket when nothing waits
+ * before them in its output (through evhttp they would wait in the
+ * bufferevent for the next loop turn, which costs that turn and two
+ * epoll_ctl calls, write interest on then off); what the socket does not take
+ * (or all of it, on an error) goes to the output as evhttp would have put it
+ * there, copied behind what is there (not a new 1 KiB chain a stream), so the
+ * byte order is kept and evhttp meets any failure on its next write.
+ */
+static void send_bytes(struct stream *s, const char *p, size_t n)
+{
+	struct bufferevent *bev = s->conn ? evhttp_connection_get_bufferevent(s->conn) : NULL;
+	if (!bev || !n)
+		return;
+	struct evbuffer *output = bufferevent_get_output(bev);
+	evutil_socket_t fd = bufferevent_getfd(bev);
+	if (fd >= 0 && evbuffer_get_length(output) == 0) {
+		ssize_t sent = send(fd, p, n, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (sent > 0) {
+			p += sent;
+			n -= (size_t)sent;
+		}
+	}
+	if (n) {
+		evbuffer_add(output, p, n);
+		bufferevent_enable(bev, EV_WRITE);
+	}
+}
+
+static void send_scratch(void)
+{
+	struct stream *s = scratch_owner;
+	scratch_owner = NULL;
+	if (s)
+		send_bytes(s, scratch.data, scratch.len);
+	buf_reset(&scratch);
+}
+
 /* Framed as evhttp frames a chunk (raw for an HTTP/1.0 client), for flush to send. */
 static void http_write(struct reply *r, const char *p, size_t n)
 {
 	struct stream *s = r->conn;
-	if (!s->out && !(s->out = evbuffer_new()))
+	if (scratch_owner != s)
+		send_scratch();
+	char head[24];
+	int hn = s->chunked ? snprintf(head, sizeof(head), "%zx\r\n", n) : 0;
+	size_t need = (size_t)hn + n + (s->chunked ? 2 : 0);
+	if (scratch.len + need > scratch.max)
+		send_scratch();
+	if (need > scratch.max) {  /* one event larger than the scratch: it goes on its own */
+		send_bytes(s, head, (size_t)hn);
+		send_bytes(s, p, n);
+		send_bytes(s, "\r\n", s->chunked ? 2 : 0);
 		return;
+	}
+	scratch_owner = s;
+	buf_add(&scratch, head, (size_t)hn);
+	buf_add(&scratch, p, n);
 	if (s->chunked)
-		evbuffer_add_printf(s->out, "%zx\r\n", n);
-	evbuffer_add(s->out, p, n);
-	if (s->chunked)
-		evbuffer_add(s->out, "\r\n", 2);
+		buf_add(&scratch, "\r\n", 2);
 }
 
-/*
- * Send the chunks of a turn in one write, straight to the socket when nothing
- * waits before them in the connection's output. Through evhttp each chunk
- * would wait in the bufferevent for the next loop turn, which costs that turn,
- * two epoll_ctl calls (write interest on, then off) and the time until then.
- * What the socket does not take (or all of it, on an error) goes to the output
- * as evhttp would have put it there, so the byte order is kept and evhttp
- * meets any failure on its next write.
- */
 static void http_flush(struct reply *r)
 {
-	struct stream *s = r->conn;
-	if (!s->out || !evbuffer_get_length(s->out))
-		return;
-	struct bufferevent *bev = s->conn ? evhttp_connection_get_bufferevent(s->conn) : NULL;
-	if (!bev) {
-		evbuffer_drain(s->out, evbuffer_get_length(s->out));
-		return;
-	}
-	struct evbuffer *output = bufferevent_get_output(bev);
-	evutil_socket_t fd = bufferevent_getfd(bev);
-	if (fd >= 0 && evbuffer_get_length(output) == 0)
-		evbuffer_write(s->out, fd);  /* drains what the socket took */
-	if (evbuffer_get_length(s->out)) {
-		evbuffer_add_buffer(output, s->out);
-		bufferevent_enable(bev, EV_WRITE);
-	}
+	if (scratch_owner == r->conn)
+		send_scratch();
 }
 
 static size_t http_pending(struct reply *r)
@@ -165,8 +200,10 @@ static void http_release(struct reply *r)
 	unwatch(s);
 	if (s->conn)
 		evhttp_connection_set_closecb(s->conn, NULL, NULL);
-	if (s->out)
-		evbuffer_free(s->out);
+	if (scratch_owner == s) {
+		scratch_owner = NULL;
+		buf_reset(&scratch);
+	}
 	if (s->prev)
 		s->prev->next = s->next;
 	else
