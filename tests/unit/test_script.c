@@ -33,8 +33,8 @@ Test(script, default_answer_is_deterministic)
 	script_plan("widget", NULL, "hello", &a);
 	script_plan("widget", NULL, "hello", &b);
 	script_plan("widget", NULL, "hello!", &c);
-	cr_assert(eq(str, a.text, b.text));
-	cr_assert(ne(str, a.text, c.text));
+	cr_assert(eq(str, STR(a.text), STR(b.text)));
+	cr_assert(ne(str, STR(a.text), STR(c.text)));
 	cr_assert(gt(sz, a.ntokens, 0));
 	cr_assert(eq(int, a.completion_tokens, (int)a.ntokens));
 	size_t total = 0;
@@ -44,7 +44,7 @@ Test(script, default_answer_is_deterministic)
 	mockd_cfg.seed = 2;
 	struct reply_plan d;
 	script_plan("widget", NULL, "hello", &d);
-	cr_assert(ne(str, a.text, d.text), "another seed, another answer");
+	cr_assert(ne(str, STR(a.text), STR(d.text)), "another seed, another answer");
 	plan_release(&a);
 	plan_release(&b);
 	plan_release(&c);
@@ -58,19 +58,19 @@ Test(script, equals_contains_regex_and_api)
 	cr_assert(eq(int, add("{\"match\":{\"message\":{\"regex\":\"^re[0-9]+$\"}},\"reply\":{\"text\":\"R\"}}"), 0));
 	struct reply_plan p;
 	script_plan("widget", NULL, "exact", &p);
-	cr_assert(eq(str, p.text, STR("E")));
+	cr_assert(eq(str, STR(p.text), STR("E")));
 	plan_release(&p);
 	script_plan("botchat", NULL, "exact", &p);
-	cr_assert(ne(str, p.text, STR("E")), "a rule for another API does not match");
+	cr_assert(ne(str, STR(p.text), STR("E")), "a rule for another API does not match");
 	plan_release(&p);
 	script_plan("widget", NULL, "hay needle hay", &p);
-	cr_assert(eq(str, p.text, STR("C")));
+	cr_assert(eq(str, STR(p.text), STR("C")));
 	plan_release(&p);
 	script_plan("widget", NULL, "re42", &p);
-	cr_assert(eq(str, p.text, STR("R")));
+	cr_assert(eq(str, STR(p.text), STR("R")));
 	plan_release(&p);
 	script_plan("widget", NULL, "re42x", &p);
-	cr_assert(ne(str, p.text, STR("R")));
+	cr_assert(ne(str, STR(p.text), STR("R")));
 	plan_release(&p);
 }
 
@@ -80,10 +80,10 @@ Test(script, once_rules_are_consumed)
 	struct reply_plan p;
 	script_plan("widget", NULL, "m", &p);
 	cr_assert(eq(sz, p.ntokens, 2));
-	cr_assert(eq(str, p.text, STR("a b")));
+	cr_assert(eq(str, STR(p.text), STR("a b")));
 	plan_release(&p);
 	script_plan("widget", NULL, "m", &p);
-	cr_assert(ne(str, p.text, STR("a b")));
+	cr_assert(ne(str, STR(p.text), STR("a b")));
 	plan_release(&p);
 }
 
@@ -120,7 +120,7 @@ Test(script, truncate_keeps_text_and_tokens_in_step)
 	script_plan("widget", NULL, "t", &p);
 	plan_truncate(&p, 2);
 	cr_assert(eq(sz, p.ntokens, 2));
-	cr_assert(eq(str, p.text, STR("one two")));
+	cr_assert(eq(str, STR(p.text), STR("one two")));
 	cr_assert(eq(int, p.completion_tokens, 2));
 	plan_release(&p);
 }
