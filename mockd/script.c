@@ -24,7 +24,8 @@ struct rule {
 	regex_t re;
 	bool once;
 	bool runtime;            /* added through the admin API */
-	cJSON *def;              /* the rule as given (listed by the admin API, source of reply/extra) */
+	struct plan_answer *answer; /* the rule as given and its reply's tokens; one reference */
+	struct reply_plan proto; /* what every plan from this rule starts as (pointers into answer) */
 	struct rule *next;
 };
 
@@ -42,6 +43,138 @@ static const char *const fault_names[] = { [FAULT_NONE] = "none",
 					   [FAULT_STALL_AFTER] = "stall_after",
 					   [FAULT_MALFORMED_AFTER] = "malformed_after" };
 
+/* Generator timing, also for a rule without a reply or timing. */
+#define DEFAULT_FIRST_TOKEN_MS 200
+#define DEFAULT_INTERVAL_MS 30
+
+/* ---- answers: the part of a plan that plans share ----------------------------------------- */
+
+/*
+ * A rule's answer is its definition (fault strings and body, the members APIs read through extra)
+ * and its reply split into tokens, made once when the rule is parsed.  The rule holds one reference
+ * and each live plan one more, so deleting a rule (a consumed "once" rule, DELETE, reset) while its
+ * replies are paced leaves them a valid answer; 10,000 paced replies share one copy.  The default
+ * generator makes an answer per request, held by its plan alone; for a rule without a reply that
+ * generated answer holds the rule's answer as its base.  mockd is one thread: plain counts suffice.
+ *
+ * Text and tokens are one allocation: the header, the token pointers, the text, then each token
+ * as its own string.
+ */
+struct plan_answer {
+	unsigned long refs;
+	cJSON *def;                 /* the rule as given (owned), or NULL for a generated answer */
+	struct plan_answer *base;   /* a generated answer for a rule without a reply: the rule's, referenced */
+	const char *text;           /* the reply, or NULL for a rule without one */
+	size_t ntokens;
+	const char *tokens[];
+};
+
+static struct plan_answer *answer_ref(struct plan_answer *a)
+{
+	a->refs++;
+	return a;
+}
+
+/* Drop one reference; the last frees the answer and drops its base in turn. */
+static void answer_unref(struct plan_answer *a)
+{
+	while (a && --a->refs == 0) {
+		struct plan_answer *base = a->base;
+		cJSON_Delete(a->def);
+		free(a);
+		a = base;
+	}
+}
+
+/* An answer with room for ntokens tokens of len bytes in all; *text is where the text goes. */
+static struct plan_answer *answer_alloc(size_t ntokens, size_t len, char **text)
+{
+	/* pointers, the text and its NUL, the tokens and their NULs */
+	size_t size = sizeof(struct plan_answer) + ntokens * sizeof(char *) + (len + 1) + (len + ntokens);
+	struct plan_answer *a = calloc(1, size);
+	if (!a)
+		return NULL;
+	a->refs = 1;
+	a->ntokens = ntokens;
+	*text = (char *)&a->tokens[ntokens];
+	a->text = *text;
+	return a;
+}
+
+/* An answer for text, split with the shared tokenizer; NULL when out of memory. */
+static struct plan_answer *answer_from_text(const char *src, size_t len)
+{
+	char *text;
+	struct plan_answer *a = answer_alloc(token_count(src, len), len, &text);
+	if (!a)
+		return NULL;
+	memcpy(text, src, len);
+	text[len] = '\0';
+	char *tok = text + len + 1;
+	size_t off = 0;
+	for (size_t i = 0; i < a->ntokens; i++) {
+		size_t n = token_len(src + off, len - off);
+		memcpy(tok, src + off, n);
+		tok[n] = '\0';
+		a->tokens[i] = tok;
+		tok += n + 1;
+		off += n;
+	}
+	return a;
+}
+
+/* An answer for a list of string tokens (checked by check_reply); NULL when out of memory. */
+static struct plan_answer *answer_from_list(const cJSON *list)
+{
+	size_t n = 0, len = 0;
+	const cJSON *t;
+	cJSON_ArrayForEach(t, list)
+	{
+		n++;
+		len += strlen(t->valuestring);
+	}
+	char *text;
+	struct plan_answer *a = answer_alloc(n, len, &text);
+	if (!a)
+		return NULL;
+	char *end = text, *tok = text + len + 1;
+	size_t i = 0;
+	cJSON_ArrayForEach(t, list)
+	{
+		size_t k = strlen(t->valuestring);
+		memcpy(end, t->valuestring, k);
+		end += k;
+		memcpy(tok, t->valuestring, k + 1);
+		a->tokens[i++] = tok;
+		tok += k + 1;
+	}
+	*end = '\0';
+	return a;
+}
+
+/* The answer of a rule: its definition (taken) and its reply, if any; NULL when out of memory. */
+static struct plan_answer *answer_for_rule(cJSON *def)
+{
+	const cJSON *reply = cJSON_GetObjectItemCaseSensitive(def, "reply");
+	const cJSON *tokens = cJSON_GetObjectItemCaseSensitive(reply, "tokens");
+	const char *text = json_get_string(reply, "text");
+	struct plan_answer *a;
+	if (tokens)
+		a = answer_from_list(tokens);
+	else if (text)
+		a = answer_from_text(text, strlen(text));
+	else if ((a = calloc(1, sizeof(*a))))
+		a->refs = 1;
+	if (!a) {
+		cJSON_Delete(def);
+		return NULL;
+	}
+	a->def = def;
+	return a;
+}
+
+/* ---- rules ---------------------------------------------------------------------------------- */
+
 static void rule_free(struct rule *r)
 {
 	if (r->kind == MATCH_REGEX)
@@ -49,7 +182,7 @@ static void rule_free(struct rule *r)
 	free(r->api);
 	free(r->model);
 	free(r->text);
-	cJSON_Delete(r->def);
+	answer_unref(r->answer); /* plans made from the rule keep theirs */
 	free(r);
 }
 
@@ -138,6 +271,42 @@ static int check_reply(const cJSON *reply, const char *where, struct buf *err)
 	return 0;
 }
 
+/*
+ * What every plan from r starts as: timing, fault, usage and pointers into r's answer; read from
+ * the definition once here rather than on every request.
+ */
+static void rule_proto(struct rule *r)
+{
+	struct reply_plan *p = &r->proto;
+	const struct plan_answer *a = r->answer;
+	memset(p, 0, sizeof(*p));
+	snprintf(p->rule_id, sizeof(p->rule_id), "%s", r->id);
+	p->text = a->text ? a->text : "";
+	p->tokens = a->tokens;
+	p->ntokens = a->ntokens;
+	/* Without a reply the generator answers, at its pace unless the rule gives a timing. */
+	const cJSON *timing = cJSON_GetObjectItemCaseSensitive(a->def, "timing");
+	p->first_token_ms = get_count(timing, "first_token_ms", timing || a->text ? 0 : DEFAULT_FIRST_TOKEN_MS);
+	p->interval_ms = get_count(timing, "interval_ms", timing || a->text ? 0 : DEFAULT_INTERVAL_MS);
+	p->jitter_ms = get_count(timing, "jitter_ms", 0);
+	p->unscaled = cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(timing, "scaled"));
+	const cJSON *fault = cJSON_GetObjectItemCaseSensitive(a->def, "fault");
+	const char *type = json_get_string(fault, "type");
+	for (int i = 1; type && i < (int)(sizeof(fault_names) / sizeof(*fault_names)); i++)
+		if (strcmp(type, fault_names[i]) == 0)
+			p->fault = (enum fault_type)i;
+	p->fault_after = (size_t)get_count(fault, "tokens", 0);
+	p->fault_status = (int)get_count(fault, "status", 500);
+	p->fault_ms = get_count(fault, "ms", 30000);
+	p->fault_body = cJSON_GetObjectItemCaseSensitive(fault, "body");
+	p->fault_code = json_get_string(fault, "code");
+	p->fault_message = json_get_string(fault, "message");
+	const cJSON *usage = cJSON_GetObjectItemCaseSensitive(a->def, "usage");
+	p->prompt_tokens = (int)get_count(usage, "prompt_tokens", -1);
+	p->completion_tokens = (int)get_count(usage, "completion_tokens", -1);
+	p->extra = a->def;
+}
+
 /* Build a rule from its JSON; NULL with "where: what" in err. */
 static struct rule *rule_parse(const cJSON *def, const char *where, struct buf *err)
 {
@@ -224,7 +393,12 @@ static struct rule *rule_parse(const cJSON *def, const char *where, struct buf *
 			   where);
 		goto fail;
 	}
-	r->def = cJSON_Duplicate(def, 1);
+	cJSON *copy = cJSON_Duplicate(def, 1);
+	if (!copy || !(r->answer = answer_for_rule(copy))) {
+		buf_printf(err, "%s: out of memory", where);
+		goto fail;
+	}
+	rule_proto(r);
 	return r;
 fail:
 	rule_free(r);
@@ -426,7 +600,7 @@ cJSON *script_list(void)
 {
 	cJSON *a = cJSON_CreateArray();
 	for (struct rule *r = rules; r; r = r->next) {
-		cJSON *o = cJSON_Duplicate(r->def, 1);
+		cJSON *o = cJSON_Duplicate(r->answer->def, 1);
 		cJSON_DeleteItemFromObjectCaseSensitive(o, "id");
 		cJSON_AddStringToObject(o, "id", r->id);
 		cJSON_AddStringToObject(o, "origin", r->runtime ? "admin" : "file");
@@ -454,50 +628,6 @@ static bool rule_matches(const struct rule *r, const char *api, const char *mode
 	return false;
 }
 
-/* Split text into tokens with the shared tokenizer. */
-static void plan_tokens_from_text(struct reply_plan *p)
-{
-	size_t n = strlen(p->text);
-	size_t count = token_count(p->text, n);
-	p->tokens = calloc(count ? count : 1, sizeof(char *));
-	size_t i = 0;
-	for (size_t off = 0; off < n && p->tokens;) {
-		size_t len = token_len(p->text + off, n - off);
-		if (!(p->tokens[i] = strndup(p->text + off, len)))
-			break; /* out of memory: the reply is cut here, text and tokens still agree below */
-		i++;
-		off += len;
-	}
-	p->ntokens = p->tokens ? i : 0;
-	if (p->ntokens < count) {
-		size_t keep = 0;
-		for (size_t k = 0; k < p->ntokens; k++)
-			keep += strlen(p->tokens[k]);
-		p->text[keep] = '\0';
-	}
-}
-
-static void plan_tokens_from_list(struct reply_plan *p, const cJSON *list)
-{
-	struct buf text;
-	buf_init(&text, 1u << 24);
-	size_t count = (size_t)cJSON_GetArraySize(list);
-	p->tokens = calloc(count ? count : 1, sizeof(char *));
-	const cJSON *t;
-	cJSON_ArrayForEach(t, list)
-	{
-		if (!p->tokens || !cJSON_IsString(t))
-			continue;
-		char *tok = strdup(t->valuestring);
-		if (!tok || buf_adds(&text, t->valuestring) != BUF_OK) {
-			free(tok);
-			break; /* out of memory or past 16 MiB: the reply is cut here */
-		}
-		p->tokens[p->ntokens++] = tok;
-	}
-	p->text = buf_detach(&text, NULL);
-}
-
 static const char *const vocabulary[] = {
 	"the", "mock", "service", "answers", "every", "question", "with", "a", "steady", "reply",
 	"that", "clients", "can", "parse", "tokens", "arrive", "one", "by", "and", "each",
@@ -517,7 +647,8 @@ static uint64_t request_hash(const char *api, const char *model, const char *msg
 	return h ? h : 1;
 }
 
-static void plan_default(struct reply_plan *p, const char *api, const char *model, const char *msg)
+/* The generator's answer to a request, a fresh one held by its caller; NULL when out of memory. */
+static struct plan_answer *answer_default(const char *api, const char *model, const char *msg)
 {
 	uint64_t x = request_hash(api, model, msg);
 	size_t nwords = 8 + (size_t)(x % 17), nv = sizeof(vocabulary) / sizeof(*vocabulary);
@@ -532,76 +663,48 @@ static void plan_default(struct reply_plan *p, const char *api, const char *mode
 			buf_printf(&text, " %s", w);
 	}
 	buf_addc(&text, '.');
-	p->text = buf_detach(&text, NULL);
-	plan_tokens_from_text(p);
-	p->first_token_ms = 200;
-	p->interval_ms = 30;
+	struct plan_answer *a = answer_from_text(buf_str(&text), text.len);
+	buf_release(&text);
+	return a;
 }
 
-static void plan_from_rule(struct reply_plan *p, const struct rule *r, const char *api,
-			   const char *model, const char *msg)
+/* Point p at a's text and tokens (p takes the reference); without a (out of memory), an empty reply. */
+static void plan_take(struct reply_plan *p, struct plan_answer *a)
 {
-	snprintf(p->rule_id, sizeof(p->rule_id), "%s", r->id);
-	const cJSON *reply = cJSON_GetObjectItemCaseSensitive(r->def, "reply");
-	const cJSON *tokens = cJSON_GetObjectItemCaseSensitive(reply, "tokens");
-	const char *text = json_get_string(reply, "text");
-	if (tokens) {
-		plan_tokens_from_list(p, tokens);
-	} else if (text) {
-		p->text = strdup(text);
-		if (!p->text)
-			p->text = calloc(1, 1); /* out of memory: an empty reply */
-		if (p->text)
-			plan_tokens_from_text(p);
-	} else {
-		plan_default(p, api, model, msg);
-	}
-	const cJSON *timing = cJSON_GetObjectItemCaseSensitive(r->def, "timing");
-	p->first_token_ms = get_count(timing, "first_token_ms", timing ? 0 : p->first_token_ms);
-	p->interval_ms = get_count(timing, "interval_ms", timing ? 0 : p->interval_ms);
-	p->jitter_ms = get_count(timing, "jitter_ms", 0);
-	p->unscaled = cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(timing, "scaled"));
-	const cJSON *fault = cJSON_GetObjectItemCaseSensitive(r->def, "fault");
-	const char *type = json_get_string(fault, "type");
-	for (int i = 1; type && i < (int)(sizeof(fault_names) / sizeof(*fault_names)); i++)
-		if (strcmp(type, fault_names[i]) == 0)
-			p->fault = (enum fault_type)i;
-	p->fault_after = (size_t)get_count(fault, "tokens", 0);
-	p->fault_status = (int)get_count(fault, "status", 500);
-	p->fault_ms = get_count(fault, "ms", 30000);
-	const cJSON *body = cJSON_GetObjectItemCaseSensitive(fault, "body");
-	p->fault_body = body ? cJSON_Duplicate(body, 1) : NULL;
-	const char *code = json_get_string(fault, "code"), *message = json_get_string(fault, "message");
-	p->fault_code = code ? strdup(code) : NULL;
-	p->fault_message = message ? strdup(message) : NULL;
-	const cJSON *usage = cJSON_GetObjectItemCaseSensitive(r->def, "usage");
-	long pt = get_count(usage, "prompt_tokens", -1), ct = get_count(usage, "completion_tokens", -1);
-	if (pt >= 0)
-		p->prompt_tokens = (int)pt;
-	if (ct >= 0)
-		p->completion_tokens = (int)ct;
-	p->extra = cJSON_Duplicate(r->def, 1);
+	p->answer = a;
+	p->text = a && a->text ? a->text : "";
+	p->tokens = a ? a->tokens : NULL;
+	p->ntokens = a ? a->ntokens : 0;
 }
 
 void script_plan(const char *api, const char *model, const char *message, struct reply_plan *out)
 {
-	memset(out, 0, sizeof(*out));
-	out->prompt_tokens = -1;
-	out->completion_tokens = -1;
 	struct rule **pp = &rules;
 	for (; *pp; pp = &(*pp)->next)
 		if (rule_matches(*pp, api, model, message))
 			break;
-	if (*pp) {
-		struct rule *r = *pp;
-		plan_from_rule(out, r, api, model, message);
-		if (r->once) {
-			*pp = r->next;
-			rule_free(r);
-			nrules--;
-		}
+	struct rule *r = *pp;
+	if (r && r->answer->text) {
+		*out = r->proto;
+		out->answer = answer_ref(r->answer);
+	} else if (r) {
+		*out = r->proto;
+		struct plan_answer *gen = answer_default(api, model, message);
+		if (gen)
+			gen->base = answer_ref(r->answer);
+		plan_take(out, gen ? gen : answer_ref(r->answer));
 	} else {
-		plan_default(out, api, model, message);
+		memset(out, 0, sizeof(*out));
+		out->prompt_tokens = -1;
+		out->completion_tokens = -1;
+		out->first_token_ms = DEFAULT_FIRST_TOKEN_MS;
+		out->interval_ms = DEFAULT_INTERVAL_MS;
+		plan_take(out, answer_default(api, model, message));
+	}
+	if (r && r->once) {
+		*pp = r->next;
+		rule_free(r); /* out keeps its own reference */
+		nrules--;
 	}
 	if (out->prompt_tokens < 0)
 		out->prompt_tokens = (int)token_count(message, strlen(message));
@@ -636,27 +739,23 @@ void plan_truncate(struct reply_plan *p, size_t max)
 	if (p->ntokens <= max)
 		return;
 	size_t keep = 0;
-	for (size_t i = 0; i < p->ntokens; i++) {
-		if (i < max)
-			keep += strlen(p->tokens[i]);
-		else
-			free(p->tokens[i]);
-	}
+	for (size_t i = 0; i < max; i++)
+		keep += strlen(p->tokens[i]);
+	/* The text is shared: the shorter one is the plan's own.  Out of memory: the reply stays whole. */
+	char *cut = strndup(p->text, keep);
+	if (!cut)
+		return;
+	free(p->cut_text);
+	p->cut_text = cut;
+	p->text = cut;
 	p->ntokens = max;
-	p->text[keep] = '\0';
 	if (p->completion_tokens > (int)max)
 		p->completion_tokens = (int)max;
 }
 
 void plan_release(struct reply_plan *p)
 {
-	for (size_t i = 0; i < p->ntokens; i++)
-		free(p->tokens[i]);
-	free(p->tokens);
-	free(p->text);
-	cJSON_Delete(p->fault_body);
-	free(p->fault_code);
-	free(p->fault_message);
-	cJSON_Delete(p->extra);
+	answer_unref(p->answer);
+	free(p->cut_text);
 	memset(p, 0, sizeof(*p));
 }

@@ -31,11 +31,19 @@ enum fault_type {
 	FAULT_MALFORMED_AFTER,   /* a frame that is not valid for the format after N tokens */
 };
 
+struct plan_answer; /* the immutable part of a plan, shared by reference (script.c) */
+
+/*
+ * One answer to one request.  text, tokens, the fault strings and body and extra are read-only and
+ * may be shared with the rule and with other plans: they stay valid until plan_release, even when
+ * the rule is deleted meanwhile.  A plan moves by copying the struct and zeroing the source; two
+ * live copies of one plan would release its reference twice.
+ */
 struct reply_plan {
 	char rule_id[64];        /* "" for the default generator */
-	char *text;              /* the whole reply: the concatenation of tokens */
-	char **tokens;
-	size_t ntokens;
+	const char *text;        /* the whole reply: the concatenation of tokens[0..ntokens), never NULL */
+	const char *const *tokens;
+	size_t ntokens;          /* this plan's count: plan_truncate lowers it, the shared array stays */
 	int prompt_tokens;
 	int completion_tokens;
 	int64_t first_token_ms;  /* unscaled; the stream code scales them */
@@ -45,11 +53,13 @@ struct reply_plan {
 	enum fault_type fault;
 	size_t fault_after;      /* tokens sent before the fault */
 	int fault_status;        /* FAULT_HTTP_ERROR: the status */
-	cJSON *fault_body;       /* FAULT_HTTP_ERROR: the body, or NULL for the API's own */
-	char *fault_code;        /* an error code for APIs that have codes, or NULL */
-	char *fault_message;     /* or NULL for the API's own */
+	const cJSON *fault_body; /* FAULT_HTTP_ERROR: the body, or NULL for the API's own */
+	const char *fault_code;  /* an error code for APIs that have codes, or NULL */
+	const char *fault_message; /* or NULL for the API's own */
 	int64_t fault_ms;        /* FAULT_STALL_AFTER */
-	cJSON *extra;            /* the rule's API-specific members (sources, research...), or NULL */
+	const cJSON *extra;      /* the rule as given (its API-specific members: sources, research...), or NULL */
+	struct plan_answer *answer; /* one reference, dropped by plan_release; the pointers above point into it */
+	char *cut_text;          /* plan_truncate's shorter text (owned), or NULL */
 };
 
 /* Load every *.json under dir (a rule, an array of rules, or {"rules": [...]}); -1 with err. */
@@ -62,7 +72,7 @@ void script_clear_runtime(void);
 int script_reset(const char *dir, struct buf *err);
 /* Every rule, as JSON, in the order they are tried. */
 cJSON *script_list(void);
-/* Decide the answer to a message; consumes a matching "once" rule. */
+/* Decide the answer to a message into out (plan_release it); consumes a matching "once" rule. */
 void script_plan(const char *api, const char *model, const char *message, struct reply_plan *out);
 /* What the plan's fault asks of a reply that has sent `sent` tokens (every API, HTTP or WebSocket). */
 enum fault_step {
@@ -76,8 +86,9 @@ enum fault_step {
 
 /* The fault due now; *served marks the once-only ones (stall, malformed) as done. */
 enum fault_step plan_fault_at(const struct reply_plan *p, size_t sent, bool *served);
-/* Keep only the first max tokens (max_tokens of a request). */
+/* Keep only the first max tokens (max_tokens of a request); the shared answer is left as it is. */
 void plan_truncate(struct reply_plan *p, size_t max);
+/* Drop the plan's reference to its answer and free what it owns; a zeroed plan is fine. */
 void plan_release(struct reply_plan *p);
 /* Free every rule. */
 void script_release(void);
