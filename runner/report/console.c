@@ -3,7 +3,9 @@
  */
 #include "runner/report/console.h"
 
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "runner/report/common.h"
 
@@ -29,7 +31,17 @@ static void print_indented(FILE *out, const char *text)
 	}
 }
 
-void console_case(FILE *out, const struct case_result *cr, const struct console_style *style)
+int console_colour(enum console_when when, FILE *out)
+{
+	const char *no_color = getenv("NO_COLOR"), *term = getenv("TERM");
+	if (when != CONSOLE_AUTO)
+		return when == CONSOLE_ALWAYS;
+	return isatty(fileno(out)) && !(no_color && *no_color) && !(term && strcmp(term, "dumb") == 0);
+}
+
+/* ---- a case ------------------------------------------------------------------------------ */
+
+static void print_case(FILE *out, const struct case_result *cr, const struct console_style *style)
 {
 	const struct tcase *c = cr->tcase;
 	enum report_outcome o = report_outcome(cr, style->strict);
@@ -67,6 +79,11 @@ void console_case(FILE *out, const struct case_result *cr, const struct console_
 	    cr->transcript.len)
 		print_indented(out, buf_str(&cr->transcript));
 	fflush(out);
+}
+
+void console_case(FILE *out, const struct case_result *cr, const struct console_style *style)
+{
+	print_case(out, cr, style);
 }
 
 /* ---- the summary ------------------------------------------------------------------------ */

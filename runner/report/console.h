@@ -18,6 +18,16 @@ struct console_style {
 	int verbose;    /* the transcript of cases that fail the run */
 };
 
+/* --color: when the case lines are coloured. */
+enum console_when {
+	CONSOLE_AUTO,     /* when the console is a terminal, NO_COLOR is unset or empty and TERM is not dumb */
+	CONSOLE_ALWAYS,   /* whatever the console and NO_COLOR (a flag on the command line wins over both) */
+	CONSOLE_NEVER,
+};
+
+/* Whether case lines written to out are coloured, by when. */
+int console_colour(enum console_when when, FILE *out);
+
 /* Print one finished case: its line, then its message, differences and attempts indented. */
 void console_case(FILE *out, const struct case_result *cr, const struct console_style *style);
 /* Print the summary lines (one per API, a total, then "N passed, N failed"). */
