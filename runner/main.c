@@ -175,7 +175,8 @@ static const char run_notes[] =
 	"With no SUITE_PATH, every suite under suites/. A report FILE of - is stdout (one report at most,\n"
 	"not with --tap); a symbolic link is followed; a FIFO or device is written in place. Against a real\n"
 	"target, mock-only cases are skipped and rate-limit cases run only with --tag rate-limit.\n"
-	"--color auto colors when the console is a terminal, NO_COLOR is unset and TERM is not dumb.\n"
+	"--color auto colors when the console is a terminal, NO_COLOR is unset and TERM is not dumb. On a\n"
+	"terminal, stderr counts the cases done (N/M) while they run.\n"
 	"\n"
 	"Exit status: 0 every MUST case passed; 1 a case failed; 2 bad usage, an invalid suite or targets\n"
 	"file, a report not written, or nothing tested (every selected case skipped); 3 the target could\n"
@@ -622,6 +623,17 @@ static struct exec_options selection(const struct config *cfg)
 	};
 }
 
+/* How many cases of set the run selects: the M of the N/M counter. */
+static size_t count_selected(const struct config *cfg, const struct suite_set *set)
+{
+	struct exec_options sel = selection(cfg);
+	size_t n = 0;
+	for (size_t s = 0; s < set->n; s++)
+		for (size_t i = 0; i < set->v[s]->ncases; i++)
+			n += exec_selected(&set->v[s]->cases[i], &sel);
+	return n;
+}
+
 static int command_list(const struct config *cfg, const struct suite_set *set)
 {
 	struct exec_options sel = selection(cfg);
@@ -675,9 +687,10 @@ static void *signal_main(void *arg)
 		if (!interrupted) {
 			interrupted = sig;
 			exec_request_stop();
-			fprintf(stderr, "chatconform: interrupted (%s): the cases in flight finish, then the reports are "
-				"written (%s again to stop at once, without reports)\n", signal_name(sig),
-				signal_name(sig));
+			/* Through the console: a counter on the same terminal is erased first. */
+			console_note(stderr, "chatconform: interrupted (%s): the cases in flight finish, then the reports "
+				     "are written (%s again to stop at once, without reports)", signal_name(sig),
+				     signal_name(sig));
 			continue;
 		}
 		report_file_unlink_temp();
@@ -981,7 +994,10 @@ static int command_run(const struct config *cfg, const struct suite_set *set)
 		opt.on_exchange = recorder_exchange;
 		opt.on_exchange_arg = recorder;
 	}
-	if (exec_run(set, &opt, &rr, &err) != 0) {
+	console_counter_start(stderr, count_selected(cfg, set));
+	int ran_ok = exec_run(set, &opt, &rr, &err) == 0;
+	console_counter_stop();
+	if (!ran_ok) {
 		fprintf(stderr, "chatconform: %s\n", buf_str(&err));
 		goto out;
 	}
