@@ -40,7 +40,7 @@ enum exit_code {
 	EXIT_SIGTERM = 128 + SIGTERM,  /* 143 */
 };
 
-#define OPTIONS_DONE (-1)         /* parse_options: --help or --version answered, exit 0 */
+#define OPTIONS_DONE (-1)         /* parse_options: --help answered, exit 0 */
 #define MAX_LIST 256              /* repeatable options: --var, --header, --tag, --exclude-tag, --mockd-arg */
 #define PROBE_TIMEOUT_MS 5000
 
