@@ -6,10 +6,10 @@
 #include <ctype.h>
 #include <string.h>
 
-#define SPEC_MAX 64    /* "  -t, --target mock|URL": longer specs are refused by cli_help's column */
+#define SPEC_MAX 64    /* "  -t, --target mock|URL", cut at this length (the tables' longest is 24) */
 #define HELP_COLUMN 30 /* the help of an option starts here at most; a longer spec puts it on the next line */
 
-/* Every option of cmd in table order; f(arg, entry) for each. */
+/* Loop with o over every option of cmd, in table order (its groups one after the other). */
 #define EACH_OPTION(cmd, o)                                                               \
 	for (const struct cli_group *g_ = (cmd)->groups; g_ && g_->options; g_++)         \
 		for (const struct cli_option *o = g_->options; o->name; o++)
