@@ -4,7 +4,6 @@
  * main() reads like the run: options, suites, target, cases, reports, exit status.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -16,6 +15,7 @@
 #include <curl/curl.h>
 
 #include "common/buf.h"
+#include "runner/cli.h"
 #include "runner/exec.h"
 #include "runner/http.h"
 #include "runner/mockproc.h"
@@ -40,107 +40,209 @@ enum exit_code {
 	EXIT_SIGTERM = 128 + SIGTERM,  /* 143 */
 };
 
-#define OPTIONS_DONE (-1)         /* parse_options: --help or --version answered, exit 0 */
+#define OPTIONS_DONE (-1)         /* parse_options: --help answered, exit 0 */
 #define MAX_LIST 256              /* repeatable options: --var, --header, --tag, --exclude-tag, --mockd-arg */
 #define PROBE_TIMEOUT_MS 5000
 
-static const char usage_text[] =
-	"Usage: chatconform run [SUITE_PATH...] [options]\n"
-	"       chatconform list [SUITE_PATH...] [--filter GLOB] [--tag T] [--exclude-tag T]\n"
-	"       chatconform record [SUITE_PATH...] --target URL --out DIR [options of run]\n"
-	"       chatconform compare BASELINE.json CURRENT.json\n"
-	"       chatconform compare --baseline FILE [--baseline FILE...] --current FILE [--current FILE...]\n"
-	"       chatconform --help | --version\n"
-	"\n"
-	"Options of run:\n"
-	"  -t, --target mock|URL   the API under test (default: mock, a mockd started on a free port)\n"
-	"      --targets FILE      a real deployment per API: URLs, and credentials from the\n"
-	"                          environment (docs/ci.md); instead of --target\n"
-	"  -k, --key KEY           the API key, same as --var KEY=KEY\n"
-	"      --var NAME=VALUE    set a variable for every suite (repeatable)\n"
-	"  -H, --header 'N: V'     send header N with value V on every request step and WebSocket\n"
-	"                          handshake, not to mockd's admin API (repeatable). It replaces the\n"
-	"                          suite's default header and the targets file's header of that\n"
-	"                          name; a step's own header of that name replaces it. V is a secret:\n"
-	"                          never shown in a report, transcript, console line or script\n"
-	"      --mockd PATH        the mockd to start (default: mockd next to chatconform)\n"
-	"      --mockd-arg ARG     pass ARG to mockd (repeatable)\n"
-	"      --admin-token T     bearer token of mockd's admin API\n"
-	"      --junit FILE        JUnit XML report (default: reports/junit.xml)\n"
-	"      --json FILE         the full result as JSON (the input of compare; docs/reports.md)\n"
-	"      --tap               TAP version 13 on stdout (the case lines and summary go to stderr)\n"
-	"      --html FILE         a self-contained HTML report with a matrix per API and section\n"
-	"                          A report FILE of - is stdout (one report at most, not with --tap;\n"
-	"                          the case lines go to stderr); a symbolic link is followed; a FIFO or\n"
-	"                          device is written in place; a regular file is replaced atomically.\n"
-	"      --cacert FILE       trust the certificates in FILE (PEM) for https:// and wss://\n"
-	"                          instead of the system's (a deployment with a private CA)\n"
-	"  -j, --jobs N            cases run in parallel (default: 8; most of a case is waiting)\n"
-	"      --filter GLOB       only cases whose id matches GLOB\n"
-	"      --tag T             only cases tagged T (repeatable; --tag rate-limit also runs\n"
-	"                          rate-limit cases against a real target)\n"
-	"      --exclude-tag T     leave out cases tagged T (repeatable)\n"
-	"      --shard K/N         run only shard K of N (1 <= K <= N <= 1000), split by case id\n"
-	"      --shard auto        K and N from CI_NODE_INDEX (1-based) and CI_NODE_TOTAL (GitLab)\n"
-	"      --retries N         rerun a failed case up to N times (0-5, default 0); a case that\n"
-	"                          passes on a rerun is reported flaky and does not fail the run\n"
-	"      --timeout S         total timeout of each request in seconds (default: 30)\n"
-	"      --strict            SHOULD failures fail the run\n"
-	"  -v, --verbose           print the exchanges of failed cases\n"
-	"  -h, --help              this text\n"
-	"  -V, --version           the version\n"
-	"\n"
-	"With no SUITE_PATH, every suite under suites/.\n"
-	"Exit status: 0 every MUST case passed; 1 a case failed or could not be carried out;\n"
-	"2 bad usage, invalid suite files, a report that could not be written, or nothing tested (every\n"
-	"selected case skipped; the reports are written); 3 the target could\n"
-	"not be reached; 130 interrupted by SIGINT, 143 by SIGTERM (the cases in flight finish).\n"
-	"The reports are written with 0, 1, 3, 130 and 143: a case that was not run (the target could\n"
-	"not be reached, the run was interrupted) is an error saying why. A second SIGINT or SIGTERM\n"
-	"stops at once, without reports.\n"
-	"\n"
-	"record runs the cases' requests against a target and writes what it answered (tokens, pacing,\n"
-	"errors) as mockd scripts: DIR/<api>.json, to replay with mockd --scripts DIR. No request header\n"
-	"or query parameter is written, so no credential reaches a script. Exit status: 0 when the\n"
-	"scripts were written, whatever the cases' verdicts; 2 otherwise; 3 the target could not be reached.\n"
-	"\n"
-	"compare lists regressions, new SHOULD warnings, fixes, added and removed cases; a side may be\n"
-	"several reports (the shards of one run).  Exit status: 0 no regression; 1 a regression;\n"
-	"2 bad usage, or a report that cannot be read or is not valid.\n";
+/* ---- the command line: one table per command, which both getopt_long and --help are made from ---- */
 
 enum {
-	OPT_VAR = 256, OPT_MOCKD, OPT_MOCKD_ARG, OPT_ADMIN_TOKEN, OPT_JUNIT, OPT_FILTER, OPT_TAG,
+	OPT_VAR = CLI_KEY, OPT_MOCKD, OPT_MOCKD_ARG, OPT_ADMIN_TOKEN, OPT_JUNIT, OPT_FILTER, OPT_TAG,
 	OPT_EXCLUDE_TAG, OPT_TIMEOUT, OPT_STRICT, OPT_JSON, OPT_TAP, OPT_HTML, OPT_OUT, OPT_TARGETS, OPT_CACERT,
-	OPT_SHARD, OPT_RETRIES,
+	OPT_SHARD, OPT_RETRIES, OPT_COLOR,
 };
 
-static const struct option long_options[] = {
-	{ "target",      required_argument, NULL, 't'             },
-	{ "targets",     required_argument, NULL, OPT_TARGETS     },
-	{ "shard",       required_argument, NULL, OPT_SHARD       },
-	{ "retries",     required_argument, NULL, OPT_RETRIES     },
-	{ "key",         required_argument, NULL, 'k'             },
-	{ "var",         required_argument, NULL, OPT_VAR         },
-	{ "header",      required_argument, NULL, 'H'             },
-	{ "mockd",       required_argument, NULL, OPT_MOCKD       },
-	{ "mockd-arg",   required_argument, NULL, OPT_MOCKD_ARG   },
-	{ "admin-token", required_argument, NULL, OPT_ADMIN_TOKEN },
-	{ "junit",       required_argument, NULL, OPT_JUNIT       },
-	{ "json",        required_argument, NULL, OPT_JSON        },
-	{ "tap",         no_argument,       NULL, OPT_TAP         },
-	{ "html",        required_argument, NULL, OPT_HTML        },
-	{ "out",         required_argument, NULL, OPT_OUT         },
-	{ "cacert",      required_argument, NULL, OPT_CACERT      },
-	{ "jobs",        required_argument, NULL, 'j'             },
-	{ "filter",      required_argument, NULL, OPT_FILTER      },
-	{ "tag",         required_argument, NULL, OPT_TAG         },
-	{ "exclude-tag", required_argument, NULL, OPT_EXCLUDE_TAG },
-	{ "timeout",     required_argument, NULL, OPT_TIMEOUT     },
-	{ "strict",      no_argument,       NULL, OPT_STRICT      },
-	{ "verbose",     no_argument,       NULL, 'v'             },
-	{ "help",        no_argument,       NULL, 'h'             },
-	{ "version",     no_argument,       NULL, 'V'             },
-	{ NULL,          0,                 NULL, 0               },
+static const struct cli_option target_options[] = {
+	{ "target",      't',             "mock|URL",   "the API under test (default: mock, a mockd started on a free port)" },
+	{ "targets",     OPT_TARGETS,     "FILE",       "a URL and credentials per API, from a file (docs/ci.md); not with --target" },
+	{ "key",         'k',             "KEY",        "the API key: the same as --var KEY=KEY" },
+	{ "var",         OPT_VAR,         "NAME=VALUE", "set a variable of every suite (repeatable)" },
+	{ "header",      'H',             "'N: V'",     "add header N to every request and handshake (repeatable; V is never shown)" },
+	{ "cacert",      OPT_CACERT,      "FILE",       "trust FILE's PEM certificates for https:// and wss://, not the system's" },
+	{ "mockd",       OPT_MOCKD,       "PATH",       "the mockd to start (default: the one next to chatconform)" },
+	{ "mockd-arg",   OPT_MOCKD_ARG,   "ARG",        "pass ARG to mockd (repeatable)" },
+	{ "admin-token", OPT_ADMIN_TOKEN, "T",          "the bearer token of mockd's admin API (default: none)" },
+	{ NULL },
+};
+
+static const struct cli_option select_options[] = {
+	{ "filter",      OPT_FILTER,      "GLOB",       "only the cases whose id matches GLOB ('widget.auth.*')" },
+	{ "tag",         OPT_TAG,         "T",          "only the cases tagged T (repeatable)" },
+	{ "exclude-tag", OPT_EXCLUDE_TAG, "T",          "leave out the cases tagged T (repeatable)" },
+	{ "shard",       OPT_SHARD,       "K/N|auto",   "only shard K of N (N <= 1000); auto: CI_NODE_INDEX of CI_NODE_TOTAL" },
+	{ NULL },
+};
+
+static const struct cli_option running_options[] = {
+	{ "jobs",        'j',             "N",          "cases run at once, 1 to 256 (default: 8; most of a case is waiting)" },
+	{ "retries",     OPT_RETRIES,     "N",          "rerun a failed case up to N (0-5) times (default: 0); a later pass is FLAKY" },
+	{ "timeout",     OPT_TIMEOUT,     "S",          "the total time of each request, in seconds (default: 30)" },
+	{ "strict",      OPT_STRICT,      NULL,         "SHOULD failures and blocked cases fail the run too" },
+	{ NULL },
+};
+
+static const struct cli_option run_report_options[] = {
+	{ "junit",       OPT_JUNIT,       "FILE",       "JUnit XML (default: reports/junit.xml)" },
+	{ NULL },
+};
+
+static const struct cli_option record_report_options[] = {
+	{ "junit",       OPT_JUNIT,       "FILE",       "JUnit XML (default: none; a recording writes scripts)" },
+	{ NULL },
+};
+
+static const struct cli_option report_options[] = {
+	{ "json",        OPT_JSON,        "FILE",       "the whole result as JSON: what compare reads (docs/reports.md)" },
+	{ "html",        OPT_HTML,        "FILE",       "a self-contained HTML report: a matrix per API and section" },
+	{ "tap",         OPT_TAP,         NULL,         "TAP version 13 on stdout (the case lines go to stderr)" },
+	{ NULL },
+};
+
+static const struct cli_option console_options[] = {
+	{ "verbose",     'v',             NULL,         "print the exchanges of the cases that fail" },
+	{ "color",       OPT_COLOR,       "WHEN",       "color the case lines: auto, always or never (default: auto)" },
+	{ NULL },
+};
+
+static const struct cli_option help_options[] = {
+	{ "help",        'h',             NULL,         "this text" },
+	{ NULL },
+};
+
+static const struct cli_option record_options[] = {
+	{ "out",         OPT_OUT,         "DIR",        "the folder of the scripts, one DIR/<api>.json per API (required)" },
+	{ NULL },
+};
+
+static const struct cli_option compare_options[] = {
+	{ "baseline",    'b',             "FILE",       "a JSON report of the earlier run (repeatable: the shards of one run)" },
+	{ "current",     'c',             "FILE",       "a JSON report of the run to judge (repeatable)" },
+	{ NULL },
+};
+
+static const struct cli_option program_options[] = {
+	{ "help",        'h',             NULL,         "this text" },
+	{ "version",     'V',             NULL,         "the version" },
+	{ NULL },
+};
+
+static const struct cli_group run_groups[] = {
+	{ "Target", target_options },
+	{ "Cases", select_options },
+	{ "Running", running_options },
+	{ "Reports (a FILE of - is stdout)", run_report_options },
+	{ NULL, report_options },
+	{ "Console", console_options },
+	{ NULL, help_options },
+	{ NULL, NULL },
+};
+
+static const struct cli_group record_groups[] = {
+	{ "Recording", record_options },
+	{ "Target", target_options },
+	{ "Cases", select_options },
+	{ "Running", running_options },
+	{ "Reports (a FILE of - is stdout)", record_report_options },
+	{ NULL, report_options },
+	{ "Console", console_options },
+	{ NULL, help_options },
+	{ NULL, NULL },
+};
+
+static const struct cli_group list_groups[] = {
+	{ NULL, select_options },
+	{ NULL, help_options },
+	{ NULL, NULL },
+};
+
+static const struct cli_group compare_groups[] = {
+	{ NULL, compare_options },
+	{ NULL, help_options },
+	{ NULL, NULL },
+};
+
+static const struct cli_group help_groups[] = {
+	{ NULL, help_options },
+	{ NULL, NULL },
+};
+
+static const struct cli_group program_groups[] = {
+	{ NULL, program_options },
+	{ NULL, NULL },
+};
+
+static const char run_notes[] =
+	"With no SUITE_PATH, every suite under suites/. A report FILE of - is stdout (one report at most,\n"
+	"not with --tap); a symbolic link is followed; a FIFO or device is written in place. Against a real\n"
+	"target, mock-only cases are skipped and rate-limit cases run only with --tag rate-limit.\n"
+	"--color auto colors when the console is a terminal, NO_COLOR is unset and TERM is not dumb. On a\n"
+	"terminal, stderr counts the cases done (N/M) while they run.\n"
+	"\n"
+	"Exit status: 0 every MUST case passed; 1 a case failed; 2 bad usage, an invalid suite or targets\n"
+	"file, a report not written, or nothing tested (every selected case skipped); 3 the target could\n"
+	"not be reached; 130 interrupted by SIGINT, 143 by SIGTERM (the cases in flight finish; a second\n"
+	"signal stops at once). With 0, 1, 3, 130 and 143 the reports are written: a case not run is an\n"
+	"error saying why.\n";
+
+static const char record_notes[] =
+	"Runs the cases' requests and writes what the target answered (tokens, pacing, errors) as mockd\n"
+	"scripts, DIR/<api>.json: replay them with mockd --scripts DIR. No request header or query\n"
+	"parameter is written, so no credential reaches a script. With no SUITE_PATH, every suite.\n"
+	"\n"
+	"Exit status: 0 the scripts were written, whatever the cases' verdicts; 2 bad usage, or the\n"
+	"scripts could not be written; 3 the target could not be reached; 130 or 143 interrupted.\n";
+
+static const char list_notes[] =
+	"Prints id, level, tags and title of each case, one a line. With no SUITE_PATH, every suite.\n"
+	"\n"
+	"Exit status: 0 listed; 2 bad usage or an invalid suite file.\n";
+
+static const char compare_notes[] =
+	"Lists regressions, new SHOULD warnings, fixes, added and removed cases; the reports are those of\n"
+	"run --json (docs/reports.md).\n"
+	"\n"
+	"Exit status: 0 no regression; 1 a regression; 2 bad usage, or a report that cannot be read or is\n"
+	"not valid.\n";
+
+static const char program_notes[] =
+	"'chatconform COMMAND --help' (or 'chatconform help COMMAND') shows the options of a command.\n"
+	"Exit status: 0 pass, 1 a case failed, 2 bad usage, 3 the target could not be reached.\n";
+
+enum { CMD_RUN, CMD_LIST, CMD_RECORD, CMD_COMPARE, CMD_HELP };
+
+static const struct cli_command commands[] = {
+	[CMD_RUN] = {
+		"run", "[SUITE_PATH...] [options]",
+		"Run the suites' cases against a target (a mockd of its own by default) and write reports.",
+		run_groups, NULL, run_notes,
+	},
+	[CMD_LIST] = {
+		"list", "[SUITE_PATH...] [options]",
+		"Print the cases a run with the same options would select.",
+		list_groups, NULL, list_notes,
+	},
+	[CMD_RECORD] = {
+		"record", "[SUITE_PATH...] --target URL --out DIR [options]",
+		"Record what a deployment answers to the cases, as mockd scripts.",
+		record_groups, NULL, record_notes,
+	},
+	[CMD_COMPARE] = {
+		"compare", "BASELINE.json CURRENT.json\n--baseline FILE... --current FILE...",
+		"Compare two runs' JSON reports: what regressed, what was fixed.",
+		compare_groups, NULL, compare_notes,
+	},
+	[CMD_HELP] = {
+		"help", "[COMMAND]",
+		"Show the help of a command, or this one.",
+		help_groups, NULL, NULL,
+	},
+	{ NULL },
+};
+
+static const struct cli_command program = {
+	"chatconform", "COMMAND [options]\n--help | --version",
+	"Check chat APIs against their documents, with the bundled mockd or against a deployment.",
+	program_groups, commands, program_notes,
 };
 
 struct config {
@@ -179,12 +281,8 @@ struct config {
 	double timeout;
 	int strict;
 	int verbose;
+	enum console_when color;
 };
-
-static void usage(FILE *out)
-{
-	fputs(usage_text, out);
-}
 
 static int push(const char **list, size_t *n, const char *v, const char *what)
 {
@@ -305,30 +403,33 @@ out:
 	return rc;
 }
 
-/* Parse argv (after the command); 0, OPTIONS_DONE, or an exit code for main. */
-static int parse_options(struct config *cfg, int argc, char **argv)
+/* Parse argv (argv[0] is the command) by the table of cmd; 0, OPTIONS_DONE, or an exit code for main. */
+static int parse_options(struct config *cfg, const struct cli_command *cmd, int argc, char **argv)
 {
+	struct cli_parser parser;
+	const char *arg;   /* the value of the option, in argv */
 	int ch;
 	char *end;
-	optind = 1;
-	while ((ch = getopt_long(argc, argv, "t:k:H:j:vhV", long_options, NULL)) != -1) {
+	if (cli_parser_init(&parser, &program, cmd) != 0)
+		return EXIT_USAGE;
+	while ((ch = cli_next(&parser, argc, argv, &arg)) != CLI_END) {
 		switch (ch) {
 		case 't':
-			cfg->target = optarg;
+			cfg->target = arg;
 			cfg->target_given = 1;
 			break;
 		case OPT_TARGETS:
-			cfg->targets = optarg;
+			cfg->targets = arg;
 			break;
 		case OPT_SHARD:
-			if (parse_shard(cfg, optarg) != 0)
+			if (parse_shard(cfg, arg) != 0)
 				return EXIT_USAGE;
 			break;
 		case OPT_RETRIES: {
-			long n = strtol(optarg, &end, 10);
-			if (*end || end == optarg || n < 0 || n > EXEC_MAX_RETRIES) {
+			long n = strtol(arg, &end, 10);
+			if (*end || end == arg || n < 0 || n > EXEC_MAX_RETRIES) {
 				fprintf(stderr, "chatconform: cannot use --retries %s: give a number from 0 to %d\n",
-					optarg, EXEC_MAX_RETRIES);
+					arg, EXEC_MAX_RETRIES);
 				return EXIT_USAGE;
 			}
 			cfg->retries = (int)n;
@@ -336,7 +437,7 @@ static int parse_options(struct config *cfg, int argc, char **argv)
 		}
 		case 'k': {
 			char *kv = NULL;
-			if (cfg->nowned >= MAX_LIST || asprintf(&kv, "KEY=%s", optarg) < 0)
+			if (cfg->nowned >= MAX_LIST || asprintf(&kv, "KEY=%s", arg) < 0)
 				return EXIT_USAGE;
 			cfg->owned[cfg->nowned++] = kv;
 			if (push(cfg->vars, &cfg->nvars, kv, "--var/--key") != 0)
@@ -344,74 +445,74 @@ static int parse_options(struct config *cfg, int argc, char **argv)
 			break;
 		}
 		case OPT_VAR:
-			if (!strchr(optarg, '=') || optarg[0] == '=') {
-				fprintf(stderr, "chatconform: cannot use --var %s: it must be NAME=VALUE\n", optarg);
+			if (!strchr(arg, '=') || arg[0] == '=') {
+				fprintf(stderr, "chatconform: cannot use --var %s: it must be NAME=VALUE\n", arg);
 				return EXIT_USAGE;
 			}
-			if (push(cfg->vars, &cfg->nvars, optarg, "--var/--key") != 0)
+			if (push(cfg->vars, &cfg->nvars, arg, "--var/--key") != 0)
 				return EXIT_USAGE;
 			break;
 		case 'H':
-			if (parse_header(cfg, optarg) != 0)
+			if (parse_header(cfg, arg) != 0)
 				return EXIT_USAGE;
 			break;
 		case OPT_MOCKD:
-			cfg->mockd = optarg;
+			cfg->mockd = arg;
 			break;
 		case OPT_MOCKD_ARG:
-			if (push(cfg->mockd_args, &cfg->nmockd_args, optarg, "--mockd-arg") != 0)
+			if (push(cfg->mockd_args, &cfg->nmockd_args, arg, "--mockd-arg") != 0)
 				return EXIT_USAGE;
 			break;
 		case OPT_ADMIN_TOKEN:
-			cfg->admin_token = optarg;
+			cfg->admin_token = arg;
 			break;
 		case OPT_JUNIT:
-			cfg->junit = optarg;
+			cfg->junit = arg;
 			break;
 		case OPT_JSON:
-			cfg->json = optarg;
+			cfg->json = arg;
 			break;
 		case OPT_TAP:
 			cfg->tap = 1;
 			break;
 		case OPT_HTML:
-			cfg->html = optarg;
+			cfg->html = arg;
 			break;
 		case OPT_CACERT:
-			if (access(optarg, R_OK) != 0) {
-				fprintf(stderr, "chatconform: cannot read --cacert %s: %s\n", optarg, strerror(errno));
+			if (access(arg, R_OK) != 0) {
+				fprintf(stderr, "chatconform: cannot read --cacert %s: %s\n", arg, strerror(errno));
 				return EXIT_USAGE;
 			}
-			cfg->ca_file = optarg;
+			cfg->ca_file = arg;
 			break;
 		case OPT_OUT:
-			cfg->record_dir = optarg;
+			cfg->record_dir = arg;
 			break;
 		case 'j': {
-			long j = strtol(optarg, &end, 10);
-			if (*end || end == optarg || j < 1 || j > 256) {
-				fprintf(stderr, "chatconform: cannot use -j %s: give a number from 1 to 256\n", optarg);
+			long j = strtol(arg, &end, 10);
+			if (*end || end == arg || j < 1 || j > 256) {
+				fprintf(stderr, "chatconform: cannot use -j %s: give a number from 1 to 256\n", arg);
 				return EXIT_USAGE;
 			}
 			cfg->jobs = (int)j;
 			break;
 		}
 		case OPT_FILTER:
-			cfg->filter = optarg;
+			cfg->filter = arg;
 			break;
 		case OPT_TAG:
-			if (push(cfg->tags, &cfg->ntags, optarg, "--tag") != 0)
+			if (push(cfg->tags, &cfg->ntags, arg, "--tag") != 0)
 				return EXIT_USAGE;
 			break;
 		case OPT_EXCLUDE_TAG:
-			if (push(cfg->exclude, &cfg->nexclude, optarg, "--exclude-tag") != 0)
+			if (push(cfg->exclude, &cfg->nexclude, arg, "--exclude-tag") != 0)
 				return EXIT_USAGE;
 			break;
 		case OPT_TIMEOUT:
-			cfg->timeout = strtod(optarg, &end);
-			if (*end || end == optarg || !(cfg->timeout > 0) || cfg->timeout > 86400) {
+			cfg->timeout = strtod(arg, &end);
+			if (*end || end == arg || !(cfg->timeout > 0) || cfg->timeout > 86400) {
 				fprintf(stderr, "chatconform: cannot use --timeout %s: give seconds, more than 0\n",
-					optarg);
+					arg);
 				return EXIT_USAGE;
 			}
 			break;
@@ -421,18 +522,29 @@ static int parse_options(struct config *cfg, int argc, char **argv)
 		case 'v':
 			cfg->verbose = 1;
 			break;
+		case OPT_COLOR:
+			if (strcmp(arg, "auto") == 0)
+				cfg->color = CONSOLE_AUTO;
+			else if (strcmp(arg, "always") == 0)
+				cfg->color = CONSOLE_ALWAYS;
+			else if (strcmp(arg, "never") == 0)
+				cfg->color = CONSOLE_NEVER;
+			else {
+				fprintf(stderr, "chatconform: cannot use --color %s: give auto, always or never\n", arg);
+				return EXIT_USAGE;
+			}
+			break;
 		case 'h':
-			usage(stdout);
+			cli_help(stdout, &program, cmd);
 			return OPTIONS_DONE;
-		case 'V':
-			printf("chatconform %s\n", CHATCONFORM_VERSION);
-			return OPTIONS_DONE;
-		default:
-			usage(stderr);
+		case CLI_BAD:
+			return EXIT_USAGE;
+		default:   /* a key of the table with no case here: a defect, said as one */
+			fprintf(stderr, "chatconform: option %d of %s is not handled\n", ch, cmd->name);
 			return EXIT_USAGE;
 		}
 	}
-	for (int i = optind; i < argc; i++)
+	for (int i = cli_operand(&parser); i < argc; i++)
 		if (push(cfg->paths, &cfg->npaths, argv[i], "SUITE_PATH") != 0)
 			return EXIT_USAGE;
 	return 0;
@@ -513,13 +625,30 @@ static void print_lines(FILE *out, const char *text)
 	}
 }
 
-static int command_list(const struct config *cfg, const struct suite_set *set)
+/* The options that select cases (--filter, --tag, --exclude-tag, --shard), as exec_selected takes them. */
+static struct exec_options selection(const struct config *cfg)
 {
-	struct exec_options sel = {
+	return (struct exec_options){
 		.filter = cfg->filter, .tags = cfg->tags, .ntags = cfg->ntags,
 		.exclude_tags = cfg->exclude, .nexclude = cfg->nexclude,
 		.shard_index = cfg->shard_index, .shard_count = cfg->shard_count,
 	};
+}
+
+/* How many cases of set the run selects: the M of the N/M counter. */
+static size_t count_selected(const struct config *cfg, const struct suite_set *set)
+{
+	struct exec_options sel = selection(cfg);
+	size_t n = 0;
+	for (size_t s = 0; s < set->n; s++)
+		for (size_t i = 0; i < set->v[s]->ncases; i++)
+			n += exec_selected(&set->v[s]->cases[i], &sel);
+	return n;
+}
+
+static int command_list(const struct config *cfg, const struct suite_set *set)
+{
+	struct exec_options sel = selection(cfg);
 	for (size_t s = 0; s < set->n; s++) {
 		for (size_t i = 0; i < set->v[s]->ncases; i++) {
 			const struct tcase *c = &set->v[s]->cases[i];
@@ -570,9 +699,10 @@ static void *signal_main(void *arg)
 		if (!interrupted) {
 			interrupted = sig;
 			exec_request_stop();
-			fprintf(stderr, "chatconform: interrupted (%s): the cases in flight finish, then the reports are "
-				"written (%s again to stop at once, without reports)\n", signal_name(sig),
-				signal_name(sig));
+			/* Through the console: a counter on the same terminal is erased first. */
+			console_note(stderr, "chatconform: interrupted (%s): the cases in flight finish, then the reports "
+				     "are written (%s again to stop at once, without reports)", signal_name(sig),
+				     signal_name(sig));
 			continue;
 		}
 		report_file_unlink_temp();
@@ -707,11 +837,7 @@ static int stdout_taken(const struct config *cfg)
 static int probe_targets(const struct config *cfg, const struct suite_set *set, const struct targets *t,
 			 struct buf *why)
 {
-	struct exec_options sel = {
-		.filter = cfg->filter, .tags = cfg->tags, .ntags = cfg->ntags,
-		.exclude_tags = cfg->exclude, .nexclude = cfg->nexclude,
-		.shard_index = cfg->shard_index, .shard_count = cfg->shard_count,
-	};
+	struct exec_options sel = selection(cfg);
 	struct buf err;
 	buf_init(&err, 4096);
 	for (size_t a = 0; a < t->n; a++) {
@@ -802,7 +928,7 @@ static int command_run(const struct config *cfg, const struct suite_set *set)
 		.strict = cfg->strict,
 		.verbose = cfg->verbose,
 		.out = console,
-		.colour = isatty(fileno(console)) && !(getenv("NO_COLOR") && getenv("NO_COLOR")[0]),
+		.colour = console_colour(cfg->color, console),
 	};
 	if (cfg->targets) {
 		if (cfg->target_given) {
@@ -880,7 +1006,10 @@ static int command_run(const struct config *cfg, const struct suite_set *set)
 		opt.on_exchange = recorder_exchange;
 		opt.on_exchange_arg = recorder;
 	}
-	if (exec_run(set, &opt, &rr, &err) != 0) {
+	console_counter_start(stderr, count_selected(cfg, set));
+	int ran_ok = exec_run(set, &opt, &rr, &err) == 0;
+	console_counter_stop();
+	if (!ran_ok) {
 		fprintf(stderr, "chatconform: %s\n", buf_str(&err));
 		goto out;
 	}
@@ -986,48 +1115,101 @@ out:
 	return code;
 }
 
-static const struct option compare_options[] = {
-	{ "baseline", required_argument, NULL, 'b' },
-	{ "current",  required_argument, NULL, 'c' },
-	{ "help",     no_argument,       NULL, 'h' },
-	{ NULL,       0,                 NULL, 0   },
-};
-
 /* compare BASELINE.json CURRENT.json, or with --baseline and --current (repeatable: shards). */
 static int command_compare(int argc, char **argv)
 {
 	static const char *base[MAX_LIST], *cur[MAX_LIST];
+	const struct cli_command *cmd = &commands[CMD_COMPARE];
+	struct cli_parser parser;
+	const char *arg;
 	size_t nbase = 0, ncur = 0;
 	int ch;
-	optind = 1;
-	while ((ch = getopt_long(argc, argv, "b:c:h", compare_options, NULL)) != -1) {
+	if (cli_parser_init(&parser, &program, cmd) != 0)
+		return EXIT_USAGE;
+	while ((ch = cli_next(&parser, argc, argv, &arg)) != CLI_END) {
 		switch (ch) {
 		case 'b':
-			if (push(base, &nbase, optarg, "--baseline") != 0)
+			if (push(base, &nbase, arg, "--baseline") != 0)
 				return EXIT_USAGE;
 			break;
 		case 'c':
-			if (push(cur, &ncur, optarg, "--current") != 0)
+			if (push(cur, &ncur, arg, "--current") != 0)
 				return EXIT_USAGE;
 			break;
 		case 'h':
-			usage(stdout);
+			cli_help(stdout, &program, cmd);
 			return EXIT_PASS;
 		default:
-			usage(stderr);
 			return EXIT_USAGE;
 		}
 	}
-	int npos = argc - optind;
+	int first = cli_operand(&parser), npos = argc - first;
 	if (!nbase && !ncur && npos == 2) {
-		base[nbase++] = argv[optind];
-		cur[ncur++] = argv[optind + 1];
+		base[nbase++] = argv[first];
+		cur[ncur++] = argv[first + 1];
 	} else if (npos != 0 || !nbase || !ncur) {
 		fprintf(stderr, "chatconform: cannot compare: give BASELINE.json CURRENT.json, or --baseline FILE "
 			"and --current FILE (each repeatable), not both\n");
 		return EXIT_USAGE;
 	}
 	return (int)compare_files(base, nbase, cur, ncur, stdout, stderr);
+}
+
+/* chatconform --help, --version: the program's own options, before any command. */
+static int command_program(int argc, char **argv)
+{
+	struct cli_parser parser;
+	const char *arg;
+	int ch;
+	if (cli_parser_init(&parser, &program, &program) != 0)
+		return EXIT_USAGE;
+	while ((ch = cli_next(&parser, argc, argv, &arg)) != CLI_END) {
+		switch (ch) {
+		case 'h':
+			cli_help(stdout, &program, &program);
+			return EXIT_PASS;
+		case 'V':
+			printf("chatconform %s\n", CHATCONFORM_VERSION);
+			return EXIT_PASS;
+		default:
+			return EXIT_USAGE;
+		}
+	}
+	fprintf(stderr, "chatconform: give a command first; try 'chatconform --help'\n");
+	return EXIT_USAGE;
+}
+
+/* chatconform help [COMMAND]: the same text as chatconform [COMMAND] --help. */
+static int command_help(int argc, char **argv)
+{
+	const struct cli_command *cmd = &commands[CMD_HELP];
+	struct cli_parser parser;
+	const char *arg;
+	int ch;
+	if (cli_parser_init(&parser, &program, cmd) != 0)
+		return EXIT_USAGE;
+	while ((ch = cli_next(&parser, argc, argv, &arg)) != CLI_END) {
+		if (ch != 'h')
+			return EXIT_USAGE;
+		cli_help(stdout, &program, cmd);
+		return EXIT_PASS;
+	}
+	int first = cli_operand(&parser);
+	if (argc - first > 1) {
+		fprintf(stderr, "chatconform help: give one command; try 'chatconform help --help'\n");
+		return EXIT_USAGE;
+	}
+	if (argc - first == 0) {
+		cli_help(stdout, &program, &program);
+		return EXIT_PASS;
+	}
+	const struct cli_command *topic = cli_find_command(&program, argv[first]);
+	if (!topic) {
+		cli_unknown_command(&program, argv[first]);
+		return EXIT_USAGE;
+	}
+	cli_help(stdout, &program, topic);
+	return EXIT_PASS;
 }
 
 int main(int argc, char **argv)
@@ -1042,39 +1224,35 @@ int main(int argc, char **argv)
 	cfg.jobs = 8;   /* cases mostly wait on the target: more than the cores, and make run stays fast */
 	cfg.timeout = 30;
 	if (argc < 2) {
-		usage(stderr);
+		cli_help(stderr, &program, &program);
 		goto out;
 	}
-	const char *cmd = argv[1];
-	if (strcmp(cmd, "compare") == 0) {
+	if (argv[1][0] == '-') {
+		code = command_program(argc, argv);
+		goto out;
+	}
+	const struct cli_command *cmd = cli_find_command(&program, argv[1]);
+	if (!cmd) {
+		cli_unknown_command(&program, argv[1]);
+		goto out;
+	}
+	if (cmd == &commands[CMD_HELP]) {
+		code = command_help(argc - 1, argv + 1);
+		goto out;
+	}
+	if (cmd == &commands[CMD_COMPARE]) {
 		code = command_compare(argc - 1, argv + 1);
 		goto out;
 	}
-	int recording = strcmp(cmd, "record") == 0;
-	if (strcmp(cmd, "run") != 0 && strcmp(cmd, "list") != 0 && !recording) {
-		int r = parse_options(&cfg, argc, argv);
-		if (r == OPTIONS_DONE)
-			code = EXIT_PASS;
-		else if (r != 0)
-			code = r;
-		else if (r == 0 && cfg.npaths)
-			fprintf(stderr, "chatconform: cannot understand command %s (run, list, record, compare)\n", cmd);
-		else if (r == 0)
-			usage(stderr);
-		goto out;
-	}
-	int r = parse_options(&cfg, argc - 1, argv + 1);
+	const char *name = cmd->name;
+	int recording = cmd == &commands[CMD_RECORD];
+	int r = parse_options(&cfg, cmd, argc - 1, argv + 1);
 	if (r != 0) {
 		code = r == OPTIONS_DONE ? EXIT_PASS : r;
 		goto out;
 	}
-	if (recording) {
-		if (!cfg.record_dir) {
-			fprintf(stderr, "chatconform: cannot record: give the folder for the scripts with --out DIR\n");
-			goto out;
-		}
-	} else if (cfg.record_dir) {
-		fprintf(stderr, "chatconform: cannot use --out with %s: it belongs to record\n", cmd);
+	if (recording && !cfg.record_dir) {
+		fprintf(stderr, "chatconform: cannot record: give the folder for the scripts with --out DIR\n");
 		goto out;
 	}
 	if (!cfg.junit && !recording)
@@ -1085,10 +1263,10 @@ int main(int argc, char **argv)
 		goto out;
 	if (suite_set_load(&set, cfg.paths, cfg.npaths, &err) != 0) {
 		print_lines(stderr, buf_str(&err));
-		fprintf(stderr, "chatconform: cannot %s: the suite files above are invalid\n", cmd);
+		fprintf(stderr, "chatconform: cannot %s: the suite files above are invalid\n", name);
 		goto out;
 	}
-	if (strcmp(cmd, "list") == 0) {
+	if (cmd == &commands[CMD_LIST]) {
 		code = command_list(&cfg, &set);
 		goto out;
 	}

@@ -3,7 +3,11 @@
  */
 #include "runner/report/console.h"
 
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "runner/report/common.h"
 
@@ -29,7 +33,81 @@ static void print_indented(FILE *out, const char *text)
 	}
 }
 
-void console_case(FILE *out, const struct case_result *cr, const struct console_style *style)
+int console_colour(enum console_when when, FILE *out)
+{
+	const char *no_color = getenv("NO_COLOR"), *term = getenv("TERM");
+	if (when != CONSOLE_AUTO)
+		return when == CONSOLE_ALWAYS;
+	return isatty(fileno(out)) && !(no_color && *no_color) && !(term && strcmp(term, "dumb") == 0);
+}
+
+/* ---- the counter ------------------------------------------------------------------------ */
+
+/*
+ * counter_lock guards these: console_case (under the executor's lock) and
+ * console_note (the signal thread) both write around the counter.
+ */
+static pthread_mutex_t counter_lock = PTHREAD_MUTEX_INITIALIZER;
+static FILE *counter_tty;          /* where it is shown while it is on, else NULL */
+static size_t counter_done, counter_total;
+static int counter_shown;          /* characters of it on the screen now: what to erase */
+
+static void counter_erase(void)
+{
+	if (!counter_tty || !counter_shown)
+		return;
+	fprintf(counter_tty, "\r%*s\r", counter_shown, "");
+	fflush(counter_tty);
+	counter_shown = 0;
+}
+
+static void counter_draw(void)
+{
+	if (!counter_tty)
+		return;
+	int n = fprintf(counter_tty, "%zu/%zu", counter_done, counter_total);
+	fflush(counter_tty);
+	counter_shown = n > 0 ? n : 0;
+}
+
+void console_counter_start(FILE *tty, size_t total)
+{
+	const char *term = getenv("TERM");
+	if (!isatty(fileno(tty)) || (term && strcmp(term, "dumb") == 0))
+		return;
+	pthread_mutex_lock(&counter_lock);
+	counter_tty = tty;
+	counter_done = 0;
+	counter_total = total;
+	counter_draw();
+	pthread_mutex_unlock(&counter_lock);
+}
+
+void console_counter_stop(void)
+{
+	pthread_mutex_lock(&counter_lock);
+	counter_erase();
+	counter_tty = NULL;
+	pthread_mutex_unlock(&counter_lock);
+}
+
+void console_note(FILE *out, const char *fmt, ...)
+{
+	va_list ap;
+	pthread_mutex_lock(&counter_lock);
+	counter_erase();
+	va_start(ap, fmt);
+	vfprintf(out, fmt, ap);
+	va_end(ap);
+	fputc('\n', out);
+	fflush(out);
+	counter_draw();
+	pthread_mutex_unlock(&counter_lock);
+}
+
+/* ---- a case ------------------------------------------------------------------------------ */
+
+static void print_case(FILE *out, const struct case_result *cr, const struct console_style *style)
 {
 	const struct tcase *c = cr->tcase;
 	enum report_outcome o = report_outcome(cr, style->strict);
@@ -67,6 +145,16 @@ void console_case(FILE *out, const struct case_result *cr, const struct console_
 	    cr->transcript.len)
 		print_indented(out, buf_str(&cr->transcript));
 	fflush(out);
+}
+
+void console_case(FILE *out, const struct case_result *cr, const struct console_style *style)
+{
+	pthread_mutex_lock(&counter_lock);
+	counter_erase();
+	print_case(out, cr, style);
+	counter_done++;
+	counter_draw();
+	pthread_mutex_unlock(&counter_lock);
 }
 
 /* ---- the summary ------------------------------------------------------------------------ */
