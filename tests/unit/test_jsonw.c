@@ -262,6 +262,15 @@ static enum buf_result write_object(struct buf *b)
 	return jsonw_object(b, kv, 3);
 }
 
+/* Longer than jsonw's 256-byte stage, so the text reaches the buffer in several appends. */
+static enum buf_result write_long_event(struct buf *b)
+{
+	static char value[700];
+	for (size_t i = 0; i + 1 < sizeof(value); i++)
+		value[i] = i < 300 ? 'x' : "\x01y\"\n"[i % 4];
+	return jsonw_event(b, "content", "content", value);
+}
+
 static enum buf_result write_key(struct buf *b)
 {
 	return jsonw_key(b, "tokens\tused");
@@ -311,6 +320,7 @@ Test(jsonw, all_or_nothing_at_the_maximum)
 	check_limit(write_string, "string");
 	check_limit(write_event, "event");
 	check_limit(write_object, "object");
+	check_limit(write_long_event, "long event");
 	check_limit(write_key, "key");
 	check_limit(write_int, "int");
 	check_limit(write_big_int, "big int");
