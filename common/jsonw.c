@@ -33,7 +33,7 @@ static enum buf_result rewind_to(struct buf *b, size_t mark, enum buf_result r)
 /*
  * The text of one call, gathered on the stack and appended to the buffer when
  * the stage fills or the call ends: a token event is one buf_add, not one per
- * quote, name and value (about a third of the time per event).  After a failed
+ * quote, name and value (less than half the time per event).  After a failed
  * append the stage keeps the result and ignores the rest.
  */
 struct stage {
