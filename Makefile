@@ -233,7 +233,7 @@ $(BENCH_BIN) $(BUILD)/bench/store_fill:
 # with fuzz/<target>.dict when there is one.
 FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 20
-FUZZ_TARGETS := ndjson sse json suite
+FUZZ_TARGETS := ndjson sse json suite jsonw
 FUZZ_FLAGS   := -std=gnu11 -O1 -g -fno-omit-frame-pointer $(WARN) -I. -D_GNU_SOURCE \
                 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
 FUZZ_BIN     := $(patsubst %,$(BUILD)/fuzz/fuzz_%,$(FUZZ_TARGETS))
@@ -241,6 +241,7 @@ FUZZ_BIN     := $(patsubst %,$(BUILD)/fuzz/fuzz_%,$(FUZZ_TARGETS))
 $(BUILD)/fuzz/fuzz_ndjson: fuzz/fuzz_ndjson.c common/ndjson.c common/buf.c
 $(BUILD)/fuzz/fuzz_sse: fuzz/fuzz_sse.c common/sse.c common/buf.c
 $(BUILD)/fuzz/fuzz_json: fuzz/fuzz_json.c common/json.c common/utf8.c common/timeutil.c common/buf.c
+$(BUILD)/fuzz/fuzz_jsonw: fuzz/fuzz_jsonw.c common/jsonw.c common/buf.c
 # The loader reaches into most of the runner (matchers, sequences, WebSocket steps): take all of it.
 $(BUILD)/fuzz/fuzz_suite: fuzz/fuzz_suite.c $(RUNNER_SRC) $(COMMON_SRC)
 $(FUZZ_BIN): fuzz/fuzz.h $(wildcard common/*.h runner/*.h)
