@@ -122,7 +122,7 @@ test: all check-includes unit integration suites mutation sanitize
 
 # ---- benchmarks and fuzzing (bench/README.md, fuzz/README.md; neither is part of make test) ----
 
-BENCH_BIN := $(BUILD)/bench/loadgen $(BUILD)/bench/ref_server $(BUILD)/bench/lateness $(BUILD)/bench/paced_ref
+BENCH_BIN := $(BUILD)/bench/loadgen $(BUILD)/bench/ref_server $(BUILD)/bench/lateness $(BUILD)/bench/paced_ref $(BUILD)/bench/hold
 
 # The store alone (time per insert, empty against full); then mockd against a bare evhttp server and nginx in
 # the same run (scripts/deps.sh --bench installs nginx-light); the table and reports/bench.json give the ratios.
