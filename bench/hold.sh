@@ -15,7 +15,8 @@
 # the tokens delivered, in µs a token; its peak RSS (VmHWM) and its RSS at the end (VmRSS); the
 # listen overflows and drops during the run (TcpExt ListenOverflows + ListenDrops from
 # /proc/net/netstat: counters of the network namespace, so another program's overflow in the same
-# seconds would count too). Exit 1 when a stream failed or a figure is missing.
+# seconds would count too). Exit 1 when a stream failed or a figure is missing (a run too short to
+# show 10 clock ticks of CPU has no CPU per token).
 #
 # Environment: BENCH_BUILD (default build/bench), BENCH_OUT (default reports/bench-hold.json).
 # Talks to 127.0.0.1 only; every process started here is stopped on exit; about 20 s.
@@ -132,8 +133,13 @@ for who in ref mockd; do
 	hwm[$who]=$(status_kb "$pid" VmHWM) rss1=$(status_kb "$pid" VmRSS)
 	drops[$who]=$((d1 - d0))
 	got=$(field "$r" tokens)
-	us[$who]=$(awk -v t="$((c1 - c0))" -v hz="$hz" -v n="${got:-0}" 'BEGIN { if (n > 0) printf "%.2f", t * 1e6 / hz / n; else print "null" }')
-	[ "${us[$who]}" != null ] || failed=1
+	# CPU time comes in clock ticks (10 ms): a run too short to show 10 of them has no figure.
+	us[$who]=$(awk -v t="$((c1 - c0))" -v hz="$hz" -v n="${got:-0}" \
+		'BEGIN { if (n > 0 && t >= 10) printf "%.2f", t * 1e6 / hz / n; else print "null" }')
+	[ "${us[$who]}" != null ] || {
+		echo "bench: hold-$streams: $who: no CPU per token ($((c1 - c0)) ticks of CPU, ${got:-no} tokens)" >&2
+		failed=1
+	}
 	res[$who]=$r
 	mb() { awk -v k="${1:-0}" 'BEGIN { printf "%.1f MB", k / 1024 }'; }
 	printf '%-8s %8s %5s %8s %9s %9s %9s %7s %9s %9s %9s %9s\n' "$who" "$(field "$r" complete)" "$(field "$r" cut)" \
