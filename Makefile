@@ -208,19 +208,28 @@ test: all check-includes unit integration suites mutation sanitize
 
 # ---- benchmarks and fuzzing (bench/README.md, fuzz/README.md; neither is part of make test) ----
 
-BENCH_BIN := $(BUILD)/bench/loadgen $(BUILD)/bench/ref_server $(BUILD)/bench/lateness $(BUILD)/bench/paced_ref
+BENCH_BIN := $(BUILD)/bench/loadgen $(BUILD)/bench/ref_server $(BUILD)/bench/lateness $(BUILD)/bench/paced_ref $(BUILD)/bench/hold
 
 # The store alone (time per insert, empty against full); then mockd against a bare evhttp server and nginx in
 # the same run (scripts/deps.sh --bench installs nginx-light; make bench stops when it is missing); the table and reports/bench.json give the ratios.
 # Then paced streams at time scale 1: token lateness of mockd and of a bare epoll writer
-# (reports/bench-paced.json). Last, mockd's throughput as its conversation store fills and evicts, first
-# window against last (reports/bench-store.json). BENCH_QUICK=1 for a shorter run.
+# (reports/bench-paced.json); 10,000 of them at once: mockd's RSS, listen overflows and CPU per token
+# against the bare writer's (reports/bench-hold.json). Last, mockd's throughput as its conversation store
+# fills and evicts, first window against last (reports/bench-store.json). BENCH_QUICK=1 for a shorter run.
+# Every scenario runs even when one before it had errors, so every ratio is printed; the exit status
+# is then that of the worst (1: a measurement had errors, 2: a scenario could not run), and Ctrl-C stops all.
 bench: all $(BENCH_BIN) $(BUILD)/bench/store_fill
 	@:$(call need_packages,--bench)
-	$(BUILD)/bench/store_fill
-	BENCH_BUILD=$(BUILD)/bench bench/run.sh $(BINDIR)
-	BENCH_BUILD=$(BUILD)/bench bench/paced.sh $(BINDIR)
-	BENCH_BUILD=$(BUILD)/bench bench/store_fill.sh $(BINDIR)
+	$(Q)rc=0; \
+	for step in "$(BUILD)/bench/store_fill" "bench/run.sh $(BINDIR)" "bench/paced.sh $(BINDIR)" \
+		    "bench/hold.sh $(BINDIR)" "bench/store_fill.sh $(BINDIR)"; do \
+		echo "$$step"; \
+		BENCH_BUILD=$(BUILD)/bench $$step; r=$$?; \
+		if [ $$r -ge 128 ]; then exit $$r; fi; \
+		if [ $$r -ne 0 ]; then echo "bench: $$step exited $$r" >&2; fi; \
+		if [ $$r -gt $$rc ]; then rc=$$r; fi; \
+	done; \
+	exit $$rc
 
 $(BENCH_BIN): $(BUILD)/bench/%: $(BUILD)/bench/%.o
 # The store on its own, without HTTP: time per insert into an empty store and into a full one.
