@@ -7,6 +7,8 @@
 #include <event2/buffer.h>
 #include <event2/event.h>
 
+#include "common/buf.h"
+#include "common/jsonw.h"
 #include "mockd/mockd.h"
 
 static struct reply *replies;
@@ -72,6 +74,25 @@ void reply_write_json(struct reply *r, const cJSON *v)
 	if (text)
 		reply_write(r, text, strlen(text));
 	cJSON_free(text);
+}
+
+/* The text of one event, reused by every reply (an event is written before the next is made). */
+static struct buf event = { .max = 16u << 20 };
+
+void reply_write_event(struct reply *r, const char *before, const char *type, const char *key, const char *value,
+		       const char *after)
+{
+	buf_reset(&event);
+	if (buf_adds(&event, before) == BUF_OK && jsonw_event(&event, type, key, value) == BUF_OK &&
+	    buf_adds(&event, after) == BUF_OK)
+		reply_write(r, event.data, event.len);
+}
+
+void reply_write_object(struct reply *r, const char *const *kv, size_t npairs)
+{
+	buf_reset(&event);
+	if (jsonw_object(&event, kv, npairs) == BUF_OK)
+		reply_write(r, event.data, event.len);
 }
 
 void reply_hold(struct reply *r)

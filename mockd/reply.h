@@ -115,6 +115,16 @@ void reply_write(struct reply *r, const char *p, size_t n);
 void reply_write_str(struct reply *r, const char *text);
 /* Write a JSON value as one event (a WebSocket message). */
 void reply_write_json(struct reply *r, const cJSON *v);
+/*
+ * Write {"type":type,key:value} as one event between before and after ("data: "
+ * and "\n\n" for SSE, "" and "\n" for NDJSON, "" and "" for a WebSocket
+ * message): the token events, without a cJSON tree (common/jsonw.h: the same
+ * bytes cJSON prints).
+ */
+void reply_write_event(struct reply *r, const char *before, const char *type, const char *key, const char *value,
+		       const char *after);
+/* Write an object of npairs string members (kv: key, value, ...) as one event. */
+void reply_write_object(struct reply *r, const char *const *kv, size_t npairs);
 /* End the reply now, as its plan's end would (ops->end, then finish): a stop requested by the client. */
 void reply_end_now(struct reply *r);
 /* The client has left: the reply is dropped (the transport has already let go of its connection). */

@@ -303,9 +303,7 @@ static void send_content(struct reply *r, size_t i)
 {
 	if (i == 0 && r->plan.ntokens > 1 && break_on(BRK_BC_STREAM_TEXT))
 		return; /* the stream leaves out the first token */
-	cJSON *e = stream_event("content");
-	cJSON_AddStringToObject(e, "text", r->plan.tokens[i]);
-	stream_send_sse(r, e);
+	reply_write_event(r, "data: ", "content", "text", r->plan.tokens[i], "\n\n");
 }
 
 static void send_end(struct reply *r)

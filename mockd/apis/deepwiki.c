@@ -402,9 +402,7 @@ static void send_content(struct reply *r, const char *token)
 		buf_release(&b);
 		return;
 	}
-	cJSON *e = stream_event("content");
-	cJSON_AddStringToObject(e, "content", token);
-	stream_send_sse(r, e);
+	reply_write_event(r, "data: ", "content", "content", token, "\n\n");
 }
 
 static void send_end(struct reply *r)

@@ -139,11 +139,7 @@ static void handle_text(struct dws_client *c, const char *text, size_t len);
 static void send_token(struct reply *r, size_t i)
 {
 	struct dws_reply *rp = r->data;
-	cJSON *o = cJSON_CreateObject();
-	cJSON_AddStringToObject(o, "type", "content");
-	cJSON_AddStringToObject(o, "content", r->plan.tokens[i]);
-	reply_write_json(r, o);
-	cJSON_Delete(o);
+	reply_write_event(r, "", "content", "content", r->plan.tokens[i], "");
 	/* Sources come after the second content event (or the only one). */
 	if ((i + 1 == 2 || i + 1 == r->plan.ntokens) && !rp->sources_sent) {
 		rp->sources_sent = true;

@@ -181,9 +181,11 @@ static void send_part(struct reply *r, size_t i)
 	struct th_reply *tr = r->data;
 	if (break_on(BRK_TH_REPLY_IDS))
 		new_uuid(tr->reply_id);
-	cJSON *o = message_frame(tr->reply_id, tr->thread_id, "assistant", r->plan.tokens[i], clock_now_ms());
-	reply_write_json(r, o);
-	cJSON_Delete(o);
+	char when[40];
+	iso8601_format(clock_now_ms(), when, sizeof(when));
+	const char *const kv[] = { "type", "message", "id", tr->reply_id, "thread_id", tr->thread_id,
+				   "role", "assistant", "content", r->plan.tokens[i], "created_at", when };
+	reply_write_object(r, kv, 6);
 }
 
 /* The reply is whole: it is stored as one assistant message. */

@@ -196,9 +196,7 @@ static void send_token(struct reply *r, size_t i)
 		reply_write_str(r, "\n");
 		return;
 	}
-	cJSON *e = stream_event("token");
-	cJSON_AddStringToObject(e, "token", tok);
-	stream_send_ndjson(r, e);
+	reply_write_event(r, "", "token", "token", tok, "\n");
 }
 
 static void send_error_line(struct reply *r)
