@@ -3,12 +3,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/queue.h>
 #include <sys/socket.h>
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <event2/http.h>
+#include <event2/keyvalq_struct.h>
 
 #include "common/buf.h"
 #include "common/ndjson.h"
@@ -242,6 +244,31 @@ static void conn_close_cb(struct evhttp_connection *conn, void *arg)
 		evhttp_send_reply_end(req);
 }
 
+/* Remove every header but Connection (and Proxy-Connection, which evhttp reads in its place for a proxy). */
+static void keep_connection_header(struct evkeyvalq *headers)
+{
+	for (struct evkeyval *h = TAILQ_FIRST(headers), *next; h; h = next) {
+		next = TAILQ_NEXT(h, next);
+		if (strcasecmp(h->key, "Connection") != 0 && strcasecmp(h->key, "Proxy-Connection") != 0)
+			evhttp_remove_header(headers, h->key);
+	}
+}
+
+/*
+ * A stream may stay open for minutes: let go of what the request no longer
+ * needs. The handler has its copy of the body (the evbuffer's chain is 1 KiB
+ * however short the body), the handler has read the request's headers and
+ * the reply's are on their way; evhttp reads only Connection among them
+ * again, when the reply ends (keep-alive or close).
+ */
+static void forget_request(struct evhttp_request *req)
+{
+	struct evbuffer *in = evhttp_request_get_input_buffer(req);
+	evbuffer_drain(in, evbuffer_get_length(in));
+	keep_connection_header(evhttp_request_get_input_headers(req));
+	keep_connection_header(evhttp_request_get_output_headers(req));
+}
+
 struct reply *stream_start(struct mreq *r, const char *content_type, const struct reply_ops *ops, void *data,
 			   struct reply_plan *plan)
 {
@@ -268,6 +295,7 @@ struct reply *stream_start(struct mreq *r, const char *content_type, const struc
 	const char *te = evhttp_find_header(evhttp_request_get_output_headers(r->req), "Transfer-Encoding");
 	s->chunked = te && strcasecmp(te, "chunked") == 0;
 	evhttp_connection_set_closecb(s->conn, conn_close_cb, s);
+	forget_request(r->req);
 	return s->reply;
 }
 
