@@ -2,8 +2,6 @@
 
 #include <time.h>
 
-#include <event2/event.h>
-
 #include "mockd/mockd.h"
 #include "mockd/script.h"
 
@@ -42,19 +40,4 @@ void pace_next(struct pace *p, int64_t ms)
 int64_t pace_wait_us(const struct pace *p)
 {
 	return p->due_us - pace_now_us();
-}
-
-int pace_arm(const struct pace *p, struct event *timer)
-{
-	int64_t wait = pace_wait_us(p);
-	if (wait < 0)
-		wait = 0;
-	/*
-	 * libevent adds the delay to its cached time, taken when this loop turn
-	 * began; refresh it first, or the timer fires early by the time the turn
-	 * has run so far (the callback would then only re-arm).
-	 */
-	event_base_update_cache_time(mockd_base);
-	struct timeval tv = { (time_t)(wait / 1000000), (suseconds_t)(wait % 1000000) };
-	return evtimer_add(timer, &tv);
 }

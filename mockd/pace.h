@@ -20,7 +20,6 @@
 
 #include <stdint.h>
 
-struct event;
 struct reply_plan;
 
 struct pace {
@@ -39,7 +38,5 @@ void pace_start(struct pace *p, const struct reply_plan *plan);
 void pace_next(struct pace *p, int64_t ms);
 /* Microseconds until the next event is due; 0 or less when it is due. */
 int64_t pace_wait_us(const struct pace *p);
-/* Arm timer to fire when the next event is due (at once when it is); -1 when libevent refuses. */
-int pace_arm(const struct pace *p, struct event *timer);
 
 #endif

@@ -1,6 +1,7 @@
 #include "mockd/reply.h"
 
 #include <stdint.h>
+#include <sys/time.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,6 +15,8 @@
 static struct reply *replies;
 static size_t nreplies;
 
+static void unqueue(struct reply *r);
+
 /* ---- life ----------------------------------------------------------------------------------- */
 
 /* Free the reply; inside a timer turn, the memory waits for the turn to return. */
@@ -25,9 +28,7 @@ static void reply_over(struct reply *r)
 		r->sink->release(r);
 	r->conn = NULL;
 	r->gone = true;
-	if (r->timer)
-		event_free(r->timer);
-	r->timer = NULL;
+	unqueue(r);
 	if (r->held)
 		evbuffer_free(r->held);
 	r->held = NULL;
@@ -163,6 +164,100 @@ size_t reply_count(void)
 
 /* ---- the schedule --------------------------------------------------------------------------- */
 
+/*
+ * Every reply waiting for its next deadline is in one binary heap ordered by
+ * that deadline, and one libevent timer is armed for the earliest (as redis's
+ * ae and h2o keep their own timers): a token costs a heap update here, not a
+ * libevent event of its own added, activated and deleted. A reply that is
+ * running, or paused for its client, is not in the heap.
+ */
+static struct reply **heap;
+static size_t nheap, heap_cap;
+static struct event *tick;
+static bool tick_armed;
+static int64_t tick_due_us;
+
+/* Replies run in one timer callback before the loop gets a turn for I/O. */
+#define TURNS_PER_TICK 1024
+
+static void heap_put(size_t i, struct reply *r)
+{
+	heap[i] = r;
+	r->heap_at = i + 1;
+}
+
+static void sift_up(size_t i)
+{
+	struct reply *r = heap[i];
+	while (i > 0 && r->pace.due_us < heap[(i - 1) / 2]->pace.due_us) {
+		heap_put(i, heap[(i - 1) / 2]);
+		i = (i - 1) / 2;
+	}
+	heap_put(i, r);
+}
+
+static void sift_down(size_t i)
+{
+	struct reply *r = heap[i];
+	for (;;) {
+		size_t c = 2 * i + 1;
+		if (c >= nheap)
+			break;
+		if (c + 1 < nheap && heap[c + 1]->pace.due_us < heap[c]->pace.due_us)
+			c++;
+		if (heap[c]->pace.due_us >= r->pace.due_us)
+			break;
+		heap_put(i, heap[c]);
+		i = c;
+	}
+	heap_put(i, r);
+}
+
+static void unqueue(struct reply *r)
+{
+	if (!r->heap_at)
+		return;
+	size_t i = r->heap_at - 1;
+	r->heap_at = 0;
+	struct reply *last = heap[--nheap];
+	if (i == nheap)
+		return;
+	heap_put(i, last);
+	sift_up(i);
+	sift_down(last->heap_at - 1);
+}
+
+/* Arm the timer for the earliest deadline, unless it is armed for that or earlier already. */
+static void arm_tick(void)
+{
+	if (!nheap)
+		return;
+	int64_t due = heap[0]->pace.due_us;
+	if (tick_armed && tick_due_us <= due)
+		return;
+	int64_t wait = due - pace_now_us();
+	if (wait < 0)
+		wait = 0;
+	/* libevent counts from the time cached when this loop turn began: refresh it, or the timer fires early. */
+	event_base_update_cache_time(mockd_base);
+	struct timeval tv = { (time_t)(wait / 1000000), (suseconds_t)(wait % 1000000) };
+	tick_armed = evtimer_add(tick, &tv) == 0;
+	tick_due_us = due;
+}
+
+/* Wait for r's next deadline (the heap has room: reply_start made it). */
+static void queue(struct reply *r)
+{
+	if (r->heap_at) {
+		sift_up(r->heap_at - 1);
+		sift_down(r->heap_at - 1);
+	} else {
+		heap_put(nheap++, r);
+		sift_up(nheap - 1);
+	}
+	arm_tick();
+}
+
 /* The next step comes ms of scripted time after this one; inside a turn, at once when it is due. */
 static void schedule(struct reply *r, int64_t ms)
 {
@@ -170,7 +265,7 @@ static void schedule(struct reply *r, int64_t ms)
 	if (r->in_turn && pace_wait_us(&r->pace) <= 0)
 		r->again = true;
 	else
-		pace_arm(&r->pace, r->timer);
+		queue(r);
 }
 
 /* One step of the plan: the fault due now, else the next token, else the end. */
@@ -210,14 +305,9 @@ static bool backed_up(struct reply *r)
 	return !r->gone && r->sink->pending && r->sink->pending(r) > REPLY_HIGH_WATER;
 }
 
-static void turn_cb(evutil_socket_t fd, short what, void *arg)
+/* Run the steps of r that are due, then send what they wrote in one write. */
+static void turn(struct reply *r)
 {
-	struct reply *r = arg;
-	/* A timer may fire a little before its deadline (clock rounding): wait the rest. */
-	if (pace_wait_us(&r->pace) > 0) {
-		pace_arm(&r->pace, r->timer);
-		return;
-	}
 	if (backed_up(r)) {
 		r->paused = true;
 		r->sink->watch(r);
@@ -230,7 +320,7 @@ static void turn_cb(evutil_socket_t fd, short what, void *arg)
 		if (r->over || !r->again)
 			break;
 		if (left == 1 || backed_up(r)) {
-			pace_arm(&r->pace, r->timer);  /* due already: the next turn */
+			queue(r);  /* due already: after the others, and after the loop has seen to I/O */
 			break;
 		}
 	}
@@ -242,25 +332,42 @@ static void turn_cb(evutil_socket_t fd, short what, void *arg)
 	flush(r);
 }
 
+static void tick_cb(evutil_socket_t fd, short what, void *arg)
+{
+	tick_armed = false;
+	int64_t now = pace_now_us();
+	for (int turns = 0; nheap && heap[0]->pace.due_us <= now && turns < TURNS_PER_TICK; turns++) {
+		struct reply *r = heap[0];
+		unqueue(r);
+		turn(r);
+	}
+	arm_tick();
+}
+
 void reply_drained(struct reply *r)
 {
 	if (!r->paused)
 		return;
 	r->paused = false;
-	pace_arm(&r->pace, r->timer);
+	queue(r);
 }
 
 struct reply *reply_start(const struct reply_ops *ops, void *data, const struct reply_sink *sink, void *conn,
 			  struct reply_plan *plan)
 {
+	if (!tick && !(tick = evtimer_new(mockd_base, tick_cb, NULL)))
+		return NULL;
+	if (nreplies + 1 > heap_cap) {
+		size_t cap = heap_cap ? 2 * heap_cap : 64;
+		struct reply **grown = realloc(heap, cap * sizeof(*heap));
+		if (!grown)
+			return NULL;
+		heap = grown;
+		heap_cap = cap;
+	}
 	struct reply *r = calloc(1, sizeof(*r));
 	if (!r)
 		return NULL;
-	r->timer = evtimer_new(mockd_base, turn_cb, r);
-	if (!r->timer) {
-		free(r);
-		return NULL;
-	}
 	r->ops = ops;
 	r->data = data;
 	r->sink = sink;
@@ -274,6 +381,6 @@ struct reply *reply_start(const struct reply_ops *ops, void *data, const struct 
 	nreplies++;
 	pace_start(&r->pace, &r->plan);
 	pace_next(&r->pace, r->plan.first_token_ms);
-	pace_arm(&r->pace, r->timer);
+	queue(r);
 	return r;
 }

@@ -20,9 +20,10 @@
  *     stall      fault_ms of silence (once), then the rest
  *     malformed  ops->malformed (once), then the rest
  *
- * One timer turn runs every step that is due and then flushes: the events
- * due together leave in one write.  After REPLY_STEPS_PER_TURN steps the
- * reply yields to the loop so that one long reply cannot starve the others.
+ * One turn of a reply runs every step that is due and then flushes: the
+ * events due together leave in one write.  After REPLY_STEPS_PER_TURN steps
+ * the reply yields so that one long reply cannot starve the others.  The
+ * replies wait for their deadlines in one heap under one libevent timer.
  *
  * Backpressure: when the transport reports more than REPLY_HIGH_WATER bytes
  * waiting for the client, the reply stops producing; the transport calls
@@ -91,7 +92,7 @@ struct reply {
 	size_t sent;                 /* tokens written so far */
 	/* The engine's own. */
 	struct pace pace;
-	struct event *timer;
+	size_t heap_at;              /* its place in the deadline heap + 1, or 0 */
 	struct evbuffer *held;       /* events kept back until the end (the held-reply breaks), or NULL */
 	bool fault_served;           /* the stall or malformed fault has happened */
 	bool in_turn;                /* a timer turn is running this reply */
