@@ -413,6 +413,26 @@ void ws_on_drain(struct ws_conn *c, void (*fn)(void *arg), void *arg)
 	c->drain_arg = arg;
 }
 
+size_t ws_reply_pending(struct reply *r)
+{
+	return ws_pending(r->conn);
+}
+
+static void reply_drained_cb(void *arg)
+{
+	reply_drained(arg);
+}
+
+void ws_reply_watch(struct reply *r)
+{
+	ws_on_drain(r->conn, reply_drained_cb, r);
+}
+
+void ws_reply_cut(struct reply *r, bool reset)
+{
+	ws_abort(r->conn, reset);
+}
+
 int ws_send_text(struct ws_conn *c, const char *p, size_t n)
 {
 	if (ws_closing(c))

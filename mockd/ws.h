@@ -20,6 +20,7 @@
 #include <cjson/cJSON.h>
 
 #include "mockd/http.h"
+#include "mockd/reply.h"
 
 #define WS_MAX_MESSAGE   (1u * 1024 * 1024)   /* a larger client message is closed with 1009 */
 #define WS_MAX_OUTPUT    (16u * 1024 * 1024)  /* a client that reads slower than this is dropped */
@@ -56,6 +57,13 @@ size_t ws_pending(const struct ws_conn *c);
  * is going away: on_close comes instead.
  */
 void ws_on_drain(struct ws_conn *c, void (*fn)(void *arg), void *arg);
+/*
+ * What every WebSocket reply sink (reply.h) shares, for a reply whose r->conn
+ * is the ws_conn that asked: its backlog, the wait for it to drain, and a cut.
+ */
+size_t ws_reply_pending(struct reply *r);
+void ws_reply_watch(struct reply *r);
+void ws_reply_cut(struct reply *r, bool reset);
 /* Start the close handshake with code and reason; nothing more can be sent. */
 void ws_close(struct ws_conn *c, uint16_t code, const char *reason);
 /* Drop the connection without a close frame (reset: with a TCP reset), on the next turn. */

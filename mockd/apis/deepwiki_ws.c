@@ -46,7 +46,7 @@ enum dws_close {
 
 struct dws_client;
 
-/* A reply's own data (r->data); its r->conn is the client who asked. */
+/* A reply's own data (r->data); its r->conn is the ws_conn of the client who asked. */
 struct dws_reply {
 	char room[DWS_MAX_NAME + 1];  /* the room the question was asked in: its members get the answer */
 	char model[32];
@@ -155,7 +155,7 @@ static void send_token(struct reply *r, size_t i)
 static void send_end(struct reply *r)
 {
 	struct dws_reply *rp = r->data;
-	struct dws_client *c = r->conn;
+	struct dws_client *c = ws_data(r->conn);
 	int total = r->plan.prompt_tokens + (int)r->sent;
 	cJSON *end = cJSON_CreateObject();
 	cJSON_AddStringToObject(end, "type", "end");
@@ -213,34 +213,17 @@ static const struct reply_ops dws_reply = {
 	.release = release_reply,
 };
 
-/* The reply's sink: every member of the room it was asked in, and the client who asked. */
+/* The reply's sink (r->conn is the asker's ws_conn): every member of the room it was asked in, and the asker. */
 static void sink_write(struct reply *r, const char *p, size_t n)
 {
 	struct dws_reply *rp = r->data;
-	to_room_text(rp->room, NULL, r->conn, p, n);
-}
-
-static size_t sink_pending(struct reply *r)
-{
-	struct dws_client *c = r->conn;
-	return ws_pending(c->ws);
-}
-
-static void drained(void *arg)
-{
-	reply_drained(arg);
-}
-
-static void sink_watch(struct reply *r)
-{
-	struct dws_client *c = r->conn;
-	ws_on_drain(c->ws, drained, r);
+	to_room_text(rp->room, NULL, ws_data(r->conn), p, n);
 }
 
 /* The reply is complete: the messages that waited for it go in, in order. */
 static void sink_finish(struct reply *r)
 {
-	struct dws_client *c = r->conn;
+	struct dws_client *c = ws_data(r->conn);
 	ws_on_drain(c->ws, NULL, NULL);
 	c->reply = NULL;
 	struct ws_msg *m;
@@ -250,15 +233,9 @@ static void sink_finish(struct reply *r)
 	}
 }
 
-static void sink_cut(struct reply *r, bool reset)
-{
-	struct dws_client *c = r->conn;
-	ws_abort(c->ws, reset);
-}
-
 static void sink_release(struct reply *r)
 {
-	struct dws_client *c = r->conn;
+	struct dws_client *c = ws_data(r->conn);
 	if (c->reply == r) {
 		ws_on_drain(c->ws, NULL, NULL);
 		c->reply = NULL;
@@ -267,10 +244,10 @@ static void sink_release(struct reply *r)
 
 static const struct reply_sink dws_sink = {
 	.write = sink_write,
-	.pending = sink_pending,
-	.watch = sink_watch,
+	.pending = ws_reply_pending,
+	.watch = ws_reply_watch,
 	.finish = sink_finish,
-	.cut = sink_cut,
+	.cut = ws_reply_cut,
 	.release = sink_release,
 };
 
@@ -331,7 +308,7 @@ static void on_message(struct dws_client *c, const cJSON *msg)
 		return;
 	}
 	rp->sources = reply_sources(&plan, content->valuestring);
-	c->reply = reply_start(&dws_reply, rp, &dws_sink, c, &plan);
+	c->reply = reply_start(&dws_reply, rp, &dws_sink, c->ws, &plan);
 	if (!c->reply) {
 		plan_release(&plan);
 		cJSON_Delete(rp->sources);

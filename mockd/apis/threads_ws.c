@@ -39,7 +39,7 @@ struct th_conn {
 	struct reply *reply;     /* the reply being streamed, or NULL */
 };
 
-/* A reply's own data (r->data); its r->conn is the connection that asked. */
+/* A reply's own data (r->data); its r->conn is the ws_conn that asked. */
 struct th_reply {
 	char reply_id[40];
 	char thread_id[40];
@@ -199,7 +199,7 @@ static void store_reply(struct reply *r)
 
 static void send_failure(struct reply *r)
 {
-	struct th_conn *tc = r->conn;
+	struct th_conn *tc = ws_data(r->conn);
 	cJSON *o = cJSON_CreateObject();
 	cJSON_AddStringToObject(o, "type", "error");
 	cJSON_AddStringToObject(o, "message", r->plan.fault_message ? r->plan.fault_message : "Server processing error");
@@ -227,47 +227,24 @@ static const struct reply_ops th_reply = {
 	.release = release_reply,
 };
 
+/* The reply's sink: r->conn is the ws_conn that asked. */
 static void sink_write(struct reply *r, const char *p, size_t n)
 {
-	struct th_conn *tc = r->conn;
-	ws_send_text(tc->ws, p, n);
-}
-
-static size_t sink_pending(struct reply *r)
-{
-	struct th_conn *tc = r->conn;
-	return ws_pending(tc->ws);
-}
-
-static void drained(void *arg)
-{
-	reply_drained(arg);
-}
-
-static void sink_watch(struct reply *r)
-{
-	struct th_conn *tc = r->conn;
-	ws_on_drain(tc->ws, drained, r);
+	ws_send_text(r->conn, p, n);
 }
 
 /* The reply is complete: the frames that waited for it go in, in order. */
 static void sink_finish(struct reply *r)
 {
-	struct th_conn *tc = r->conn;
+	struct th_conn *tc = ws_data(r->conn);
 	ws_on_drain(tc->ws, NULL, NULL);
 	tc->reply = NULL;
 	th_process_next(tc);
 }
 
-static void sink_cut(struct reply *r, bool reset)
-{
-	struct th_conn *tc = r->conn;
-	ws_abort(tc->ws, reset);
-}
-
 static void sink_release(struct reply *r)
 {
-	struct th_conn *tc = r->conn;
+	struct th_conn *tc = ws_data(r->conn);
 	if (tc->reply == r) {
 		ws_on_drain(tc->ws, NULL, NULL);
 		tc->reply = NULL;
@@ -276,10 +253,10 @@ static void sink_release(struct reply *r)
 
 static const struct reply_sink th_sink = {
 	.write = sink_write,
-	.pending = sink_pending,
-	.watch = sink_watch,
+	.pending = ws_reply_pending,
+	.watch = ws_reply_watch,
 	.finish = sink_finish,
-	.cut = sink_cut,
+	.cut = ws_reply_cut,
 	.release = sink_release,
 };
 
@@ -360,7 +337,7 @@ static void th_message(struct th_conn *tc, const cJSON *msg)
 		free(tr);
 		return;
 	}
-	tc->reply = reply_start(&th_reply, tr, &th_sink, tc, &plan);
+	tc->reply = reply_start(&th_reply, tr, &th_sink, tc->ws, &plan);
 	if (!tc->reply) {
 		plan_release(&plan);
 		free(tr);
