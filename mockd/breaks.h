@@ -197,6 +197,8 @@
 	X(DW_MESSAGE_TRIMMED, "deepwiki-message-trimmed", "deepwiki", "a message of only whitespace is refused as empty") \
 	X(DW_END_DATE_MIDNIGHT, "deepwiki-end-date-midnight", "deepwiki", "a date-only end_date is taken as midnight at the start of that day") \
 	X(TH_FAULT_LOSES, "threads-fault-loses", "threads", "a server error during a reply drops the thread's stored messages") \
+	X(TH_REPLY_DIES, "threads-reply-dies", "threads",                                           \
+	  "a reply ends with its client's connection and is never stored (it is a job: it should complete)") \
 	X(TH_CHECK_ORDER, "threads-check-order", "threads", "content is checked before thread_id and agent_id") \
 	X(TH_REFUSED_STORED, "threads-refused-stored", "threads", "a message refused for its agent_id is stored anyway") \
 	X(TH_NUMBER_STRING, "threads-number-string", "threads", "a number as content is taken as its text (the message is answered)") \

@@ -151,6 +151,20 @@ void reply_end_now(struct reply *r)
 	reply_close(r);
 }
 
+/* The sink of a reply whose client has left: r->gone keeps every other member from being called. */
+static const struct reply_sink detached;
+
+void reply_detach(struct reply *r)
+{
+	if (r->gone)
+		return;
+	if (r->sink->release)
+		r->sink->release(r);
+	r->sink = &detached;
+	r->conn = NULL;
+	r->gone = true;
+}
+
 void reply_gone(struct reply *r)
 {
 	r->gone = true;

@@ -20,6 +20,9 @@
  *     stall      fault_ms of silence (once), then the rest
  *     malformed  ops->malformed (once), then the rest
  *
+ * A client that leaves drops its reply (reply_gone), or, where the document
+ * makes a reply a job, the reply runs on without it (reply_detach).
+ *
  * One turn of a reply runs every step that is due and then flushes: the
  * events due together leave in one write.  After REPLY_STEPS_PER_TURN steps
  * the reply yields so that one long reply cannot starve the others.  The
@@ -130,6 +133,12 @@ void reply_write_object(struct reply *r, const char *const *kv, size_t npairs);
 void reply_end_now(struct reply *r);
 /* The client has left: the reply is dropped (the transport has already let go of its connection). */
 void reply_gone(struct reply *r);
+/*
+ * The client has left, but the reply is a job (threads): it runs to its end on
+ * its schedule, written to no one, and its end op still stores it. The
+ * transport forgets it now (sink release); nothing of the sink is called again.
+ */
+void reply_detach(struct reply *r);
 /* The transport's pending bytes fell below REPLY_LOW_WATER: a paused reply goes on. */
 void reply_drained(struct reply *r);
 /* End the reply at once as its transport ends a reply, without the closing events (shutdown). */

@@ -199,14 +199,13 @@ static void store_reply(struct reply *r)
 
 static void send_failure(struct reply *r)
 {
-	struct th_conn *tc = ws_data(r->conn);
 	cJSON *o = cJSON_CreateObject();
 	cJSON_AddStringToObject(o, "type", "error");
 	cJSON_AddStringToObject(o, "message", r->plan.fault_message ? r->plan.fault_message : "Server processing error");
 	reply_write_json(r, o);
 	cJSON_Delete(o);
-	if (break_on(BRK_TH_CLOSE_ON_ERROR))
-		ws_close(tc->ws, 1000, "error");
+	if (break_on(BRK_TH_CLOSE_ON_ERROR) && !r->gone)
+		ws_close(r->conn, 1000, "error");
 }
 
 static void send_malformed(struct reply *r)
@@ -395,8 +394,11 @@ static void th_on_text(struct ws_conn *ws, const char *text, size_t len)
 static void th_on_close(struct ws_conn *ws)
 {
 	struct th_conn *tc = ws_data(ws);
-	if (tc->reply)
+	/* The reply is a job (its ack has a job_id): it completes and is stored whoever is listening. */
+	if (tc->reply && break_on(BRK_TH_REPLY_DIES))
 		reply_gone(tc->reply);
+	else if (tc->reply)
+		reply_detach(tc->reply);
 	ws_inbox_release(&tc->inbox);
 	free(tc);
 }
