@@ -60,8 +60,6 @@ void reply_write(struct reply *r, const char *p, size_t n)
 		return;
 	}
 	r->sink->write(r, p, n);
-	if (!r->in_turn && r->sink->flush)
-		r->sink->flush(r);
 }
 
 void reply_write_str(struct reply *r, const char *text)
@@ -69,13 +67,6 @@ void reply_write_str(struct reply *r, const char *text)
 	reply_write(r, text, strlen(text));
 }
 
-void reply_write_json(struct reply *r, const cJSON *v)
-{
-	char *text = cJSON_PrintUnformatted(v);
-	if (text)
-		reply_write(r, text, strlen(text));
-	cJSON_free(text);
-}
 
 /* The text of one event, reused by every reply (an event is written before the next is made). */
 static struct buf event = { .max = 16u << 20 };
@@ -87,6 +78,31 @@ void reply_write_event(struct reply *r, const char *before, const char *type, co
 	if (buf_adds(&event, before) == BUF_OK && jsonw_event(&event, type, key, value) == BUF_OK &&
 	    buf_adds(&event, after) == BUF_OK)
 		reply_write(r, event.data, event.len);
+}
+
+/* cJSON prints into this, grown as needed, instead of a new allocation an event. */
+static char *print_buf;
+static int print_cap;
+
+void reply_write_json_framed(struct reply *r, const char *before, const cJSON *v, const char *after)
+{
+	while (!print_buf || !cJSON_PrintPreallocated((cJSON *)v, print_buf, print_cap, 0)) {
+		int cap = print_cap ? 2 * print_cap : 4096;
+		char *grown = cap <= (int)event.max ? realloc(print_buf, (size_t)cap) : NULL;
+		if (!grown)
+			return;
+		print_buf = grown;
+		print_cap = cap;
+	}
+	buf_reset(&event);
+	if (buf_adds(&event, before) == BUF_OK && buf_adds(&event, print_buf) == BUF_OK &&
+	    buf_adds(&event, after) == BUF_OK)
+		reply_write(r, event.data, event.len);
+}
+
+void reply_write_json(struct reply *r, const cJSON *v)
+{
+	reply_write_json_framed(r, "", v, "");
 }
 
 void reply_write_object(struct reply *r, const char *const *kv, size_t npairs)
@@ -325,6 +341,7 @@ static void turn(struct reply *r)
 	if (backed_up(r)) {
 		r->paused = true;
 		r->sink->watch(r);
+		flush(r);
 		return;
 	}
 	r->in_turn = true;
@@ -356,6 +373,14 @@ static void tick_cb(evutil_socket_t fd, short what, void *arg)
 		turn(r);
 	}
 	arm_tick();
+}
+
+void reply_run(struct reply *r)
+{
+	if (pace_wait_us(&r->pace) > 0)
+		queue(r);
+	else
+		turn(r);
 }
 
 void reply_drained(struct reply *r)
@@ -395,6 +420,5 @@ struct reply *reply_start(const struct reply_ops *ops, void *data, const struct 
 	nreplies++;
 	pace_start(&r->pace, &r->plan);
 	pace_next(&r->pace, r->plan.first_token_ms);
-	queue(r);
 	return r;
 }

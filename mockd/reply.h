@@ -107,18 +107,30 @@ struct reply {
 
 /*
  * Start a reply: the plan moves into it, its first token is due after the
- * plan's first-token latency.  The API then writes its start events. NULL when
- * memory is short (nothing has been written; the plan is left to the caller).
+ * plan's first-token latency.  The API then writes its start events and calls
+ * reply_run. NULL when memory is short (nothing has been written; the plan is
+ * left to the caller).
  */
 struct reply *reply_start(const struct reply_ops *ops, void *data, const struct reply_sink *sink, void *conn,
 			  struct reply_plan *plan);
+/*
+ * The start events are written: send them, with whatever is due already (at
+ * --time-scale 0, the whole reply: one write), and wait for the rest. r may be
+ * gone when this returns.
+ */
+void reply_run(struct reply *r);
 /* Keep every event from now on and send them all at the end (the held-reply breaks). */
 void reply_hold(struct reply *r);
-/* Write one event (n bytes). */
+/* Write one event (n bytes); it leaves with the others of its turn (or at reply_run). */
 void reply_write(struct reply *r, const char *p, size_t n);
 void reply_write_str(struct reply *r, const char *text);
 /* Write a JSON value as one event (a WebSocket message). */
 void reply_write_json(struct reply *r, const cJSON *v);
+/*
+ * The same between before and after ("data: " and "\n\n" for SSE, "" and
+ * "\n" for NDJSON): cJSON's unformatted print has no line end to split.
+ */
+void reply_write_json_framed(struct reply *r, const char *before, const cJSON *v, const char *after);
 /*
  * Write {"type":type,key:value} as one event between before and after ("data: "
  * and "\n\n" for SSE, "" and "\n" for NDJSON, "" and "" for a WebSocket

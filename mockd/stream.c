@@ -13,8 +13,6 @@
 #include <event2/keyvalq_struct.h>
 
 #include "common/buf.h"
-#include "common/ndjson.h"
-#include "common/sse.h"
 
 /* The HTTP transport's side of a reply (r->conn). */
 struct stream {
@@ -310,23 +308,13 @@ cJSON *stream_event(const char *type)
 
 void stream_send_sse(struct reply *r, cJSON *event)
 {
-	char *text = cJSON_PrintUnformatted(event);
+	reply_write_json_framed(r, "data: ", event, "\n\n");
 	cJSON_Delete(event);
-	struct buf b;
-	buf_init(&b, 1u << 24);
-	if (text && sse_encode(&b, NULL, text, strlen(text)) == BUF_OK)
-		reply_write(r, b.data, b.len);
-	buf_release(&b);
-	cJSON_free(text);
 }
 
 void stream_send_ndjson(struct reply *r, cJSON *event)
 {
-	struct buf line;
-	buf_init(&line, 1u << 24);
-	if (ndjson_encode(&line, event) == BUF_OK)
-		reply_write(r, line.data, line.len);
-	buf_release(&line);
+	reply_write_json_framed(r, "", event, "\n");
 	cJSON_Delete(event);
 }
 

@@ -379,6 +379,7 @@ static void bc_chat_stream(struct mreq *r)
 	cJSON *start = stream_event("start");
 	cJSON_AddStringToObject(start, "conversationId", d->conv_id);
 	stream_send_sse(rp, start);
+	reply_run(rp);
 out:
 	plan_release(&plan);
 	cJSON_Delete(body);

@@ -622,6 +622,7 @@ static void dw_chat(struct mreq *r)
 		rp->sent++;
 	}
 	send_start(rp);
+	reply_run(rp);
 out:
 	plan_release(&plan);
 	cJSON_Delete(body);

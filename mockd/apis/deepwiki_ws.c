@@ -318,6 +318,7 @@ static void on_message(struct dws_client *c, const cJSON *msg)
 	}
 	if (break_on(BRK_DWS_HELD_REPLY))
 		reply_hold(c->reply);
+	reply_run(c->reply);
 }
 
 /* ---- the other client messages ------------------------------------------------------------- */

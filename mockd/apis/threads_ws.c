@@ -345,6 +345,7 @@ static void th_message(struct th_conn *tc, const cJSON *msg)
 	}
 	if (break_on(BRK_TH_HELD_REPLY))
 		reply_hold(tc->reply);
+	reply_run(tc->reply);
 }
 
 /* Handle one client frame. */

@@ -318,6 +318,7 @@ static void widget_chat(struct mreq *r)
 		cJSON_AddStringToObject(e, "conversationId", w->conv_id);
 		stream_send_ndjson(rp, e);
 	}
+	reply_run(rp);
 out:
 	plan_release(&plan);
 	cJSON_Delete(body);
