@@ -169,6 +169,12 @@ static void admin_journal(struct mreq *r)
 		evbuffer_free(out);
 }
 
+void admin_journal_cb(const struct mreq *r, void *arg)
+{
+	if (!r->api || r->api->bit != API_ADMIN)
+		journal_record(r);
+}
+
 static void admin_clock(struct mreq *r)
 {
 	if (!admin_allowed(r))

@@ -14,18 +14,19 @@
 
 #include "common/json.h"
 #include "common/log.h"
+#include "common/timeutil.h"
 #include "common/utf8.h"
 #include "mockd/apis/apis.h"
 #include "mockd/clock.h"
-#include "mockd/journal.h"
 #include "mockd/mockd.h"
-#include "mockd/pace.h"
 #include "mockd/script.h"
 
 #define MAX_ROUTES 64
 
 static struct route routes[MAX_ROUTES];
 static size_t nroutes;
+static http_observer_fn observer;
+static void *observer_arg;
 
 void http_route(const char *method, const char *pattern, const struct api *api, route_fn handler)
 {
@@ -36,9 +37,17 @@ void http_route(const char *method, const char *pattern, const struct api *api, 
 	routes[nroutes++] = (struct route){ method, pattern, api, handler };
 }
 
+void http_observe(http_observer_fn fn, void *arg)
+{
+	observer = fn;
+	observer_arg = arg;
+}
+
 void http_routes_clear(void)
 {
 	nroutes = 0;
+	observer = NULL;
+	observer_arg = NULL;
 }
 
 /* Match path against pattern segment by segment; ":name" segments are captured into params. */
@@ -229,7 +238,7 @@ static int mreq_init(struct mreq *r, struct evhttp_request *req)
 	memset(r, 0, sizeof(*r));
 	r->req = req;
 	r->at_ms = clock_now_ms();
-	r->started_us = pace_now_us();
+	r->started_us = mono_us();
 	r->method = method_name(evhttp_request_get_command(req));
 	TAILQ_INIT(&r->query);
 	struct evhttp_connection *conn = evhttp_request_get_connection(req);
@@ -322,6 +331,7 @@ void http_dispatch(struct evhttp_request *req, void *arg)
 	}
 	r.route->handler(&r);
 done:
-	journal_record(&r);
+	if (observer)
+		observer(&r, observer_arg);
 	mreq_release(&r);
 }

@@ -4,8 +4,8 @@
  * Every request goes through http_dispatch: it reads the body (bounded), finds
  * the route by method and path, and calls the handler with a struct mreq.
  * A path no route has is 404, a known path with another method 405, both in
- * the error format of the API that owns the path.  Each request is then
- * written to the journal with the status it was answered with.
+ * the error format of the API that owns the path.  Each finished request is
+ * then shown to the observer, if one is set (mockd's journal, set by main).
  */
 #ifndef CC_MOCKD_HTTP_H
 #define CC_MOCKD_HTTP_H
@@ -23,6 +23,9 @@ struct mreq;
 struct reply_plan;
 
 typedef void (*route_fn)(struct mreq *r);
+
+/* Called once for each request after it is answered (or its stream has started). */
+typedef void (*http_observer_fn)(const struct mreq *r, void *arg);
 
 #define ROUTE_MAX_PARAMS 4
 
@@ -43,18 +46,20 @@ struct mreq {
 	size_t body_len;
 	bool body_too_big;       /* longer than MOCKD_MAX_BODY: the handler answers 413 */
 	char peer[64];           /* the client's address */
-	int64_t at_ms;           /* mockd's clock when the request came in (for the journal) */
-	int64_t started_us;      /* pace_now_us() then, for the journal's duration */
+	int64_t at_ms;           /* mockd's clock (mockd/clock.h) when the request came in */
+	int64_t started_us;      /* mono_us() then (common/timeutil.h), for a duration */
 	const struct route *route;
 	const struct api *api;   /* the API that owns the path, or NULL */
 	char *params[ROUTE_MAX_PARAMS];
-	int status;              /* the status answered (for the journal); 0 until then */
+	int status;              /* the status answered (for the observer); 0 until then */
 	bool streaming;          /* the reply is a stream that outlives the handler */
 };
 
 /* Register a route; routes are tried in the order they were added. */
 void http_route(const char *method, const char *pattern, const struct api *api, route_fn handler);
-/* Forget every route. */
+/* Show each finished request to fn (one observer; NULL for none). */
+void http_observe(http_observer_fn fn, void *arg);
+/* Forget every route and the observer. */
 void http_routes_clear(void);
 /* The evhttp general callback: every request comes here. */
 void http_dispatch(struct evhttp_request *req, void *arg);

@@ -53,7 +53,7 @@ struct journal_rec {
 int journal_init(size_t n);
 /* Free the ring; the journal is off until journal_init. */
 void journal_release(void);
-/* Record a request with the status it was answered (admin calls are not recorded). O(1). */
+/* Record a request with the status it was answered. O(1). */
 void journal_record(const struct mreq *r);
 /*
  * Append {"entries": [...]} to out: the newest `limit` records (all when

@@ -414,6 +414,7 @@ int main(int argc, char **argv)
 	evhttp_set_max_headers_size(http, MOCKD_MAX_HEADERS);
 	evhttp_set_timeout(http, mockd_cfg.idle_timeout_s);
 	evhttp_set_gencb(http, http_dispatch, NULL);
+	http_observe(admin_journal_cb, NULL);
 	for (const struct api *const *a = all_apis; *a; a++)
 		if (mockd_cfg.apis & (*a)->bit)
 			(*a)->init();
