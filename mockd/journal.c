@@ -7,7 +7,6 @@
 
 #include "common/timeutil.h"
 #include "common/utf8.h"
-#include "mockd/apis/apis.h"
 #include "mockd/mockd.h"
 
 static struct journal_rec *ring;  /* cap records, or NULL when the journal is off */
@@ -82,7 +81,7 @@ void journal_record(const struct mreq *r)
 	e->at_ms = r->at_ms;
 	e->duration_us = mono_us() - r->started_us;
 	e->method = r->method;
-	e->api = r->api ? r->api->name : "";
+	e->api = r->owner ? r->owner->name : "";
 	e->status = r->status;
 	e->flags = 0;
 	copy_bounded(e->peer, r->peer, strnlen(r->peer, sizeof(r->peer)), sizeof(e->peer) - 1);

@@ -38,7 +38,7 @@ struct journal_rec {
 	int64_t at_ms;             /* mockd's clock (mockd/clock.h) when the request came in */
 	int64_t duration_us;       /* until the handler returned: a stream's start, not its end */
 	const char *method;        /* static strings, kept by pointer */
-	const char *api;           /* "" when no API owns the path */
+	const char *api;           /* the path's owner's name (static); "" when no one owns the path */
 	int status;
 	unsigned flags;            /* JOURNAL_*_CUT */
 	size_t body_bytes;         /* the body's length as received */

@@ -414,10 +414,8 @@ int main(int argc, char **argv)
 	evhttp_set_max_headers_size(http, MOCKD_MAX_HEADERS);
 	evhttp_set_timeout(http, mockd_cfg.idle_timeout_s);
 	evhttp_set_gencb(http, http_dispatch, NULL);
+	apis_register(mockd_cfg.apis);
 	http_observe(admin_journal_cb, NULL);
-	for (const struct api *const *a = all_apis; *a; a++)
-		if (mockd_cfg.apis & (*a)->bit)
-			(*a)->init();
 
 	struct buf where;
 	buf_init(&where, 4096);
