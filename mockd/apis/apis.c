@@ -10,6 +10,18 @@ const struct api *const all_apis[] = { &botchat_api, &deepwiki_api, &threads_api
 
 #define NAPIS (sizeof(all_apis) / sizeof(all_apis[0]) - 1)
 
+/*
+ * Parts of an API kept in files of their own, registered after the API's own
+ * routes: here rather than in the API's init, so that neither file of the API
+ * needs the other's registration (deepwiki_ws.c uses deepwiki.c, not back).
+ */
+static const struct {
+	const struct api *api;
+	void (*init)(void);
+} parts[] = {
+	{ &deepwiki_api, deepwiki_ws_init },
+};
+
 /* One owner per API, at the API's index in all_apis. */
 static struct http_owner owners[NAPIS];
 
@@ -46,6 +58,9 @@ void apis_register(unsigned enabled)
 		for (const char *const *p = (*a)->prefixes; *p; p++)
 			http_mount(*p, api_owner(*a));
 		(*a)->init();
+		for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++)
+			if (parts[i].api == *a)
+				parts[i].init();
 	}
 }
 

@@ -40,6 +40,9 @@ extern const struct api admin_api;
 /* Every API mockd knows, NULL-terminated. */
 extern const struct api *const all_apis[];
 
+/* The deepwiki WebSocket, a part of deepwiki kept in a file of its own: registers GET /ws/chat. */
+void deepwiki_ws_init(void);
+
 /* The API a name names ("widget"), or NULL. */
 const struct api *api_by_name(const char *name);
 /* The core's owner for an API (its name and error writer): the same pointer for the same API. */

@@ -1116,7 +1116,6 @@ static void dw_init(void)
 	api_route("POST", "/chat/research", &deepwiki_api, dw_research);
 	api_route("GET", "/chat/history", &deepwiki_api, dw_history_get);
 	api_route("DELETE", "/chat/history", &deepwiki_api, dw_history_delete);
-	deepwiki_ws_init();
 }
 
 static void dw_reset(void)
