@@ -7,6 +7,8 @@
 
 /* Milliseconds of CLOCK_MONOTONIC. */
 int64_t mono_ms(void);
+/* Microseconds of CLOCK_MONOTONIC. */
+int64_t mono_us(void);
 /* Milliseconds since the Unix epoch (CLOCK_REALTIME). */
 int64_t wall_ms(void);
 /* "2024-01-15T10:30:00Z" (with ".mmm" when millis is non-zero); out must hold 32 bytes. */

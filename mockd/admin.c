@@ -169,6 +169,12 @@ static void admin_journal(struct mreq *r)
 		evbuffer_free(out);
 }
 
+void admin_journal_cb(const struct mreq *r, void *arg)
+{
+	if (r->owner != api_owner(&admin_api))
+		journal_record(r);
+}
+
 static void admin_clock(struct mreq *r)
 {
 	if (!admin_allowed(r))
@@ -228,17 +234,17 @@ static void admin_ratelimits(struct mreq *r)
 
 static void admin_init(void)
 {
-	http_route("GET", "/__admin/health", &admin_api, admin_health);
-	http_route("POST", "/__admin/reset", &admin_api, admin_reset);
-	http_route("GET", "/__admin/scripts", &admin_api, admin_scripts_list);
-	http_route("POST", "/__admin/scripts", &admin_api, admin_scripts_add);
-	http_route("DELETE", "/__admin/scripts", &admin_api, admin_scripts_clear);
-	http_route("POST", "/__admin/scripts/clear", &admin_api, admin_scripts_clear);
-	http_route("GET", "/__admin/journal", &admin_api, admin_journal);
-	http_route("GET", "/__admin/clock", &admin_api, admin_clock);
-	http_route("POST", "/__admin/clock", &admin_api, admin_clock_set);
-	http_route("POST", "/__admin/clock/advance", &admin_api, admin_clock_advance);
-	http_route("GET", "/__admin/ratelimits", &admin_api, admin_ratelimits);
+	api_route("GET", "/__admin/health", &admin_api, admin_health);
+	api_route("POST", "/__admin/reset", &admin_api, admin_reset);
+	api_route("GET", "/__admin/scripts", &admin_api, admin_scripts_list);
+	api_route("POST", "/__admin/scripts", &admin_api, admin_scripts_add);
+	api_route("DELETE", "/__admin/scripts", &admin_api, admin_scripts_clear);
+	api_route("POST", "/__admin/scripts/clear", &admin_api, admin_scripts_clear);
+	api_route("GET", "/__admin/journal", &admin_api, admin_journal);
+	api_route("GET", "/__admin/clock", &admin_api, admin_clock);
+	api_route("POST", "/__admin/clock", &admin_api, admin_clock_set);
+	api_route("POST", "/__admin/clock/advance", &admin_api, admin_clock_advance);
+	api_route("GET", "/__admin/ratelimits", &admin_api, admin_ratelimits);
 }
 
 static const char *const admin_prefixes[] = { "/__admin/", NULL };

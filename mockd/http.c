@@ -12,33 +12,86 @@
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 
-#include "common/json.h"
 #include "common/log.h"
-#include "common/utf8.h"
-#include "mockd/apis/apis.h"
+#include "common/timeutil.h"
 #include "mockd/clock.h"
-#include "mockd/journal.h"
 #include "mockd/mockd.h"
-#include "mockd/pace.h"
-#include "mockd/script.h"
 
 #define MAX_ROUTES 64
+#define MAX_MOUNTS 16
+
+struct route {
+	const char *method;      /* "GET", "POST", ... */
+	const char *pattern;     /* "/api/conversations/:id/clear": ":name" matches one segment */
+	const struct http_owner *owner;
+	route_fn handler;
+};
+
+struct mount {
+	const char *prefix;
+	const struct http_owner *owner;
+};
 
 static struct route routes[MAX_ROUTES];
 static size_t nroutes;
+static struct mount mounts[MAX_MOUNTS];
+static size_t nmounts;
+static http_observer_fn observer;
+static void *observer_arg;
 
-void http_route(const char *method, const char *pattern, const struct api *api, route_fn handler)
+void http_mount(const char *prefix, const struct http_owner *owner)
+{
+	if (nmounts == MAX_MOUNTS) {
+		log_error("too many mounted prefixes (more than %d)", MAX_MOUNTS);
+		abort(); /* a programming error, found at start-up */
+	}
+	mounts[nmounts++] = (struct mount){ prefix, owner };
+}
+
+void http_route(const char *method, const char *pattern, const struct http_owner *owner, route_fn handler)
 {
 	if (nroutes == MAX_ROUTES) {
 		log_error("too many routes (more than %d)", MAX_ROUTES);
 		abort(); /* a programming error, found at start-up */
 	}
-	routes[nroutes++] = (struct route){ method, pattern, api, handler };
+	routes[nroutes++] = (struct route){ method, pattern, owner, handler };
+}
+
+void http_observe(http_observer_fn fn, void *arg)
+{
+	observer = fn;
+	observer_arg = arg;
 }
 
 void http_routes_clear(void)
 {
-	nroutes = 0;
+	nroutes = nmounts = 0;
+	observer = NULL;
+	observer_arg = NULL;
+}
+
+/* A prefix ending in "/" owns everything below it; any other owns that exact path. */
+static size_t owns(const char *prefix, const char *path)
+{
+	size_t n = strlen(prefix);
+	if (n && prefix[n - 1] == '/')
+		return strncmp(path, prefix, n) == 0 ? n : 0;
+	return strcmp(path, prefix) == 0 ? n : 0;
+}
+
+/* The owner of the longest mounted prefix of path, or NULL. O(mounts). */
+static const struct http_owner *owner_for_path(const char *path)
+{
+	const struct http_owner *best = NULL;
+	size_t best_len = 0;
+	for (size_t i = 0; i < nmounts; i++) {
+		size_t n = owns(mounts[i].prefix, path);
+		if (n > best_len) {
+			best = mounts[i].owner;
+			best_len = n;
+		}
+	}
+	return best;
 }
 
 /* Match path against pattern segment by segment; ":name" segments are captured into params. */
@@ -154,17 +207,6 @@ void reply_json(struct mreq *r, int status, cJSON *body)
 	cJSON_free(text);
 }
 
-void reply_fault(struct mreq *r, const struct reply_plan *plan, const char *code, const char *message)
-{
-	if (plan->fault_body)
-		reply_json(r, plan->fault_status, cJSON_Duplicate(plan->fault_body, 1));
-	else if (r->api)
-		r->api->error(r, plan->fault_status, plan->fault_code ? plan->fault_code : code,
-			      plan->fault_message ? plan->fault_message : message);
-	else
-		reply_raw(r, plan->fault_status, NULL, "", 0);
-}
-
 /* The generic error for paths no API owns. */
 static void plain_error(struct mreq *r, int status, const char *message)
 {
@@ -173,10 +215,10 @@ static void plain_error(struct mreq *r, int status, const char *message)
 	reply_json(r, status, o);
 }
 
-static void answer_error(struct mreq *r, const struct api *api, int status, const char *message)
+static void answer_error(struct mreq *r, int status, const char *message)
 {
-	if (api)
-		api->error(r, status, NULL, message);
+	if (r->owner && r->owner->error)
+		r->owner->error(r, status, NULL, message);
 	else
 		plain_error(r, status, message);
 }
@@ -229,7 +271,7 @@ static int mreq_init(struct mreq *r, struct evhttp_request *req)
 	memset(r, 0, sizeof(*r));
 	r->req = req;
 	r->at_ms = clock_now_ms();
-	r->started_us = pace_now_us();
+	r->started_us = mono_us();
 	r->method = method_name(evhttp_request_get_command(req));
 	TAILQ_INIT(&r->query);
 	struct evhttp_connection *conn = evhttp_request_get_connection(req);
@@ -280,28 +322,29 @@ static void mreq_release(struct mreq *r)
 void http_dispatch(struct evhttp_request *req, void *arg)
 {
 	struct mreq r;
+	const struct route *found = NULL;
 	if (mreq_init(&r, req) < 0) {
-		r.api = r.path ? api_for_path(r.path) : NULL;
-		answer_error(&r, r.api, 400, "malformed request line");
+		r.owner = r.path ? owner_for_path(r.path) : NULL;
+		answer_error(&r, 400, "malformed request line");
 		goto done;
 	}
-	r.api = api_for_path(r.path);
+	r.owner = owner_for_path(r.path);
 	bool path_known = false;
 	for (size_t i = 0; i < nroutes; i++) {
 		const struct route *rt = &routes[i];
 		if (!route_match(rt->pattern, r.path, NULL))
 			continue;
 		if (!path_known)
-			r.api = rt->api; /* the path's owner answers a 405 in its own format */
+			r.owner = rt->owner; /* the path's owner answers a 405 in its own format */
 		path_known = true;
 		if (strcmp(rt->method, r.method) != 0)
 			continue;
 		route_match(rt->pattern, r.path, r.params);
-		r.route = rt;
-		r.api = rt->api;
+		found = rt;
+		r.owner = rt->owner;
 		break;
 	}
-	if (!r.route) {
+	if (!found) {
 		if (path_known) {
 			/* Say which methods the path has, as RFC 9110 asks of a 405. */
 			char allow[128] = "";
@@ -310,18 +353,19 @@ void http_dispatch(struct evhttp_request *req, void *arg)
 					snprintf(allow + strlen(allow), sizeof(allow) - strlen(allow), "%s%s",
 						 *allow ? ", " : "", routes[i].method);
 			reply_header(&r, "Allow", allow);
-			answer_error(&r, r.api, 405, "method not allowed");
+			answer_error(&r, 405, "method not allowed");
 		} else {
-			answer_error(&r, r.api, 404, "not found");
+			answer_error(&r, 404, "not found");
 		}
 		goto done;
 	}
 	if (r.body_too_big) {
-		answer_error(&r, r.api, 413, "request body too large");
+		answer_error(&r, 413, "request body too large");
 		goto done;
 	}
-	r.route->handler(&r);
+	found->handler(&r);
 done:
-	journal_record(&r);
+	if (observer)
+		observer(&r, observer_arg);
 	mreq_release(&r);
 }

@@ -1,11 +1,17 @@
 /*
- * http: mockd's request context, routing and replies on top of evhttp.
+ * http: mockd's HTTP core: request context, routing and replies on top of evhttp.
+ *
+ * The core knows no API.  Whoever serves paths (mockd/apis/ registers every API
+ * and the admin API) registers an owner: a name and an error writer.  It mounts
+ * the prefixes it owns and adds its routes; the core only routes and writes.
  *
  * Every request goes through http_dispatch: it reads the body (bounded), finds
  * the route by method and path, and calls the handler with a struct mreq.
- * A path no route has is 404, a known path with another method 405, both in
- * the error format of the API that owns the path.  Each request is then
- * written to the journal with the status it was answered with.
+ * A path no route has is 404, a known path with another method 405, a body
+ * over MOCKD_MAX_BODY 413 and an unusable request line 400, each written by
+ * the owner of the path (a plain {"error": ...} when no one owns it).  Each
+ * finished request is then shown to the observer, if one is set (mockd's
+ * journal, set by main).
  */
 #ifndef CC_MOCKD_HTTP_H
 #define CC_MOCKD_HTTP_H
@@ -18,20 +24,21 @@
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 
-struct api;
 struct mreq;
-struct reply_plan;
 
 typedef void (*route_fn)(struct mreq *r);
 
 #define ROUTE_MAX_PARAMS 4
 
-struct route {
-	const char *method;      /* "GET", "POST", ... */
-	const char *pattern;     /* "/api/conversations/:id/clear": ":name" matches one segment */
-	const struct api *api;
-	route_fn handler;
+/* Who serves a set of paths: the core calls its error writer and carries it to the observer. */
+struct http_owner {
+	const char *name;        /* "widget": shown by observers (the journal) */
+	/* Answer an error in the owner's envelope; code may be NULL (then derived from status). */
+	void (*error)(struct mreq *r, int status, const char *code, const char *message);
 };
+
+/* Called once for each request after it is answered (or its stream has started). */
+typedef void (*http_observer_fn)(const struct mreq *r, void *arg);
 
 struct mreq {
 	struct evhttp_request *req;
@@ -41,20 +48,30 @@ struct mreq {
 	const char *query_raw;   /* the query as sent (owned by req), or NULL */
 	char *body;              /* NUL-terminated (may contain NULs), NULL when empty */
 	size_t body_len;
-	bool body_too_big;       /* longer than MOCKD_MAX_BODY: the handler answers 413 */
+	bool body_too_big;       /* longer than MOCKD_MAX_BODY: the core answers 413 */
 	char peer[64];           /* the client's address */
-	int64_t at_ms;           /* mockd's clock when the request came in (for the journal) */
-	int64_t started_us;      /* pace_now_us() then, for the journal's duration */
-	const struct route *route;
-	const struct api *api;   /* the API that owns the path, or NULL */
+	int64_t at_ms;           /* mockd's clock (mockd/clock.h) when the request came in */
+	int64_t started_us;      /* mono_us() then (common/timeutil.h), for a duration */
+	const struct http_owner *owner;  /* who owns the path (its route's owner, else its prefix's), or NULL */
 	char *params[ROUTE_MAX_PARAMS];
-	int status;              /* the status answered (for the journal); 0 until then */
+	int status;              /* the status answered (for the observer); 0 until then */
 	bool streaming;          /* the reply is a stream that outlives the handler */
 };
 
-/* Register a route; routes are tried in the order they were added. */
-void http_route(const char *method, const char *pattern, const struct api *api, route_fn handler);
-/* Forget every route. */
+/*
+ * Own every path under prefix ("/v1/"), or the one path prefix names when it
+ * does not end in "/" ("/chat"); the longest mounted prefix owns a path.  Both
+ * strings and owner must outlive the core (static, in practice).
+ */
+void http_mount(const char *prefix, const struct http_owner *owner);
+/*
+ * Route method and pattern to handler; routes are tried in the order they were
+ * added.  pattern ("/api/conversations/:id") matches ":name" to one segment.
+ */
+void http_route(const char *method, const char *pattern, const struct http_owner *owner, route_fn handler);
+/* Show each finished request to fn (one observer; NULL for none). */
+void http_observe(http_observer_fn fn, void *arg);
+/* Forget every route, mount and the observer. */
 void http_routes_clear(void);
 /* The evhttp general callback: every request comes here. */
 void http_dispatch(struct evhttp_request *req, void *arg);
@@ -74,11 +91,6 @@ bool mreq_is_loopback(const struct mreq *r);
 void reply_header(struct mreq *r, const char *name, const char *value);
 /* Answer with a JSON body (takes ownership of body). */
 void reply_json(struct mreq *r, int status, cJSON *body);
-/*
- * Answer a scripted http_error fault: the rule's body as given, else the
- * owning API's error envelope with the rule's code and message (or these).
- */
-void reply_fault(struct mreq *r, const struct reply_plan *plan, const char *code, const char *message);
 /* Answer with a body as given. */
 void reply_raw(struct mreq *r, int status, const char *content_type, const char *body, size_t len);
 /* Answer with the contents of body, which it drains (the caller still frees it). */

@@ -7,9 +7,7 @@
 
 #include "common/timeutil.h"
 #include "common/utf8.h"
-#include "mockd/apis/apis.h"
 #include "mockd/mockd.h"
-#include "mockd/pace.h"
 
 static struct journal_rec *ring;  /* cap records, or NULL when the journal is off */
 static size_t cap;
@@ -74,8 +72,6 @@ void journal_record(const struct mreq *r)
 {
 	if (!ring)
 		return;
-	if (r->api && r->api->bit == API_ADMIN)
-		return; /* the journal shows the traffic under test, not the test's own control calls */
 	struct journal_rec *e = &ring[next];
 	next = (next + 1) % cap;
 	if (count < cap)
@@ -83,9 +79,9 @@ void journal_record(const struct mreq *r)
 
 	e->seq = ++seq;
 	e->at_ms = r->at_ms;
-	e->duration_us = pace_now_us() - r->started_us;
+	e->duration_us = mono_us() - r->started_us;
 	e->method = r->method;
-	e->api = r->api ? r->api->name : "";
+	e->api = r->owner ? r->owner->name : "";
 	e->status = r->status;
 	e->flags = 0;
 	copy_bounded(e->peer, r->peer, strnlen(r->peer, sizeof(r->peer)), sizeof(e->peer) - 1);

@@ -38,7 +38,7 @@ struct journal_rec {
 	int64_t at_ms;             /* mockd's clock (mockd/clock.h) when the request came in */
 	int64_t duration_us;       /* until the handler returned: a stream's start, not its end */
 	const char *method;        /* static strings, kept by pointer */
-	const char *api;           /* "" when no API owns the path */
+	const char *api;           /* the path's owner's name (static); "" when no one owns the path */
 	int status;
 	unsigned flags;            /* JOURNAL_*_CUT */
 	size_t body_bytes;         /* the body's length as received */
@@ -53,7 +53,7 @@ struct journal_rec {
 int journal_init(size_t n);
 /* Free the ring; the journal is off until journal_init. */
 void journal_release(void);
-/* Record a request with the status it was answered (admin calls are not recorded). O(1). */
+/* Record a request with the status it was answered. O(1). */
 void journal_record(const struct mreq *r);
 /*
  * Append {"entries": [...]} to out: the newest `limit` records (all when

@@ -1,13 +1,18 @@
 /*
- * apis: the documented APIs mockd serves, one file each in mockd/apis/.
+ * apis: the documented APIs mockd serves, one file each in mockd/apis/, and
+ * the one place that registers them (and the admin API) with the HTTP core.
  *
- * An API registers its routes and answers errors in its own envelope; the
- * core uses that for 404, 405, 413 and 400 on paths the API owns.
+ * An API names the prefixes it owns, adds its routes with api_route, and
+ * answers errors in its own envelope; apis_register hands the core an owner
+ * for each (mockd/http.h), which the core uses for 404, 405, 413 and 400 on
+ * the API's paths.
  */
 #ifndef CC_MOCKD_APIS_H
 #define CC_MOCKD_APIS_H
 
 #include "mockd/http.h"
+
+struct reply_plan;
 
 struct api {
 	const char *name;
@@ -35,9 +40,21 @@ extern const struct api admin_api;
 /* Every API mockd knows, NULL-terminated. */
 extern const struct api *const all_apis[];
 
+/* The deepwiki WebSocket, a part of deepwiki kept in a file of its own: registers GET /ws/chat. */
+void deepwiki_ws_init(void);
+
 /* The API a name names ("widget"), or NULL. */
 const struct api *api_by_name(const char *name);
-/* The API that owns a path, or NULL. */
-const struct api *api_for_path(const char *path);
+/* The core's owner for an API (its name and error writer): the same pointer for the same API. */
+const struct http_owner *api_owner(const struct api *api);
+/* Mount the prefixes and register the routes of every API whose bit is in enabled. */
+void apis_register(unsigned enabled);
+/* Route method and pattern to handler for api (http_route with the API's owner). */
+void api_route(const char *method, const char *pattern, const struct api *api, route_fn handler);
+/*
+ * Answer a scripted http_error fault: the rule's body as given, else the
+ * owning API's error envelope with the rule's code and message (or these).
+ */
+void reply_fault(struct mreq *r, const struct reply_plan *plan, const char *code, const char *message);
 
 #endif

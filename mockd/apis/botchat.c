@@ -523,12 +523,12 @@ static void bc_clear(struct mreq *r)
 
 static void bc_init(void)
 {
-	http_route("POST", "/api/chat", &botchat_api, bc_chat);
-	http_route("POST", "/api/chat/stream", &botchat_api, bc_chat_stream);
-	http_route("GET", "/api/conversations", &botchat_api, bc_list);
-	http_route("GET", "/api/conversations/:id", &botchat_api, bc_get);
-	http_route("DELETE", "/api/conversations/:id", &botchat_api, bc_delete);
-	http_route("POST", "/api/conversations/:id/clear", &botchat_api, bc_clear);
+	api_route("POST", "/api/chat", &botchat_api, bc_chat);
+	api_route("POST", "/api/chat/stream", &botchat_api, bc_chat_stream);
+	api_route("GET", "/api/conversations", &botchat_api, bc_list);
+	api_route("GET", "/api/conversations/:id", &botchat_api, bc_get);
+	api_route("DELETE", "/api/conversations/:id", &botchat_api, bc_delete);
+	api_route("POST", "/api/conversations/:id/clear", &botchat_api, bc_clear);
 }
 
 static const char *const bc_prefixes[] = { "/api/", NULL };

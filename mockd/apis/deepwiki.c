@@ -1107,11 +1107,10 @@ out:
 
 static void dw_init(void)
 {
-	http_route("POST", "/chat/stream", &deepwiki_api, dw_chat);
-	http_route("POST", "/chat/research", &deepwiki_api, dw_research);
-	http_route("GET", "/chat/history", &deepwiki_api, dw_history_get);
-	http_route("DELETE", "/chat/history", &deepwiki_api, dw_history_delete);
-	deepwiki_ws_init();
+	api_route("POST", "/chat/stream", &deepwiki_api, dw_chat);
+	api_route("POST", "/chat/research", &deepwiki_api, dw_research);
+	api_route("GET", "/chat/history", &deepwiki_api, dw_history_get);
+	api_route("DELETE", "/chat/history", &deepwiki_api, dw_history_delete);
 }
 
 static void dw_reset(void)

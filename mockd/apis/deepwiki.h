@@ -18,7 +18,4 @@ struct conversation *deepwiki_conversation(const char *id, const struct api_key 
 /* Store a message now, with its id; metadata (may be NULL) is taken. */
 void deepwiki_store_message(struct conversation *c, const char *role, const char *content, cJSON *metadata);
 
-/* Register GET /ws/chat (deepwiki_ws.c). */
-void deepwiki_ws_init(void);
-
 #endif

@@ -497,5 +497,5 @@ static void dws_connect(struct mreq *r)
 
 void deepwiki_ws_init(void)
 {
-	http_route("GET", "/ws/chat", &deepwiki_api, dws_connect);
+	api_route("GET", "/ws/chat", &deepwiki_api, dws_connect);
 }

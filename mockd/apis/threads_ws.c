@@ -445,7 +445,7 @@ static void th_connect(struct mreq *r)
 
 static void th_init(void)
 {
-	http_route("GET", "/chat/ws", &threads_api, th_connect);
+	api_route("GET", "/chat/ws", &threads_api, th_connect);
 }
 
 static const char *const th_prefixes[] = { "/chat/ws", NULL };

@@ -326,9 +326,9 @@ out:
 
 static void widget_init(void)
 {
-	http_route("POST", "/v1/chat/stream", &widget_api, widget_chat);
+	api_route("POST", "/v1/chat/stream", &widget_api, widget_chat);
 	if (!break_on(BRK_WIDGET_NO_ALIAS))
-		http_route("POST", "/chat", &widget_api, widget_chat);
+		api_route("POST", "/chat", &widget_api, widget_chat);
 }
 
 static void widget_reset(void)
