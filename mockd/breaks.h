@@ -206,7 +206,11 @@
 	X(BC_RATE_SLIDING, "botchat-rate-sliding", "botchat", "the rate-limit window slides: it counts the requests of the last 60 s") \
 	X(BC_RATE_EXTENDS, "botchat-rate-extends", "botchat", "every counted request moves the rate-limit window's end to 60 s after it") \
 	X(BC_LIST_OTHER_USER, "botchat-list-other-user", "botchat", "a userId filter also lists the conversations of every userId that begins with it") \
-	X(BC_FAULT_RESETS, "botchat-fault-resets", "botchat", "a model failure forgets the conversation: the next chat of the pair starts a new one")
+	X(BC_FAULT_RESETS, "botchat-fault-resets", "botchat", "a model failure forgets the conversation: the next chat of the pair starts a new one") \
+	X(BC_CHAT_UNPLANNED, "botchat-chat-unplanned", "botchat",                                   \
+	  "/api/chat answers at once, whatever its plan says (a model failure mid-answer is a 200)") \
+	X(DW_RESEARCH_UNPLANNED, "deepwiki-research-unplanned", "deepwiki",                         \
+	  "/chat/research answers at once, whatever its plan says (a failure mid-answer is a 200)")
 
 enum break_id {
 #define BREAK_ENUM(id, name, api, rule) BRK_##id,

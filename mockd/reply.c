@@ -321,7 +321,8 @@ static void step(struct reply *r)
 		break;
 	}
 	if (r->sent < p->ntokens) {
-		r->ops->token(r, r->sent);
+		if (r->ops->token)
+			r->ops->token(r, r->sent);
 		r->sent++;
 		schedule(r, p->interval_ms);
 		return;

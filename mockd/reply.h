@@ -55,7 +55,7 @@ struct evbuffer;
 
 /* How an API writes the parts of its answer (each writes with reply_write / reply_write_str). */
 struct reply_ops {
-	/* Token i of the plan (r->plan.tokens[i]), and whatever goes with it. */
+	/* Token i of the plan (r->plan.tokens[i]), and whatever goes with it; NULL: tokens only take their time. */
 	void (*token)(struct reply *r, size_t i);
 	/* The closing events; also what the API stores. The reply ends after it. */
 	void (*end)(struct reply *r);

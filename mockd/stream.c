@@ -1,5 +1,6 @@
 #include "mockd/stream.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -21,6 +22,8 @@ struct stream {
 	struct evhttp_connection *conn;     /* NULL once the client has left or the reply was cut */
 	struct evbuffer_cb_entry *watching; /* the drain callback of a paused reply, or NULL */
 	bool chunked;                       /* the body is chunked (HTTP/1.1): mockd frames chunks itself */
+	bool whole;                         /* a whole answer at the end (stream_start_whole), not a stream */
+	struct mreq request;                /* whole: what the API answers with (req, owner, peer; no body) */
 	struct stream *prev, *next;
 };
 
@@ -224,6 +227,32 @@ static const struct reply_sink http_sink = {
 	.release = http_release,
 };
 
+/* ---- whole answers ------------------------------------------------------------------------ */
+
+/* Nothing leaves before the end: a whole answer's tokens only take their time. */
+static void whole_write(struct reply *r, const char *p, size_t n)
+{
+}
+
+/* The API's end or error op has answered through stream_request (or it has not: a 500, not a hang). */
+static void whole_finish(struct reply *r)
+{
+	struct stream *s = r->conn;
+	if (s->conn)
+		evhttp_connection_set_closecb(s->conn, NULL, NULL);
+	if (s->req && !s->request.status)
+		reply_raw(&s->request, 500, "application/json; charset=utf-8", "{\"error\":\"no answer\"}", 21);
+	s->req = NULL;
+	s->conn = NULL;
+}
+
+static const struct reply_sink whole_sink = {
+	.write = whole_write,
+	.finish = whole_finish,
+	.cut = http_cut,
+	.release = http_release,
+};
+
 /*
  * The connection is going down (the client left, or a timeout). evhttp frees
  * the connection after this returns; a request whose reply we had not
@@ -295,6 +324,120 @@ struct reply *stream_start(struct mreq *r, const char *content_type, const struc
 	evhttp_connection_set_closecb(s->conn, conn_close_cb, s);
 	forget_request(r->req);
 	return s->reply;
+}
+
+struct reply *stream_start_whole(struct mreq *r, const struct reply_ops *ops, void *data, struct reply_plan *plan,
+				 int status)
+{
+	struct stream *s = calloc(1, sizeof(*s));
+	if (!s)
+		return NULL;
+	s->reply = reply_start(ops, data, &whole_sink, s, plan);
+	if (!s->reply) {
+		free(s);
+		return NULL;
+	}
+	s->whole = true;
+	s->req = r->req;
+	s->conn = evhttp_request_get_connection(r->req);
+	/* What answering needs; the path, query, body and parameters go with the handler. */
+	s->request.req = r->req;
+	s->request.method = r->method;
+	s->request.owner = r->owner;
+	s->request.at_ms = r->at_ms;
+	s->request.started_us = r->started_us;
+	snprintf(s->request.peer, sizeof(s->request.peer), "%s", r->peer);
+	TAILQ_INIT(&s->request.query);
+	s->next = streams;
+	if (streams)
+		streams->prev = s;
+	streams = s;
+	nstreams++;
+	r->status = status;
+	r->streaming = true;
+	evhttp_connection_set_closecb(s->conn, conn_close_cb, s);
+	return s->reply;
+}
+
+struct mreq *stream_request(struct reply *r)
+{
+	struct stream *s = r->conn;
+	return s->whole && s->req && !s->request.status ? &s->request : NULL;
+}
+
+struct json_answer {
+	const struct json_answer_ops *ops;
+	void *data;
+	char *text;      /* the body, printed */
+	bool malformed;  /* a malformed fault came: the body leaves cut in half */
+};
+
+static void answer_end(struct reply *r)
+{
+	struct json_answer *a = r->data;
+	struct mreq *q = stream_request(r);
+	if (a->ops->done)
+		a->ops->done(a->data, &r->plan);
+	if (q)
+		reply_raw(q, 200, "application/json; charset=utf-8", a->text,
+			  a->malformed ? strlen(a->text) / 2 : strlen(a->text));
+}
+
+static void answer_fail(struct reply *r)
+{
+	struct json_answer *a = r->data;
+	struct mreq *q = stream_request(r);
+	if (q)
+		a->ops->fail(q, &r->plan);
+}
+
+static void answer_malformed(struct reply *r)
+{
+	struct json_answer *a = r->data;
+	a->malformed = true;
+}
+
+static void answer_release(struct reply *r)
+{
+	struct json_answer *a = r->data;
+	if (a->ops->release)
+		a->ops->release(a->data);
+	cJSON_free(a->text);
+	free(a);
+}
+
+static const struct reply_ops answer_ops = {
+	.end = answer_end,
+	.error = answer_fail,
+	.malformed = answer_malformed,
+	.release = answer_release,
+};
+
+int stream_answer_json(struct mreq *r, struct reply_plan *plan, cJSON *body, const struct json_answer_ops *ops,
+		       void *data)
+{
+	struct json_answer *a = calloc(1, sizeof(*a));
+	char *text = cJSON_PrintUnformatted(body);
+	cJSON_Delete(body);
+	if (!a || !text) {
+		free(a);
+		cJSON_free(text);
+		return -1;
+	}
+	a->ops = ops;
+	a->data = data;
+	a->text = text;
+	bool fails = plan->fault == FAULT_ERROR_AFTER && plan->fault_after <= plan->ntokens;
+	bool cut = (plan->fault == FAULT_DISCONNECT_AFTER || plan->fault == FAULT_RESET_AFTER) &&
+		   plan->fault_after <= plan->ntokens;
+	struct reply *rp = stream_start_whole(r, &answer_ops, a, plan, fails ? ops->fail_status : cut ? 0 : 200);
+	if (!rp) {
+		cJSON_free(text);
+		free(a);
+		return -1;
+	}
+	reply_run(rp);
+	return 0;
 }
 
 /* ---- events --------------------------------------------------------------------------------- */

@@ -27,6 +27,37 @@
  */
 struct reply *stream_start(struct mreq *r, const char *content_type, const struct reply_ops *ops, void *data,
 			   struct reply_plan *plan);
+/*
+ * A JSON answer planned as a reply (botchat's /api/chat, deepwiki's research):
+ * nothing is sent until the plan ends, after its tokens' time; then the API's
+ * end op answers (or its error op, for error_after) through stream_request.
+ * A cut or reset fault drops the connection unanswered; a stall delays the
+ * answer.  status is the one the plan will answer with, for the observers.
+ */
+struct reply *stream_start_whole(struct mreq *r, const struct reply_ops *ops, void *data, struct reply_plan *plan,
+				 int status);
+/* The request a whole answer answers with reply_json and the like; NULL once answered. */
+struct mreq *stream_request(struct reply *r);
+
+/* What an API gives stream_answer_json. */
+struct json_answer_ops {
+	int fail_status;  /* the status fail answers with */
+	/* The error_after answer, in the API's error format. */
+	void (*fail)(struct mreq *r, const struct reply_plan *plan);
+	/* What is stored when the answer is sent (the assistant message), or NULL. */
+	void (*done)(void *data, const struct reply_plan *plan);
+	/* Free data, or NULL. */
+	void (*release)(void *data);
+};
+
+/*
+ * Answer r with body (200, taken) as a whole answer planned by plan: after the
+ * plan's time, or as its fault says (malformed: the body cut in half).  -1
+ * when memory is short (body is freed, the plan is still the caller's, r is
+ * not answered).
+ */
+int stream_answer_json(struct mreq *r, struct reply_plan *plan, cJSON *body, const struct json_answer_ops *ops,
+		       void *data);
 /* A new event object {"type": type}. */
 cJSON *stream_event(const char *type);
 /* Write an event as one SSE "data:" line and its blank line; takes the event. */

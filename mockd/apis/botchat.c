@@ -63,14 +63,20 @@ static void bc_error(struct mreq *r, int status, const char *code, const char *m
 }
 
 /* {"success":true,"data":data}; takes data. */
-static void bc_ok(struct mreq *r, cJSON *data)
+/* The body of a success: {"success": true, "data": data}; takes data. */
+static cJSON *bc_ok_body(cJSON *data)
 {
 	cJSON *o = cJSON_CreateObject();
 	if (!break_on(BRK_BC_NO_SUCCESS))
 		cJSON_AddBoolToObject(o, "success", 1);
 	if (data)
 		cJSON_AddItemToObject(o, "data", data);
-	reply_json(r, 200, o);
+	return o;
+}
+
+static void bc_ok(struct mreq *r, cJSON *data)
+{
+	reply_json(r, 200, bc_ok_body(data));
 }
 
 /* ---- conversations -------------------------------------------------------------------------- */
@@ -276,6 +282,29 @@ static void bc_store(struct conversation *c, const char *role, const char *conte
 	store_add_message(c, role, content, clock_now_ms(), NULL);
 }
 
+/* A model failure during an /api/chat answer: the error the stream would have sent, as the response. */
+static void chat_fail(struct mreq *r, const struct reply_plan *p)
+{
+	bc_error(r, 502, p->fault_code ? p->fault_code : "MODEL_ERROR",
+		 p->fault_message ? p->fault_message : "The model returned an error");
+}
+
+/* The answer is sent: it joins the conversation (data is its id). */
+static void chat_done(void *data, const struct reply_plan *p)
+{
+	struct conversation *c = bc_find(data);
+	if (c)
+		bc_store(c, "assistant", p->text);
+}
+
+static const struct json_answer_ops chat_answer = {
+	.fail_status = 502,
+	.fail = chat_fail,
+	.done = chat_done,
+	.release = free,
+};
+
+/* The whole answer, when its plan says it is ready (as a model that answers at once would, after its time). */
 static void bc_chat(struct mreq *r)
 {
 	struct chat_req q;
@@ -284,13 +313,24 @@ static void bc_chat(struct mreq *r)
 	struct conversation *c = NULL;
 	if (chat_prepare(r, &q, &body, &plan, &c)) {
 		bc_store(c, "user", q.message);
-		bc_store(c, "assistant", plan.text);
 		cJSON *data = cJSON_CreateObject();
 		cJSON_AddStringToObject(data, "response", plan.text);
 		cJSON_AddStringToObject(data, "conversationId", c->id);
 		cJSON_AddItemToObject(data, "usage", usage_json(&plan));
-		bc_ok(r, data);
+		if (break_on(BRK_BC_CHAT_UNPLANNED)) {
+			bc_store(c, "assistant", plan.text);
+			bc_ok(r, data);
+			goto out;
+		}
+		char *id = strdup(c->id);
+		if (!id)
+			cJSON_Delete(data);
+		if (!id || stream_answer_json(r, &plan, bc_ok_body(data), &chat_answer, id) < 0) {
+			free(id);
+			bc_error(r, 500, "INTERNAL_ERROR", "Out of memory");
+		}
 	}
+out:
 	plan_release(&plan);
 	cJSON_Delete(body);
 }

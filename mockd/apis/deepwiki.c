@@ -832,6 +832,19 @@ static cJSON *research_result(const struct research_req *q, const struct reply_p
 	return o;
 }
 
+/* The backend failing during the research: the error the stream would have sent, as the response. */
+static void research_fail(struct mreq *r, const struct reply_plan *p)
+{
+	dw_error(r, 500, p->fault_code ? p->fault_code : "INTERNAL_ERROR",
+		 p->fault_message ? p->fault_message : "The research backend failed");
+}
+
+static const struct json_answer_ops research_answer = {
+	.fail_status = 500,
+	.fail = research_fail,
+};
+
+/* The research result, when its plan says it is ready. */
 static void dw_research(struct mreq *r)
 {
 	struct api_key *k = dw_auth(r);
@@ -849,7 +862,10 @@ static void dw_research(struct mreq *r)
 		reply_fault(r, &plan, NULL, "The research backend is unavailable");
 		goto out;
 	}
-	reply_json(r, 200, research_result(&q, &plan));
+	if (break_on(BRK_DW_RESEARCH_UNPLANNED))
+		reply_json(r, 200, research_result(&q, &plan));
+	else if (stream_answer_json(r, &plan, research_result(&q, &plan), &research_answer, NULL) < 0)
+		dw_error(r, 500, "INTERNAL_ERROR", "Out of memory");
 out:
 	plan_release(&plan);
 	cJSON_Delete(body);
