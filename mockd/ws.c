@@ -433,6 +433,13 @@ void ws_reply_cut(struct reply *r, bool reset)
 	ws_abort(r->conn, reset);
 }
 
+void ws_reply_release(struct reply *r)
+{
+	struct ws_conn *c = r->conn;
+	if (c->on_drain == reply_drained_cb && c->drain_arg == r)
+		ws_on_drain(c, NULL, NULL);
+}
+
 int ws_send_text(struct ws_conn *c, const char *p, size_t n)
 {
 	if (ws_closing(c))

@@ -64,6 +64,8 @@ void ws_on_drain(struct ws_conn *c, void (*fn)(void *arg), void *arg);
 size_t ws_reply_pending(struct reply *r);
 void ws_reply_watch(struct reply *r);
 void ws_reply_cut(struct reply *r, bool reset);
+/* The reply is over: stop waiting for its drain (call from the sink's release). */
+void ws_reply_release(struct reply *r);
 /* Start the close handshake with code and reason; nothing more can be sent. */
 void ws_close(struct ws_conn *c, uint16_t code, const char *reason);
 /* Drop the connection without a close frame (reset: with a TCP reset), on the next turn. */

@@ -224,7 +224,6 @@ static void sink_write(struct reply *r, const char *p, size_t n)
 static void sink_finish(struct reply *r)
 {
 	struct dws_client *c = ws_data(r->conn);
-	ws_on_drain(c->ws, NULL, NULL);
 	c->reply = NULL;
 	struct ws_msg *m;
 	while (!c->reply && !ws_closing(c->ws) && (m = ws_inbox_pop(&c->waiting))) {
@@ -236,10 +235,9 @@ static void sink_finish(struct reply *r)
 static void sink_release(struct reply *r)
 {
 	struct dws_client *c = ws_data(r->conn);
-	if (c->reply == r) {
-		ws_on_drain(c->ws, NULL, NULL);
+	if (c->reply == r)
 		c->reply = NULL;
-	}
+	ws_reply_release(r);
 }
 
 static const struct reply_sink dws_sink = {

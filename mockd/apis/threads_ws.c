@@ -236,7 +236,6 @@ static void sink_write(struct reply *r, const char *p, size_t n)
 static void sink_finish(struct reply *r)
 {
 	struct th_conn *tc = ws_data(r->conn);
-	ws_on_drain(tc->ws, NULL, NULL);
 	tc->reply = NULL;
 	th_process_next(tc);
 }
@@ -244,10 +243,9 @@ static void sink_finish(struct reply *r)
 static void sink_release(struct reply *r)
 {
 	struct th_conn *tc = ws_data(r->conn);
-	if (tc->reply == r) {
-		ws_on_drain(tc->ws, NULL, NULL);
+	if (tc->reply == r)
 		tc->reply = NULL;
-	}
+	ws_reply_release(r);
 }
 
 static const struct reply_sink th_sink = {
