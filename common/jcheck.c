@@ -239,14 +239,21 @@ cJSON *jcheck_parse(struct jcheck *c)
 	const char *end = NULL;
 	cJSON *root = cJSON_ParseWithLengthOpts(c->text, c->len, &end, 0);
 	if (!root) {
-		/* cJSON leaves end where it stopped; it says no more than that. */
+		/*
+		 * cJSON leaves end where it stopped and says no more; that is often just past
+		 * the culprit, on the whitespace after it, so back up to the last character.
+		 */
 		size_t off = end && end >= c->text && end <= c->text + c->len ? (size_t)(end - c->text) : 0;
-		while (off > 0 && off >= c->len)
+		while (off > 0 && (off >= c->len || (unsigned char)c->text[off] <= 32))
 			off--;
-		if (off >= c->len || (end && end >= c->text + c->len))
+		if (c->len == 0 || (unsigned char)c->text[off] <= 32)
+			parse_bad(c, off, "invalid JSON: no value");
+		else if (end && end >= c->text + c->len)
 			parse_bad(c, off, "invalid JSON: the text ends before the value does");
+		else if ((unsigned char)c->text[off] < 127)
+			parse_bad(c, off, "invalid JSON near '%c'", c->text[off]);
 		else
-			parse_bad(c, off, "invalid JSON at '%c'", c->text[off]);
+			parse_bad(c, off, "invalid JSON");
 		return NULL;
 	}
 	for (const char *q = end; q < c->text + c->len; q++) {

@@ -1,6 +1,5 @@
 #include "mockd/keys.h"
 
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -111,7 +110,7 @@ static void parse_key(struct jcheck *c, const cJSON *o, const char *path, struct
 	}
 	long quota;
 	const cJSON *q = cJSON_GetObjectItemCaseSensitive(o, "quota");
-	if (q && !cJSON_IsNull(q) && jcheck_count(c, o, path, "quota", 0, LONG_MAX / 2, &quota))
+	if (q && !cJSON_IsNull(q) && jcheck_count(c, o, path, "quota", 0, 1000000000000L, &quota))
 		k->quota = quota;
 	size_t ns = scopes ? (size_t)cJSON_GetArraySize(scopes) : 0;
 	k->api = strdup(api >= 0 ? api_names[api] : "");

@@ -255,7 +255,9 @@ static void check_reply(struct jcheck *c, const cJSON *reply, const char *path)
 	const cJSON *tokens = jcheck_array(c, reply, path, "tokens", false);
 	bool text = cJSON_HasObjectItem(reply, "text");
 	jcheck_string(c, reply, path, "text", false);
-	if (text == cJSON_HasObjectItem(reply, "tokens"))
+	/* Neither, beside an unknown member already reported ("txt"), is the same mistake. */
+	bool other = cJSON_GetArraySize(reply) > (int)text + (int)cJSON_HasObjectItem(reply, "tokens");
+	if (text == cJSON_HasObjectItem(reply, "tokens") && !(!text && other))
 		jcheck_bad(c, reply, path, "give exactly one of \"text\" and \"tokens\"");
 	size_t i = 0;
 	const cJSON *t;
