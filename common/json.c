@@ -143,15 +143,20 @@ const char *json_get_string(const cJSON *o, const char *name)
 	return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
-bool json_text_has_nul(const char *p, size_t n)
+size_t json_text_find_nul(const char *p, size_t n)
 {
 	/* A backslash escapes the next character, so "\\u0000" is a backslash then "u0000". */
 	for (size_t i = 0; i + 5 < n; i++) {
 		if (p[i] != '\\')
 			continue;
 		if (p[i + 1] == 'u' && p[i + 2] == '0' && p[i + 3] == '0' && p[i + 4] == '0' && p[i + 5] == '0')
-			return true;
+			return i;
 		i++;
 	}
-	return false;
+	return n;
+}
+
+bool json_text_has_nul(const char *p, size_t n)
+{
+	return json_text_find_nul(p, n) < n;
 }

@@ -19,6 +19,8 @@ char *json_print_capped(const cJSON *v, size_t max);
 cJSON *json_parse_exact(const char *p, size_t n);
 /* True when JSON text holds the escape \u0000, which cJSON would silently cut a string at. */
 bool json_text_has_nul(const char *p, size_t n);
+/* Where the escape \u0000 starts in JSON text, or n when it holds none. */
+size_t json_text_find_nul(const char *p, size_t n);
 /* The string member name of object o, or NULL when absent or not a string. */
 const char *json_get_string(const cJSON *o, const char *name);
 

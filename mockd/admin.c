@@ -74,6 +74,7 @@ static void admin_health(struct mreq *r)
 	cJSON_AddItemToObject(o, "breaks", breaks_active_json());
 	cJSON_AddNumberToObject(o, "open_streams", (double)stream_count());
 	cJSON_AddNumberToObject(o, "conversations", (double)store_count());
+	cJSON_AddItemToObject(o, "rules", script_usage_json());
 	cJSON_AddNumberToObject(o, "time_scale", mockd_cfg.time_scale);
 	clock_json(o);
 	reply_json(r, 200, o);
@@ -118,21 +119,42 @@ static void admin_scripts_list(struct mreq *r)
 	reply_json(r, 200, o);
 }
 
+/* 400 (or 413 past a limit) with every problem: "error" holds them all, "problems" one a line. */
+static void admin_problems(struct mreq *r, int status, const struct buf *err)
+{
+	cJSON *o = cJSON_CreateObject(), *list = cJSON_AddArrayToObject(o, "problems");
+	size_t len = err->len;
+	while (len && buf_str(err)[len - 1] == '\n')
+		len--;
+	char *all = strndup(buf_str(err), len);
+	cJSON_AddStringToObject(o, "error", all ? all : "error");
+	for (const char *p = all ? all : ""; *p;) {
+		size_t n = strcspn(p, "\n");
+		char *line = strndup(p, n);
+		if (line)
+			cJSON_AddItemToArray(list, cJSON_CreateString(line));
+		free(line);
+		p += n + (p[n] == '\n');
+	}
+	free(all);
+	reply_json(r, status, o);
+}
+
 static void admin_scripts_add(struct mreq *r)
 {
 	if (!admin_allowed(r))
 		return;
-	cJSON *json = mreq_json(r);
-	if (!json) {
-		admin_error(r, 400, NULL, "the body must be a JSON rule, an array of rules or {\"rules\": [...]}");
+	if (r->body_too_big) {
+		admin_error(r, 413, NULL, "the body is larger than the 2 MiB a request may have");
 		return;
 	}
 	struct buf err;
-	buf_init(&err, 4096);
+	buf_init(&err, 64 * 1024);
 	cJSON *ids = cJSON_CreateArray();
-	if (script_add(json, ids, &err) < 0) {
+	int rc = script_add_text(r->body ? r->body : "", r->body_len, ids, &err);
+	if (rc != SCRIPT_OK) {
 		cJSON_Delete(ids);
-		admin_error(r, 400, NULL, buf_str(&err));
+		admin_problems(r, rc == SCRIPT_FULL ? 413 : 400, &err);
 	} else {
 		cJSON *o = cJSON_CreateObject();
 		cJSON_AddNumberToObject(o, "added", cJSON_GetArraySize(ids));
@@ -140,7 +162,6 @@ static void admin_scripts_add(struct mreq *r)
 		reply_json(r, 201, o);
 	}
 	buf_release(&err);
-	cJSON_Delete(json);
 }
 
 static void admin_scripts_clear(struct mreq *r)

@@ -41,6 +41,10 @@ struct api_key *keys_first_kind(const char *api, const char *kind);
 bool key_has_scope(const struct api_key *k, const char *scope);
 /* The "config" object of api (never NULL: an empty object when the file has none). */
 const cJSON *keys_api_config(const char *api);
+/* The names of the chat APIs, NULL-terminated: what "api" may say in the keys and scripts files. */
+const char *const *keys_api_names(void);
+/* How many keys are loaded. */
+size_t keys_count(void);
 /* Forget the tokens used by every key. */
 void keys_reset_usage(void);
 

@@ -50,7 +50,8 @@ static const char usage_text[] =
 	"      --port-file FILE     write the listening addresses there, one HOST:PORT a line\n"
 	"      --api LIST           serve only these APIs (comma-separated; default all)\n"
 	"      --keys FILE          API keys and per-API settings (default fixtures/keys.json)\n"
-	"      --scripts DIR        load scripted LLM rules from DIR/*.json\n"
+	"      --scripts PATH       load scripted LLM rules from a file, or from PATH/*.json\n"
+	"      --max-rule-bytes N   cap the JSON text of all rules at N bytes (default 16 MiB)\n"
 	"      --time-scale X       multiply every scripted delay by X (0 = no waiting; default 1)\n"
 	"      --seed N             seed for ids, jitter and default answers (default 1)\n"
 	"      --admin-token T      open /__admin/ on every listener, to callers bearing T\n"
@@ -251,6 +252,31 @@ static int bound_port(struct evhttp_bound_socket *b)
 	return ntohs(((struct sockaddr_in *)&ss)->sin_port);
 }
 
+/* Each line of text as one log record ("FILE:LINE:COLUMN: PATH: what" lines stay one a record). */
+static void log_lines(enum log_level level, const char *text)
+{
+	while (*text) {
+		size_t n = strcspn(text, "\n");
+		log_msg(level, "%.*s", (int)n, text);
+		text += n + (text[n] == '\n');
+	}
+}
+
+/* "12 rules from fixtures/scripts (3 files), 9 keys from fixtures/keys.json": what the run starts with. */
+static void log_loaded(unsigned nfiles)
+{
+	char rules[600] = "no rules", keys[600] = "no keys";
+	size_t nrules, bytes, max;
+	script_usage(&nrules, &bytes, &max);
+	if (mockd_cfg.scripts_dir)
+		snprintf(rules, sizeof(rules), "%zu rule%s from %.500s (%u file%s)", nrules, nrules == 1 ? "" : "s",
+			 mockd_cfg.scripts_dir, nfiles, nfiles == 1 ? "" : "s");
+	if (mockd_cfg.keys_path)
+		snprintf(keys, sizeof(keys), "%zu key%s from %.500s", keys_count(), keys_count() == 1 ? "" : "s",
+			 mockd_cfg.keys_path);
+	log_info("%s, %s", rules, keys);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option options[] = {
@@ -259,6 +285,7 @@ int main(int argc, char **argv)
 		{ "api",          required_argument, NULL, 'a' },
 		{ "keys",         required_argument, NULL, 'k' },
 		{ "scripts",      required_argument, NULL, 's' },
+		{ "max-rule-bytes", required_argument, NULL, 'R' },
 		{ "time-scale",   required_argument, NULL, 't' },
 		{ "seed",         required_argument, NULL, 'S' },
 		{ "admin-token",  required_argument, NULL, 'T' },
@@ -299,6 +326,17 @@ int main(int argc, char **argv)
 			break;
 		case 'k': mockd_cfg.keys_path = optarg; break;
 		case 's': mockd_cfg.scripts_dir = optarg; break;
+		case 'R': {
+			errno = 0;
+			unsigned long long v = strtoull(optarg, &end, 10);
+			if (*end || end == optarg || errno || v < 1 || v > SCRIPT_MAX_RULE_BYTES) {
+				fprintf(stderr, "mockd: --max-rule-bytes: expected bytes from 1 to %llu, got \"%s\"\n",
+					(unsigned long long)SCRIPT_MAX_RULE_BYTES, optarg);
+				return 2;
+			}
+			script_set_max_bytes((size_t)v);
+			break;
+		}
 		case 't':
 			mockd_cfg.time_scale = strtod(optarg, &end);
 			if (*end || end == optarg || !(mockd_cfg.time_scale >= 0) || mockd_cfg.time_scale > 1000) {
@@ -387,16 +425,17 @@ int main(int argc, char **argv)
 	struct evhttp *http = NULL;
 	struct event *sigint = NULL, *sigterm = NULL;
 	struct shutdown_ctx ctx = { 0 };
-	if (mockd_cfg.keys_path && keys_load(mockd_cfg.keys_path, &err) < 0) {
-		log_error("%s", buf_str(&err));
+	/* Every problem of both files is listed before mockd gives up. */
+	unsigned nfiles = 0;
+	bool config_ok = !mockd_cfg.keys_path || keys_load(mockd_cfg.keys_path, &err) == 0;
+	if (mockd_cfg.scripts_dir && script_load(mockd_cfg.scripts_dir, &nfiles, &err) != SCRIPT_OK)
+		config_ok = false;
+	if (!config_ok) {
+		log_lines(LOG_ERROR, buf_str(&err));
 		rc = 2;
 		goto out;
 	}
-	if (mockd_cfg.scripts_dir && script_load_dir(mockd_cfg.scripts_dir, &err) < 0) {
-		log_error("%s", buf_str(&err));
-		rc = 2;
-		goto out;
-	}
+	log_loaded(nfiles);
 
 	if (journal_init((size_t)journal_n) < 0) {
 		log_error("cannot make room for a journal of %ld requests", journal_n);

@@ -1,14 +1,19 @@
 #include "mockd/script.h"
 
 #include <dirent.h>
-#include <regex.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
+#include "common/jcheck.h"
+#include "common/jpath.h"
 #include "common/json.h"
+#include "common/log.h"
+#include "common/pattern.h"
 #include "common/tokenize.h"
+#include "mockd/keys.h"
 #include "mockd/mockd.h"
 
 #define SCRIPT_MAX_FILE (4u * 1024 * 1024)
@@ -21,9 +26,11 @@ struct rule {
 	char *model;             /* NULL: any model or preset */
 	enum match_kind kind;
 	char *text;
-	regex_t re;
+	struct pattern *re;      /* MATCH_REGEX */
+	size_t bytes;            /* the rule's JSON text, counted against --max-rule-bytes */
 	bool once;
 	bool runtime;            /* added through the admin API */
+	bool warned;             /* a search of its regex hit a limit (logged once) */
 	struct plan_answer *answer; /* the rule as given and its reply's tokens; one reference */
 	struct reply_plan proto; /* what every plan from this rule starts as (pointers into answer) */
 	struct rule *next;
@@ -32,6 +39,18 @@ struct rule {
 static struct rule *rules;      /* tried in list order */
 static size_t nrules;
 static unsigned long next_rule_no;
+static size_t rule_bytes;       /* the JSON text of the rules in force */
+static size_t max_rule_bytes = SCRIPT_DEFAULT_MAX_BYTES;
+
+/*
+ * A rule's regex meets the limits of common/pattern: 4 KiB of pattern, 64 KiB
+ * compiled, and a search that gives up (no match) after 100,000 backtracking
+ * steps, a few milliseconds of the event loop, which every client shares.
+ */
+static struct pattern_limits rule_limits = {
+	.max_length = SCRIPT_MAX_REGEX, .max_compiled = 64 * 1024,
+	.match = SCRIPT_REGEX_MATCH_LIMIT, .depth = 10000, .heap_kib = 8192,
+};
 
 static const char *const rule_members[] = { "id", "api", "match", "once", "reply", "usage", "timing",
 					    "fault", "sources", "research", "description", NULL };
@@ -41,7 +60,13 @@ static const char *const fault_names[] = { [FAULT_NONE] = "none",
 					   [FAULT_DISCONNECT_AFTER] = "disconnect_after",
 					   [FAULT_RESET_AFTER] = "reset_after",
 					   [FAULT_STALL_AFTER] = "stall_after",
-					   [FAULT_MALFORMED_AFTER] = "malformed_after" };
+					   [FAULT_MALFORMED_AFTER] = "malformed_after", NULL };
+static const char *const match_members[] = { "message", "model", "preset", NULL };
+static const char *const matcher_kinds[] = { "equals", "contains", "regex", NULL };  /* MATCH_EQUALS... */
+static const char *const reply_members[] = { "text", "tokens", NULL };
+static const char *const usage_members[] = { "prompt_tokens", "completion_tokens", NULL };
+static const char *const timing_members[] = { "first_token_ms", "interval_ms", "jitter_ms", "scaled", NULL };
+static const char *const fault_members[] = { "type", "status", "tokens", "ms", "body", "code", "message", NULL };
 
 /* Generator timing, also for a rule without a reply or timing. */
 #define DEFAULT_FIRST_TOKEN_MS 200
@@ -177,8 +202,7 @@ static struct plan_answer *answer_for_rule(cJSON *def)
 
 static void rule_free(struct rule *r)
 {
-	if (r->kind == MATCH_REGEX)
-		regfree(&r->re);
+	pattern_free(r->re);
 	free(r->api);
 	free(r->model);
 	free(r->text);
@@ -186,89 +210,110 @@ static void rule_free(struct rule *r)
 	free(r);
 }
 
-static bool in_list(const char *s, const char *const *list)
-{
-	for (; *list; list++)
-		if (strcmp(s, *list) == 0)
-			return true;
-	return false;
-}
-
-/* A non-negative whole number member, or def when absent; -1 when present and wrong. */
+/* A rule's member as a whole number in [min, max], or def when absent (the rule is checked). */
 static long get_count(const cJSON *o, const char *name, long def)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
-	if (!v)
-		return def;
-	if (!json_is_integer(v) || v->valuedouble < 0 || v->valuedouble > 1e9)
-		return -1;
-	return (long)v->valuedouble;
+	return json_is_integer(v) ? (long)v->valuedouble : def;
 }
 
-static int check_fault(const cJSON *f, const char *where, struct buf *err)
+#define MAX_COUNT 1000000000L   /* tokens, ms: a billion is more than any test waits for */
+
+/* Check fault (an object); its members must suit its type. */
+static void check_fault(struct jcheck *c, const cJSON *f, const char *path)
 {
-	const char *type = json_get_string(f, "type");
-	if (!cJSON_IsObject(f) || !type) {
-		buf_printf(err, "%s.fault: needs a string \"type\"", where);
-		return -1;
-	}
-	int t = -1;
-	for (int i = 1; i < (int)(sizeof(fault_names) / sizeof(*fault_names)); i++)
-		if (strcmp(type, fault_names[i]) == 0)
-			t = i;
-	if (t < 0) {
-		buf_printf(err, "%s.fault.type: unknown fault \"%s\" (http_error, error_after, "
-			   "disconnect_after, reset_after, stall_after, malformed_after)", where, type);
-		return -1;
-	}
-	if (t == FAULT_HTTP_ERROR) {
-		long status = get_count(f, "status", 500);
-		if (status < 400 || status > 599) {
-			buf_printf(err, "%s.fault.status: must be a status from 400 to 599", where);
-			return -1;
+	char p[JCHECK_PATH_LEN];
+	long v;
+	int t = jcheck_enum(c, f, path, "type", fault_names + 1, "fault type", true) + 1;
+	jcheck_count(c, f, path, "status", 400, 599, &v);
+	jcheck_count(c, f, path, "tokens", 0, MAX_COUNT, &v);
+	jcheck_count(c, f, path, "ms", 0, MAX_COUNT, &v);
+	jcheck_string(c, f, path, "code", false);
+	jcheck_string(c, f, path, "message", false);
+	/* A member the type does not read is a mistake the rule's author would not see otherwise. */
+	static const struct {
+		const char *name;
+		unsigned types;   /* bits of the fault types that read it */
+	} only[] = {
+		{ "status", 1u << FAULT_HTTP_ERROR },
+		{ "body", 1u << FAULT_HTTP_ERROR },
+		{ "tokens", ~(1u << FAULT_HTTP_ERROR) },
+		{ "ms", 1u << FAULT_STALL_AFTER },
+	};
+	for (size_t i = 0; t > 0 && i < sizeof(only) / sizeof(*only); i++) {
+		const cJSON *m = cJSON_GetObjectItemCaseSensitive(f, only[i].name);
+		if (m && !(only[i].types & (1u << t))) {
+			jpath_key(p, sizeof(p), path, only[i].name);
+			jcheck_bad_name(c, m, p, "a %s fault does not use \"%s\"", fault_names[t], only[i].name);
 		}
-	} else if (get_count(f, "tokens", 0) < 0) {
-		buf_printf(err, "%s.fault.tokens: must be a whole number >= 0", where);
-		return -1;
 	}
-	if (get_count(f, "ms", 0) < 0) {
-		buf_printf(err, "%s.fault.ms: must be a whole number >= 0", where);
-		return -1;
-	}
-	return 0;
 }
 
-static int check_reply(const cJSON *reply, const char *where, struct buf *err)
+/* Check reply (an object): exactly one of text and tokens. */
+static void check_reply(struct jcheck *c, const cJSON *reply, const char *path)
 {
-	if (!cJSON_IsObject(reply)) {
-		buf_printf(err, "%s.reply: must be an object with \"text\" or \"tokens\"", where);
-		return -1;
-	}
-	const cJSON *text = cJSON_GetObjectItemCaseSensitive(reply, "text");
-	const cJSON *tokens = cJSON_GetObjectItemCaseSensitive(reply, "tokens");
-	if ((text && tokens) || (!text && !tokens)) {
-		buf_printf(err, "%s.reply: give exactly one of \"text\" and \"tokens\"", where);
-		return -1;
-	}
-	if (text && !cJSON_IsString(text)) {
-		buf_printf(err, "%s.reply.text: must be a string", where);
-		return -1;
-	}
-	if (tokens) {
-		const cJSON *t;
-		if (!cJSON_IsArray(tokens)) {
-			buf_printf(err, "%s.reply.tokens: must be an array of strings", where);
-			return -1;
+	const cJSON *tokens = jcheck_array(c, reply, path, "tokens", false);
+	bool text = cJSON_HasObjectItem(reply, "text");
+	jcheck_string(c, reply, path, "text", false);
+	/* Neither, beside an unknown member already reported ("txt"), is the same mistake. */
+	bool other = cJSON_GetArraySize(reply) > (int)text + (int)cJSON_HasObjectItem(reply, "tokens");
+	if (text == cJSON_HasObjectItem(reply, "tokens") && !(!text && other))
+		jcheck_bad(c, reply, path, "give exactly one of \"text\" and \"tokens\"");
+	size_t i = 0;
+	const cJSON *t;
+	cJSON_ArrayForEach(t, tokens)
+	{
+		if (!cJSON_IsString(t)) {
+			char p[JCHECK_PATH_LEN], q[JCHECK_PATH_LEN];
+			jpath_key(p, sizeof(p), path, "tokens");
+			jpath_index(q, sizeof(q), p, i);
+			jcheck_bad(c, t, q, "expected a string, got %s", json_type_name(t));
 		}
-		cJSON_ArrayForEach(t, tokens)
-		{
-			if (!cJSON_IsString(t)) {
-				buf_printf(err, "%s.reply.tokens: must be an array of strings", where);
-				return -1;
-			}
+		i++;
+	}
+}
+
+/* Check match.message and set r's matcher: a string, or one of {equals, contains, regex}. */
+static void check_message(struct jcheck *c, const cJSON *msg, const char *path, struct rule *r)
+{
+	if (cJSON_IsString(msg)) {
+		r->kind = MATCH_EQUALS;
+		r->text = strdup(msg->valuestring);
+		return;
+	}
+	if (!cJSON_IsObject(msg)) {
+		jcheck_bad(c, msg, path, "expected a string or an object with one of equals, contains, regex; got %s",
+			   json_type_name(msg));
+		return;
+	}
+	jcheck_members(c, msg, path, matcher_kinds);
+	int given = 0;
+	for (int k = 0; matcher_kinds[k]; k++) {
+		const char *s = jcheck_string(c, msg, path, matcher_kinds[k], false);
+		given += cJSON_HasObjectItem(msg, matcher_kinds[k]);
+		if (s && !r->text) {
+			r->kind = (enum match_kind)(MATCH_EQUALS + k);
+			r->text = strdup(s);
 		}
 	}
-	return 0;
+	if (given != 1) {
+		jcheck_bad(c, msg, path, "give exactly one of equals, contains, regex (%d given)", given);
+		return;
+	}
+	if (r->kind == MATCH_REGEX && r->text) {
+		char p[JCHECK_PATH_LEN];
+		struct buf why;
+		jpath_key(p, sizeof(p), path, "regex");
+		buf_init(&why, 1024);
+		if (!rule_limits.match_context && pattern_limits_init(&rule_limits) < 0)
+			buf_adds(&why, "out of memory");
+		else
+			r->re = pattern_compile(r->text, &rule_limits, &why);
+		if (!r->re)
+			jcheck_bad(c, cJSON_GetObjectItemCaseSensitive(msg, "regex"), p,
+				   "not a usable regular expression (PCRE2): %s", buf_str(&why));
+		buf_release(&why);
+	}
 }
 
 /*
@@ -292,7 +337,7 @@ static void rule_proto(struct rule *r)
 	p->unscaled = cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(timing, "scaled"));
 	const cJSON *fault = cJSON_GetObjectItemCaseSensitive(a->def, "fault");
 	const char *type = json_get_string(fault, "type");
-	for (int i = 1; type && i < (int)(sizeof(fault_names) / sizeof(*fault_names)); i++)
+	for (int i = 1; type && fault_names[i]; i++)
 		if (strcmp(type, fault_names[i]) == 0)
 			p->fault = (enum fault_type)i;
 	p->fault_after = (size_t)get_count(fault, "tokens", 0);
@@ -307,95 +352,80 @@ static void rule_proto(struct rule *r)
 	p->extra = a->def;
 }
 
-/* Build a rule from its JSON; NULL with "where: what" in err. */
-static struct rule *rule_parse(const cJSON *def, const char *where, struct buf *err)
+/* Check one rule at path and build it; NULL when it has a problem (each one reported). */
+static struct rule *rule_parse(struct jcheck *c, const cJSON *def, const char *path)
 {
+	char p[JCHECK_PATH_LEN];
+	unsigned before = c->nerr;
 	if (!cJSON_IsObject(def)) {
-		buf_printf(err, "%s: a rule must be an object", where);
+		jcheck_bad(c, def, path, "a rule must be an object, got %s", json_type_name(def));
 		return NULL;
-	}
-	const cJSON *m;
-	cJSON_ArrayForEach(m, def)
-	{
-		if (!in_list(m->string, rule_members)) {
-			buf_printf(err, "%s: unknown member \"%s\"", where, m->string);
-			return NULL;
-		}
 	}
 	struct rule *r = calloc(1, sizeof(*r));
-	if (!r)
+	if (!r) {
+		jcheck_bad(c, def, path, "out of memory");
 		return NULL;
-	const char *id = json_get_string(def, "id");
+	}
+	jcheck_members(c, def, path, rule_members);
+	const char *id = jcheck_string(c, def, path, "id", false);
+	if (id && (!*id || strlen(id) >= sizeof(r->id))) {
+		jpath_key(p, sizeof(p), path, "id");
+		jcheck_bad(c, cJSON_GetObjectItemCaseSensitive(def, "id"), p, "expected 1 to %zu bytes",
+			   sizeof(r->id) - 1);
+	}
+	int api = jcheck_enum(c, def, path, "api", keys_api_names(), "API", false);
+	if (api >= 0)
+		r->api = strdup(keys_api_names()[api]);
+	jcheck_bool(c, def, path, "once", &r->once);
+	jcheck_string(c, def, path, "description", false);
+	const cJSON *match = jcheck_object(c, def, path, "match", false, match_members);
+	jpath_key(p, sizeof(p), path, "match");
+	char mp[JCHECK_PATH_LEN];
+	const char *model = jcheck_string(c, match, p, "model", false);
+	const char *preset = jcheck_string(c, match, p, "preset", false);
+	if (model && preset)
+		jcheck_bad(c, match, p, "give one of model and preset, not both");
+	if (model || preset)
+		r->model = strdup(model ? model : preset);
+	const cJSON *msg = cJSON_GetObjectItemCaseSensitive(match, "message");
+	jpath_key(mp, sizeof(mp), p, "message");
+	if (msg)
+		check_message(c, msg, mp, r);
+	const cJSON *o;
+	if ((o = jcheck_object(c, def, path, "reply", false, reply_members))) {
+		jpath_key(p, sizeof(p), path, "reply");
+		check_reply(c, o, p);
+	}
+	if ((o = jcheck_object(c, def, path, "fault", false, fault_members))) {
+		jpath_key(p, sizeof(p), path, "fault");
+		check_fault(c, o, p);
+	}
+	long v;
+	bool scaled;
+	if ((o = jcheck_object(c, def, path, "timing", false, timing_members))) {
+		jpath_key(p, sizeof(p), path, "timing");
+		jcheck_count(c, o, p, "first_token_ms", 0, MAX_COUNT, &v);
+		jcheck_count(c, o, p, "interval_ms", 0, MAX_COUNT, &v);
+		jcheck_count(c, o, p, "jitter_ms", 0, MAX_COUNT, &v);
+		jcheck_bool(c, o, p, "scaled", &scaled);
+	}
+	if ((o = jcheck_object(c, def, path, "usage", false, usage_members))) {
+		jpath_key(p, sizeof(p), path, "usage");
+		jcheck_count(c, o, p, "prompt_tokens", 0, MAX_COUNT, &v);
+		jcheck_count(c, o, p, "completion_tokens", 0, MAX_COUNT, &v);
+	}
+	jcheck_array(c, def, path, "sources", false);
+	jcheck_object(c, def, path, "research", false, NULL);
+	if (c->nerr != before)
+		goto fail;
 	if (id)
 		snprintf(r->id, sizeof(r->id), "%s", id);
 	else
 		snprintf(r->id, sizeof(r->id), "rule-%lu", ++next_rule_no);
-	const char *api = json_get_string(def, "api");
-	if (api)
-		r->api = strdup(api);
-	const cJSON *once = cJSON_GetObjectItemCaseSensitive(def, "once");
-	r->once = cJSON_IsTrue(once);
-	if (once && !cJSON_IsBool(once)) {
-		buf_printf(err, "%s.once: must be true or false", where);
-		goto fail;
-	}
-	const cJSON *match = cJSON_GetObjectItemCaseSensitive(def, "match");
-	if (match && !cJSON_IsObject(match)) {
-		buf_printf(err, "%s.match: must be an object", where);
-		goto fail;
-	}
-	const char *model = json_get_string(match, "model");
-	if (!model)
-		model = json_get_string(match, "preset");
-	if (model)
-		r->model = strdup(model);
-	const cJSON *msg = cJSON_GetObjectItemCaseSensitive(match, "message");
-	if (cJSON_IsString(msg)) {
-		r->kind = MATCH_EQUALS;
-		r->text = strdup(msg->valuestring);
-	} else if (cJSON_IsObject(msg)) {
-		static const char *const kinds[] = { "equals", "contains", "regex" };
-		for (int k = 0; k < 3 && !r->text; k++) {
-			const char *s = json_get_string(msg, kinds[k]);
-			if (s) {
-				r->kind = (enum match_kind)(MATCH_EQUALS + k);
-				r->text = strdup(s);
-			}
-		}
-		if (!r->text) {
-			buf_printf(err, "%s.match.message: needs \"equals\", \"contains\" or \"regex\"", where);
-			goto fail;
-		}
-		if (r->kind == MATCH_REGEX && regcomp(&r->re, r->text, REG_EXTENDED | REG_NOSUB) != 0) {
-			r->kind = MATCH_ANY; /* nothing to regfree */
-			buf_printf(err, "%s.match.message.regex: not a valid regular expression", where);
-			goto fail;
-		}
-	} else if (msg) {
-		buf_printf(err, "%s.match.message: must be a string or an object", where);
-		goto fail;
-	}
-	const cJSON *reply = cJSON_GetObjectItemCaseSensitive(def, "reply");
-	if (reply && check_reply(reply, where, err) < 0)
-		goto fail;
-	const cJSON *fault = cJSON_GetObjectItemCaseSensitive(def, "fault");
-	if (fault && check_fault(fault, where, err) < 0)
-		goto fail;
-	const cJSON *timing = cJSON_GetObjectItemCaseSensitive(def, "timing");
-	const cJSON *scaled = cJSON_GetObjectItemCaseSensitive(timing, "scaled");
-	if (scaled && !cJSON_IsBool(scaled)) {
-		buf_printf(err, "%s.timing.scaled: must be true or false", where);
-		goto fail;
-	}
-	if (timing && (!cJSON_IsObject(timing) || get_count(timing, "first_token_ms", 0) < 0 ||
-		       get_count(timing, "interval_ms", 0) < 0 || get_count(timing, "jitter_ms", 0) < 0)) {
-		buf_printf(err, "%s.timing: first_token_ms, interval_ms and jitter_ms are whole numbers >= 0",
-			   where);
-		goto fail;
-	}
 	cJSON *copy = cJSON_Duplicate(def, 1);
-	if (!copy || !(r->answer = answer_for_rule(copy))) {
-		buf_printf(err, "%s: out of memory", where);
+	if ((api >= 0 && !r->api) || ((model || preset) && !r->model) || (msg && !r->text) || !copy ||
+	    !(r->answer = answer_for_rule(copy))) {
+		jcheck_bad(c, def, path, "out of memory");
 		goto fail;
 	}
 	rule_proto(r);
@@ -405,78 +435,155 @@ fail:
 	return NULL;
 }
 
-/* The rules in a JSON document: a rule, an array of rules, or {"rules": [...]}. */
-static const cJSON *rules_of(const cJSON *json, bool *single)
+static void chain_free(struct rule *r)
 {
-	const cJSON *list = cJSON_GetObjectItemCaseSensitive(json, "rules");
-	*single = false;
-	if (cJSON_IsObject(json) && list)
-		return list;
-	if (cJSON_IsArray(json))
-		return json;
-	*single = true;
-	return json;
+	while (r) {
+		struct rule *next = r->next;
+		rule_free(r);
+		r = next;
+	}
 }
 
-/* Parse every rule of json into a chain; -1 with err and nothing kept. */
-static int parse_all(const cJSON *json, const char *origin, bool runtime, struct rule **head,
-		     struct rule **tail, size_t *count, struct buf *err)
+/* A parsed batch of rules, not yet in force. */
+struct batch {
+	struct rule *head, *tail;
+	size_t count;
+	size_t bytes;            /* the JSON text of its rules */
+	unsigned files;
+};
+
+/*
+ * Check every rule of a document (a rule, an array of rules, or {"rules": [...]})
+ * into b; problems go to c, and a batch with any is not to be used.
+ */
+static void parse_doc(struct jcheck *c, const cJSON *json, bool runtime, struct batch *b)
 {
-	bool single;
-	const cJSON *list = rules_of(json, &single);
-	*head = *tail = NULL;
-	*count = 0;
-	if (!single && !cJSON_IsArray(list)) {
-		buf_printf(err, "%s.rules: must be an array", origin);
-		return -1;
+	static const char *const doc_members[] = { "rules", "description", NULL };
+	const cJSON *list = json;
+	const char *base = "";
+	if (cJSON_IsObject(json) && cJSON_HasObjectItem(json, "rules")) {
+		jcheck_members(c, json, "", doc_members);
+		list = jcheck_array(c, json, "", "rules", true);
+		base = "rules";
+		if (!list)
+			return;
 	}
-	const cJSON *item = single ? list : list->child;
-	for (size_t i = 0; item; i++, item = single ? NULL : item->next) {
-		char where[256];
-		if (single)
-			snprintf(where, sizeof(where), "%s", origin);
+	size_t n = cJSON_IsArray(list) ? (size_t)cJSON_GetArraySize(list) : 1;
+	size_t *sizes = calloc(n ? n : 1, sizeof(*sizes));
+	if (!sizes) {
+		jcheck_bad(c, json, "", "out of memory");
+		return;
+	}
+	if (cJSON_IsArray(list) && !jcheck_sizes(c, list, sizes, n))
+		memset(sizes, 0, n * sizeof(*sizes));
+	if (!cJSON_IsArray(list)) {
+		size_t value, name;
+		sizes[0] = c->text && jcheck_where(c, list, &value, &name) ? c->len - value : 0;
+	}
+	const cJSON *item = cJSON_IsArray(list) ? list->child : list;
+	for (size_t i = 0; item; i++, item = cJSON_IsArray(list) ? item->next : NULL) {
+		char where[JCHECK_PATH_LEN];
+		if (cJSON_IsArray(list))
+			jpath_index(where, sizeof(where), base, i);
 		else
-			snprintf(where, sizeof(where), "%s.rules[%zu]", origin, i);
-		struct rule *r = rule_parse(item, where, err);
+			where[0] = '\0';
+		if (!sizes[i]) {   /* no text to measure: the printed size */
+			char *text = cJSON_PrintUnformatted(item);
+			sizes[i] = text ? strlen(text) : 0;
+			cJSON_free(text);
+		}
+		struct rule *r = rule_parse(c, item, where);
 		if (!r)
-			goto fail;
+			continue;
 		r->runtime = runtime;
-		if (*tail)
-			(*tail)->next = r;
+		r->bytes = sizes[i];
+		b->bytes += sizes[i];
+		if (b->tail)
+			b->tail->next = r;
 		else
-			*head = r;
-		*tail = r;
-		(*count)++;
+			b->head = r;
+		b->tail = r;
+		b->count++;
 	}
-	if (nrules + *count > SCRIPT_MAX_RULES) {
-		buf_printf(err, "%s: more than %d rules in all", origin, SCRIPT_MAX_RULES);
-		goto fail;
+	free(sizes);
+}
+
+/* Whether a batch fits beside the rules in force; SCRIPT_FULL with a message when it does not. */
+static int batch_fits(const struct batch *b, const char *origin, struct buf *err)
+{
+	if (nrules + b->count > SCRIPT_MAX_RULES) {
+		buf_printf(err, "%s: %zu rules would make more than %d in all (%zu in force)\n", origin, b->count,
+			   SCRIPT_MAX_RULES, nrules);
+		return SCRIPT_FULL;
 	}
-	return 0;
-fail:
-	while (*head) {
-		struct rule *next = (*head)->next;
-		rule_free(*head);
-		*head = next;
+	if (rule_bytes + b->bytes > max_rule_bytes) {
+		buf_printf(err, "%s: %zu bytes of rules would make more than --max-rule-bytes %zu in all (%zu in use)\n",
+			   origin, b->bytes, max_rule_bytes, rule_bytes);
+		return SCRIPT_FULL;
 	}
-	return -1;
+	return SCRIPT_OK;
+}
+
+/* Check a parsed document named name (text may be NULL: no positions) into b; SCRIPT_BAD with err. */
+static int parse_text(const char *name, const char *text, size_t len, const cJSON *json, bool runtime,
+		      struct batch *b, struct buf *err)
+{
+	struct jcheck c;
+	cJSON *own = NULL;
+	jcheck_init(&c, name, text, len, err);
+	if (!json && !(json = own = jcheck_parse(&c)))
+		return SCRIPT_BAD;
+	c.root = json;
+	parse_doc(&c, json, runtime, b);
+	cJSON_Delete(own);
+	return jcheck_finish(&c) ? SCRIPT_BAD : SCRIPT_OK;
+}
+
+/* Put a checked batch in force: run-time rules first (newest batch first), file rules last. */
+static void batch_commit(struct batch *b, bool runtime)
+{
+	if (!b->head)
+		return;
+	if (runtime) {
+		b->tail->next = rules;
+		rules = b->head;
+	} else {
+		struct rule **pp = &rules;
+		while (*pp)
+			pp = &(*pp)->next;
+		*pp = b->head;
+	}
+	nrules += b->count;
+	rule_bytes += b->bytes;
+	memset(b, 0, sizeof(*b));
+}
+
+/* Add a checked batch, or free it; SCRIPT_OK, or the reason it was refused (err says). */
+static int batch_add(struct batch *b, bool runtime, int rc, const char *origin, cJSON *ids, struct buf *err)
+{
+	if (rc == SCRIPT_OK)
+		rc = batch_fits(b, origin, err);
+	if (rc != SCRIPT_OK) {
+		chain_free(b->head);
+		memset(b, 0, sizeof(*b));
+		return rc;
+	}
+	for (struct rule *r = b->head; r && ids; r = r->next)
+		cJSON_AddItemToArray(ids, cJSON_CreateString(r->id));
+	batch_commit(b, runtime);
+	return SCRIPT_OK;
 }
 
 int script_add(const cJSON *json, cJSON *ids, struct buf *err)
 {
-	struct rule *head, *tail;
-	size_t n;
-	if (parse_all(json, "rule", true, &head, &tail, &n, err) < 0)
-		return -1;
-	for (struct rule *r = head; r && ids; r = r->next)
-		cJSON_AddItemToArray(ids, cJSON_CreateString(r->id));
-	/* Rules added at run time are tried first, newest batch before older ones. */
-	if (tail) {
-		tail->next = rules;
-		rules = head;
-		nrules += n;
-	}
-	return 0;
+	struct batch b = { 0 };
+	return batch_add(&b, true, parse_text("body", NULL, 0, json, true, &b, err), "body", ids, err);
+}
+
+int script_add_text(const char *text, size_t len, cJSON *ids, struct buf *err)
+{
+	struct batch b = { 0 };
+	return batch_add(&b, true, parse_text("body", text, len, NULL, true, &b, err), "body", ids, err);
 }
 
 static int name_cmp(const void *a, const void *b)
@@ -484,58 +591,55 @@ static int name_cmp(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static int load_file(const char *path, struct buf *err)
+/* Check the rules of one file into b (appended); SCRIPT_BAD with its problems in err. */
+static int load_file(const char *path, struct batch *b, struct buf *err)
 {
 	FILE *f = fopen(path, "rb");
 	if (!f) {
-		buf_printf(err, "cannot open %s: %m", path);
-		return -1;
+		buf_printf(err, "%s: cannot open: %m\n", path);
+		return SCRIPT_BAD;
 	}
 	struct buf text;
 	buf_init(&text, SCRIPT_MAX_FILE);
 	char chunk[8192];
 	size_t got;
-	int rc = -1;
+	int rc = SCRIPT_BAD;
 	while ((got = fread(chunk, 1, sizeof(chunk), f)) > 0) {
 		if (buf_add(&text, chunk, got) != BUF_OK) {
-			buf_printf(err, "%s: larger than %u bytes", path, SCRIPT_MAX_FILE);
+			buf_printf(err, "%s: larger than %u bytes\n", path, SCRIPT_MAX_FILE);
 			goto out;
 		}
 	}
-	cJSON *json = json_parse_exact(buf_str(&text), text.len);
-	if (!json) {
-		buf_printf(err, "%s: not valid JSON", path);
-		goto out;
+	struct batch one = { 0 };
+	rc = parse_text(path, buf_str(&text), text.len, NULL, false, &one, err);
+	if (one.head) {
+		if (b->tail)
+			b->tail->next = one.head;
+		else
+			b->head = one.head;
+		b->tail = one.tail;
 	}
-	struct rule *head, *tail;
-	size_t n;
-	if (parse_all(json, path, false, &head, &tail, &n, err) == 0) {
-		/* File rules go after every rule already loaded, in file order. */
-		struct rule **pp = &rules;
-		while (*pp)
-			pp = &(*pp)->next;
-		*pp = head;
-		nrules += n;
-		rc = 0;
-	}
-	cJSON_Delete(json);
+	b->count += one.count;
+	b->bytes += one.bytes;
+	b->files++;
 out:
 	fclose(f);
 	buf_release(&text);
 	return rc;
 }
 
-int script_load_dir(const char *dir, struct buf *err)
+/* The *.json files of folder dir, sorted, into b; SCRIPT_BAD when any has a problem (all are read). */
+static int load_dir(const char *dir, struct batch *b, struct buf *err)
 {
 	DIR *d = opendir(dir);
 	if (!d) {
-		buf_printf(err, "cannot open scripts folder %s: %m", dir);
-		return -1;
+		buf_printf(err, "%s: cannot open the scripts folder: %m\n", dir);
+		return SCRIPT_BAD;
 	}
 	char **names = NULL;
 	size_t n = 0, cap = 0;
 	struct dirent *e;
-	int rc = 0;
+	int rc = SCRIPT_OK;
 	while ((e = readdir(d))) {
 		size_t len = strlen(e->d_name);
 		if (len < 6 || strcmp(e->d_name + len - 5, ".json") != 0 || e->d_name[0] == '.')
@@ -544,24 +648,73 @@ int script_load_dir(const char *dir, struct buf *err)
 			cap = cap ? cap * 2 : 16;
 			char **nn = realloc(names, cap * sizeof(*names));
 			if (!nn) {
-				rc = -1;
+				buf_printf(err, "%s: out of memory\n", dir);
+				rc = SCRIPT_BAD;
 				break;
 			}
 			names = nn;
 		}
-		names[n++] = strdup(e->d_name);
+		if (!(names[n] = strdup(e->d_name))) {
+			buf_printf(err, "%s: out of memory\n", dir);
+			rc = SCRIPT_BAD;
+			break;
+		}
+		n++;
 	}
 	closedir(d);
-	qsort(names, n, sizeof(*names), name_cmp);
+	if (n)
+		qsort(names, n, sizeof(*names), name_cmp);
 	for (size_t i = 0; i < n; i++) {
 		char path[4096];
-		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
-		if (rc == 0 && load_file(path, err) < 0)
-			rc = -1;
+		snprintf(path, sizeof(path), "%s%s%s", dir, dir[strlen(dir) - 1] == '/' ? "" : "/", names[i]);
+		if (rc != SCRIPT_BAD || i < n)   /* every file is read, so every problem is listed */
+			if (load_file(path, b, err) != SCRIPT_OK)
+				rc = SCRIPT_BAD;
 		free(names[i]);
 	}
 	free(names);
 	return rc;
+}
+
+int script_load(const char *path, unsigned *files, struct buf *err)
+{
+	struct stat st;
+	struct batch b = { 0 };
+	int rc;
+	if (stat(path, &st) < 0) {
+		buf_printf(err, "%s: cannot open the scripts: %m\n", path);
+		return SCRIPT_BAD;
+	}
+	if (S_ISDIR(st.st_mode))
+		rc = load_dir(path, &b, err);
+	else
+		rc = load_file(path, &b, err);
+	unsigned nfiles = b.files;
+	rc = batch_add(&b, false, rc, path, NULL, err);
+	if (files)
+		*files = rc == SCRIPT_OK ? nfiles : 0;
+	return rc;
+}
+
+void script_set_max_bytes(size_t max)
+{
+	max_rule_bytes = max;
+}
+
+cJSON *script_usage_json(void)
+{
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddNumberToObject(o, "count", (double)nrules);
+	cJSON_AddNumberToObject(o, "bytes", (double)rule_bytes);
+	cJSON_AddNumberToObject(o, "max_bytes", (double)max_rule_bytes);
+	return o;
+}
+
+void script_usage(size_t *count, size_t *bytes, size_t *max_bytes)
+{
+	*count = nrules;
+	*bytes = rule_bytes;
+	*max_bytes = max_rule_bytes;
 }
 
 void script_clear_runtime(void)
@@ -571,6 +724,7 @@ void script_clear_runtime(void)
 		struct rule *r = *pp;
 		if (r->runtime) {
 			*pp = r->next;
+			rule_bytes -= r->bytes;
 			rule_free(r);
 			nrules--;
 		} else {
@@ -587,13 +741,14 @@ void script_release(void)
 		rules = next;
 	}
 	nrules = 0;
+	rule_bytes = 0;
 }
 
-int script_reset(const char *dir, struct buf *err)
+int script_reset(const char *path, struct buf *err)
 {
 	script_release();
 	next_rule_no = 0;
-	return dir ? script_load_dir(dir, err) : 0;
+	return path ? script_load(path, NULL, err) : 0;
 }
 
 cJSON *script_list(void)
@@ -609,7 +764,21 @@ cJSON *script_list(void)
 	return a;
 }
 
-static bool rule_matches(const struct rule *r, const char *api, const char *model, const char *msg)
+/* A search that hits a limit is no match: the rule's author hears of it once, in the log. */
+static bool regex_matches(struct rule *r, const char *msg)
+{
+	struct buf why;
+	buf_init(&why, 256);
+	enum pattern_result m = pattern_search(r->re, msg, strlen(msg), &rule_limits, &why);
+	if (m == PATTERN_ERROR && !r->warned) {
+		r->warned = true;
+		log_warn("rule %s: the regex search gave up, taken as no match: %s", r->id, buf_str(&why));
+	}
+	buf_release(&why);
+	return m == PATTERN_MATCH;
+}
+
+static bool rule_matches(struct rule *r, const char *api, const char *model, const char *msg)
 {
 	if (r->api && strcmp(r->api, api) != 0)
 		return false;
@@ -623,7 +792,7 @@ static bool rule_matches(const struct rule *r, const char *api, const char *mode
 	case MATCH_CONTAINS:
 		return strstr(msg, r->text) != NULL;
 	case MATCH_REGEX:
-		return regexec(&r->re, msg, 0, NULL, 0) == 0;
+		return regex_matches(r, msg);
 	}
 	return false;
 }
@@ -703,6 +872,7 @@ void script_plan(const char *api, const char *model, const char *message, struct
 	}
 	if (r && r->once) {
 		*pp = r->next;
+		rule_bytes -= r->bytes;
 		rule_free(r); /* out keeps its own reference */
 		nrules--;
 	}

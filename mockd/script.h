@@ -1,7 +1,7 @@
 /*
  * script: the scripted LLM backend.
  *
- * Rules come from --scripts DIR (JSON files) and from POST /__admin/scripts.
+ * Rules come from --scripts (a JSON file or a folder of them) and from POST /__admin/scripts.
  * For each chat request an API asks script_plan() what to answer: the first
  * rule that matches (API, model or preset, message) gives the text or tokens,
  * usage, timing and fault; without one, a deterministic generator answers
@@ -20,6 +20,17 @@
 #include "common/buf.h"
 
 #define SCRIPT_MAX_RULES 1000
+#define SCRIPT_DEFAULT_MAX_BYTES (16u * 1024 * 1024) /* --max-rule-bytes: the JSON text of all rules */
+#define SCRIPT_MAX_RULE_BYTES (1024ull * 1024 * 1024) /* the largest --max-rule-bytes */
+#define SCRIPT_MAX_REGEX 4096                          /* bytes of one rule's regex */
+#define SCRIPT_REGEX_MATCH_LIMIT 100000u               /* backtracking steps of one search */
+
+/* What loading or adding rules came to; 0 is OK. */
+enum script_result {
+	SCRIPT_OK = 0,
+	SCRIPT_BAD = -1,         /* a problem in the rules: every one is in err */
+	SCRIPT_FULL = -2,        /* good rules, but more than SCRIPT_MAX_RULES or --max-rule-bytes in all */
+};
 
 enum fault_type {
 	FAULT_NONE,
@@ -62,14 +73,27 @@ struct reply_plan {
 	char *cut_text;          /* plan_truncate's shorter text (owned), or NULL */
 };
 
-/* Load every *.json under dir (a rule, an array of rules, or {"rules": [...]}); -1 with err. */
-int script_load_dir(const char *dir, struct buf *err);
-/* Add rules from JSON (same three shapes); appends the new ids to ids; -1 with err (nothing added). */
+/*
+ * Load path: a rules file, or a folder whose *.json files are read in name order
+ * (each holds a rule, an array of rules, or {"rules": [...]}).  Every file is
+ * checked and every problem listed in err, one "FILE:LINE:COLUMN: PATH: what"
+ * line each; then nothing is loaded.  *files (may be NULL) gets the number read.
+ */
+int script_load(const char *path, unsigned *files, struct buf *err);
+/* Add rules from the JSON text of a request (same three shapes), named "body" in problems; ids gets the new ids. */
+int script_add_text(const char *text, size_t len, cJSON *ids, struct buf *err);
+/* The same from a parsed document (problems then have a path but no line). */
 int script_add(const cJSON *json, cJSON *ids, struct buf *err);
+/* The cap on the JSON text of all rules in force (--max-rule-bytes). */
+void script_set_max_bytes(size_t max);
+/* {"count", "bytes", "max_bytes"}: script_usage for GET /__admin/health. */
+cJSON *script_usage_json(void);
+/* The rules in force, the bytes of their JSON text, and the cap. */
+void script_usage(size_t *count, size_t *bytes, size_t *max_bytes);
 /* Remove the rules added at run time. */
 void script_clear_runtime(void);
-/* Remove every rule and load --scripts again (the admin reset). */
-int script_reset(const char *dir, struct buf *err);
+/* Remove every rule and load --scripts again (the admin reset); NULL path: none. */
+int script_reset(const char *path, struct buf *err);
 /* Every rule, as JSON, in the order they are tried. */
 cJSON *script_list(void);
 /* Decide the answer to a message into out (plan_release it); consumes a matching "once" rule. */

@@ -6,6 +6,8 @@
 #include <ctype.h>
 #include <string.h>
 
+#include "common/closest.h"
+
 #define SPEC_MAX 64    /* "  -t, --target mock|URL", cut at this length (the tables' longest is 24) */
 #define HELP_COLUMN 30 /* the help of an option starts here at most; a longer spec puts it on the next line */
 
@@ -114,11 +116,11 @@ const struct cli_command *cli_find_command(const struct cli_command *program, co
 
 void cli_unknown_command(const struct cli_command *program, const char *name)
 {
-	const char *names[CLI_MAX_OPTIONS] = { 0 }, *near[CLI_MAX_NEAR];
+	const char *names[CLI_MAX_OPTIONS] = { 0 }, *near[CLOSEST_MAX];
 	size_t n = 0;
 	for (const struct cli_command *c = program->commands; c && c->name && n < CLI_MAX_OPTIONS; c++)
 		names[n++] = c->name;
-	size_t nnear = cli_closest(name, strlen(name), names, n, near);
+	size_t nnear = closest_names(name, strlen(name), names, n, near);
 	fprintf(stderr, "%s: unknown command %s", program->name, name);
 	print_near(stderr, "", near, nnear);
 	fputs("; the commands are", stderr);
@@ -183,14 +185,14 @@ static const struct cli_command *owner_of(const struct cli_command *program, con
 static void say_unknown(const struct cli_parser *p, const char *shown, const char *word, size_t len, int is_short)
 {
 	char name[128];
-	const char *names[CLI_MAX_OPTIONS] = { 0 }, *near[CLI_MAX_NEAR];
+	const char *names[CLI_MAX_OPTIONS] = { 0 }, *near[CLOSEST_MAX];
 	const struct cli_command *owner = owner_of(p->program, word, len, is_short);
 	size_t nnear = 0;
 
 	for (size_t i = 0; i < p->n; i++)
 		names[i] = p->entry[i]->name;
 	if (!is_short)
-		nnear = cli_closest(word, len, names, p->n, near);
+		nnear = closest_names(word, len, names, p->n, near);
 	full_name(p->program, p->cmd, name, sizeof(name));
 	fprintf(stderr, "%s: unknown option %s", name, shown);
 	if (nnear)
@@ -237,10 +239,10 @@ int cli_next(struct cli_parser *p, int argc, char **argv, const char **value)
 		char what[128];
 		if (optopt) {
 			/* An unknown letter; of "-strict", read as -s -t ..., the whole word is looked up too. */
-			const char *names[CLI_MAX_OPTIONS] = { 0 }, *near[CLI_MAX_NEAR];
+			const char *names[CLI_MAX_OPTIONS] = { 0 }, *near[CLOSEST_MAX];
 			for (size_t i = 0; i < p->n; i++)
 				names[i] = p->entry[i]->name;
-			if (text[0] == '-' && text[1] != '-' && shown > 2 && cli_closest(text + 1, shown - 1, names, p->n, near)) {
+			if (text[0] == '-' && text[1] != '-' && shown > 2 && closest_names(text + 1, shown - 1, names, p->n, near)) {
 				snprintf(what, sizeof(what), "%.*s", (int)shown, text);
 				say_unknown(p, what, text + 1, shown - 1, 0);
 			} else {
@@ -274,67 +276,4 @@ int cli_next(struct cli_parser *p, int argc, char **argv, const char **value)
 int cli_operand(const struct cli_parser *p)
 {
 	return optind;
-}
-
-/* ---- the closest name --------------------------------------------------------------------- */
-
-size_t cli_distance(const char *a, size_t na, const char *b, size_t nb)
-{
-	/* Optimal string alignment over three rows: O(na * nb), both short. */
-	size_t rows[3][65];
-	size_t *pp = rows[0], *prev = rows[1], *cur = rows[2];
-	if (na > 64 || nb > 64)
-		return (size_t)-1;
-	for (size_t j = 0; j <= nb; j++)
-		prev[j] = j;
-	for (size_t i = 1; i <= na; i++) {
-		cur[0] = i;
-		for (size_t j = 1; j <= nb; j++) {
-			size_t cost = a[i - 1] != b[j - 1];
-			size_t d = prev[j] + 1;
-			if (cur[j - 1] + 1 < d)
-				d = cur[j - 1] + 1;
-			if (prev[j - 1] + cost < d)
-				d = prev[j - 1] + cost;
-			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] && pp[j - 2] + 1 < d)
-				d = pp[j - 2] + 1;
-			cur[j] = d;
-		}
-		size_t *t = pp;
-		pp = prev;
-		prev = cur;
-		cur = t;
-	}
-	return prev[nb];
-}
-
-size_t cli_closest(const char *word, size_t len, const char *const *names, size_t n, const char **near)
-{
-	const char *best = NULL;
-	size_t nprefixed = 0, best_d = (size_t)-1, nbest = 0;
-	size_t limit = len >= 5 ? 2 : len >= 3 ? 1 : 0;
-
-	if (len == 0)
-		return 0;
-	for (size_t i = 0; i < n; i++)
-		if (strlen(names[i]) > len && strncmp(names[i], word, len) == 0 && nprefixed++ < CLI_MAX_NEAR)
-			near[nprefixed - 1] = names[i];
-	if (nprefixed > 0 && nprefixed <= CLI_MAX_NEAR)
-		return nprefixed;
-	if (nprefixed)
-		return 0;   /* it begins many: too short to tell */
-	for (size_t i = 0; i < n; i++) {
-		size_t d = cli_distance(word, len, names[i], strlen(names[i]));
-		if (d < best_d) {
-			best_d = d;
-			best = names[i];
-			nbest = 1;
-		} else if (d == best_d) {
-			nbest++;
-		}
-	}
-	if (nbest != 1 || best_d > limit)
-		return 0;
-	near[0] = best;
-	return 1;
 }

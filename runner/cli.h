@@ -71,15 +71,4 @@ int cli_next(struct cli_parser *p, int argc, char **argv, const char **value);
 /* After CLI_END: the index of the first operand in argv. */
 int cli_operand(const struct cli_parser *p);
 
-#define CLI_MAX_NEAR 3
-/*
- * The names of names[0..n) that word[0..len) may have meant, into near: those
- * it begins, when there are 1 to CLI_MAX_NEAR of them; else the only one at the
- * least edit distance (a swap of two neighbours counting one) when that is at
- * most 2 (1 for a word of 3 or 4 characters, 0 below).  How many (0 to CLI_MAX_NEAR).
- */
-size_t cli_closest(const char *word, size_t len, const char *const *names, size_t n, const char **near);
-/* The edit distance of a[0..na) and b[0..nb), adjacent swaps counting one; both at most 64 characters. */
-size_t cli_distance(const char *a, size_t na, const char *b, size_t nb);
-
 #endif

@@ -22,7 +22,7 @@
 
 #include "common/json.h"
 #include "common/utf8.h"
-#include "runner/jpath.h"
+#include "common/jpath.h"
 #include "runner/rx.h"
 #include "runner/seqre.h"
 #include "runner/timing.h"

@@ -1,12 +1,10 @@
 /*
  * rx: the "regex" matcher's regular expressions, in PCRE2, compiled once.
  *
- * The dialect (docs/fixture-format.md, "Matchers"): PCRE2 in UTF mode, with
- * "." matching any character including a newline and "$" matching only at
- * the very end, as POSIX regexec did without REG_NEWLINE; \d, \w, \s and
- * [[:alpha:]] are ASCII (no PCRE2_UCP).  A search is unanchored.  Every match
- * runs under a match limit, a depth limit and a heap limit, so a pattern that
- * backtracks without end fails in milliseconds instead of hanging a worker.
+ * The dialect and the limits are common/pattern.h's (docs/fixture-format.md,
+ * "Matchers"): every search runs under a match limit, a depth limit and a heap
+ * limit, so a pattern that backtracks without end fails in milliseconds instead
+ * of hanging a worker.
  *
  * The loader registers each pattern it validates (rx_register); workers then
  * find the compiled code in a table keyed by the pattern's text and never

@@ -24,7 +24,7 @@
 #include <unistd.h>
 
 #include "common/json.h"
-#include "runner/jpath.h"
+#include "common/jpath.h"
 #include "runner/match.h"
 #include "runner/vars.h"
 #include "runner/wsstep.h"

@@ -13,7 +13,7 @@
 #include <cjson/cJSON.h>
 
 #include "common/json.h"
-#include "runner/jpath.h"
+#include "common/jpath.h"
 #include "runner/vars.h"
 
 static int api_name_valid(const char *s)

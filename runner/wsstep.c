@@ -20,7 +20,7 @@
 #include "common/timeutil.h"
 #include "common/utf8.h"
 #include "runner/http.h"
-#include "runner/jpath.h"
+#include "common/jpath.h"
 #include "runner/match.h"
 #include "runner/response.h"
 #include "runner/timing.h"

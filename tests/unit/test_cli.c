@@ -12,6 +12,7 @@
 #include <criterion/criterion.h>
 #include <criterion/new/assert.h>
 
+#include "common/closest.h"
 #include "runner/cli.h"
 #include "tests/unit/unit.h"
 
@@ -169,19 +170,19 @@ Test(cli, the_help_is_made_from_the_table)
 Test(cli, closest_name)
 {
 	static const char *const names[] = { "target", "targets", "tag", "tap", "timeout", "strict", "json" };
-	const char *near[CLI_MAX_NEAR];
+	const char *near[CLOSEST_MAX];
 	size_t n = sizeof(names) / sizeof(names[0]);
-	cr_expect(eq(sz, cli_distance("tga", 3, "tag", 3), 1));   /* a swap is one */
-	cr_expect(eq(sz, cli_distance("strictt", 7, "strict", 6), 1));
-	cr_expect(eq(sz, cli_distance("", 0, "abc", 3), 3));
-	cr_assert(eq(sz, cli_closest("strct", 5, names, n, near), 1));
+	cr_expect(eq(sz, closest_distance("tga", 3, "tag", 3), 1));   /* a swap is one */
+	cr_expect(eq(sz, closest_distance("strictt", 7, "strict", 6), 1));
+	cr_expect(eq(sz, closest_distance("", 0, "abc", 3), 3));
+	cr_assert(eq(sz, closest_names("strct", 5, names, n, near), 1));
 	cr_expect(eq(str, (char *)near[0], STR("strict")));
-	cr_assert(eq(sz, cli_closest("time", 4, names, n, near), 1));   /* the only one it begins */
+	cr_assert(eq(sz, closest_names("time", 4, names, n, near), 1));   /* the only one it begins */
 	cr_expect(eq(str, (char *)near[0], STR("timeout")));
-	cr_assert(eq(sz, cli_closest("targ", 4, names, n, near), 2));
+	cr_assert(eq(sz, closest_names("targ", 4, names, n, near), 2));
 	cr_expect(eq(str, (char *)near[1], STR("targets")));
-	cr_expect(eq(sz, cli_closest("t", 1, names, n, near), 0));      /* begins five: no guess */
-	cr_expect(eq(sz, cli_closest("zz", 2, names, n, near), 0));
-	cr_expect(eq(sz, cli_closest("jsno", 4, names, n, near), 1));
-	cr_expect(eq(sz, cli_closest("xxxxxx", 6, names, n, near), 0));
+	cr_expect(eq(sz, closest_names("t", 1, names, n, near), 0));      /* begins five: no guess */
+	cr_expect(eq(sz, closest_names("zz", 2, names, n, near), 0));
+	cr_expect(eq(sz, closest_names("jsno", 4, names, n, near), 1));
+	cr_expect(eq(sz, closest_names("xxxxxx", 6, names, n, near), 0));
 }

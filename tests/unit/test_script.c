@@ -130,7 +130,7 @@ Test(script, truncate_keeps_text_and_tokens_in_step)
 
 static const char shared_rule[] =
 	"{\"id\":\"shared\",\"match\":{\"message\":\"s\"},\"reply\":{\"text\":\"one two three four\"},"
-	"\"fault\":{\"type\":\"error_after\",\"tokens\":3,\"code\":\"C\",\"message\":\"M\",\"body\":{\"e\":1}},"
+	"\"fault\":{\"type\":\"http_error\",\"status\":503,\"code\":\"C\",\"message\":\"M\",\"body\":{\"e\":1}},"
 	"\"sources\":[{\"title\":\"T\"}]}";
 
 /* What a plan of shared_rule must still show, however the rule and the other plans have fared. */

@@ -1,7 +1,7 @@
 /*
  * jpath: JSON paths and problem lines for the load-time validators.
  */
-#include "runner/jpath.h"
+#include "common/jpath.h"
 
 #include <stdarg.h>
 #include <stdio.h>

@@ -3,8 +3,8 @@
  * the "PATH: what" problem lines the validators write, shared by suite.c,
  * match.c and wsstep.c so all three spell paths and problems the same way.
  */
-#ifndef CC_RUNNER_JPATH_H
-#define CC_RUNNER_JPATH_H
+#ifndef CC_JPATH_H
+#define CC_JPATH_H
 
 #include <stddef.h>
 
