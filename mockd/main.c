@@ -51,7 +51,7 @@ static const char usage_text[] =
 	"      --api LIST           serve only these APIs (comma-separated; default all)\n"
 	"      --keys FILE          API keys and per-API settings (default fixtures/keys.json)\n"
 	"      --scripts PATH       load scripted LLM rules from a file, or from PATH/*.json\n"
-	"      --max-rule-bytes N   cap the JSON text of all rules at N bytes (default 16 MiB)\n"
+	"      --max-rule-bytes N   cap what all rules cost, an estimate of their memory (default 64 MiB)\n"
 	"      --time-scale X       multiply every scripted delay by X (0 = no waiting; default 1)\n"
 	"      --seed N             seed for ids, jitter and default answers (default 1)\n"
 	"      --admin-token T      open /__admin/ on every listener, to callers bearing T\n"

@@ -39,7 +39,7 @@ struct rule {
 static struct rule *rules;      /* tried in list order */
 static size_t nrules;
 static unsigned long next_rule_no;
-static size_t rule_bytes;       /* the JSON text of the rules in force */
+static size_t rule_bytes;       /* what the rules in force cost (rule_cost) */
 static size_t max_rule_bytes = SCRIPT_DEFAULT_MAX_BYTES;
 
 /*
@@ -452,6 +452,26 @@ struct batch {
 	unsigned files;
 };
 
+static size_t json_values(const cJSON *v)
+{
+	size_t n = 1;
+	for (const cJSON *c = v->child; c; c = c->next)
+		n += json_values(c);
+	return n;
+}
+
+/*
+ * What a rule costs against --max-rule-bytes: an estimate of the memory it
+ * holds, not its text alone. A rule is kept as its parsed JSON (a node of
+ * about 100 bytes with its allocations for every value, and its strings) and
+ * its answer (the text and the tokens again): a reply of many tiny tokens
+ * costs far more than its text (2 MB of one-word tokens is about 60 MB).
+ */
+static size_t rule_cost(const cJSON *item, size_t text_bytes)
+{
+	return 3 * text_bytes + 128 * json_values(item);
+}
+
 /*
  * Check every rule of a document (a rule, an array of rules, or {"rules": [...]})
  * into b; problems go to c, and a batch with any is not to be used.
@@ -496,8 +516,8 @@ static void parse_doc(struct jcheck *c, const cJSON *json, bool runtime, struct 
 		if (!r)
 			continue;
 		r->runtime = runtime;
-		r->bytes = sizes[i];
-		b->bytes += sizes[i];
+		r->bytes = rule_cost(item, sizes[i]);
+		b->bytes += r->bytes;
 		if (b->tail)
 			b->tail->next = r;
 		else

@@ -20,7 +20,7 @@
 #include "common/buf.h"
 
 #define SCRIPT_MAX_RULES 1000
-#define SCRIPT_DEFAULT_MAX_BYTES (16u * 1024 * 1024) /* --max-rule-bytes: the JSON text of all rules */
+#define SCRIPT_DEFAULT_MAX_BYTES (64u * 1024 * 1024) /* --max-rule-bytes: what all rules cost (an estimate of their memory) */
 #define SCRIPT_MAX_RULE_BYTES (1024ull * 1024 * 1024) /* the largest --max-rule-bytes */
 #define SCRIPT_MAX_REGEX 4096                          /* bytes of one rule's regex */
 #define SCRIPT_REGEX_MATCH_LIMIT 100000u               /* backtracking steps of one search */

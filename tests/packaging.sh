@@ -143,6 +143,27 @@ for page in mockd chatconform; do
 		fail "man page $page.1: $warn"
 	fi
 done
+# Every option a program's --help shows is in its man page and its completion: the three are written by
+# hand, and an option added to one only is the drift this catches.
+documented() {
+	local prog=$1 page=$2 comp=$3 opt missing=""
+	shift 3
+	# The options a help line starts with ("  -v, --verbose  ..."), not those its text mentions.
+	for opt in $("$@" 2>&1 | grep -oE -- '^ +(-[a-zA-Z], )?--[a-z][a-z-]*' | grep -o -- '--[a-z-]*' | sort -u); do
+		grep -qF -- "$(sed 's/-/\\-/g' <<<"$opt")" "$page" || missing+=" $opt (man page)"
+		grep -qF -- "$opt" "$comp" || missing+=" $opt (completion)"
+	done
+	if [ -z "$missing" ]; then
+		pass "every option of '$*' is in $page and $comp"
+	else
+		fail "options of '$*' missing from:$missing"
+	fi
+}
+documented mockd man/mockd.1 completions/mockd bin/mockd --help
+for cmd in run list record compare; do
+	documented chatconform man/chatconform.1 completions/chatconform bin/chatconform "$cmd" --help
+done
+
 for c in mockd chatconform; do
 	if bash -c "source '$prefix/share/bash-completion/completions/$c' && complete -p $c" >/dev/null 2>&1; then
 		pass "bash completion for $c loads"

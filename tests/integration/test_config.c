@@ -161,7 +161,8 @@ Test(config, a_catastrophic_regex_is_no_match_and_mockd_answers)
 
 Test(config, rules_past_the_byte_budget_are_refused)
 {
-	const char *args[] = { "--max-rule-bytes", "200", NULL };
+	/* The short rule costs 3 x 28 + 3 x 128 = 468; the big one about 1,200 more. */
+	const char *args[] = { "--max-rule-bytes", "1000", NULL };
 	struct mockd_proc m;
 	mockd_start(&m, args);
 	struct http_result r;
@@ -172,7 +173,7 @@ Test(config, rules_past_the_byte_budget_are_refused)
 	snprintf(big, sizeof(big), "{\"reply\": {\"text\": \"%0250d\"}}", 0);
 	post_rules(&m, big, &r);
 	cr_expect(eq(long, r.status, 413));
-	assert_contains(buf_str(&r.body), "more than --max-rule-bytes 200");
+	assert_contains(buf_str(&r.body), "more than --max-rule-bytes 1000");
 	http_result_release(&r);
 	cr_expect(eq(int, mockd_stop(&m), 0));
 }
