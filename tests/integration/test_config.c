@@ -161,7 +161,7 @@ Test(config, a_catastrophic_regex_is_no_match_and_mockd_answers)
 
 Test(config, rules_past_the_byte_budget_are_refused)
 {
-	/* The short rule costs 3 x 28 + 3 x 128 = 468; the big one about 1,200 more. */
+	/* The short rule costs 3 x 28 + 3 x 200 = 684; the big one about 1,400 more. */
 	const char *args[] = { "--max-rule-bytes", "1000", NULL };
 	struct mockd_proc m;
 	mockd_start(&m, args);

@@ -84,7 +84,7 @@ Test(script_config, the_byte_budget_refuses_a_batch_past_it)
 {
 	struct buf err;
 	buf_init(&err, 4096);
-	/* A rule costs three times its text and 128 bytes a JSON value: "short" is 3 x 26 + 3 x 128 = 462. */
+	/* A rule costs three times its text and 200 bytes a JSON value: "short" is 3 x 26 + 3 x 200 = 678. */
 	script_set_max_bytes(1000);
 	cr_expect(eq(int, add_text("{\"reply\":{\"text\":\"short\"}}", &err), SCRIPT_OK));
 	cr_expect(eq(int, add_text("{\"reply\":{\"text\":\"a much longer reply than the budget allows\"}}", &err),
@@ -93,7 +93,7 @@ Test(script_config, the_byte_budget_refuses_a_batch_past_it)
 	size_t n, bytes, max;
 	script_usage(&n, &bytes, &max);
 	cr_expect(eq(sz, n, 1));
-	cr_expect(eq(sz, bytes, 3 * strlen("{\"reply\":{\"text\":\"short\"}}") + 3 * 128));
+	cr_expect(eq(sz, bytes, 3 * strlen("{\"reply\":{\"text\":\"short\"}}") + 3 * 200));
 	script_clear_runtime();
 	script_usage(&n, &bytes, &max);
 	cr_expect(eq(sz, bytes, 0), "removing a rule gives its bytes back");
