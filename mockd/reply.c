@@ -105,10 +105,12 @@ void reply_write_json(struct reply *r, const cJSON *v)
 	reply_write_json_framed(r, "", v, "");
 }
 
-void reply_write_object(struct reply *r, const char *const *kv, size_t npairs)
+void reply_write_object(struct reply *r, const char *before, const char *const *kv, size_t npairs,
+			const char *after)
 {
 	buf_reset(&event);
-	if (jsonw_object(&event, kv, npairs) == BUF_OK)
+	if (buf_adds(&event, before) == BUF_OK && jsonw_object(&event, kv, npairs) == BUF_OK &&
+	    buf_adds(&event, after) == BUF_OK)
 		reply_write(r, event.data, event.len);
 }
 

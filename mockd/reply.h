@@ -139,8 +139,9 @@ void reply_write_json_framed(struct reply *r, const char *before, const cJSON *v
  */
 void reply_write_event(struct reply *r, const char *before, const char *type, const char *key, const char *value,
 		       const char *after);
-/* Write an object of npairs string members (kv: key, value, ...) as one event. */
-void reply_write_object(struct reply *r, const char *const *kv, size_t npairs);
+/* Write an object of npairs string members (kv: key, value, ...) as one event, framed as above. */
+void reply_write_object(struct reply *r, const char *before, const char *const *kv, size_t npairs,
+			const char *after);
 /* End the reply now, as its plan's end would (ops->end, then finish): a stop requested by the client. */
 void reply_end_now(struct reply *r);
 /* The client has left: the reply is dropped (the transport has already let go of its connection). */

@@ -18,6 +18,7 @@
 
 #include "common/buf.h"
 #include "common/json.h"
+#include "common/jsonw.h"
 #include "common/sse.h"
 #include "common/timeutil.h"
 #include "mockd/apis/apis.h"
@@ -374,10 +375,8 @@ static void send_start(struct reply *r)
 	struct dw_stream *d = r->data;
 	char when[40];
 	iso8601_format(d->started_ms, when, sizeof(when));
-	cJSON *e = stream_event("start");
-	cJSON_AddStringToObject(e, "conversation_id", d->conv_id);
-	cJSON_AddStringToObject(e, "timestamp", when);
-	stream_send_sse(r, e);
+	const char *const kv[] = { "type", "start", "conversation_id", d->conv_id, "timestamp", when };
+	reply_write_object(r, "data: ", kv, 3, "\n\n");
 }
 
 static void send_sources(struct reply *r)
@@ -388,7 +387,7 @@ static void send_sources(struct reply *r)
 		return;
 	d->sources_sent = true;
 	cJSON *e = stream_event("sources");
-	cJSON_AddItemToObject(e, "sources", cJSON_Duplicate(d->sources, 1));
+	cJSON_AddItemReferenceToObject(e, "sources", d->sources);
 	stream_send_sse(r, e);
 }
 
@@ -418,17 +417,22 @@ static void send_end(struct reply *r)
 		stream_send_sse(r, e);
 	}
 	if (!break_on(BRK_DW_NO_END)) {
-		cJSON *e = stream_event("end");
-		cJSON_AddStringToObject(e, "conversation_id", d->conv_id);
-		cJSON_AddNumberToObject(e, "total_tokens", d->total_tokens + (break_on(BRK_DW_TOTAL_TOKENS) ? 1 : 0));
-		stream_send_sse(r, e);
+		static struct buf e = { .max = 4096 };
+		buf_reset(&e);
+		if (buf_adds(&e, "data: {\"type\":\"end\",\"conversation_id\":") == BUF_OK &&
+		    jsonw_string(&e, d->conv_id) == BUF_OK && buf_adds(&e, ",\"total_tokens\":") == BUF_OK &&
+		    jsonw_int(&e, d->total_tokens + (break_on(BRK_DW_TOTAL_TOKENS) ? 1 : 0)) == BUF_OK &&
+		    buf_adds(&e, "}\n\n") == BUF_OK)
+			reply_write(r, e.data, e.len);
 	}
 	struct conversation *c = store_get("deepwiki", d->conv_id);
 	if (c) {
+		/* The sources have been sent: the stored message takes them. */
 		cJSON *meta = cJSON_CreateObject();
 		cJSON_AddStringToObject(meta, "model_used", d->model);
 		cJSON_AddNumberToObject(meta, "tokens_used", d->total_tokens);
-		cJSON_AddItemToObject(meta, "sources", cJSON_Duplicate(d->sources, 1));
+		cJSON_AddItemToObject(meta, "sources", d->sources);
+		d->sources = NULL;
 		dw_store(c, "assistant", r->plan.text, clock_now_ms(), meta);
 	}
 	d->key->used += d->total_tokens;

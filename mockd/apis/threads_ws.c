@@ -185,7 +185,7 @@ static void send_part(struct reply *r, size_t i)
 	iso8601_format(clock_now_ms(), when, sizeof(when));
 	const char *const kv[] = { "type", "message", "id", tr->reply_id, "thread_id", tr->thread_id,
 				   "role", "assistant", "content", r->plan.tokens[i], "created_at", when };
-	reply_write_object(r, kv, 6);
+	reply_write_object(r, "", kv, 6, "");
 }
 
 /* The reply is whole: it is stored as one assistant message. */

@@ -169,20 +169,14 @@ static void send_done(struct reply *r)
 	char *message = strdup(p->text);
 	if (message && break_on(BRK_WIDGET_DONE_MISMATCH) && p->ntokens)
 		message[strlen(message) - strlen(p->tokens[p->ntokens - 1])] = '\0';
-	cJSON *e = stream_event("done");
-	cJSON_AddStringToObject(e, "message", message ? message : "");
-	if (break_on(BRK_WIDGET_DONE_CONV)) {
-		char other[WIDGET_CONV_ID_LEN + 1];
+	char other[WIDGET_CONV_ID_LEN + 1];
+	if (break_on(BRK_WIDGET_DONE_CONV))
 		mockd_random_id(other, "", WIDGET_CONV_ID_LEN);
-		cJSON_AddStringToObject(e, "conversationId", other);
-	} else {
-		cJSON_AddStringToObject(e, "conversationId", w->conv_id);
-	}
-	free(message);
+	const char *const kv[] = { "type", "done", "message", message ? message : "",
+				   "conversationId", break_on(BRK_WIDGET_DONE_CONV) ? other : w->conv_id };
 	if (!break_on(BRK_WIDGET_NO_DONE))
-		stream_send_ndjson(r, e);
-	else
-		cJSON_Delete(e);
+		reply_write_object(r, "", kv, 3, "\n");
+	free(message);
 	struct conversation *c = store_get("widget", w->conv_id);
 	if (c)
 		store_add_message(c, "assistant", p->text, clock_now_ms(), NULL);
@@ -314,9 +308,8 @@ static void widget_chat(struct mreq *r)
 	if (break_on(BRK_WIDGET_HELD_STREAM))
 		reply_hold(rp);
 	if (!break_on(BRK_WIDGET_NO_START)) {
-		cJSON *e = stream_event("start");
-		cJSON_AddStringToObject(e, "conversationId", w->conv_id);
-		stream_send_ndjson(rp, e);
+		const char *const kv[] = { "type", "start", "conversationId", w->conv_id };
+		reply_write_object(rp, "", kv, 2, "\n");
 	}
 	reply_run(rp);
 out:
