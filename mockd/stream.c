@@ -324,6 +324,12 @@ void stream_end_all(void)
 		reply_close(streams->reply);
 }
 
+void stream_abort_all(const char *code, const char *message)
+{
+	while (streams)
+		reply_abort(streams->reply, code, message);
+}
+
 size_t stream_count(void)
 {
 	return nstreams;

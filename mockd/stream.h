@@ -33,8 +33,10 @@ cJSON *stream_event(const char *type);
 void stream_send_sse(struct reply *r, cJSON *event);
 /* Write an event as one NDJSON line; takes the event. */
 void stream_send_ndjson(struct reply *r, cJSON *event);
-/* End every open stream (shutdown). */
+/* End every open stream as a complete response, without closing events (exit). */
 void stream_end_all(void);
+/* End every open stream with its API's error event (reply_abort), then as a complete response (shutdown). */
+void stream_abort_all(const char *code, const char *message);
 /* Number of open streams. */
 size_t stream_count(void);
 
