@@ -23,16 +23,16 @@
 
 #include "common/buf.h"
 #include "common/log.h"
+#include "common/timeutil.h"
 #include "mockd/admin.h"
 #include "mockd/apis/apis.h"
 #include "mockd/breaks.h"
 #include "mockd/http.h"
 #include "mockd/journal.h"
 #include "mockd/keys.h"
+#include "mockd/lifecycle.h"
 #include "mockd/mockd.h"
-#include "mockd/ratelimit.h"
 #include "mockd/script.h"
-#include "mockd/store.h"
 #include "mockd/stream.h"
 #include "mockd/ws.h"
 
@@ -155,30 +155,69 @@ static const char *default_keys_path(char *out, size_t size)
 	return NULL;
 }
 
-struct shutdown_ctx {
+/* The listeners: an entry of the lifecycle table like the modules', made by main. */
+static struct {
 	struct evhttp *http;
 	struct evhttp_bound_socket *bound[MAX_LISTENERS];
 	int nbound;
-	bool stopping;
+} listening;
+
+/* Stop accepting: the first step of a shutdown, so nothing new starts while the rest ends. */
+static void listeners_shutdown(void)
+{
+	for (int i = 0; i < listening.nbound; i++)
+		evhttp_del_accept_socket(listening.http, listening.bound[i]);
+	listening.nbound = 0;
+}
+
+/* Free the server and the connections it still holds (after the streams and WebSockets let go of theirs). */
+static void listeners_release(void)
+{
+	if (listening.http)
+		evhttp_free(listening.http);
+	listening.http = NULL;
+	listening.nbound = 0;
+}
+
+static const struct lifecycle listeners_lifecycle = { "listeners", NULL, listeners_shutdown, listeners_release };
+
+/*
+ * After the shutdown steps the loop runs on until every WebSocket's peer has
+ * answered its close frame (and the streams' last chunks have had a turn to
+ * leave), checked every SHUTDOWN_POLL_MS, or SHUTDOWN_WAIT_MS at most.
+ */
+#define SHUTDOWN_POLL_MS 10
+#define SHUTDOWN_WAIT_MS 500
+
+struct stopping {
+	struct event *poll;
+	int64_t since_us;
 };
+
+static void settle_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct stopping *st = arg;
+	if (ws_count() == 0 || mono_us() - st->since_us >= SHUTDOWN_WAIT_MS * 1000)
+		event_base_loopbreak(mockd_base);
+}
 
 static void signal_cb(evutil_socket_t sig, short what, void *arg)
 {
-	struct shutdown_ctx *ctx = arg;
-	if (ctx->stopping) {
-		event_base_loopbreak(mockd_base);
+	struct stopping *st = arg;
+	if (st->poll) {
+		event_base_loopbreak(mockd_base);  /* a second signal: at once */
 		return;
 	}
-	ctx->stopping = true;
-	log_info("%s received: closing listeners, ending %zu open streams", strsignal((int)sig),
-		 stream_count());
-	for (int i = 0; i < ctx->nbound; i++)
-		evhttp_del_accept_socket(ctx->http, ctx->bound[i]);
-	ctx->nbound = 0;
-	stream_end_all();
-	/* Give the last chunks a moment to leave before the connections are closed. */
-	struct timeval grace = { 0, 200 * 1000 };
-	event_base_loopexit(mockd_base, &grace);
+	log_info("%s received: closing listeners, ending %zu open streams and %zu WebSockets", strsignal((int)sig),
+		 stream_count(), ws_count());
+	lifecycle_shutdown();
+	st->since_us = mono_us();
+	struct timeval every = { 0, SHUTDOWN_POLL_MS * 1000 };
+	st->poll = event_new(mockd_base, -1, EV_PERSIST, settle_cb, st);
+	if (!st->poll || event_add(st->poll, &every) < 0) {
+		struct timeval grace = { 0, SHUTDOWN_WAIT_MS * 1000 };
+		event_base_loopexit(mockd_base, &grace);
+	}
 }
 
 /*
@@ -386,7 +425,20 @@ int main(int argc, char **argv)
 #endif
 	struct evhttp *http = NULL;
 	struct event *sigint = NULL, *sigterm = NULL;
-	struct shutdown_ctx ctx = { 0 };
+	struct stopping stopping = { 0 };
+	/* The lifecycle table (mockd/lifecycle.h): reset, shutdown and exit walk it. */
+	lifecycle_register(&store_lifecycle);
+	lifecycle_register(&ratelimit_lifecycle);
+	lifecycle_register(&clock_lifecycle);
+	lifecycle_register(&journal_lifecycle);
+	lifecycle_register(&keys_lifecycle);
+	lifecycle_register(&rand_lifecycle);
+	lifecycle_register(&apis_lifecycle);
+	lifecycle_register(&script_lifecycle);
+	lifecycle_register(&listeners_lifecycle);
+	lifecycle_register(&reply_lifecycle);
+	lifecycle_register(&stream_lifecycle);
+	lifecycle_register(&ws_lifecycle);
 	if (mockd_cfg.keys_path && keys_load(mockd_cfg.keys_path, &err) < 0) {
 		log_error("%s", buf_str(&err));
 		rc = 2;
@@ -432,7 +484,7 @@ int main(int argc, char **argv)
 		log_error("cannot create the HTTP server");
 		goto out;
 	}
-	ctx.http = http;
+	listening.http = http;
 	evhttp_set_allowed_methods(http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_HEAD |
 					 EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE | EVHTTP_REQ_OPTIONS |
 					 EVHTTP_REQ_PATCH);
@@ -467,7 +519,7 @@ int main(int argc, char **argv)
 			buf_release(&where);
 			goto out;
 		}
-		ctx.bound[ctx.nbound++] = b;
+		listening.bound[listening.nbound++] = b;
 		/* Accepted sockets inherit TCP_NODELAY on Linux: without it each event waits on Nagle. */
 		int one = 1;
 		setsockopt(evhttp_bound_socket_get_fd(b), IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
@@ -485,8 +537,8 @@ int main(int argc, char **argv)
 	fflush(stderr);
 	buf_release(&where);
 
-	sigint = evsignal_new(mockd_base, SIGINT, signal_cb, &ctx);
-	sigterm = evsignal_new(mockd_base, SIGTERM, signal_cb, &ctx);
+	sigint = evsignal_new(mockd_base, SIGINT, signal_cb, &stopping);
+	sigterm = evsignal_new(mockd_base, SIGTERM, signal_cb, &stopping);
 	if (!sigint || !sigterm || event_add(sigint, NULL) < 0 || event_add(sigterm, NULL) < 0) {
 		log_error("cannot install signal handlers");
 		goto out;
@@ -495,21 +547,15 @@ int main(int argc, char **argv)
 	log_info("stopped");
 	rc = 0;
 out:
-	stream_end_all();
-	ws_free_all(); /* before evhttp_free, which would free their connections under them */
+	lifecycle_release();
+	if (stopping.poll)
+		event_free(stopping.poll);
 	if (sigint)
 		event_free(sigint);
 	if (sigterm)
 		event_free(sigterm);
-	if (http)
-		evhttp_free(http);
 	if (mockd_base)
 		event_base_free(mockd_base);
-	store_reset();
-	ratelimit_reset();
-	journal_release();
-	script_release();
-	keys_release();
 	buf_release(&err);
 	return rc;
 }
