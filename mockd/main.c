@@ -24,6 +24,7 @@
 #include "common/buf.h"
 #include "common/log.h"
 #include "common/timeutil.h"
+#include "mockd/accesslog.h"
 #include "mockd/admin.h"
 #include "mockd/apis/apis.h"
 #include "mockd/breaks.h"
@@ -61,6 +62,7 @@ static const char usage_text[] =
 	"      --break NAME         violate one documented rule (repeatable; see --list-breaks)\n"
 	"      --list-breaks        print the catalog of breaks and exit\n"
 	"      --log text|json      log format on stderr (default text)\n"
+	"  -q, --quiet              no access log (a line a request and a WebSocket message)\n"
 	"  -h, --help               print this help and exit\n"
 	"  -V, --version            print the version and exit\n";
 
@@ -153,6 +155,13 @@ static const char *default_keys_path(char *out, size_t size)
 		return INSTALLED_KEYS;
 #endif
 	return NULL;
+}
+
+/* Each finished request goes to the journal and the access log. An http_observer_fn. */
+static void observe_cb(const struct mreq *r, void *arg)
+{
+	admin_journal_cb(r, NULL);
+	accesslog_request(r, NULL);
 }
 
 /* The listeners: an entry of the lifecycle table like the modules', made by main. */
@@ -306,6 +315,7 @@ int main(int argc, char **argv)
 		{ "break",        required_argument, NULL, 'b' },
 		{ "list-breaks",  no_argument,       NULL, 'B' },
 		{ "log",          required_argument, NULL, 'L' },
+		{ "quiet",        no_argument,       NULL, 'q' },
 		{ "help",         no_argument,       NULL, 'h' },
 		{ "version",      no_argument,       NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -315,13 +325,14 @@ int main(int argc, char **argv)
 	const char *port_file = NULL;
 	long journal_n = JOURNAL_DEFAULT;
 	enum log_format log_fmt = LOG_TEXT;
+	bool quiet = false;
 	int rc = 1, opt;
 	char *end;
 	struct buf err;
 	buf_init(&err, 64 * 1024);
 	log_setup("mockd", LOG_TEXT, LOG_INFO);
 
-	while ((opt = getopt_long(argc, argv, "l:hV", options, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "l:qhV", options, NULL)) != -1) {
 		switch (opt) {
 		case 'l':
 			if (nlisteners == MAX_LISTENERS || parse_listen(optarg, &listeners[nlisteners]) < 0) {
@@ -395,6 +406,7 @@ int main(int argc, char **argv)
 				return 2;
 			}
 			break;
+		case 'q': quiet = true; break;
 		case 'h': usage(stdout); return 0;
 		case 'V': printf("mockd %s\n", CHATCONFORM_VERSION); return 0;
 		default: usage(stderr); return 2;
@@ -493,7 +505,8 @@ int main(int argc, char **argv)
 	evhttp_set_timeout(http, mockd_cfg.idle_timeout_s);
 	evhttp_set_gencb(http, http_dispatch, NULL);
 	apis_register(mockd_cfg.apis);
-	http_observe(admin_journal_cb, NULL);
+	http_observe(observe_cb, NULL);
+	accesslog_init(log_fmt, !quiet);
 
 	struct buf where;
 	buf_init(&where, 4096);

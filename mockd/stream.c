@@ -21,11 +21,16 @@ struct stream {
 	struct evhttp_connection *conn;     /* NULL once the client has left or the reply was cut */
 	struct evbuffer_cb_entry *watching; /* the drain callback of a paused reply, or NULL */
 	bool chunked;                       /* the body is chunked (HTTP/1.1): mockd frames chunks itself */
+	size_t bytes;                       /* the events' bytes written, for the observer */
+	const char *how;                    /* how it ended (struct stream_end), once known */
+	void *tag;                          /* the observer's, from its start */
 	struct stream *prev, *next;
 };
 
 static struct stream *streams;
 static size_t nstreams;
+static void *(*observe_start)(const struct mreq *r);
+static void (*observe_end)(void *tag, const struct stream_end *e);
 
 /*
  * The chunks written in a turn, for flush to send: one buffer for every
@@ -87,6 +92,7 @@ static void send_scratch(void)
 static void http_write(struct reply *r, const char *p, size_t n)
 {
 	struct stream *s = r->conn;
+	s->bytes += n;
 	if (scratch_owner != s)
 		send_scratch();
 	char head[24];
@@ -149,6 +155,8 @@ static void http_watch(struct reply *r)
 static void http_finish(struct reply *r)
 {
 	struct stream *s = r->conn;
+	if (!s->how)
+		s->how = "complete";
 	unwatch(s);
 	if (s->conn)
 		evhttp_connection_set_closecb(s->conn, NULL, NULL);
@@ -175,6 +183,8 @@ static void http_cut(struct reply *r, bool reset)
 {
 	struct stream *s = r->conn;
 	struct evhttp_connection *conn = s->conn;
+	if (!s->how)
+		s->how = "cut";
 	unwatch(s);
 	s->req = NULL;
 	s->conn = NULL;
@@ -197,6 +207,10 @@ static void http_cut(struct reply *r, bool reset)
 static void http_release(struct reply *r)
 {
 	struct stream *s = r->conn;
+	if (observe_end && s->tag) {
+		struct stream_end e = { s->bytes, r->plan.rule_id, s->how ? s->how : "complete" };
+		observe_end(s->tag, &e);
+	}
 	unwatch(s);
 	if (s->conn)
 		evhttp_connection_set_closecb(s->conn, NULL, NULL);
@@ -234,6 +248,8 @@ static void conn_close_cb(struct evhttp_connection *conn, void *arg)
 {
 	struct stream *s = arg;
 	struct evhttp_request *req = s->req;
+	if (!s->how)
+		s->how = "left";
 	unwatch(s);
 	s->req = NULL;
 	s->conn = NULL;
@@ -289,12 +305,19 @@ struct reply *stream_start(struct mreq *r, const char *content_type, const struc
 	reply_header(r, "Content-Type", content_type);
 	r->status = 200;
 	r->streaming = true;
+	s->tag = observe_start ? observe_start(r) : NULL;
 	evhttp_send_reply_start(r->req, 200, "OK");
 	const char *te = evhttp_find_header(evhttp_request_get_output_headers(r->req), "Transfer-Encoding");
 	s->chunked = te && strcasecmp(te, "chunked") == 0;
 	evhttp_connection_set_closecb(s->conn, conn_close_cb, s);
 	forget_request(r->req);
 	return s->reply;
+}
+
+void stream_observe(void *(*start)(const struct mreq *r), void (*end)(void *tag, const struct stream_end *e))
+{
+	observe_start = start;
+	observe_end = end;
 }
 
 /* ---- events --------------------------------------------------------------------------------- */
@@ -326,8 +349,10 @@ void stream_end_all(void)
 
 void stream_abort_all(const char *code, const char *message)
 {
-	while (streams)
+	while (streams) {
+		streams->how = "shutdown";
 		reply_abort(streams->reply, code, message);
+	}
 }
 
 size_t stream_count(void)

@@ -27,6 +27,19 @@
  */
 struct reply *stream_start(struct mreq *r, const char *content_type, const struct reply_ops *ops, void *data,
 			   struct reply_plan *plan);
+/* How a stream ended, for its observer. */
+struct stream_end {
+	size_t bytes;             /* the body's bytes written (the events, without chunk framing) */
+	const char *rule;         /* the id of the rule that answered; "" for the default generator */
+	const char *how;          /* "complete", "cut" (a fault), "left" (the client), "shutdown" */
+};
+/*
+ * Watch every stream (the access log; one observer, NULL for none): start is
+ * called in stream_start with the request, and what it returns is given to
+ * end once, when the stream is over, however it ended (possibly before
+ * stream_start returns, when the whole reply is due at once).
+ */
+void stream_observe(void *(*start)(const struct mreq *r), void (*end)(void *tag, const struct stream_end *e));
 /* A new event object {"type": type}. */
 cJSON *stream_event(const char *type);
 /* Write an event as one SSE "data:" line and its blank line; takes the event. */
