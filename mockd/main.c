@@ -192,21 +192,26 @@ static const struct lifecycle listeners_lifecycle = { "listeners", NULL, listene
 
 /*
  * After the shutdown steps the loop runs on until every WebSocket's peer has
- * answered its close frame (and the streams' last chunks have had a turn to
- * leave), checked every SHUTDOWN_POLL_MS, or SHUTDOWN_WAIT_MS at most.
+ * answered its close frame, and for SHUTDOWN_STREAMS_MS at least when streams
+ * were ended (their last chunks, which evhttp writes on a later turn, leave;
+ * a stream's socket cannot be asked whether they have), checked every
+ * SHUTDOWN_POLL_MS, SHUTDOWN_WAIT_MS at most.
  */
-#define SHUTDOWN_POLL_MS 10
-#define SHUTDOWN_WAIT_MS 500
+#define SHUTDOWN_POLL_MS    10
+#define SHUTDOWN_STREAMS_MS 50
+#define SHUTDOWN_WAIT_MS    500
 
 struct stopping {
 	struct event *poll;
 	int64_t since_us;
+	int64_t at_least_us;
 };
 
 static void settle_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct stopping *st = arg;
-	if (ws_count() == 0 || mono_us() - st->since_us >= SHUTDOWN_WAIT_MS * 1000)
+	int64_t waited = mono_us() - st->since_us;
+	if ((ws_count() == 0 && waited >= st->at_least_us) || waited >= SHUTDOWN_WAIT_MS * 1000)
 		event_base_loopbreak(mockd_base);
 }
 
@@ -219,6 +224,7 @@ static void signal_cb(evutil_socket_t sig, short what, void *arg)
 	}
 	log_info("%s received: closing listeners, ending %zu open streams and %zu WebSockets", strsignal((int)sig),
 		 stream_count(), ws_count());
+	st->at_least_us = stream_count() ? SHUTDOWN_STREAMS_MS * 1000 : 0;
 	lifecycle_shutdown();
 	st->since_us = mono_us();
 	struct timeval every = { 0, SHUTDOWN_POLL_MS * 1000 };
