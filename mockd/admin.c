@@ -18,6 +18,7 @@
 #include "mockd/clock.h"
 #include "mockd/journal.h"
 #include "mockd/keys.h"
+#include "mockd/lifecycle.h"
 #include "mockd/mockd.h"
 #include "mockd/ratelimit.h"
 #include "mockd/script.h"
@@ -80,27 +81,13 @@ static void admin_health(struct mreq *r)
 	reply_json(r, 200, o);
 }
 
-int admin_reset_all(struct buf *err)
-{
-	store_reset();
-	ratelimit_reset();
-	clock_reset();
-	journal_reset();
-	keys_reset_usage();
-	mockd_rand_seed(mockd_cfg.seed);
-	for (const struct api *const *a = all_apis; *a; a++)
-		if ((*a)->reset)
-			(*a)->reset();
-	return script_reset(mockd_cfg.scripts_dir, err);
-}
-
 static void admin_reset(struct mreq *r)
 {
 	if (!admin_allowed(r))
 		return;
 	struct buf err;
 	buf_init(&err, 4096);
-	if (admin_reset_all(&err) < 0) {
+	if (lifecycle_reset(&err) < 0) {
 		admin_error(r, 500, NULL, buf_str(&err));
 	} else {
 		cJSON *o = cJSON_CreateObject();

@@ -8,8 +8,6 @@ struct api;
 struct mreq;
 extern const struct api admin_api;
 
-/* Reset store, counters, clock, journal and rules (rules from --scripts are loaded again). */
-int admin_reset_all(struct buf *err);
 /*
  * Record a finished request in the journal, unless it is an admin call: the
  * journal shows the traffic under test, not the test's own control calls.

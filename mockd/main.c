@@ -23,16 +23,17 @@
 
 #include "common/buf.h"
 #include "common/log.h"
+#include "common/timeutil.h"
+#include "mockd/accesslog.h"
 #include "mockd/admin.h"
 #include "mockd/apis/apis.h"
 #include "mockd/breaks.h"
 #include "mockd/http.h"
 #include "mockd/journal.h"
 #include "mockd/keys.h"
+#include "mockd/lifecycle.h"
 #include "mockd/mockd.h"
-#include "mockd/ratelimit.h"
 #include "mockd/script.h"
-#include "mockd/store.h"
 #include "mockd/stream.h"
 #include "mockd/ws.h"
 
@@ -62,6 +63,7 @@ static const char usage_text[] =
 	"      --break NAME         violate one documented rule (repeatable; see --list-breaks)\n"
 	"      --list-breaks        print the catalog of breaks and exit\n"
 	"      --log text|json      log format on stderr (default text)\n"
+	"  -q, --quiet              no access log (a line a request and a WebSocket message)\n"
 	"  -h, --help               print this help and exit\n"
 	"  -V, --version            print the version and exit\n";
 
@@ -156,30 +158,82 @@ static const char *default_keys_path(char *out, size_t size)
 	return NULL;
 }
 
-struct shutdown_ctx {
+/* Each finished request goes to the journal and the access log. An http_observer_fn. */
+static void observe_cb(const struct mreq *r, void *arg)
+{
+	admin_journal_cb(r, NULL);
+	accesslog_request(r, NULL);
+}
+
+/* The listeners: an entry of the lifecycle table like the modules', made by main. */
+static struct {
 	struct evhttp *http;
 	struct evhttp_bound_socket *bound[MAX_LISTENERS];
 	int nbound;
-	bool stopping;
+} listening;
+
+/* Stop accepting: the first step of a shutdown, so nothing new starts while the rest ends. */
+static void listeners_shutdown(void)
+{
+	for (int i = 0; i < listening.nbound; i++)
+		evhttp_del_accept_socket(listening.http, listening.bound[i]);
+	listening.nbound = 0;
+}
+
+/* Free the server and the connections it still holds (after the streams and WebSockets let go of theirs). */
+static void listeners_release(void)
+{
+	if (listening.http)
+		evhttp_free(listening.http);
+	listening.http = NULL;
+	listening.nbound = 0;
+}
+
+static const struct lifecycle listeners_lifecycle = { "listeners", NULL, listeners_shutdown, listeners_release };
+
+/*
+ * After the shutdown steps the loop runs on until every WebSocket's peer has
+ * answered its close frame, and for SHUTDOWN_STREAMS_MS at least when streams
+ * were ended (their last chunks, which evhttp writes on a later turn, leave;
+ * a stream's socket cannot be asked whether they have), checked every
+ * SHUTDOWN_POLL_MS, SHUTDOWN_WAIT_MS at most.
+ */
+#define SHUTDOWN_POLL_MS    10
+#define SHUTDOWN_STREAMS_MS 50
+#define SHUTDOWN_WAIT_MS    500
+
+struct stopping {
+	struct event *poll;
+	int64_t since_us;
+	int64_t at_least_us;
 };
+
+static void settle_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct stopping *st = arg;
+	int64_t waited = mono_us() - st->since_us;
+	if ((ws_count() == 0 && waited >= st->at_least_us) || waited >= SHUTDOWN_WAIT_MS * 1000)
+		event_base_loopbreak(mockd_base);
+}
 
 static void signal_cb(evutil_socket_t sig, short what, void *arg)
 {
-	struct shutdown_ctx *ctx = arg;
-	if (ctx->stopping) {
-		event_base_loopbreak(mockd_base);
+	struct stopping *st = arg;
+	if (st->poll) {
+		event_base_loopbreak(mockd_base);  /* a second signal: at once */
 		return;
 	}
-	ctx->stopping = true;
-	log_info("%s received: closing listeners, ending %zu open streams", strsignal((int)sig),
-		 stream_count());
-	for (int i = 0; i < ctx->nbound; i++)
-		evhttp_del_accept_socket(ctx->http, ctx->bound[i]);
-	ctx->nbound = 0;
-	stream_end_all();
-	/* Give the last chunks a moment to leave before the connections are closed. */
-	struct timeval grace = { 0, 200 * 1000 };
-	event_base_loopexit(mockd_base, &grace);
+	log_info("%s received: closing listeners, ending %zu open streams and %zu WebSockets", strsignal((int)sig),
+		 stream_count(), ws_count());
+	st->at_least_us = stream_count() ? SHUTDOWN_STREAMS_MS * 1000 : 0;
+	lifecycle_shutdown();
+	st->since_us = mono_us();
+	struct timeval every = { 0, SHUTDOWN_POLL_MS * 1000 };
+	st->poll = event_new(mockd_base, -1, EV_PERSIST, settle_cb, st);
+	if (!st->poll || event_add(st->poll, &every) < 0) {
+		struct timeval grace = { 0, SHUTDOWN_WAIT_MS * 1000 };
+		event_base_loopexit(mockd_base, &grace);
+	}
 }
 
 /*
@@ -294,6 +348,7 @@ int main(int argc, char **argv)
 		{ "break",        required_argument, NULL, 'b' },
 		{ "list-breaks",  no_argument,       NULL, 'B' },
 		{ "log",          required_argument, NULL, 'L' },
+		{ "quiet",        no_argument,       NULL, 'q' },
 		{ "help",         no_argument,       NULL, 'h' },
 		{ "version",      no_argument,       NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -303,13 +358,14 @@ int main(int argc, char **argv)
 	const char *port_file = NULL;
 	long journal_n = JOURNAL_DEFAULT;
 	enum log_format log_fmt = LOG_TEXT;
+	bool quiet = false;
 	int rc = 1, opt;
 	char *end;
 	struct buf err;
 	buf_init(&err, 64 * 1024);
 	log_setup("mockd", LOG_TEXT, LOG_INFO);
 
-	while ((opt = getopt_long(argc, argv, "l:hV", options, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "l:qhV", options, NULL)) != -1) {
 		switch (opt) {
 		case 'l':
 			if (nlisteners == MAX_LISTENERS || parse_listen(optarg, &listeners[nlisteners]) < 0) {
@@ -394,6 +450,7 @@ int main(int argc, char **argv)
 				return 2;
 			}
 			break;
+		case 'q': quiet = true; break;
 		case 'h': usage(stdout); return 0;
 		case 'V': printf("mockd %s\n", CHATCONFORM_VERSION); return 0;
 		default: usage(stderr); return 2;
@@ -424,7 +481,20 @@ int main(int argc, char **argv)
 #endif
 	struct evhttp *http = NULL;
 	struct event *sigint = NULL, *sigterm = NULL;
-	struct shutdown_ctx ctx = { 0 };
+	struct stopping stopping = { 0 };
+	/* The lifecycle table (mockd/lifecycle.h): reset, shutdown and exit walk it. */
+	lifecycle_register(&store_lifecycle);
+	lifecycle_register(&ratelimit_lifecycle);
+	lifecycle_register(&clock_lifecycle);
+	lifecycle_register(&journal_lifecycle);
+	lifecycle_register(&keys_lifecycle);
+	lifecycle_register(&rand_lifecycle);
+	lifecycle_register(&apis_lifecycle);
+	lifecycle_register(&script_lifecycle);
+	lifecycle_register(&listeners_lifecycle);
+	lifecycle_register(&reply_lifecycle);
+	lifecycle_register(&stream_lifecycle);
+	lifecycle_register(&ws_lifecycle);
 	/* Every problem of both files is listed before mockd gives up. */
 	unsigned nfiles = 0;
 	bool config_ok = !mockd_cfg.keys_path || keys_load(mockd_cfg.keys_path, &err) == 0;
@@ -471,7 +541,7 @@ int main(int argc, char **argv)
 		log_error("cannot create the HTTP server");
 		goto out;
 	}
-	ctx.http = http;
+	listening.http = http;
 	evhttp_set_allowed_methods(http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_HEAD |
 					 EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE | EVHTTP_REQ_OPTIONS |
 					 EVHTTP_REQ_PATCH);
@@ -480,7 +550,8 @@ int main(int argc, char **argv)
 	evhttp_set_timeout(http, mockd_cfg.idle_timeout_s);
 	evhttp_set_gencb(http, http_dispatch, NULL);
 	apis_register(mockd_cfg.apis);
-	http_observe(admin_journal_cb, NULL);
+	http_observe(observe_cb, NULL);
+	accesslog_init(log_fmt, !quiet);
 
 	struct buf where;
 	buf_init(&where, 4096);
@@ -506,7 +577,7 @@ int main(int argc, char **argv)
 			buf_release(&where);
 			goto out;
 		}
-		ctx.bound[ctx.nbound++] = b;
+		listening.bound[listening.nbound++] = b;
 		/* Accepted sockets inherit TCP_NODELAY on Linux: without it each event waits on Nagle. */
 		int one = 1;
 		setsockopt(evhttp_bound_socket_get_fd(b), IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
@@ -524,8 +595,8 @@ int main(int argc, char **argv)
 	fflush(stderr);
 	buf_release(&where);
 
-	sigint = evsignal_new(mockd_base, SIGINT, signal_cb, &ctx);
-	sigterm = evsignal_new(mockd_base, SIGTERM, signal_cb, &ctx);
+	sigint = evsignal_new(mockd_base, SIGINT, signal_cb, &stopping);
+	sigterm = evsignal_new(mockd_base, SIGTERM, signal_cb, &stopping);
 	if (!sigint || !sigterm || event_add(sigint, NULL) < 0 || event_add(sigterm, NULL) < 0) {
 		log_error("cannot install signal handlers");
 		goto out;
@@ -534,21 +605,15 @@ int main(int argc, char **argv)
 	log_info("stopped");
 	rc = 0;
 out:
-	stream_end_all();
-	ws_free_all(); /* before evhttp_free, which would free their connections under them */
+	lifecycle_release();
+	if (stopping.poll)
+		event_free(stopping.poll);
 	if (sigint)
 		event_free(sigint);
 	if (sigterm)
 		event_free(sigterm);
-	if (http)
-		evhttp_free(http);
 	if (mockd_base)
 		event_base_free(mockd_base);
-	store_reset();
-	ratelimit_reset();
-	journal_release();
-	script_release();
-	keys_release();
 	buf_release(&err);
 	return rc;
 }

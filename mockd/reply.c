@@ -163,6 +163,14 @@ void reply_close(struct reply *r)
 	end(r, false, false);
 }
 
+void reply_abort(struct reply *r, const char *code, const char *message)
+{
+	r->plan.fault_code = code;
+	r->plan.fault_message = message;
+	r->ops->error(r);
+	reply_close(r);
+}
+
 void reply_end_now(struct reply *r)
 {
 	r->ops->end(r);
@@ -424,4 +432,17 @@ struct reply *reply_start(const struct reply_ops *ops, void *data, const struct 
 	pace_start(&r->pace, &r->plan);
 	pace_next(&r->pace, r->plan.first_token_ms);
 	return r;
+}
+
+void reply_release_all(void)
+{
+	while (replies)
+		reply_gone(replies);
+	if (tick)
+		event_free(tick);
+	tick = NULL;
+	tick_armed = false;
+	free(heap);
+	heap = NULL;
+	nheap = heap_cap = 0;
 }

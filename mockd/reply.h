@@ -154,8 +154,23 @@ void reply_gone(struct reply *r);
 void reply_detach(struct reply *r);
 /* The transport's pending bytes fell below REPLY_LOW_WATER: a paused reply goes on. */
 void reply_drained(struct reply *r);
-/* End the reply at once as its transport ends a reply, without the closing events (shutdown). */
+/* End the reply at once as its transport ends a reply, without the closing events. */
 void reply_close(struct reply *r);
+/*
+ * The code and message of the error event that ends a reply cut short by
+ * shutdown (an API without codes shows only its own error text).
+ */
+#define REPLY_SHUTDOWN_CODE    "SERVICE_UNAVAILABLE"
+#define REPLY_SHUTDOWN_MESSAGE "mockd is shutting down: this answer is incomplete"
+/*
+ * End the reply now with its API's error event (ops->error, as the
+ * error_after fault writes it, but with code and message in place of the
+ * plan's), then as its transport ends a reply: shutdown. The plan's scripted
+ * texts are replaced only in this reply, which ends here.
+ */
+void reply_abort(struct reply *r, const char *code, const char *message);
+/* Free every reply left (the jobs still running for no one at exit) and the engine's timer. */
+void reply_release_all(void);
 /* Open replies. */
 size_t reply_count(void);
 

@@ -24,11 +24,16 @@ struct stream {
 	bool chunked;                       /* the body is chunked (HTTP/1.1): mockd frames chunks itself */
 	bool whole;                         /* a whole answer at the end (stream_start_whole), not a stream */
 	struct mreq request;                /* whole: what the API answers with (req, owner, peer; no body) */
+	size_t bytes;                       /* the events' bytes written, for the observer */
+	const char *how;                    /* how it ended (struct stream_end), once known */
+	void *tag;                          /* the observer's, from its start */
 	struct stream *prev, *next;
 };
 
 static struct stream *streams;
 static size_t nstreams;
+static void *(*observe_start)(const struct mreq *r);
+static void (*observe_end)(void *tag, const struct stream_end *e);
 
 /*
  * The chunks written in a turn, for flush to send: one buffer for every
@@ -90,6 +95,7 @@ static void send_scratch(void)
 static void http_write(struct reply *r, const char *p, size_t n)
 {
 	struct stream *s = r->conn;
+	s->bytes += n;
 	if (scratch_owner != s)
 		send_scratch();
 	char head[24];
@@ -152,6 +158,8 @@ static void http_watch(struct reply *r)
 static void http_finish(struct reply *r)
 {
 	struct stream *s = r->conn;
+	if (!s->how)
+		s->how = "complete";
 	unwatch(s);
 	if (s->conn)
 		evhttp_connection_set_closecb(s->conn, NULL, NULL);
@@ -178,6 +186,8 @@ static void http_cut(struct reply *r, bool reset)
 {
 	struct stream *s = r->conn;
 	struct evhttp_connection *conn = s->conn;
+	if (!s->how)
+		s->how = "cut";
 	unwatch(s);
 	s->req = NULL;
 	s->conn = NULL;
@@ -200,6 +210,10 @@ static void http_cut(struct reply *r, bool reset)
 static void http_release(struct reply *r)
 {
 	struct stream *s = r->conn;
+	if (observe_end && s->tag) {
+		struct stream_end e = { s->bytes, r->plan.rule_id, s->how ? s->how : "complete" };
+		observe_end(s->tag, &e);
+	}
 	unwatch(s);
 	if (s->conn)
 		evhttp_connection_set_closecb(s->conn, NULL, NULL);
@@ -263,6 +277,8 @@ static void conn_close_cb(struct evhttp_connection *conn, void *arg)
 {
 	struct stream *s = arg;
 	struct evhttp_request *req = s->req;
+	if (!s->how)
+		s->how = "left";
 	unwatch(s);
 	s->req = NULL;
 	s->conn = NULL;
@@ -318,6 +334,7 @@ struct reply *stream_start(struct mreq *r, const char *content_type, const struc
 	reply_header(r, "Content-Type", content_type);
 	r->status = 200;
 	r->streaming = true;
+	s->tag = observe_start ? observe_start(r) : NULL;
 	evhttp_send_reply_start(r->req, 200, "OK");
 	const char *te = evhttp_find_header(evhttp_request_get_output_headers(r->req), "Transfer-Encoding");
 	s->chunked = te && strcasecmp(te, "chunked") == 0;
@@ -356,6 +373,7 @@ struct reply *stream_start_whole(struct mreq *r, const struct reply_ops *ops, vo
 	r->status = status;
 	r->streaming = true;
 	evhttp_connection_set_closecb(s->conn, conn_close_cb, s);
+	s->tag = observe_start ? observe_start(r) : NULL;
 	return s->reply;
 }
 
@@ -378,9 +396,10 @@ static void answer_end(struct reply *r)
 	struct mreq *q = stream_request(r);
 	if (a->ops->done)
 		a->ops->done(a->data, &r->plan);
+	size_t len = a->malformed ? strlen(a->text) / 2 : strlen(a->text);
 	if (q)
-		reply_raw(q, 200, "application/json; charset=utf-8", a->text,
-			  a->malformed ? strlen(a->text) / 2 : strlen(a->text));
+		reply_raw(q, 200, "application/json; charset=utf-8", a->text, len);
+	((struct stream *)r->conn)->bytes += q ? len : 0;
 }
 
 static void answer_fail(struct reply *r)
@@ -440,6 +459,12 @@ int stream_answer_json(struct mreq *r, struct reply_plan *plan, cJSON *body, con
 	return 0;
 }
 
+void stream_observe(void *(*start)(const struct mreq *r), void (*end)(void *tag, const struct stream_end *e))
+{
+	observe_start = start;
+	observe_end = end;
+}
+
 /* ---- events --------------------------------------------------------------------------------- */
 
 cJSON *stream_event(const char *type)
@@ -465,6 +490,14 @@ void stream_end_all(void)
 {
 	while (streams)
 		reply_close(streams->reply);
+}
+
+void stream_abort_all(const char *code, const char *message)
+{
+	while (streams) {
+		streams->how = "shutdown";
+		reply_abort(streams->reply, code, message);
+	}
 }
 
 size_t stream_count(void)

@@ -58,14 +58,29 @@ struct json_answer_ops {
  */
 int stream_answer_json(struct mreq *r, struct reply_plan *plan, cJSON *body, const struct json_answer_ops *ops,
 		       void *data);
+/* How a stream ended, for its observer. */
+struct stream_end {
+	size_t bytes;             /* the body's bytes written (the events, without chunk framing) */
+	const char *rule;         /* the id of the rule that answered; "" for the default generator */
+	const char *how;          /* "complete", "cut" (a fault), "left" (the client), "shutdown" */
+};
+/*
+ * Watch every stream (the access log; one observer, NULL for none): start is
+ * called in stream_start with the request, and what it returns is given to
+ * end once, when the stream is over, however it ended (possibly before
+ * stream_start returns, when the whole reply is due at once).
+ */
+void stream_observe(void *(*start)(const struct mreq *r), void (*end)(void *tag, const struct stream_end *e));
 /* A new event object {"type": type}. */
 cJSON *stream_event(const char *type);
 /* Write an event as one SSE "data:" line and its blank line; takes the event. */
 void stream_send_sse(struct reply *r, cJSON *event);
 /* Write an event as one NDJSON line; takes the event. */
 void stream_send_ndjson(struct reply *r, cJSON *event);
-/* End every open stream (shutdown). */
+/* End every open stream as a complete response, without closing events (exit). */
 void stream_end_all(void);
+/* End every open stream with its API's error event (reply_abort), then as a complete response (shutdown). */
+void stream_abort_all(const char *code, const char *message);
 /* Number of open streams. */
 size_t stream_count(void);
 

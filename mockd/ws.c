@@ -14,6 +14,7 @@
 #include <wslay/wslay.h>
 
 #include "common/log.h"
+#include "common/timeutil.h"
 #include "common/utf8.h"
 #include "mockd/breaks.h"
 #include "mockd/mockd.h"
@@ -27,6 +28,7 @@ struct ws_conn {
 	const struct ws_ops *ops;
 	void *data;
 	char peer[64];
+	char target[256];                  /* the upgrade's path and query, for the access log (cut to fit) */
 	struct event *close_timer;         /* gives up on a peer that never answers our close */
 	struct event *later;               /* a teardown asked for outside the bufferevent's callbacks */
 	bool in_recv;                      /* inside wslay_event_recv: sending waits until it returns */
@@ -43,6 +45,7 @@ struct ws_conn {
 
 static struct ws_conn *conns;
 static size_t nconns;
+static ws_observer_fn observer;
 
 /* ---- the handshake --------------------------------------------------------------------- */
 
@@ -178,7 +181,7 @@ static bool close_code_ok(uint16_t code)
 	       (code >= 3000 && code <= 4999);
 }
 
-static void msg_cb(wslay_event_context_ptr ctx, const struct wslay_event_on_msg_recv_arg *arg, void *user)
+static void handle_msg(wslay_event_context_ptr ctx, const struct wslay_event_on_msg_recv_arg *arg, void *user)
 {
 	struct ws_conn *c = user;
 	const char *msg = (const char *)arg->msg;
@@ -211,6 +214,15 @@ static void msg_cb(wslay_event_context_ptr ctx, const struct wslay_event_on_msg_
 	default:
 		return; /* ping is answered by wslay, pong needs nothing */
 	}
+}
+
+/* Handle a message, then show a data message (not a control frame) to the observer. */
+static void msg_cb(wslay_event_context_ptr ctx, const struct wslay_event_on_msg_recv_arg *arg, void *user)
+{
+	int64_t t0 = observer ? mono_us() : 0;
+	handle_msg(ctx, arg, user);
+	if (observer && (arg->opcode == WSLAY_TEXT_FRAME || arg->opcode == WSLAY_BINARY_FRAME))
+		observer(user, arg->opcode == WSLAY_TEXT_FRAME ? "text" : "binary", arg->msg_length, mono_us() - t0);
 }
 
 /* ---- the loop side ------------------------------------------------------------------------ */
@@ -376,6 +388,7 @@ struct ws_conn *ws_accept(struct mreq *r, const struct ws_ops *ops, void *data)
 	c->ops = ops;
 	c->data = data;
 	snprintf(c->peer, sizeof(c->peer), "%s", r->peer);
+	snprintf(c->target, sizeof(c->target), "%s%s%s", r->path, r->query_raw ? "?" : "", r->query_raw ? r->query_raw : "");
 	c->next = conns;
 	if (conns)
 		conns->prev = c;
@@ -511,6 +524,16 @@ void *ws_data(const struct ws_conn *c)
 const char *ws_peer(const struct ws_conn *c)
 {
 	return c->peer;
+}
+
+const char *ws_target(const struct ws_conn *c)
+{
+	return c->target;
+}
+
+void ws_observe(ws_observer_fn fn)
+{
+	observer = fn;
 }
 
 void ws_close_all(uint16_t code, const char *reason)

@@ -76,6 +76,15 @@ bool ws_closing(const struct ws_conn *c);
 void *ws_data(const struct ws_conn *c);
 /* The client's address. */
 const char *ws_peer(const struct ws_conn *c);
+/* The path and query of the upgrade request, as sent (credentials too: redact before showing). */
+const char *ws_target(const struct ws_conn *c);
+/*
+ * Called after each data message a client sent has been handled (kind "text"
+ * or "binary", its length, the time its handling took): the access log. One
+ * observer; NULL for none.
+ */
+typedef void (*ws_observer_fn)(const struct ws_conn *c, const char *kind, size_t len, int64_t duration_us);
+void ws_observe(ws_observer_fn fn);
 /*
  * An inbox of text messages that must wait (an API handles a connection's
  * frames in order, and some must wait for the reply in flight). Bounded.

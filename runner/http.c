@@ -20,6 +20,7 @@
 #include <curl/curl.h>
 
 #include "common/json.h"
+#include "common/redact.h"
 #include "common/ndjson.h"
 #include "common/sse.h"
 #include "common/utf8.h"
@@ -101,76 +102,12 @@ void http_append_escaped(struct buf *out, const char *p, size_t n, int keep_line
 	}
 }
 
-int http_is_secret_name(const char *name, size_t len)
-{
-	static const char *const exact[] = {
-		"authorization", "proxy-authorization", "x-api-key", "x-widget-api-key",
-		"key", "token", "apikey", "api_key", "access_token",
-	};
-	static const char *const suffixes[] = { "-key", "_key", "-token", "_token" };
-	for (size_t i = 0; i < sizeof(exact) / sizeof(exact[0]); i++)
-		if (strlen(exact[i]) == len && strncasecmp(name, exact[i], len) == 0)
-			return 1;
-	for (size_t i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
-		size_t sl = strlen(suffixes[i]);
-		if (len > sl && strncasecmp(name + len - sl, suffixes[i], sl) == 0)
-			return 1;
-	}
-	return 0;
-}
-
-/* Append the shown part of a secret of n bytes: 4 characters, only when that leaves most of it hidden. */
-static void redact_bytes(struct buf *out, const char *v, size_t n)
-{
-	if (n > 8)
-		buf_add(out, v, utf8_truncate(v, n, 4));
-	buf_adds(out, "…(redacted)");
-}
-
-void http_redact_value(struct buf *out, const char *value)
-{
-	/* "Bearer abc...": keep the scheme, which is not a secret and helps reading. */
-	const char *sp = strchr(value, ' ');
-	if (sp && sp != value && sp - value < 16) {
-		buf_add(out, value, (size_t)(sp - value) + 1);
-		value = sp + 1;
-	}
-	redact_bytes(out, value, strlen(value));
-}
-
-void http_redact_url(struct buf *out, const char *url)
-{
-	const char *q = strchr(url, '?');
-	if (!q) {
-		buf_adds(out, url);
-		return;
-	}
-	buf_add(out, url, (size_t)(q - url) + 1);
-	const char *p = q + 1;
-	const char *end = p + strcspn(p, "#");
-	while (p < end) {
-		const char *amp = memchr(p, '&', (size_t)(end - p));
-		const char *stop = amp ? amp : end;
-		const char *eq = memchr(p, '=', (size_t)(stop - p));
-		if (eq && http_is_secret_name(p, (size_t)(eq - p))) {
-			buf_add(out, p, (size_t)(eq - p) + 1);
-			redact_bytes(out, eq + 1, (size_t)(stop - eq - 1));
-		} else {
-			buf_add(out, p, (size_t)(stop - p));
-		}
-		if (amp)
-			buf_addc(out, '&');
-		p = amp ? amp + 1 : end;
-	}
-	buf_adds(out, end);
-}
-
 /* Append one header line to a transcript, "> name: value" (dir '>' or '<'), a credential's value redacted. */
 void http_transcript_header(struct buf *t, char dir, const char *name, const char *value)
 {
 	buf_printf(t, "%c %s: ", dir, name);
-	if (http_is_secret_name(name, strlen(name)))
-		http_redact_value(t, value);
+	if (redact_is_secret_name(name, strlen(name)))
+		redact_value(t, value);
 	else
 		http_append_escaped(t, value, strlen(value), 0);
 	buf_addc(t, '\n');
@@ -192,7 +129,7 @@ static void transcript_body(struct buf *t, const char *p, size_t n, size_t max, 
 static void transcript_request(struct buf *t, const struct http_request *req, const char *method)
 {
 	buf_printf(t, "> %s ", method);
-	http_redact_url(t, req->url);
+	redact_url(t, req->url);
 	buf_addc(t, '\n');
 	for (size_t i = 0; i < req->nheaders; i++)
 		http_transcript_header(t, '>', req->headers[i].name, req->headers[i].value);

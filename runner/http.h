@@ -60,12 +60,6 @@ int http_exchange(struct http_client *c, const struct http_request *req, struct 
 /* Open a TCP (and TLS, trusting ca_file when given) connection to url's host within timeout_ms; 0, or -1 with err. */
 int http_probe(const char *url, long timeout_ms, const char *ca_file, struct buf *err);
 
-/* True when a header or query parameter of this name carries a credential. */
-int http_is_secret_name(const char *name, size_t len);
-/* Append value to out as a transcript shows a credential: the first 4 characters, then "…(redacted)". */
-void http_redact_value(struct buf *out, const char *value);
-/* Append url to out with the values of credential query parameters redacted. */
-void http_redact_url(struct buf *out, const char *url);
 /* Append n bytes to out, keeping valid UTF-8 and escaping control bytes as \xNN (\n and \t kept when keep_lines). */
 void http_append_escaped(struct buf *out, const char *p, size_t n, int keep_lines);
 /* Append one header line to a transcript, "> name: value" (dir '>' or '<'), a credential's value redacted. */

@@ -173,6 +173,7 @@ int mockproc_start(struct mockproc *m, const char *path, const char *const *extr
 	argv[a++] = "0";
 	argv[a++] = "--seed";
 	argv[a++] = "1";
+	argv[a++] = "--quiet";  /* its stderr is the runner's: a line a request would bury the case lines */
 	for (size_t i = 0; i < nextra; i++)
 		argv[a++] = extra[i];
 	argv[a] = NULL;

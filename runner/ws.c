@@ -30,6 +30,7 @@
 #include <wslay/wslay.h>
 
 #include "common/json.h"
+#include "common/redact.h"
 #include "common/timeutil.h"
 #include "common/utf8.h"
 
@@ -759,7 +760,7 @@ out:
 static void transcript_request(struct buf *t, const char *url, const char *req)
 {
 	buf_adds(t, "> GET ");
-	http_redact_url(t, url);
+	redact_url(t, url);
 	buf_addc(t, '\n');
 	const char *p = strstr(req, "\r\n");
 	for (p = p ? p + 2 : ""; *p && strncmp(p, "\r\n", 2) != 0;) {

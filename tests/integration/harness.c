@@ -1,6 +1,7 @@
 #include "harness.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <signal.h>
 #include <stdio.h>
@@ -81,7 +82,13 @@ char *slurp_file(const char *path, size_t max)
 	return buf_detach(&b, NULL);
 }
 
+/* Tests read what they check from the API, not mockd's stderr: the access log is off unless asked for. */
 void mockd_start(struct mockd_proc *m, const char *const *args)
+{
+	mockd_start_logged(m, args, NULL);
+}
+
+void mockd_start_logged(struct mockd_proc *m, const char *const *args, const char *err_path)
 {
 	char exe[512];
 	bin_path("mockd", exe, sizeof(exe));
@@ -89,12 +96,17 @@ void mockd_start(struct mockd_proc *m, const char *const *args)
 	unlink(m->port_file);
 	const char *argv[64] = { exe, "--listen", "127.0.0.1:0", "--port-file", m->port_file };
 	int argc = 5;
+	if (!err_path)
+		argv[argc++] = "--quiet";
 	for (; args && *args && argc < 62; args++)
 		argv[argc++] = *args;
 	argv[argc] = NULL;
 	m->pid = fork();
 	cr_assert(m->pid >= 0, "fork: %s", strerror(errno));
 	if (m->pid == 0) {
+		int fd = err_path ? open(err_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644) : -1;
+		if (fd >= 0)
+			dup2(fd, STDERR_FILENO);
 		execv(exe, (char *const *)argv);
 		fprintf(stderr, "cannot run %s: %s\n", exe, strerror(errno));
 		_exit(127);

@@ -19,8 +19,10 @@ struct mockd_proc {
 	char port_file[64];
 };
 
-/* Start mockd with --listen 127.0.0.1:0 plus args (NULL-terminated); asserts on failure. */
+/* Start mockd with --listen 127.0.0.1:0 --quiet plus args (NULL-terminated); asserts on failure. */
 void mockd_start(struct mockd_proc *m, const char *const *args);
+/* The same without --quiet, its stderr (the access log) written to err_path. */
+void mockd_start_logged(struct mockd_proc *m, const char *const *args, const char *err_path);
 /* Send SIGTERM and wait (up to 10 s); returns the exit status, or -1 when it had to be killed. */
 int mockd_stop(struct mockd_proc *m);
 /* The path of a program in the binaries folder. */

@@ -1,4 +1,4 @@
-/* Unit tests for runner/url.c, the redaction of runner/http.c, and the helpers of runner/exec.c. */
+/* Unit tests for runner/url.c, the redaction of common/redact.c, and the helpers of runner/exec.c. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -6,6 +6,7 @@
 #include <criterion/new/assert.h>
 
 #include "common/json.h"
+#include "common/redact.h"
 #include "runner/exec.h"
 #include "runner/http.h"
 #include "runner/url.h"
@@ -75,14 +76,14 @@ Test(exec, url_rejects_objects_in_query)
 static const char *redacted_value(const char *v)
 {
 	buf_reset(&out);
-	http_redact_value(&out, v);
+	redact_value(&out, v);
 	return buf_str(&out);
 }
 
 static const char *redacted_url(const char *u)
 {
 	buf_reset(&out);
-	http_redact_url(&out, u);
+	redact_url(&out, u);
 	return buf_str(&out);
 }
 
@@ -103,9 +104,9 @@ Test(exec, secret_names)
 			      "access_token", "x-session-token" };
 	const char *no[] = { "content-type", "x-max-tokens", "keyboard", "monkey", "accept" };
 	for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++)
-		cr_expect(http_is_secret_name(yes[i], strlen(yes[i])), "%s", yes[i]);
+		cr_expect(redact_is_secret_name(yes[i], strlen(yes[i])), "%s", yes[i]);
 	for (size_t i = 0; i < sizeof(no) / sizeof(no[0]); i++)
-		cr_expect(http_is_secret_name(no[i], strlen(no[i])) == 0, "%s", no[i]);
+		cr_expect(redact_is_secret_name(no[i], strlen(no[i])) == 0, "%s", no[i]);
 }
 
 Test(exec, escapes_non_printables)

@@ -1,0 +1,252 @@
+#include "mockd/accesslog.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/queue.h>
+#include <time.h>
+
+#include <cjson/cJSON.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+
+#include "common/buf.h"
+#include "common/redact.h"
+#include "common/timeutil.h"
+#include "mockd/stream.h"
+#include "mockd/ws.h"
+
+#define TARGET_MAX 1024  /* the path and query shown, redacted; longer ones are cut */
+#define KEY_MAX    64    /* a redacted key: 4 characters and "…(redacted)", or a scheme before them */
+
+static bool enabled;
+static enum log_format format;
+
+/* One line's fields; strings are bounded copies, so a stream's line can wait for its end. */
+struct line {
+	char client[64];
+	const char *method;      /* static */
+	const char *api;         /* static; "" when no one owns the path */
+	char target[TARGET_MAX];
+	char key[KEY_MAX];       /* "" when none was sent */
+	int status;              /* 0: none (a WebSocket message) */
+	size_t bytes;
+	int64_t started_us;
+	int64_t duration_us;
+	const char *kind;        /* a WebSocket message: "text" or "binary"; else NULL */
+	const char *rule;        /* a stream's rule id ("" for the generator), else NULL */
+	const char *how;         /* how a stream ended, else NULL */
+};
+
+/* Copy what fits of b into out[size], NUL-terminated. */
+static void copy_out(char *out, size_t size, const struct buf *b)
+{
+	snprintf(out, size, "%.*s", (int)b->len, b->data ? b->data : "");
+}
+
+static void set_target(struct line *l, const char *uri)
+{
+	struct buf b;
+	buf_init(&b, TARGET_MAX * 2);
+	redact_url(&b, uri);
+	copy_out(l->target, sizeof(l->target), &b);
+	buf_release(&b);
+}
+
+static void set_key(struct line *l, const char *value)
+{
+	struct buf b;
+	buf_init(&b, 256);
+	redact_value(&b, value);
+	copy_out(l->key, sizeof(l->key), &b);
+	buf_release(&b);
+}
+
+/* The first credential in a raw query ("a=1&token=..."), redacted into l->key. */
+static void key_from_query(struct line *l, const char *q)
+{
+	while (q && *q) {
+		size_t len = strcspn(q, "&#"), name = strcspn(q, "=&#");
+		if (name < len && redact_is_secret_name(q, name)) {
+			char value[512];
+			snprintf(value, sizeof(value), "%.*s", (int)(len - name - 1), q + name + 1);
+			set_key(l, value);
+			return;
+		}
+		q += len;
+		if (*q != '&')
+			break;
+		q++;
+	}
+}
+
+/* ---- writing ------------------------------------------------------------------------------ */
+
+/* Append s with control bytes as \xNN: a path cannot start a line of its own. */
+static void add_escaped(struct buf *b, const char *s)
+{
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c < 0x20 || c == 0x7f)
+			buf_printf(b, "\\x%02x", c);
+		else
+			buf_addc(b, (char)c);
+	}
+}
+
+static void write_text(const struct line *l)
+{
+	struct buf b;
+	buf_init(&b, 4 * TARGET_MAX);
+	buf_printf(&b, "access: %s %s ", l->client[0] ? l->client : "-", l->method);
+	add_escaped(&b, l->target);
+	if (l->kind)
+		buf_printf(&b, " %s", l->kind);
+	else
+		buf_printf(&b, " %d", l->status);
+	buf_printf(&b, " %zuB %.3fms", l->bytes, (double)l->duration_us / 1000.0);
+	if (l->api[0])
+		buf_printf(&b, " api=%s", l->api);
+	if (l->key[0]) {
+		buf_adds(&b, " key=");
+		add_escaped(&b, l->key);
+	}
+	if (l->rule)
+		buf_printf(&b, " rule=%s", l->rule[0] ? l->rule : "(default)");
+	if (l->how)
+		buf_printf(&b, " end=%s", l->how);
+	log_info("%s", buf_str(&b));
+	buf_release(&b);
+}
+
+static void write_json(const struct line *l)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	char when[40];
+	iso8601_format((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000, when, sizeof(when));
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "ts", when);
+	cJSON_AddStringToObject(o, "level", "info");
+	cJSON_AddStringToObject(o, "prog", "mockd");
+	cJSON_AddStringToObject(o, "type", "access");
+	cJSON_AddStringToObject(o, "client", l->client);
+	cJSON_AddStringToObject(o, "method", l->method);
+	cJSON_AddStringToObject(o, "path", l->target);
+	if (l->kind)
+		cJSON_AddStringToObject(o, "message", l->kind);
+	else
+		cJSON_AddNumberToObject(o, "status", l->status);
+	cJSON_AddNumberToObject(o, "bytes", (double)l->bytes);
+	cJSON_AddNumberToObject(o, "duration_ms", (double)l->duration_us / 1000.0);
+	if (l->api[0])
+		cJSON_AddStringToObject(o, "api", l->api);
+	if (l->key[0])
+		cJSON_AddStringToObject(o, "key", l->key);
+	if (l->rule)
+		cJSON_AddStringToObject(o, "rule", l->rule);
+	if (l->how)
+		cJSON_AddStringToObject(o, "end", l->how);
+	char *text = cJSON_PrintUnformatted(o);
+	if (text)
+		fprintf(stderr, "%s\n", text);
+	cJSON_free(text);
+	cJSON_Delete(o);
+}
+
+static void write_line(const struct line *l)
+{
+	if (format == LOG_JSON)
+		write_json(l);
+	else
+		write_text(l);
+}
+
+/* ---- requests ----------------------------------------------------------------------------- */
+
+/* The fields a request has when its handler returns. */
+static void from_request(struct line *l, const struct mreq *r)
+{
+	memset(l, 0, sizeof(*l));
+	snprintf(l->client, sizeof(l->client), "%s", r->peer);
+	l->method = r->method;
+	l->api = r->owner ? r->owner->name : "";
+	const char *uri = evhttp_request_get_uri(r->req);
+	set_target(l, uri ? uri : (r->path ? r->path : ""));
+	l->status = r->status;
+	l->started_us = r->started_us;
+	struct evkeyval *h;
+	TAILQ_FOREACH(h, evhttp_request_get_input_headers(r->req), next) {
+		/* Sec-WebSocket-Key ends in "-key" but is a nonce of the handshake, not a credential. */
+		if (redact_is_secret_name(h->key, strlen(h->key)) && strcasecmp(h->key, "Sec-WebSocket-Key") != 0) {
+			set_key(l, h->value);
+			return;
+		}
+	}
+	key_from_query(l, r->query_raw);
+}
+
+void accesslog_request(const struct mreq *r, void *arg)
+{
+	if (!enabled)
+		return;
+	/* A stream's line comes at its end (stream_ended); a WebSocket's upgrade (101) is logged now. */
+	if (r->streaming && r->status != 101)
+		return;
+	struct line l;
+	from_request(&l, r);
+	const char *length = evhttp_find_header(evhttp_request_get_output_headers(r->req), "Content-Length");
+	l.bytes = length ? strtoul(length, NULL, 10) : 0;
+	l.duration_us = mono_us() - r->started_us;
+	write_line(&l);
+}
+
+/* Keep the request's fields until the stream ends; NULL when memory is short (no line, then). */
+static void *stream_started(const struct mreq *r)
+{
+	struct line *l = malloc(sizeof(*l));
+	if (l)
+		from_request(l, r);
+	return l;
+}
+
+/* Takes the line stream_started made. */
+static void stream_ended(void *tag, const struct stream_end *e)
+{
+	struct line *l = tag;
+	l->bytes = e->bytes;
+	l->rule = e->rule;
+	l->how = e->how;
+	l->duration_us = mono_us() - l->started_us;
+	write_line(l);
+	free(l);
+}
+
+/* ---- WebSocket messages ------------------------------------------------------------------- */
+
+static void ws_message(const struct ws_conn *c, const char *kind, size_t len, int64_t duration_us)
+{
+	struct line l;
+	memset(&l, 0, sizeof(l));
+	snprintf(l.client, sizeof(l.client), "%s", ws_peer(c));
+	l.method = "WS";
+	l.api = "";
+	const char *target = ws_target(c);
+	set_target(&l, target);
+	const char *q = strchr(target, '?');
+	if (q)
+		key_from_query(&l, q + 1);
+	l.kind = kind;
+	l.bytes = len;
+	l.duration_us = duration_us;
+	write_line(&l);
+}
+
+void accesslog_init(enum log_format fmt, bool on)
+{
+	enabled = on;
+	format = fmt;
+	stream_observe(on ? stream_started : NULL, on ? stream_ended : NULL);
+	ws_observe(on ? ws_message : NULL);
+}
