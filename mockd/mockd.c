@@ -42,7 +42,7 @@ void mockd_random_id(char *out, const char *prefix, int n)
 
 cJSON *mockd_parse_json(const char *text, size_t len)
 {
-	if (!text || json_text_has_nul(text, len))
+	if (!text || json_text_has_nul(text, len) || json_text_has_control(text, len))
 		return NULL;
 	return json_parse_exact(text, len);
 }
