@@ -15,6 +15,7 @@
 #include "common/log.h"
 #include "common/timeutil.h"
 #include "mockd/clock.h"
+#include "mockd/guard.h"
 #include "mockd/mockd.h"
 
 #define MAX_ROUTES 64
@@ -389,6 +390,7 @@ void http_dispatch(struct evhttp_request *req, void *arg)
 	}
 	found->handler(&r);
 done:
+	guard_request_done(req, r.streaming);
 	if (observer)
 		observer(&r, observer_arg);
 	mreq_release(&r);

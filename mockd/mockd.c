@@ -10,6 +10,7 @@ struct mockd_config mockd_cfg = {
 	.seed = 1,
 	.apis = ~0u,              /* every API (the bits are in apis/apis.h); --api narrows it */
 	.idle_timeout_s = 60,
+	.header_timeout_s = 5,
 };
 struct event_base *mockd_base;
 

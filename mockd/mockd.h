@@ -28,6 +28,7 @@ struct mockd_config {
 	const char *scripts_dir;
 	unsigned apis;            /* bit set of enabled APIs (see apis/apis.h) */
 	int idle_timeout_s;
+	int header_timeout_s;     /* a request's head must arrive within this (guard.c) */
 };
 
 extern struct mockd_config mockd_cfg;
