@@ -160,3 +160,20 @@ bool json_text_has_nul(const char *p, size_t n)
 {
 	return json_text_find_nul(p, n) < n;
 }
+
+bool json_text_has_control(const char *p, size_t n)
+{
+	bool in_string = false, escaped = false;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)p[i];
+		if (c < 0x20 && (in_string || (c != '\t' && c != '\n' && c != '\r')))
+			return true;
+		if (escaped)
+			escaped = false;
+		else if (in_string && c == '\\')
+			escaped = true;
+		else if (c == '"')
+			in_string = !in_string;
+	}
+	return false;
+}

@@ -21,6 +21,12 @@ cJSON *json_parse_exact(const char *p, size_t n);
 bool json_text_has_nul(const char *p, size_t n);
 /* Where the escape \u0000 starts in JSON text, or n when it holds none. */
 size_t json_text_find_nul(const char *p, size_t n);
+/*
+ * True when JSON text holds a raw control character (U+0000-U+001F) inside a string, or
+ * one other than tab, LF and CR between tokens: RFC 8259 forbids both, cJSON takes both
+ * (and cuts a string at a raw NUL). O(n).
+ */
+bool json_text_has_control(const char *p, size_t n);
 /* The string member name of object o, or NULL when absent or not a string. */
 const char *json_get_string(const cJSON *o, const char *name);
 

@@ -15,6 +15,7 @@
 #include "common/log.h"
 #include "common/timeutil.h"
 #include "mockd/clock.h"
+#include "mockd/guard.h"
 #include "mockd/mockd.h"
 
 #define MAX_ROUTES 64
@@ -310,6 +311,25 @@ static int mreq_init(struct mreq *r, struct evhttp_request *req)
 	return 0;
 }
 
+/*
+ * True when the request carries Content-Length more than once with different
+ * values. evhttp reads the body by the first and ignores the rest, so the
+ * framing is ambiguous (RFC 9112 6.3: an unrecoverable error, 400 and close).
+ */
+static bool conflicting_lengths(struct evhttp_request *req)
+{
+	const char *first = NULL;
+	struct evkeyval *h;
+	TAILQ_FOREACH(h, evhttp_request_get_input_headers(req), next) {
+		if (strcasecmp(h->key, "Content-Length") != 0)
+			continue;
+		if (first && strcmp(first, h->value) != 0)
+			return true;
+		first = h->value;
+	}
+	return false;
+}
+
 static void mreq_release(struct mreq *r)
 {
 	free(r->path);
@@ -329,6 +349,11 @@ void http_dispatch(struct evhttp_request *req, void *arg)
 		goto done;
 	}
 	r.owner = owner_for_path(r.path);
+	if (conflicting_lengths(req)) {
+		reply_header(&r, "Connection", "close"); /* what follows on the connection cannot be framed */
+		answer_error(&r, 400, "conflicting Content-Length headers");
+		goto done;
+	}
 	bool path_known = false;
 	for (size_t i = 0; i < nroutes; i++) {
 		const struct route *rt = &routes[i];
@@ -365,6 +390,7 @@ void http_dispatch(struct evhttp_request *req, void *arg)
 	}
 	found->handler(&r);
 done:
+	guard_request_done(req, r.streaming);
 	if (observer)
 		observer(&r, observer_arg);
 	mreq_release(&r);

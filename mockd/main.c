@@ -28,6 +28,7 @@
 #include "mockd/admin.h"
 #include "mockd/apis/apis.h"
 #include "mockd/breaks.h"
+#include "mockd/guard.h"
 #include "mockd/http.h"
 #include "mockd/journal.h"
 #include "mockd/keys.h"
@@ -57,6 +58,8 @@ static const char usage_text[] =
 	"      --seed N             seed for ids, jitter and default answers (default 1)\n"
 	"      --admin-token T      open /__admin/ on every listener, to callers bearing T\n"
 	"      --idle-timeout S     close idle connections after S seconds (default 60)\n"
+	"      --header-timeout S   close a connection whose request has not arrived whole S seconds\n"
+	"                           after accept or after its first byte (default 5)\n"
 	"      --journal N          keep the last N requests for GET /__admin/journal (default 1000;\n"
 	"                           0 = off; at most 100000). Each costs about 5 KiB, 4 KiB of them\n"
 	"                           the body's first bytes: N = 100000 is 525 MB at most\n"
@@ -344,6 +347,7 @@ int main(int argc, char **argv)
 		{ "seed",         required_argument, NULL, 'S' },
 		{ "admin-token",  required_argument, NULL, 'T' },
 		{ "idle-timeout", required_argument, NULL, 'i' },
+		{ "header-timeout", required_argument, NULL, 'H' },
 		{ "journal",      required_argument, NULL, 'j' },
 		{ "break",        required_argument, NULL, 'b' },
 		{ "list-breaks",  no_argument,       NULL, 'B' },
@@ -420,6 +424,14 @@ int main(int argc, char **argv)
 			mockd_cfg.idle_timeout_s = (int)strtol(optarg, &end, 10);
 			if (*end || end == optarg || mockd_cfg.idle_timeout_s < 1) {
 				fprintf(stderr, "mockd: --idle-timeout: expected seconds >= 1, got \"%s\"\n", optarg);
+				return 2;
+			}
+			break;
+		case 'H':
+			mockd_cfg.header_timeout_s = (int)strtol(optarg, &end, 10);
+			if (*end || end == optarg || mockd_cfg.header_timeout_s < 1 || mockd_cfg.header_timeout_s > 3600) {
+				fprintf(stderr, "mockd: --header-timeout: expected seconds from 1 to 3600, got \"%s\"\n",
+					optarg);
 				return 2;
 			}
 			break;
@@ -549,6 +561,10 @@ int main(int argc, char **argv)
 	evhttp_set_max_headers_size(http, MOCKD_MAX_HEADERS);
 	evhttp_set_timeout(http, mockd_cfg.idle_timeout_s);
 	evhttp_set_gencb(http, http_dispatch, NULL);
+	if (guard_init(http, mockd_cfg.header_timeout_s, NULL, NULL) < 0) {
+		log_error("cannot watch connections: out of memory");
+		goto out;
+	}
 	apis_register(mockd_cfg.apis);
 	http_observe(observe_cb, NULL);
 	accesslog_init(log_fmt, !quiet);
@@ -578,6 +594,7 @@ int main(int argc, char **argv)
 			goto out;
 		}
 		listening.bound[listening.nbound++] = b;
+		guard_listener(b);
 		/* Accepted sockets inherit TCP_NODELAY on Linux: without it each event waits on Nagle. */
 		int one = 1;
 		setsockopt(evhttp_bound_socket_get_fd(b), IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
@@ -612,6 +629,7 @@ out:
 		event_free(sigint);
 	if (sigterm)
 		event_free(sigterm);
+	guard_release();  /* after the listeners' release has freed evhttp and its connections */
 	if (mockd_base)
 		event_base_free(mockd_base);
 	buf_release(&err);

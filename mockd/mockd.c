@@ -10,6 +10,7 @@ struct mockd_config mockd_cfg = {
 	.seed = 1,
 	.apis = ~0u,              /* every API (the bits are in apis/apis.h); --api narrows it */
 	.idle_timeout_s = 60,
+	.header_timeout_s = 5,
 };
 struct event_base *mockd_base;
 
@@ -42,7 +43,7 @@ void mockd_random_id(char *out, const char *prefix, int n)
 
 cJSON *mockd_parse_json(const char *text, size_t len)
 {
-	if (!text || json_text_has_nul(text, len))
+	if (!text || json_text_has_nul(text, len) || json_text_has_control(text, len))
 		return NULL;
 	return json_parse_exact(text, len);
 }

@@ -28,14 +28,16 @@ struct mockd_config {
 	const char *scripts_dir;
 	unsigned apis;            /* bit set of enabled APIs (see apis/apis.h) */
 	int idle_timeout_s;
+	int header_timeout_s;     /* a request's head must arrive within this (guard.c) */
 };
 
 extern struct mockd_config mockd_cfg;
 extern struct event_base *mockd_base;
 
 /*
- * JSON from a client (a body, a WebSocket frame): UTF-8, one value, and no \u0000
- * escape, which cJSON would silently cut a string at; NULL otherwise.
+ * JSON from a client (a body, a WebSocket frame): UTF-8, one value, no \u0000
+ * escape and no raw control character (a raw NUL too would cut a string in cJSON,
+ * the others RFC 8259 forbids); NULL otherwise.
  */
 struct cJSON *mockd_parse_json(const char *text, size_t len);
 /* A pseudo-random 64-bit number from the seeded generator (deterministic for a seed). */

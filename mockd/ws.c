@@ -38,6 +38,7 @@ struct ws_conn {
 	char close_reason[124];
 	bool closed_cb_done;
 	bool dead;                         /* torn down; only the deferred free is left */
+	bool overflowed;                   /* more than WS_MAX_OUTPUT behind: closing, reading stopped */
 	void (*on_drain)(void *arg);       /* called once when everything queued has left (ws_on_drain) */
 	void *drain_arg;
 	struct ws_conn *prev, *next;
@@ -228,6 +229,48 @@ static void msg_cb(wslay_event_context_ptr ctx, const struct wslay_event_on_msg_
 /* ---- the loop side ------------------------------------------------------------------------ */
 
 static void close_timer_cb(evutil_socket_t fd, short what, void *arg);
+static void ws_end(struct ws_conn *c, bool in_callback);
+
+/*
+ * What a connection holds for its peer: the bufferevent's output, the bytes in
+ * wslay's queue, and what each queued message costs besides its bytes (a pong
+ * to an empty ping has none, yet 2,000,000 of them took 410 MB). O(1).
+ */
+static size_t ws_backlog(const struct ws_conn *c)
+{
+	return ws_pending(c) + wslay_event_get_queued_msg_count(c->ctx) * WS_MSG_COST;
+}
+
+/*
+ * A client more than WS_MAX_OUTPUT behind (it does not read, or far slower than
+ * it is sent to): stop reading it, so that its pings queue no more pongs, and
+ * let nothing more be queued for it; a close frame 1008 goes behind what is
+ * buffered already, and the connection is dropped WS_CLOSE_WAIT_MS later
+ * whether it got out or not. Nothing is freed here: an API may be in the middle
+ * of a broadcast over this connection.
+ */
+static bool ws_check_backlog(struct ws_conn *c)
+{
+	if (c->dead || c->overflowed || ws_backlog(c) <= WS_MAX_OUTPUT)
+		return false;
+	c->overflowed = true;
+	c->close_pending = false;
+	log_warn("WebSocket client %s is more than %u MiB behind: closing it (1008)", c->peer,
+		 WS_MAX_OUTPUT >> 20);
+	bufferevent_disable(c->bev, EV_READ);
+	wslay_event_shutdown_read(c->ctx);
+	if (!wslay_event_get_close_sent(c->ctx))
+		wslay_event_queue_close(c->ctx, WSLAY_CODE_POLICY_VIOLATION, (const uint8_t *)"too far behind", 14);
+	if (!c->close_timer) {
+		c->close_timer = evtimer_new(mockd_base, close_timer_cb, c);
+		struct timeval tv = { WS_CLOSE_WAIT_MS / 1000, (WS_CLOSE_WAIT_MS % 1000) * 1000 };
+		if (c->close_timer)
+			evtimer_add(c->close_timer, &tv);
+	}
+	if (!c->close_timer)
+		ws_end(c, false);
+	return true;
+}
 
 /*
  * Our close frame is out but the peer has not closed (it may still be sending
@@ -323,6 +366,7 @@ static void read_cb(struct bufferevent *bev, void *arg)
 		return;
 	}
 	ws_pump(c, true);
+	ws_check_backlog(c); /* the pongs to a flood of pings */
 }
 
 static void write_cb(struct bufferevent *bev, void *arg)
@@ -461,7 +505,7 @@ int ws_send_text(struct ws_conn *c, const char *p, size_t n)
 	if (wslay_event_queue_msg(c->ctx, &msg) != 0)
 		return -1;
 	ws_pump(c, false);
-	return 0;
+	return ws_check_backlog(c) ? -1 : 0;
 }
 
 int ws_send_str(struct ws_conn *c, const char *text)
@@ -481,7 +525,7 @@ int ws_send_json(struct ws_conn *c, const cJSON *v)
 
 void ws_close(struct ws_conn *c, uint16_t code, const char *reason)
 {
-	if (c->dead || c->close_pending || wslay_event_get_close_sent(c->ctx))
+	if (c->dead || c->close_pending || c->overflowed || wslay_event_get_close_sent(c->ctx))
 		return;
 	c->close_pending = true;
 	c->close_code = code;
@@ -513,7 +557,7 @@ void ws_abort(struct ws_conn *c, bool reset)
 
 bool ws_closing(const struct ws_conn *c)
 {
-	return c->dead || c->later || c->close_pending || wslay_event_get_close_sent(c->ctx);
+	return c->dead || c->later || c->close_pending || c->overflowed || wslay_event_get_close_sent(c->ctx);
 }
 
 void *ws_data(const struct ws_conn *c)

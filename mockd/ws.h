@@ -23,7 +23,8 @@
 #include "mockd/reply.h"
 
 #define WS_MAX_MESSAGE   (1u * 1024 * 1024)   /* a larger client message is closed with 1009 */
-#define WS_MAX_OUTPUT    (16u * 1024 * 1024)  /* a client that reads slower than this is dropped */
+#define WS_MAX_OUTPUT    (16u * 1024 * 1024)  /* a client this far behind is closed 1008 (ws.c ws_check_backlog) */
+#define WS_MSG_COST      128                  /* what a queued message costs besides its bytes, counted to the cap */
 #define WS_IDLE_SECONDS  300                  /* no frame for this long: close 1001 */
 #define WS_CLOSE_WAIT_MS 3000                 /* after our close frame, wait this long for the peer's */
 

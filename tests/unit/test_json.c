@@ -113,6 +113,23 @@ Test(json, parse_exact)
 	cr_assert(json_parse_exact("[1,2]", 4) == NULL); /* cut short */
 }
 
+static bool has_control(const char *s)
+{
+	return json_text_has_control(s, strlen(s));
+}
+
+Test(json, raw_control_characters)
+{
+	static const char nul_in_string[] = "{\"a\":\"x\0y\"}";
+	cr_assert(json_text_has_control(nul_in_string, sizeof(nul_in_string) - 1));
+	cr_assert(has_control("{\"a\":\"x\ty\"}"));     /* a raw tab inside a string */
+	cr_assert(has_control("\x01{}"));                     /* between tokens */
+	cr_assert(has_control("[\"\\\x01\"]"));           /* escaped by a backslash */
+	cr_assert_not(has_control("{\"a\":\"x\\ty\\u0001\"}")); /* escapes are fine */
+	cr_assert_not(has_control("{\r\n\t\"a\": \"\\\"\"}")); /* whitespace, \" */
+	cr_assert_not(has_control("[\"\\\\\", 1]"));     /* "\\" ends the escape */
+}
+
 Test(json, print_capped_and_get_string)
 {
 	char *s = json_print_capped(NULL, 10);
