@@ -17,6 +17,7 @@
 #include "common/utf8.h"
 #include "mockd/breaks.h"
 #include "mockd/mockd.h"
+#include "mockd/tls.h"
 
 #define WS_GUID "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 
@@ -229,6 +230,8 @@ static void ws_drain(struct ws_conn *c)
 	if (c->draining)
 		return;
 	c->draining = true;
+	if (tls_bufferevent(c->bev))
+		tls_flush_now(c->bev, true);  /* close_notify before the FIN */
 	shutdown(bufferevent_getfd(c->bev), SHUT_WR);
 	if (!c->close_timer) {
 		c->close_timer = evtimer_new(mockd_base, close_timer_cb, c);
