@@ -16,6 +16,7 @@
 #include "common/log.h"
 #include "common/utf8.h"
 #include "mockd/breaks.h"
+#include "mockd/cors.h"
 #include "mockd/mockd.h"
 #include "mockd/tls.h"
 
@@ -349,6 +350,12 @@ struct ws_conn *ws_accept(struct mreq *r, const struct ws_ops *ops, void *data)
 {
 	const char *upgrade = mreq_header(r, "Upgrade"), *connection = mreq_header(r, "Connection");
 	const char *key = mreq_header(r, "Sec-WebSocket-Key"), *version = mreq_header(r, "Sec-WebSocket-Version");
+	/* A browser names the page's origin; one CORS refuses is refused here too (a non-browser sends none). */
+	if (cors_check(r->req) == CORS_REFUSED) {
+		static const char refused[] = "{\"error\":\"origin not allowed\"}";
+		reply_raw(r, 403, "application/json; charset=utf-8", refused, sizeof(refused) - 1);
+		return NULL;
+	}
 	if (strcmp(r->method, "GET") != 0)
 		return bad_handshake(r, "the method must be GET"), NULL;
 	if (!upgrade || !has_token(upgrade, "websocket"))
