@@ -7,7 +7,7 @@
 #   make V=1        show full compiler command lines; WERROR=0 to build without -Werror
 #   make deps       install the Debian packages (scripts/deps.sh); run and test do it first
 
-PKGS     := libevent libcjson libcurl openssl libpcre2-8
+PKGS     := libevent libevent_openssl libcjson libcurl openssl libpcre2-8
 TESTPKGS := criterion
 
 CC       ?= cc

@@ -15,6 +15,7 @@
 #include "common/log.h"
 #include "common/timeutil.h"
 #include "mockd/clock.h"
+#include "mockd/cors.h"
 #include "mockd/guard.h"
 #include "mockd/mockd.h"
 
@@ -343,6 +344,8 @@ void http_dispatch(struct evhttp_request *req, void *arg)
 {
 	struct mreq r;
 	const struct route *found = NULL;
+	/* First, so that every answer carries it: errors, streams, a preflight's. */
+	enum cors_verdict cors = cors_annotate(req);
 	if (mreq_init(&r, req) < 0) {
 		r.owner = r.path ? owner_for_path(r.path) : NULL;
 		answer_error(&r, 400, "malformed request line");
@@ -371,14 +374,21 @@ void http_dispatch(struct evhttp_request *req, void *arg)
 	}
 	if (!found) {
 		if (path_known) {
-			/* Say which methods the path has, as RFC 9110 asks of a 405. */
+			/* Say which methods the path has, as RFC 9110 asks of a 405 (and CORS of a preflight). */
 			char allow[128] = "";
 			for (size_t i = 0; i < nroutes; i++)
 				if (route_match(routes[i].pattern, r.path, NULL) && !strstr(allow, routes[i].method))
 					snprintf(allow + strlen(allow), sizeof(allow) - strlen(allow), "%s%s",
 						 *allow ? ", " : "", routes[i].method);
-			reply_header(&r, "Allow", allow);
-			answer_error(&r, 405, "method not allowed");
+			if (cors == CORS_ALLOWED && cors_is_preflight(req)) {
+				cors_preflight_headers(req, allow);
+				reply_raw(&r, 204, NULL, NULL, 0);
+			} else if (cors == CORS_REFUSED && cors_is_preflight(req)) {
+				plain_error(&r, 403, "origin not allowed");  /* the core's refusal, in no API's format */
+			} else {
+				reply_header(&r, "Allow", allow);
+				answer_error(&r, 405, "method not allowed");
+			}
 		} else {
 			answer_error(&r, 404, "not found");
 		}

@@ -28,6 +28,7 @@
 #include "mockd/admin.h"
 #include "mockd/apis/apis.h"
 #include "mockd/breaks.h"
+#include "mockd/cors.h"
 #include "mockd/guard.h"
 #include "mockd/http.h"
 #include "mockd/journal.h"
@@ -36,6 +37,7 @@
 #include "mockd/mockd.h"
 #include "mockd/script.h"
 #include "mockd/stream.h"
+#include "mockd/tls.h"
 #include "mockd/ws.h"
 
 #define MAX_LISTENERS 8
@@ -63,6 +65,11 @@ static const char usage_text[] =
 	"      --journal N          keep the last N requests for GET /__admin/journal (default 1000;\n"
 	"                           0 = off; at most 100000). Each costs about 5 KiB, 4 KiB of them\n"
 	"                           the body's first bytes: N = 100000 is 525 MB at most\n"
+	"      --tls-cert FILE      serve https and wss on every listener with this PEM certificate\n"
+	"      --tls-key FILE       ... and this PEM private key (both or neither)\n"
+	"      --cors ORIGIN        let pages on ORIGIN (http://host:port, or *) call mockd (repeatable);\n"
+	"                           default: pages on loopback origins, on loopback listeners\n"
+	"      --no-cors            no CORS headers, preflights 405, no WebSocket Origin check\n"
 	"      --break NAME         violate one documented rule (repeatable; see --list-breaks)\n"
 	"      --list-breaks        print the catalog of breaks and exit\n"
 	"      --log text|json      log format on stderr (default text)\n"
@@ -349,6 +356,10 @@ int main(int argc, char **argv)
 		{ "idle-timeout", required_argument, NULL, 'i' },
 		{ "header-timeout", required_argument, NULL, 'H' },
 		{ "journal",      required_argument, NULL, 'j' },
+		{ "tls-cert",     required_argument, NULL, 'C' },
+		{ "tls-key",      required_argument, NULL, 'K' },
+		{ "cors",         required_argument, NULL, 'c' },
+		{ "no-cors",      no_argument,       NULL, 'N' },
 		{ "break",        required_argument, NULL, 'b' },
 		{ "list-breaks",  no_argument,       NULL, 'B' },
 		{ "log",          required_argument, NULL, 'L' },
@@ -360,6 +371,8 @@ int main(int argc, char **argv)
 	struct listener listeners[MAX_LISTENERS];
 	int nlisteners = 0;
 	const char *port_file = NULL;
+	const char *tls_cert = NULL, *tls_key = NULL;
+	bool cors_given = false, no_cors = false;
 	long journal_n = JOURNAL_DEFAULT;
 	enum log_format log_fmt = LOG_TEXT;
 	bool quiet = false;
@@ -444,6 +457,17 @@ int main(int argc, char **argv)
 				return 2;
 			}
 			break;
+		case 'C': tls_cert = optarg; break;
+		case 'K': tls_key = optarg; break;
+		case 'c':
+			if (cors_allow(optarg) < 0) {
+				fprintf(stderr, "mockd: --cors: expected *, null or SCHEME://HOST[:PORT] (at most %d), "
+					"got \"%s\"\n", CORS_MAX_ORIGINS, optarg);
+				return 2;
+			}
+			cors_given = true;
+			break;
+		case 'N': no_cors = true; break;
 		case 'b':
 			if (breaks_enable(optarg) < 0) {
 				fprintf(stderr, "mockd: --break: no break named \"%s\" (see mockd --list-breaks)\n",
@@ -473,6 +497,16 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	if (!tls_cert != !tls_key) {
+		fprintf(stderr, "mockd: --tls-cert and --tls-key go together\n");
+		return 2;
+	}
+	if (cors_given && no_cors) {
+		fprintf(stderr, "mockd: --cors and --no-cors contradict each other\n");
+		return 2;
+	}
+	if (no_cors)
+		cors_off();
 	log_setup("mockd", log_fmt, LOG_INFO);
 	if (nlisteners == 0) {
 		snprintf(listeners[0].host, sizeof(listeners[0].host), "127.0.0.1");
@@ -561,7 +595,12 @@ int main(int argc, char **argv)
 	evhttp_set_max_headers_size(http, MOCKD_MAX_HEADERS);
 	evhttp_set_timeout(http, mockd_cfg.idle_timeout_s);
 	evhttp_set_gencb(http, http_dispatch, NULL);
-	if (guard_init(http, mockd_cfg.header_timeout_s, NULL, NULL) < 0) {
+	if (tls_cert && tls_setup(tls_cert, tls_key, &err) < 0) {
+		log_error("%s", buf_str(&err));
+		rc = 2;
+		goto out;
+	}
+	if (guard_init(http, mockd_cfg.header_timeout_s, tls_enabled() ? tls_bufferevent_new : NULL, NULL) < 0) {
 		log_error("cannot watch connections: out of memory");
 		goto out;
 	}
@@ -600,7 +639,8 @@ int main(int argc, char **argv)
 		setsockopt(evhttp_bound_socket_get_fd(b), IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 		int port = bound_port(b);
 		bool v6 = strchr(listeners[i].host, ':') != NULL;
-		buf_printf(&where, "%shttp://%s%s%s:%d", i ? ", " : "", v6 ? "[" : "", listeners[i].host,
+		buf_printf(&where, "%s%s://%s%s%s:%d", i ? ", " : "", tls_enabled() ? "https" : "http",
+			   v6 ? "[" : "", listeners[i].host,
 			   v6 ? "]" : "", port);
 		if (pf)
 			fprintf(pf, "%s%s%s:%d\n", v6 ? "[" : "", listeners[i].host, v6 ? "]" : "", port);
@@ -630,6 +670,7 @@ out:
 	if (sigterm)
 		event_free(sigterm);
 	guard_release();  /* after the listeners' release has freed evhttp and its connections */
+	tls_release();
 	if (mockd_base)
 		event_base_free(mockd_base);
 	buf_release(&err);

@@ -14,6 +14,7 @@
 #include <event2/keyvalq_struct.h>
 
 #include "common/buf.h"
+#include "mockd/tls.h"
 
 /* The HTTP transport's side of a reply (r->conn). */
 struct stream {
@@ -60,7 +61,8 @@ static struct evbuffer *conn_output(const struct stream *s)
  * epoll_ctl calls, write interest on then off); what the socket does not take
  * (or all of it, on an error) goes to the output as evhttp would have put it
  * there, copied behind what is there (not a new 1 KiB chain a stream), so the
- * byte order is kept and evhttp meets any failure on its next write.
+ * byte order is kept and evhttp meets any failure on its next write.  A TLS
+ * connection's bytes must be encrypted first: they always go to the output.
  */
 static void send_bytes(struct stream *s, const char *p, size_t n)
 {
@@ -69,7 +71,7 @@ static void send_bytes(struct stream *s, const char *p, size_t n)
 		return;
 	struct evbuffer *output = bufferevent_get_output(bev);
 	evutil_socket_t fd = bufferevent_getfd(bev);
-	if (fd >= 0 && evbuffer_get_length(output) == 0) {
+	if (fd >= 0 && evbuffer_get_length(output) == 0 && !tls_bufferevent(bev)) {
 		ssize_t sent = send(fd, p, n, MSG_NOSIGNAL | MSG_DONTWAIT);
 		if (sent > 0) {
 			p += sent;
@@ -196,13 +198,27 @@ static void http_cut(struct reply *r, bool reset)
 	evhttp_connection_set_closecb(conn, NULL, NULL);
 	struct bufferevent *bev = evhttp_connection_get_bufferevent(conn);
 	evutil_socket_t fd = bev ? bufferevent_getfd(bev) : -1;
-	/* The events written in this same turn are in the output: hand them to the kernel first. */
-	if (fd >= 0)
+	/*
+	 * The events written in this same turn are in the output: hand them to the
+	 * kernel first (over TLS encrypted, and a plain cut ends the TLS stream
+	 * cleanly, as a FIN ends a plain one; a reset sends no close_notify).
+	 */
+	if (fd >= 0 && tls_bufferevent(bev))
+		tls_flush_now(bev, !reset);
+	else if (fd >= 0)
 		flush_now(bufferevent_get_output(bev), fd);
 	if (reset && fd >= 0) {
-		/* SO_LINGER with a zero timeout makes close() send RST instead of FIN. */
+		/*
+		 * Reset now: evhttp_connection_free shuts the socket down for writing
+		 * before the bufferevent closes it, so SO_LINGER alone (close sends RST)
+		 * came after a FIN and the client read a clean end first. On Linux a
+		 * connect to AF_UNSPEC disconnects an established TCP socket with a
+		 * RST; the shutdown that follows finds it unconnected and sends nothing.
+		 */
 		struct linger lg = { 1, 0 };
+		struct sockaddr unspec = { .sa_family = AF_UNSPEC };
 		setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+		connect(fd, &unspec, sizeof(unspec));
 	}
 	evhttp_connection_free(conn);
 }

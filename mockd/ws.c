@@ -17,7 +17,9 @@
 #include "common/timeutil.h"
 #include "common/utf8.h"
 #include "mockd/breaks.h"
+#include "mockd/cors.h"
 #include "mockd/mockd.h"
+#include "mockd/tls.h"
 
 #define WS_GUID "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 
@@ -284,6 +286,8 @@ static void ws_drain(struct ws_conn *c)
 	if (c->draining)
 		return;
 	c->draining = true;
+	if (tls_bufferevent(c->bev))
+		tls_flush_now(c->bev, true);  /* close_notify before the FIN */
 	shutdown(bufferevent_getfd(c->bev), SHUT_WR);
 	if (!c->close_timer) {
 		c->close_timer = evtimer_new(mockd_base, close_timer_cb, c);
@@ -402,6 +406,12 @@ struct ws_conn *ws_accept(struct mreq *r, const struct ws_ops *ops, void *data)
 {
 	const char *upgrade = mreq_header(r, "Upgrade"), *connection = mreq_header(r, "Connection");
 	const char *key = mreq_header(r, "Sec-WebSocket-Key"), *version = mreq_header(r, "Sec-WebSocket-Version");
+	/* A browser names the page's origin; one CORS refuses is refused here too (a non-browser sends none). */
+	if (cors_check(r->req) == CORS_REFUSED) {
+		static const char refused[] = "{\"error\":\"origin not allowed\"}";
+		reply_raw(r, 403, "application/json; charset=utf-8", refused, sizeof(refused) - 1);
+		return NULL;
+	}
 	if (strcmp(r->method, "GET") != 0)
 		return bad_handshake(r, "the method must be GET"), NULL;
 	if (!upgrade || !has_token(upgrade, "websocket"))

@@ -41,7 +41,7 @@ struct ws_ops {
  * Check the upgrade request and switch r's connection to WebSocket. On a bad
  * handshake (not GET, no Upgrade: websocket, no Connection: Upgrade, a key that
  * is not 16 bytes of base64, a version other than 13) r is answered 400 and
- * NULL returned.
+ * NULL returned; from an Origin that CORS refuses (cors.h), 403.
  */
 struct ws_conn *ws_accept(struct mreq *r, const struct ws_ops *ops, void *data);
 /* Queue a text message (sent as soon as the loop allows); -1 when the connection is closing. */

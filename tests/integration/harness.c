@@ -175,6 +175,13 @@ static size_t on_header(char *p, size_t size, size_t n, void *arg)
 	return buf_add(&r->headers, p, size * n) == BUF_OK ? size * n : 0;
 }
 
+static const char *cacert;
+
+void http_set_cacert(const char *path)
+{
+	cacert = path;
+}
+
 void http_call(const char *method, const char *url, const char *const *headers, const char *body,
 	       size_t body_len, struct http_result *out)
 {
@@ -196,6 +203,8 @@ void http_call(const char *method, const char *url, const char *const *headers, 
 	curl_easy_setopt(c, CURLOPT_HEADERDATA, out);
 	curl_easy_setopt(c, CURLOPT_TIMEOUT, 20L);
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	if (cacert)
+		curl_easy_setopt(c, CURLOPT_CAINFO, cacert);
 	if (body) {
 		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
 		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body_len);

@@ -55,6 +55,8 @@ struct http_result {
 void http_call(const char *method, const char *url, const char *const *headers, const char *body,
 	       size_t body_len, struct http_result *out);
 void http_result_release(struct http_result *r);
+/* Trust only path's certificates for https in the http_call that follow (NULL: the system's). */
+void http_set_cacert(const char *path);
 /* The value of a response header (case-insensitive), copied into out; false when absent. */
 bool http_header(const struct http_result *r, const char *name, char *out, size_t size);
 
