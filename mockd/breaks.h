@@ -143,6 +143,8 @@
 	  "an invalid message is closed with 1003 instead of 4002")                                 \
 	X(DWS_RATE_LIMIT, "deepwiki-ws-rate-limit", "deepwiki",                                     \
 	  "the WebSocket limit lets 1001 messages through a minute")                                \
+	X(DWS_LEFT_STORED, "deepwiki-ws-left-stored", "deepwiki",                                   \
+	  "an answer whose asker left is stored whole, as if it had been sent")                     \
 	X(DWS_NOT_STORED, "deepwiki-ws-not-stored", "deepwiki",                                     \
 	  "WebSocket replies are not stored in the history")                                        \
 	X(WS_BINARY, "ws-binary", "deepwiki", "binary messages are taken as text instead of closed with 1003")  \

@@ -434,6 +434,12 @@ static void dws_on_close(struct ws_conn *ws)
 		clients = c->next;
 	if (c->next)
 		c->next->prev = c->prev;
+	/* The answer is dropped with its asker: only the question stays stored (docs/spec-notes.md). */
+	if (c->reply && break_on(BRK_DWS_LEFT_STORED)) {
+		struct conversation *conv = deepwiki_conversation(c->conv_id, c->key, false);
+		if (conv)
+			deepwiki_store_message(conv, "assistant", c->reply->plan.text, NULL);
+	}
 	if (c->reply)
 		reply_gone(c->reply);
 	ws_inbox_release(&c->waiting);
