@@ -55,6 +55,23 @@ async def threads_reply():
         check("threads reply", reply.get("type") == "message" and reply.get("role") == "assistant", repr(reply))
 
 
+async def fragments():
+    """A message sent in three fragments is one message: threads answers the whole history request."""
+    async with websockets.connect(BASE + "/chat/ws?key=00000000-0000-4000-8000-000000000001", ssl=CTX,
+                                  open_timeout=5) as ws:
+        whole = json.dumps({"type": "history", "thread_id": THREAD})
+        await ws.send(iter([whole[:5], whole[5:20], whole[20:]]))
+        await ws.send(json.dumps({"type": "sync"}))
+        kinds = []
+        while True:
+            m = await recv_json(ws)
+            kinds.append(m.get("type"))
+            if m.get("type") == "error":
+                break
+        check("a fragmented message is one message", kinds[:-1] and all(k == "message" for k in kinds[:-1])
+              and kinds[-1] == "error", repr(kinds))
+
+
 async def close_code():
     async with websockets.connect(BASE + "/ws/chat?token=not-a-key", ssl=CTX, open_timeout=5) as ws:
         try:
@@ -74,7 +91,7 @@ async def refused_origin():
 
 
 async def main():
-    for step in (deepwiki_reply, threads_reply, close_code, refused_origin):
+    for step in (deepwiki_reply, threads_reply, fragments, close_code, refused_origin):
         try:
             await asyncio.wait_for(step(), 15)
         except Exception as e:  # a check that cannot run is a failed check
