@@ -145,6 +145,8 @@
 	  "the WebSocket limit lets 1001 messages through a minute")                                \
 	X(DWS_LEFT_STORED, "deepwiki-ws-left-stored", "deepwiki",                                   \
 	  "an answer whose asker left is stored whole, as if it had been sent")                     \
+	X(DW_STREAM_LEFT_STORED, "deepwiki-stream-left-stored", "deepwiki",                         \
+	  "a /chat/stream answer whose client left is stored whole, as if it had been sent")        \
 	X(DWS_NOT_STORED, "deepwiki-ws-not-stored", "deepwiki",                                     \
 	  "WebSocket replies are not stored in the history")                                        \
 	X(WS_BINARY, "ws-binary", "deepwiki", "binary messages are taken as text instead of closed with 1003")  \
@@ -209,6 +211,8 @@
 	X(BC_RATE_EXTENDS, "botchat-rate-extends", "botchat", "every counted request moves the rate-limit window's end to 60 s after it") \
 	X(BC_LIST_OTHER_USER, "botchat-list-other-user", "botchat", "a userId filter also lists the conversations of every userId that begins with it") \
 	X(BC_FAULT_RESETS, "botchat-fault-resets", "botchat", "a model failure forgets the conversation: the next chat of the pair starts a new one") \
+	X(BC_STREAM_LEFT_STORED, "botchat-stream-left-stored", "botchat",                           \
+	  "an /api/chat/stream answer whose client left is stored whole, as if it had been sent")   \
 	X(BC_CHAT_UNPLANNED, "botchat-chat-unplanned", "botchat",                                   \
 	  "/api/chat answers at once, whatever its plan says (a model failure mid-answer is a 200)") \
 	X(DW_RESEARCH_UNPLANNED, "deepwiki-research-unplanned", "deepwiki",                         \

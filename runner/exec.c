@@ -542,6 +542,16 @@ out:
 	buf_release(&err);
 }
 
+/* Sleep step si: wait, so that work the target does after an answer has had its time. */
+static void run_sleep_step(struct case_result *cr, size_t si)
+{
+	double s = cr->tcase->steps[si].sleep;
+	struct timespec ts = { .tv_sec = (time_t)s, .tv_nsec = (long)((s - (double)(time_t)s) * 1e9) };
+	while (nanosleep(&ts, &ts) != 0)
+		;   /* interrupted by a signal: sleep the rest */
+	buf_printf(&cr->transcript, "--- step %zu (sleep)\n* slept %g s\n", si + 1, s);
+}
+
 /* Keep the figures of a decoded stream for the reports; replace: it replaces the step's last entry. */
 static void record_timing(struct case_result *cr, size_t si, const struct response *resp, int replace)
 {
@@ -600,6 +610,7 @@ static void run_step(const struct exec_ctx *ctx, struct http_client *client, str
 		.body_len = b.body_len,
 		.stream = !format ? STREAM_NONE : strcmp(format, "ndjson") == 0 ? STREAM_NDJSON :
 			  strcmp(format, "sse") == 0 ? STREAM_SSE : STREAM_NONE,
+		.leave_after_events = st->leave_after,
 		.timeouts = {
 			.connect = pick(st->timeouts.connect, c->suite->timeouts.connect, opt->timeouts.connect),
 			.first_byte = pick(st->timeouts.first_byte, c->suite->timeouts.first_byte,
@@ -824,6 +835,8 @@ static void run_attempt(const struct exec_ctx *ctx, struct http_client *client, 
 	for (size_t si = 0; si < c->nsteps && cr->verdict == VERDICT_PASS; si++) {
 		if (c->steps[si].kind == STEP_WS)
 			run_ws_step(ctx, cr, scope, si);
+		else if (c->steps[si].kind == STEP_SLEEP)
+			run_sleep_step(cr, si);
 		else
 			run_step(ctx, client, cr, scope, si);
 	}

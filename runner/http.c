@@ -47,7 +47,7 @@ struct xfer {
 	double headers_ms;       /* the final response's headers complete, since t0; -1 until then */
 	int decided;             /* the headers are complete and decode is set */
 	int decode;              /* a stream was asked for and the response is one: feed the decoder */
-	int capped;              /* we stopped the transfer on purpose (a cap), not an error */
+	int capped;              /* we stopped the transfer on purpose (a cap, or leaving), not an error */
 	char why[192];           /* our reason for aborting (first byte or idle timeout) */
 	char status_line[STATUS_LINE_MAX];
 };
@@ -189,6 +189,9 @@ static void transcript_response(struct buf *t, const struct xfer *x)
 	}
 	if (r->format != STREAM_NONE)
 		transcript_events(t, r);
+	if (r->left)
+		buf_printf(t, "* left after %zu event%s: the runner closed the connection (leave_after)\n",
+			   r->nevents, r->nevents == 1 ? "" : "s");
 	if (r->stream_error)
 		buf_printf(t, "! stream: %s\n", r->stream_error);
 	if (r->transport_error)
@@ -309,6 +312,11 @@ static int store_event(struct xfer *x, cJSON *json, const char *raw, size_t len)
 	}
 	if (response_add_event(r, json, raw, len, since(x), HTTP_MAX_EVENTS) != 0) {
 		set_error(&r->stream_error, "cannot store event %zu; stopped reading", r->nevents + 1);
+		return 1;
+	}
+	/* Leave as a client that goes away does: what follows is never decoded (write_cb aborts). */
+	if (x->req->leave_after_events && r->nevents >= x->req->leave_after_events) {
+		r->left = true;
 		return 1;
 	}
 	return 0;
@@ -461,6 +469,8 @@ static size_t write_cb(char *p, size_t size, size_t nmemb, void *arg)
 		set_error(&r->transport_error, "out of memory reading the body");
 		return 0;
 	}
+	/* A cap, or leave_after reached: returning 0 makes libcurl abort with CURLE_WRITE_ERROR and
+	 * close the connection (the rest of the body is unread), which capped tells from an error. */
 	if (x->decode && feed_stream(x, p, take)) {
 		x->capped = 1;
 		return 0;

@@ -9,6 +9,10 @@
  * the transfer stops and the response is marked truncated), stream events
  * (HTTP_MAX_EVENTS), NDJSON lines, and SSE lines and event data
  * (HTTP_MAX_LINE).  Redirects are not followed: a 3xx is the response.
+ *
+ * A request may leave its stream part way (leave_after_events), as a client
+ * that goes away does: the exchange then ends without an error, the response
+ * holds what was read, and the connection is closed, never reused.
  */
 #ifndef CC_RUNNER_HTTP_H
 #define CC_RUNNER_HTTP_H
@@ -41,6 +45,8 @@ struct http_request {
 	const char *body;                      /* NULL: no body */
 	size_t body_len;
 	enum stream_format stream;             /* NDJSON or SSE: decode the body into events as it arrives */
+	size_t leave_after_events;             /* with stream: once this many events arrived, stop reading and
+						  close the connection (resp->left); 0 reads to the end */
 	struct timeouts timeouts;              /* seconds, every field resolved (> 0) */
 	const char *ca_file;                   /* PEM certificates to trust instead of the system's, or NULL */
 };

@@ -49,6 +49,8 @@ struct response {
 	char *not_stream;        /* a stream was asked for but the response is not one: "not a stream:
 				    status 404, content-type application/json, body {...}"; else NULL */
 	char *transport_error;   /* connect failure, timeout, reset..., or NULL */
+	bool left;               /* we left the stream part way (leave_after): nevents events were read, then
+				    the connection was closed; the stream's end was never seen */
 	/* Milliseconds on CLOCK_MONOTONIC, with fractions. */
 	double connect_ms;       /* TCP (and TLS) connect, 0 for a reused connection */
 	double sent_ms;          /* the request began to go out, since the exchange started */

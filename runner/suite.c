@@ -25,6 +25,7 @@
 
 #include "common/json.h"
 #include "common/jpath.h"
+#include "runner/http.h"
 #include "runner/match.h"
 #include "runner/vars.h"
 #include "runner/wsstep.h"
@@ -35,6 +36,7 @@
 #define SUITE_MAX_REPEAT  100000
 #define SUITE_MAX_BODY    (64u * 1024 * 1024) /* body x body_repeat */
 #define SUITE_MAX_ID      200
+#define SUITE_MAX_SLEEP   3600                /* seconds of a sleep step, as a ws script's sleep */
 #define SUITE_MAX_VAR_NAME 256                /* as runner/vars.c */
 #define PATH_LEN          512                 /* bytes of a JSON path in a message */
 
@@ -325,10 +327,61 @@ static void parse_capture(struct loader *L, const cJSON *c, const char *path)
 	check_templates(L, c, path, 0);
 }
 
+/*
+ * "leave_after": {"events": N} on a request step: the client leaves its stream
+ * once N events arrived.  Events are counted by the stream decoder, so the step
+ * must expect a stream (its format says what an event is).
+ */
+static void parse_leave_after(struct loader *L, const cJSON *s, const cJSON *m, const char *path,
+			      struct step *st)
+{
+	static const char *const allowed[] = { "events", NULL };
+	char p[PATH_LEN];
+	jpath_key(p, sizeof(p), path, "leave_after");
+	if (st->kind != STEP_REQUEST) {
+		bad(L, p, "only on a \"request\" step");
+		return;
+	}
+	if (!cJSON_IsObject(m)) {
+		bad(L, p, "must be an object such as {\"events\": 1}, got %s", json_type_name(m));
+		return;
+	}
+	check_members(L, m, p, allowed);
+	if (!cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(s, "expect"), "stream"))
+		bad(L, p, "needs \"expect\": {\"stream\": ...} (its format says what an event is)");
+	const cJSON *n = member(L, m, p, "events", 1);
+	if (!n)
+		return;
+	char np[PATH_LEN];
+	jpath_key(np, sizeof(np), p, "events");
+	if (!json_is_integer(n) || n->valuedouble < 1 || n->valuedouble > HTTP_MAX_EVENTS)
+		bad(L, np, "must be an integer from 1 to %u", HTTP_MAX_EVENTS);
+	else
+		st->leave_after = (size_t)n->valuedouble;
+}
+
+/* {"sleep": S}: wait S seconds; nothing else but "precondition" has a meaning there. */
+static void parse_sleep(struct loader *L, const cJSON *s, const cJSON *m, const char *path, struct step *st)
+{
+	static const char *const not_sleep[] = { "expect", "capture", "repeat", "timeout", "leave_after", NULL };
+	char p[PATH_LEN];
+	st->kind = STEP_SLEEP;
+	for (size_t i = 0; not_sleep[i]; i++)
+		if (cJSON_GetObjectItemCaseSensitive(s, not_sleep[i])) {
+			jpath_key(p, sizeof(p), path, not_sleep[i]);
+			bad(L, p, "not with \"sleep\"");
+		}
+	jpath_key(p, sizeof(p), path, "sleep");
+	if (!cJSON_IsNumber(m) || !(m->valuedouble > 0) || m->valuedouble > SUITE_MAX_SLEEP)
+		bad(L, p, "must be a positive number of seconds (at most %d)", SUITE_MAX_SLEEP);
+	else
+		st->sleep = m->valuedouble;
+}
+
 static void parse_step(struct loader *L, const cJSON *s, const char *path, struct step *st, struct tcase *tc)
 {
-	static const char *const allowed[] = { "request", "admin", "ws", "expect", "capture", "repeat", "timeout",
-					       "precondition", NULL };
+	static const char *const allowed[] = { "request", "admin", "ws", "sleep", "expect", "capture", "repeat",
+					       "leave_after", "timeout", "precondition", NULL };
 	st->where = strdup(path);
 	st->repeat = 1;
 	if (!cJSON_IsObject(s)) {
@@ -340,13 +393,16 @@ static void parse_step(struct loader *L, const cJSON *s, const char *path, struc
 	const cJSON *req = cJSON_GetObjectItemCaseSensitive(s, "request");
 	const cJSON *adm = cJSON_GetObjectItemCaseSensitive(s, "admin");
 	const cJSON *ws = cJSON_GetObjectItemCaseSensitive(s, "ws");
-	if ((req != NULL) + (adm != NULL) + (ws != NULL) > 1) {
-		bad(L, path, "a step has exactly one of \"request\", \"admin\" or \"ws\"");
-	} else if (!req && !adm && !ws) {
-		bad(L, path, "a step needs \"request\", \"admin\" or \"ws\"");
+	const cJSON *slp = cJSON_GetObjectItemCaseSensitive(s, "sleep");
+	if ((req != NULL) + (adm != NULL) + (ws != NULL) + (slp != NULL) > 1) {
+		bad(L, path, "a step has exactly one of \"request\", \"admin\", \"ws\" or \"sleep\"");
+	} else if (!req && !adm && !ws && !slp) {
+		bad(L, path, "a step needs \"request\", \"admin\", \"ws\" or \"sleep\"");
+	} else if (slp) {
+		parse_sleep(L, s, slp, path, st);
 	} else if (ws) {
 		/* A ws step carries its checks in its script: expect, capture and repeat have no meaning. */
-		static const char *const not_ws[] = { "expect", "capture", "repeat", NULL };
+		static const char *const not_ws[] = { "expect", "capture", "repeat", "leave_after", NULL };
 		for (size_t i = 0; not_ws[i]; i++)
 			if (cJSON_GetObjectItemCaseSensitive(s, not_ws[i])) {
 				jpath_key(p, sizeof(p), path, not_ws[i]);
@@ -380,6 +436,10 @@ static void parse_step(struct loader *L, const cJSON *s, const char *path, struc
 			bad(L, p, "must be true or false, got %s", json_type_name(m));
 		st->precondition = cJSON_IsTrue(m);
 	}
+	if (slp)
+		return;
+	if ((m = cJSON_GetObjectItemCaseSensitive(s, "leave_after")) && !ws)
+		parse_leave_after(L, s, m, path, st);
 	if (ws)
 		goto timeouts;
 	if ((m = cJSON_GetObjectItemCaseSensitive(s, "expect"))) {
@@ -557,9 +617,10 @@ static void parse_case(struct loader *L, const cJSON *c, const char *path, struc
 				/* Unless a step says which it is, every step before the last sets up the last. */
 				for (size_t k = 0; !stated && k + 1 < n; k++)
 					tc->steps[k].precondition = true;
+				/* A sleep cannot fail: it never counts as the step that checks the clause. */
 				size_t checks = 0;
 				for (size_t k = 0; k < n; k++)
-					checks += !tc->steps[k].precondition;
+					checks += !tc->steps[k].precondition && tc->steps[k].kind != STEP_SLEEP;
 				if (!checks)
 					bad(L, p, "every step is a precondition: at least one must check the clause");
 			}

@@ -26,6 +26,7 @@ enum step_kind {
 	STEP_REQUEST,   /* an HTTP request to the target */
 	STEP_ADMIN,     /* an HTTP request to mockd's /__admin/ API (mock only) */
 	STEP_WS,        /* WebSocket connections and a script of frames (runner/wsstep.h) */
+	STEP_SLEEP,     /* wait, between two steps: for work the target does after an answer */
 };
 
 struct step {
@@ -36,6 +37,8 @@ struct step {
 	cJSON *expect;           /* NULL when the step expects nothing */
 	cJSON *capture;          /* object NAME -> source, or NULL */
 	int repeat;              /* send the request this many times (>= 1); expect applies to each */
+	size_t leave_after;      /* "leave_after": {"events": N}: leave the stream after N events; 0: read it all */
+	double sleep;            /* STEP_SLEEP: seconds */
 	bool precondition;       /* it establishes the case's precondition: its failure blocks the case */
 	struct timeouts timeouts;
 };

@@ -380,6 +380,10 @@ static void send_malformed(struct reply *r)
 
 static void release_stream(struct reply *r)
 {
+	/* r->gone: the client left, and the answer is dropped with it (docs/spec-notes.md). */
+	struct conversation *c;
+	if (r->gone && break_on(BRK_BC_STREAM_LEFT_STORED) && (c = bc_find(((struct bc_stream *)r->data)->conv_id)))
+		bc_store(c, "assistant", r->plan.text);
 	free(r->data);
 }
 

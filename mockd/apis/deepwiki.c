@@ -476,6 +476,10 @@ static void send_malformed(struct reply *r)
 static void chat_release(struct reply *r)
 {
 	struct dw_stream *d = r->data;
+	/* r->gone: the client left, and the answer is dropped with it (docs/spec-notes.md). */
+	struct conversation *c;
+	if (r->gone && break_on(BRK_DW_STREAM_LEFT_STORED) && (c = store_get("deepwiki", d->conv_id)))
+		dw_store(c, "assistant", r->plan.text, clock_now_ms(), NULL);
 	cJSON_Delete(d->sources);
 	free(d);
 }

@@ -541,3 +541,55 @@ Test(http, refused_connection_is_a_transport_error)
 	cr_expect(err.len > 0);
 	buf_release(&err);
 }
+
+Test(http, leave_after_stops_at_n_events_and_is_no_error)
+{
+	/* Three lines in one chunk: the third is never decoded; the rest would come after the total timeout. */
+	static const struct piece p[] = {
+		{ HEAD_NDJSON "{\"type\":\"start\"}\n{\"type\":\"token\"}\n{\"type\":\"token\"}\n", 0, 0 },
+		{ "{\"type\":\"done\"}\n", 0, 2000 },
+	};
+	req.stream = STREAM_NDJSON;
+	req.leave_after_events = 2;
+	req.timeouts.total = 1;   /* reading to the end would be a total timeout: returning 0 shows we left */
+	cr_assert(eq(int, run(p, 2, "/leave"), 0), "%s", resp.transport_error ? resp.transport_error : "");
+	cr_expect(resp.left);
+	cr_expect(resp.transport_error == NULL);
+	cr_expect(resp.stream_error == NULL);
+	cr_expect(eq(long, resp.status, 200));
+	cr_assert(eq(sz, resp.nevents, 2));
+	cr_expect(eq(str, resp.events[1].type, STR("token")));
+	assert_contains(buf_str(&transcript), "< event 2 token (+");
+	assert_contains(buf_str(&transcript),
+			"* left after 2 events: the runner closed the connection (leave_after)\n");
+}
+
+Test(http, leave_after_inside_an_sse_event_is_not_a_cut_stream)
+{
+	/* The stream stops inside event 2: leaving there is ours, not "ended inside event 2". */
+	static const struct piece p[] = {
+		{ HEAD_SSE "data: {\"type\":\"start\"}\n\ndata: {\"type\":\"con", 0, 0 },
+		{ "tent\"}\n\n", 0, 2000 },
+	};
+	req.stream = STREAM_SSE;
+	req.leave_after_events = 1;
+	req.timeouts.total = 1;
+	cr_assert(eq(int, run(p, 2, "/leave"), 0), "%s", resp.transport_error ? resp.transport_error : "");
+	cr_expect(resp.left);
+	cr_expect(resp.stream_error == NULL);
+	cr_expect(eq(sz, resp.nevents, 1));
+	assert_contains(buf_str(&transcript), "* left after 1 event: the runner closed the connection");
+}
+
+Test(http, leave_after_past_the_stream_reads_it_all)
+{
+	static const struct piece p[] = {
+		{ HEAD_NDJSON "{\"type\":\"start\"}\n{\"type\":\"done\"}\n", 0, 0 },
+	};
+	req.stream = STREAM_NDJSON;
+	req.leave_after_events = 5;
+	cr_assert(eq(int, run(p, 1, "/short"), 0));
+	cr_expect(not(resp.left));
+	cr_expect(eq(sz, resp.nevents, 2));
+	cr_expect(strstr(buf_str(&transcript), "left after") == NULL);
+}

@@ -153,7 +153,7 @@ Test(suite, set_keeps_going_and_reports_everything)
 	const char *e = buf_str(&err);
 	assert_contains(e, "cannot open tests/data/suites/no-such-dir: No such file or directory\n");
 	assert_contains(e, DATA "broken/not-json.json: invalid JSON");
-	assert_contains(e, DATA "broken/steps.json: widget.steps: cases[0].steps[1]: a step needs \"request\", \"admin\" or \"ws\"\n");
+	assert_contains(e, DATA "broken/steps.json: widget.steps: cases[0].steps[1]: a step needs \"request\", \"admin\", \"ws\" or \"sleep\"\n");
 	assert_contains(e, DATA "broken/vars.json: -: vars.KEY: unterminated");
 	cr_assert(eq(sz, set.n, 2)); /* the good ones still load */
 	suite_set_release(&set);
@@ -226,8 +226,8 @@ Test(suite, step_mistakes)
 {
 #define F DATA "broken/steps.json: widget.steps: cases[0].steps"
 	cr_assert(eq(str, STR(load_broken(DATA "broken/steps.json")),
-		     STR(F "[0]: a step has exactly one of \"request\", \"admin\" or \"ws\"\n"
-			 F "[1]: a step needs \"request\", \"admin\" or \"ws\"\n"
+		     STR(F "[0]: a step has exactly one of \"request\", \"admin\", \"ws\" or \"sleep\"\n"
+			 F "[1]: a step needs \"request\", \"admin\", \"ws\" or \"sleep\"\n"
 			 F "[2].admin.path: an admin path must start with \"/__admin/\"\n"
 			 F "[3].request.body: \"json\" and \"body\" are exclusive\n"
 			 F "[4].request.method: must be an HTTP method such as \"POST\"\n"
@@ -240,7 +240,7 @@ Test(suite, step_mistakes)
 			 F "[5].repeat: must be an integer from 1 to 100000\n"
 			 F "[5].timeout.idel: unknown member (expected one of connect, first_byte, idle, total)\n"
 			 F "[5].timeout.total: must be a positive number of seconds (at most 86400)\n"
-			 F "[6].wait: unknown member (expected one of request, admin, ws, expect, capture, repeat, timeout, precondition)\n"
+			 F "[6].wait: unknown member (expected one of request, admin, ws, sleep, expect, capture, repeat, leave_after, timeout, precondition)\n"
 			 F "[7]: a step must be an object, got number\n")));
 #undef F
 }
@@ -417,4 +417,71 @@ Test(suite, precondition_mistakes)
 				    "{\"expect\":\"a\",\"frame\":{\"/type\":\"x\"},\"ignore\":\"others\"}]}}]}]}");
 	cr_expect(s != NULL, "%s", buf_str(&err));
 	suite_free(s);
+}
+
+#define STREAM_REQ "{\"request\":{\"method\":\"POST\",\"path\":\"/x\"},\"expect\":{\"stream\":{\"format\":\"sse\"}}"
+
+Test(suite, leave_after_and_sleep_load)
+{
+	struct suite *s = load_text(SUITE_HEAD STREAM_REQ ",\"leave_after\":{\"events\":2}},{\"sleep\":0.5},"
+					     REQ "}]}]}");
+	cr_assert(s != NULL, "%s", buf_str(&err));
+	const struct tcase *c = &s->cases[0];
+	cr_expect(eq(int, c->steps[0].kind, STEP_REQUEST));
+	cr_expect(eq(sz, c->steps[0].leave_after, 2));
+	cr_expect(eq(int, c->steps[1].kind, STEP_SLEEP));
+	cr_expect(eq(dbl, c->steps[1].sleep, 0.5));
+	cr_expect(eq(sz, c->steps[2].leave_after, 0));
+	suite_free(s);
+}
+
+Test(suite, leave_after_mistakes)
+{
+#define P "w.a: cases[0].steps"
+	/* The member's own shape: an object of "events", an integer from 1, nothing else. */
+	cr_expect(load_text(SUITE_HEAD STREAM_REQ ",\"leave_after\":2}," STREAM_REQ ",\"leave_after\":{}},"
+		  STREAM_REQ ",\"leave_after\":{\"events\":0,\"bytes\":9}}," STREAM_REQ ",\"leave_after\":{\"events\":\"1\"}},"
+		  STREAM_REQ ",\"leave_after\":{\"events\":1.5}}," STREAM_REQ ",\"leave_after\":{\"events\":100001}}]}]}") == NULL);
+	const char *e = buf_str(&err);
+	assert_contains(e, P "[0].leave_after: must be an object such as {\"events\": 1}, got number\n");
+	assert_contains(e, P "[1].leave_after.events: missing (required)\n");
+	assert_contains(e, P "[2].leave_after.bytes: unknown member (expected one of events)\n");
+	assert_contains(e, P "[2].leave_after.events: must be an integer from 1 to 100000\n");
+	assert_contains(e, P "[3].leave_after.events: must be an integer from 1 to 100000\n");
+	assert_contains(e, P "[4].leave_after.events: must be an integer from 1 to 100000\n");
+	assert_contains(e, P "[5].leave_after.events: must be an integer from 1 to 100000\n");
+	cr_expect(eq(sz, count_lines(e), 7), "%s", e);
+	/* Only on a request step that reads a stream. */
+	cr_expect(load_text(SUITE_HEAD REQ ",\"leave_after\":{\"events\":1}},"
+		  "{\"admin\":{\"path\":\"/__admin/x\"},\"expect\":{\"stream\":{\"format\":\"sse\"}},\"leave_after\":{\"events\":1}},"
+		  "{\"ws\":{\"connections\":{\"a\":{\"path\":\"/ws\"}},\"script\":[{\"connect\":\"a\"}]},\"leave_after\":{\"events\":1}},"
+		  "{\"sleep\":1,\"leave_after\":{\"events\":1}}," REQ "}]}]}") == NULL);
+	e = buf_str(&err);
+	assert_contains(e, P "[0].leave_after: needs \"expect\": {\"stream\": ...} (its format says what an event is)\n");
+	assert_contains(e, P "[1].leave_after: only on a \"request\" step\n");
+	assert_contains(e, P "[2].leave_after: not with \"ws\" (its script holds the checks)\n");
+	assert_contains(e, P "[3].leave_after: not with \"sleep\"\n");
+	cr_expect(eq(sz, count_lines(e), 4), "%s", e);
+#undef P
+}
+
+Test(suite, sleep_mistakes)
+{
+#define P "w.a: cases[0].steps"
+	cr_expect(load_text(SUITE_HEAD "{\"sleep\":0},{\"sleep\":\"1\"},{\"sleep\":3601},"
+		  "{\"sleep\":1,\"expect\":{},\"repeat\":2,\"timeout\":{\"total\":1}},{\"sleep\":1,\"request\":{\"path\":\"/x\"}},"
+		  REQ "}]}]}") == NULL);
+	const char *e = buf_str(&err);
+	assert_contains(e, P "[0].sleep: must be a positive number of seconds (at most 3600)\n");
+	assert_contains(e, P "[1].sleep: must be a positive number of seconds (at most 3600)\n");
+	assert_contains(e, P "[2].sleep: must be a positive number of seconds (at most 3600)\n");
+	assert_contains(e, P "[3].expect: not with \"sleep\"\n");
+	assert_contains(e, P "[3].repeat: not with \"sleep\"\n");
+	assert_contains(e, P "[3].timeout: not with \"sleep\"\n");
+	assert_contains(e, P "[4]: a step has exactly one of \"request\", \"admin\", \"ws\" or \"sleep\"\n");
+	cr_expect(eq(sz, count_lines(e), 7), "%s", e);
+	/* A sleep cannot fail, so it is never the step that checks the clause. */
+	cr_expect(load_text(SUITE_HEAD REQ ",\"precondition\":true},{\"sleep\":1}]}]}") == NULL);
+	assert_contains(buf_str(&err), P ": every step is a precondition: at least one must check the clause\n");
+#undef P
 }

@@ -283,7 +283,7 @@ Test(ws_load, shape_mistakes_name_file_case_and_path)
 	assert_contains(e, SHAPE "[2].ws.connections.c.path: must be a string starting with \"/\"\n");
 	assert_contains(e, SHAPE "[2].ws.connections.c.headers.X: must be a string, got number\n");
 	assert_contains(e, SHAPE "[2].ws.connections.c.headers.x: header named twice (names are case-insensitive)\n");
-	assert_contains(e, SHAPE "[3]: a step has exactly one of \"request\", \"admin\" or \"ws\"\n");
+	assert_contains(e, SHAPE "[3]: a step has exactly one of \"request\", \"admin\", \"ws\" or \"sleep\"\n");
 	assert_contains(e, SHAPE "[4].expect: not with \"ws\" (its script holds the checks)\n");
 }
 
