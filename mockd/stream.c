@@ -93,6 +93,21 @@ static void send_scratch(void)
 	buf_reset(&scratch);
 }
 
+/* The head of a chunk of n bytes, "%zx\r\n" as evhttp writes it, without printf (it runs for every event). */
+static int chunk_head(char *out, size_t n)
+{
+	char digits[2 * sizeof(size_t)];
+	int k = 0;
+	do
+		digits[k++] = "0123456789abcdef"[n & 15];
+	while ((n >>= 4) != 0);
+	for (int i = 0; i < k; i++)
+		out[i] = digits[k - 1 - i];
+	out[k] = '\r';
+	out[k + 1] = '\n';
+	return k + 2;
+}
+
 /* Framed as evhttp frames a chunk (raw for an HTTP/1.0 client), for flush to send. */
 static void http_write(struct reply *r, const char *p, size_t n)
 {
@@ -101,7 +116,7 @@ static void http_write(struct reply *r, const char *p, size_t n)
 	if (scratch_owner != s)
 		send_scratch();
 	char head[24];
-	int hn = s->chunked ? snprintf(head, sizeof(head), "%zx\r\n", n) : 0;
+	int hn = s->chunked ? chunk_head(head, n) : 0;
 	size_t need = (size_t)hn + n + (s->chunked ? 2 : 0);
 	if (scratch.len + need > scratch.max)
 		send_scratch();
