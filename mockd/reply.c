@@ -1,9 +1,9 @@
 #include "mockd/reply.h"
 
 #include <stdint.h>
-#include <sys/time.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/time.h>
 
 #include <event2/buffer.h>
 #include <event2/event.h>
@@ -66,7 +66,6 @@ void reply_write_str(struct reply *r, const char *text)
 {
 	reply_write(r, text, strlen(text));
 }
-
 
 /* The text of one event, reused by every reply (an event is written before the next is made). */
 static struct buf event = { .max = 16u << 20 };
