@@ -2,8 +2,9 @@
  * reply: one scripted answer, paced, whatever carries it.
  *
  * Every paced answer mockd gives (widget's NDJSON stream, deepwiki's and
- * botchat's SSE streams, deepwiki's and threads' WebSocket answers) is a
- * reply.  The engine owns what is the same for all of them: the plan (the
+ * botchat's SSE streams, deepwiki's and threads' WebSocket answers, and the
+ * JSON answers of botchat's /api/chat and deepwiki's research, which leave
+ * whole when their plan ends) is a reply.  The engine owns what is the same for all of them: the plan (the
  * tokens, shared with the rule, never copied), the schedule (pace.h), the
  * fault, what happens when the client leaves, and when bytes leave.  An API
  * says only how each part of its answer is written (struct reply_ops); a
