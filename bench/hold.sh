@@ -45,38 +45,9 @@ ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 [ "$(ulimit -n)" = unlimited ] || [ "$(ulimit -n)" -ge $((streams + 64)) ] ||
 	die "ulimit -n is $(ulimit -n), $streams streams need $((streams + 64)) descriptors in mockd (raise the hard limit)"
 
-tmp=$(mktemp -d)
-pids=()
-cleanup() {
-	for pid in "${pids[@]}"; do
-		kill "$pid" 2>/dev/null || true
-	done
-	for pid in "${pids[@]}"; do
-		wait "$pid" 2>/dev/null || true
-	done
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+. "$(dirname "$0")/lib.sh"
 
-wait_port() {
-	local file=$1 pid=$2 name=$3
-	for _ in $(seq 50); do
-		if [ -s "$file" ] && [ "$(tail -c 1 "$file" | od -An -c | tr -d ' ')" = '\n' ]; then
-			head -n 1 "$file" | sed 's/.*://'
-			return 0
-		fi
-		kill -0 "$pid" 2>/dev/null || { cat "$tmp/$name.log" >&2; die "$name exited at start"; }
-		sleep 0.1
-	done
-	die "$name did not write its port file within 5 s"
-}
-
-# The paced rule of bench/paced.sh: tokens "t0", " t1", ... at first_token_ms = interval_ms.
-mkdir -p "$tmp/scripts"
-toks=$(seq 0 $((tokens - 1)) | sed 's/^0$/"t0"/; s/^\([1-9][0-9]*\)$/" t\1"/' | paste -sd, -)
-printf '{"id":"paced","api":"widget","match":{"message":"paced"},"reply":{"tokens":[%s]},"timing":{"first_token_ms":%d,"interval_ms":%d}}\n' \
-	"$toks" "$interval" "$interval" >"$tmp/scripts/paced.json"
+paced_rule "$tmp/scripts" "$tokens" "$interval"
 
 "$bindir/mockd" --listen 127.0.0.1:0 --port-file "$tmp/mockd.port" --time-scale 1 \
 	--keys bench/keys.json --scripts "$tmp/scripts" --log text 2>"$tmp/mockd.log" &

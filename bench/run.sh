@@ -42,33 +42,7 @@ if [ "$nginx_bin" != none ]; then
 		die "$nginx_bin is missing: scripts/deps.sh --bench installs nginx-light (or BENCH_NGINX=none)"
 fi
 
-tmp=$(mktemp -d)
-pids=()
-cleanup() {
-	for pid in "${pids[@]}"; do
-		kill "$pid" 2>/dev/null || true
-	done
-	for pid in "${pids[@]}"; do
-		wait "$pid" 2>/dev/null || true
-	done
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-# Wait (at most 5 s) for a server to write HOST:PORT and a newline to its port file; print the port.
-wait_port() {
-	local file=$1 pid=$2 name=$3
-	for _ in $(seq 50); do
-		if [ -s "$file" ] && [ "$(tail -c 1 "$file" | od -An -c | tr -d ' ')" = '\n' ]; then
-			head -n 1 "$file" | sed 's/.*://'
-			return 0
-		fi
-		kill -0 "$pid" 2>/dev/null || { cat "$tmp/$name.log" >&2; die "$name exited at start"; }
-		sleep 0.1
-	done
-	die "$name did not write its port file within 5 s"
-}
+. "$(dirname "$0")/lib.sh"
 
 # ---- the servers -------------------------------------------------------------------------------
 

@@ -35,28 +35,13 @@ for f in "$bindir/mockd" "$build/loadgen"; do
 	[ -x "$f" ] || die "$f is missing: run make bench"
 done
 
-tmp=$(mktemp -d)
-mockd_pid=""
-cleanup() {
-	if [ -n "$mockd_pid" ]; then
-		kill "$mockd_pid" 2>/dev/null || true
-		wait "$mockd_pid" 2>/dev/null || true
-	fi
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+. "$(dirname "$0")/lib.sh"
 
 "$bindir/mockd" --listen 127.0.0.1:0 --port-file "$tmp/mockd.port" --time-scale 0 \
 	--keys bench/keys.json --api deepwiki --log text 2>"$tmp/mockd.log" &
 mockd_pid=$!
-for _ in $(seq 50); do
-	[ -s "$tmp/mockd.port" ] && [ "$(tail -c 1 "$tmp/mockd.port" | od -An -c | tr -d ' ')" = '\n' ] && break
-	kill -0 "$mockd_pid" 2>/dev/null || { cat "$tmp/mockd.log" >&2; die "mockd exited at start"; }
-	sleep 0.1
-done
-port=$(head -n 1 "$tmp/mockd.port" | sed 's/.*://')
-[ -n "$port" ] || die "mockd did not write its port file within 5 s"
+pids+=("$mockd_pid")
+port=$(wait_port "$tmp/mockd.port" "$mockd_pid" mockd)
 
 field() { sed -n "s/.*\"$2\":\([0-9.]*\).*/\1/p" <<<"$1"; }
 conversations() {

@@ -369,19 +369,24 @@ static void read_cb(struct bufferevent *bev, void *arg)
 		ws_teardown(c, true);
 		return;
 	}
+	ws_check_backlog(c); /* the pongs to a flood of pings; before ws_pump, which may tear c down */
 	ws_pump(c, true);
-	ws_check_backlog(c); /* the pongs to a flood of pings */
 }
 
+/*
+ * The output has been written. A reply waiting for this client to catch up is
+ * told first (it only queues itself: nothing is sent from here), then what
+ * wslay holds goes out; ws_pump may tear c down, so nothing of c after it.
+ */
 static void write_cb(struct bufferevent *bev, void *arg)
 {
 	struct ws_conn *c = arg;
-	ws_pump(c, true);
 	if (c->on_drain && !c->dead && ws_pending(c) == 0) {
 		void (*fn)(void *) = c->on_drain;
 		c->on_drain = NULL;
 		fn(c->drain_arg);
 	}
+	ws_pump(c, true);
 }
 
 static void event_cb(struct bufferevent *bev, short what, void *arg)

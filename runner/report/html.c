@@ -246,7 +246,8 @@ static int api_sections(struct view *v, size_t a)
 				api->secs[s].pos = q;
 		}
 	}
-	qsort(api->secs, api->nsecs, sizeof(*api->secs), sec_cmp);
+	if (api->nsecs)
+		qsort(api->secs, api->nsecs, sizeof(*api->secs), sec_cmp);
 	docmap_release(&doc);
 	return 0;
 fail:
@@ -379,7 +380,8 @@ static int view_build(struct view *v, const struct run_result *rr)
 	sorting = v;
 	for (size_t k = 0; k < v->ncauses; k++)
 		qsort(v->causes[k].cases, v->causes[k].n, sizeof(size_t), case_cmp);
-	qsort(v->causes, v->ncauses, sizeof(*v->causes), cause_cmp);
+	if (v->ncauses)  /* qsort's base may not be NULL, even for nothing */
+		qsort(v->causes, v->ncauses, sizeof(*v->causes), cause_cmp);
 	sorting = NULL;
 	for (size_t k = 0; k < v->ncauses; k++) {
 		v->apis[v->causes[k].api].ncauses++;

@@ -54,6 +54,8 @@ static int parse(const struct cli_command *cmd, const char *const *args, int *ke
 	char path[] = "/tmp/cc-cli-XXXXXX";
 	int fd = mkstemp(path);
 	cr_assert(fd >= 0 && saved >= 0);
+	for (int i = 0; argv_copy[i]; i++)  /* the previous call's copy (getopt permutes it, frees nothing) */
+		free(argv_copy[i]), argv_copy[i] = NULL;
 	for (; args[argc] && argc < 15; argc++)
 		argv_copy[argc] = strdup(args[argc]);
 	argv_copy[argc] = NULL;
