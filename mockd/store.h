@@ -17,7 +17,7 @@
  * ago in the order of those calls; that is the order of updated_ms unless
  * mockd's clock was set back or a message was added with an earlier at_ms.
  * Messages are a singly linked list, oldest first: appending and dropping the
- * oldest are O(1).  Memory: one struct conversation (136 bytes on 64-bit) plus
+ * oldest are O(1).  Memory: one struct conversation (128 bytes on 64-bit) plus
  * its strings and two map entries per conversation.
  *
  * Bytes: every conversation and message counts what it holds (store_cost: its
