@@ -4,6 +4,9 @@
  * Open on loopback listeners only, unless --admin-token is given: then it is
  * open everywhere and every call needs "Authorization: Bearer TOKEN".
  */
+#include <errno.h>
+#include <limits.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,9 +24,11 @@
 #include "mockd/lifecycle.h"
 #include "mockd/mockd.h"
 #include "mockd/ratelimit.h"
+#include "mockd/reply.h"
 #include "mockd/script.h"
 #include "mockd/store.h"
 #include "mockd/stream.h"
+#include "mockd/ws.h"
 
 static void admin_error(struct mreq *r, int status, const char *code, const char *message)
 {
@@ -75,7 +80,20 @@ static void admin_health(struct mreq *r)
 	cJSON_AddItemToObject(o, "breaks", breaks_active_json());
 	cJSON_AddNumberToObject(o, "open_streams", (double)stream_count());
 	cJSON_AddNumberToObject(o, "conversations", (double)store_count());
+	/* Each budget with its use: cheap sums, O(conversations) nowhere (the store keeps its totals). */
+	cJSON *store = cJSON_AddObjectToObject(o, "store");
+	cJSON_AddNumberToObject(store, "conversations", (double)store_count());
+	cJSON_AddNumberToObject(store, "messages", (double)store_message_count());
+	cJSON_AddNumberToObject(store, "bytes", (double)store_bytes());
+	cJSON_AddNumberToObject(store, "max_bytes", (double)store_max_bytes());
+	cJSON_AddItemToObject(o, "journal", journal_usage_json());
 	cJSON_AddItemToObject(o, "rules", script_usage_json());
+	cJSON *replies = cJSON_AddObjectToObject(o, "replies");
+	cJSON_AddNumberToObject(replies, "open", (double)reply_count());
+	cJSON_AddNumberToObject(replies, "queued_bytes", (double)reply_pending_total());
+	cJSON *ws = cJSON_AddObjectToObject(o, "websockets");
+	cJSON_AddNumberToObject(ws, "open", (double)ws_count());
+	cJSON_AddNumberToObject(ws, "queued_bytes", (double)ws_pending_total());
 	cJSON_AddNumberToObject(o, "time_scale", mockd_cfg.time_scale);
 	clock_json(o);
 	reply_json(r, 200, o);
@@ -161,15 +179,36 @@ static void admin_scripts_clear(struct mreq *r)
 	reply_json(r, 200, o);
 }
 
+/* A whole number from 0 to max in *out; false when text is not one. */
+static bool query_number(const char *text, long long max, long long *out)
+{
+	char *end;
+	errno = 0;
+	long long v = strtoll(text, &end, 10);
+	if (end == text || *end || errno || v < 0 || v > max || *text == '+' || *text == ' ')
+		return false;
+	*out = v;
+	return true;
+}
+
+/* GET /__admin/journal[?since=SEQ][&limit=N]: one page of the journal (journal_write says which). */
 static void admin_journal(struct mreq *r)
 {
 	if (!admin_allowed(r))
 		return;
-	const char *limit = mreq_query(r, "limit");
-	int n = limit ? atoi(limit) : 0;
-	/* Written entry by entry: a read of a full ring never holds every entry's tree at once. */
+	const char *since_q = mreq_query(r, "since"), *limit_q = mreq_query(r, "limit");
+	long long since = -1, limit = 0;
+	if (since_q && !query_number(since_q, INT64_MAX, &since)) {
+		admin_error(r, 400, NULL, "since: expected the seq of an entry (a whole number >= 0)");
+		return;
+	}
+	if (limit_q && (!query_number(limit_q, INT_MAX, &limit) || limit < 1)) {
+		admin_error(r, 400, NULL, "limit: expected a whole number >= 1 (pages hold 1,000 entries at most)");
+		return;
+	}
+	/* Written entry by entry, one page at most: a read never holds every entry's tree, nor all their text. */
 	struct evbuffer *out = evbuffer_new();
-	if (!out || journal_write(out, n) < 0)
+	if (!out || journal_write(out, since, (int)limit) < 0)
 		reply_raw(r, 500, "application/json; charset=utf-8", "{\"error\":\"out of memory\"}", 25);
 	else
 		reply_buffer(r, 200, "application/json; charset=utf-8", out);

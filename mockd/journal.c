@@ -153,13 +153,24 @@ static cJSON *entry_json(const struct journal_rec *e)
 	return o;
 }
 
-int journal_write(struct evbuffer *out, int limit)
+int journal_write(struct evbuffer *out, int64_t since, int limit)
 {
-	size_t want = limit > 0 && (size_t)limit < count ? (size_t)limit : count;
+	size_t want = limit <= 0 ? JOURNAL_PAGE_DEFAULT : limit > JOURNAL_PAGE_MAX ? JOURNAL_PAGE_MAX : (size_t)limit;
+	/* The ring holds the consecutive seqs oldest..seq; the record of seq x is (seq - x) places behind next. */
+	uint64_t oldest = seq - count + 1, first = oldest, missed = 0;
+	if (since >= 0 && (uint64_t)since + 1 > oldest)
+		first = (uint64_t)since + 1;
+	else if (since >= 0)
+		missed = oldest - ((uint64_t)since + 1);  /* overwritten, or forgotten by a reset */
+	size_t avail = count && first <= seq ? (size_t)(seq - first + 1) : 0;
+	if (want > avail)
+		want = avail;
+	if (since < 0)
+		first = seq - want + 1;  /* the newest page */
 	if (evbuffer_add(out, "{\"entries\":[", 12) < 0)
 		return -1;
 	for (size_t k = 0; k < want; k++) {
-		const struct journal_rec *e = &ring[(next + cap - want + k) % cap];
+		const struct journal_rec *e = &ring[(next + cap - 1 - (size_t)(seq - (first + k))) % cap];
 		cJSON *o = entry_json(e);
 		char *text = o ? cJSON_PrintUnformatted(o) : NULL;
 		cJSON_Delete(o);
@@ -169,5 +180,25 @@ int journal_write(struct evbuffer *out, int limit)
 		if (rc < 0)
 			return -1;
 	}
-	return evbuffer_add(out, "]}", 2);
+	uint64_t last = want ? first + want - 1 : seq;
+	if (evbuffer_add_printf(out, "],\"next\":%llu,\"more\":%s", (unsigned long long)last,
+				count && last < seq ? "true" : "false") < 0)
+		return -1;
+	if (missed && evbuffer_add_printf(out, ",\"missed\":%llu", (unsigned long long)missed) < 0)
+		return -1;
+	return evbuffer_add(out, "}", 1);
+}
+
+cJSON *journal_usage_json(void)
+{
+	cJSON *o = cJSON_CreateObject();
+	if (!o)
+		return NULL;
+	cJSON_AddNumberToObject(o, "entries", (double)count);
+	cJSON_AddNumberToObject(o, "max", (double)cap);
+	cJSON_AddNumberToObject(o, "bytes", (double)(count * sizeof(struct journal_rec)));
+	cJSON_AddNumberToObject(o, "max_bytes", (double)(cap * sizeof(struct journal_rec)));
+	cJSON_AddNumberToObject(o, "record_bytes", (double)sizeof(struct journal_rec));
+	cJSON_AddNumberToObject(o, "last_seq", (double)seq);
+	return o;
 }

@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <cjson/cJSON.h>
 #include <event2/buffer.h>
 
 #include "mockd/http.h"
@@ -25,6 +26,8 @@
 #define JOURNAL_PATH_CAP  512
 #define JOURNAL_QUERY_CAP 512
 #define JOURNAL_PEER_CAP  64
+#define JOURNAL_PAGE_DEFAULT 100     /* entries a read returns without ?limit */
+#define JOURNAL_PAGE_MAX     1000    /* the most one read returns */
 
 enum {
 	JOURNAL_BODY_CUT  = 1 << 0,  /* body_kept < body_bytes */
@@ -56,11 +59,21 @@ void journal_release(void);
 /* Record a request with the status it was answered. O(1). */
 void journal_record(const struct mreq *r);
 /*
- * Append {"entries": [...]} to out: the newest `limit` records (all when
- * limit <= 0), oldest first. Each entry's JSON is built and freed in turn, so a
- * read holds one entry's tree at a time; -1 when out of memory.
+ * Append one page to out, oldest first:
+ *   {"entries": [...], "next": SEQ, "more": BOOL[, "missed": N]}
+ * since < 0: the newest `limit` records; else the first `limit` records whose
+ * seq is above since (paging forward: pass "next" back as since while "more").
+ * limit <= 0 reads as JOURNAL_PAGE_DEFAULT, above JOURNAL_PAGE_MAX as that.
+ * "next" is the last entry's seq (the newest seq recorded when the page is
+ * empty); "more" says newer records are held; "missed" counts the records
+ * after since that were overwritten before this read. Each entry's JSON is
+ * built and freed in turn, and a page holds at most JOURNAL_PAGE_MAX entries
+ * (about 5 KiB of JSON each, 30 KiB at worst), so one read is bounded however
+ * large --journal is; -1 when out of memory.
  */
-int journal_write(struct evbuffer *out, int limit);
+int journal_write(struct evbuffer *out, int64_t since, int limit);
+/* {entries, max, bytes, max_bytes, record_bytes, last_seq}: what the ring holds and may hold; NULL when out of memory. */
+cJSON *journal_usage_json(void);
 /* Forget every record (the ring is kept; seq goes on counting). */
 void journal_reset(void);
 

@@ -36,6 +36,7 @@
 #include "mockd/lifecycle.h"
 #include "mockd/mockd.h"
 #include "mockd/script.h"
+#include "mockd/store.h"
 #include "mockd/stream.h"
 #include "mockd/tls.h"
 #include "mockd/ws.h"
@@ -56,6 +57,8 @@ static const char usage_text[] =
 	"      --keys FILE          API keys and per-API settings (default fixtures/keys.json)\n"
 	"      --scripts PATH       load scripted LLM rules from a file, or from PATH/*.json\n"
 	"      --max-rule-bytes N   cap what all rules cost, an estimate of their memory (default 64 MiB)\n"
+	"      --max-store-bytes N  cap the conversations' memory (default 64 MiB, at least 8 MiB);\n"
+	"                           past it the least recently updated are dropped. N takes K, M, G\n"
 	"      --time-scale X       multiply every scripted delay by X (0 = no waiting; default 1)\n"
 	"      --seed N             seed for ids, jitter and default answers (default 1)\n"
 	"      --admin-token T      open /__admin/ on every listener, to callers bearing T\n"
@@ -115,6 +118,28 @@ static int parse_listen(const char *arg, struct listener *l)
 	memcpy(l->host, host, hlen);
 	l->host[hlen] = '\0';
 	l->port = (int)port;
+	return 0;
+}
+
+/* "N", "NK", "NM" or "NG" (binary multiples, "KiB" and the like too) into *out; -1 when it is none. */
+static int parse_bytes(const char *arg, unsigned long long *out)
+{
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(arg, &end, 10);
+	if (end == arg || errno || *arg == '-')
+		return -1;
+	unsigned shift = 0;
+	switch (*end) {
+	case 'k': case 'K': shift = 10; end++; break;
+	case 'm': case 'M': shift = 20; end++; break;
+	case 'g': case 'G': shift = 30; end++; break;
+	}
+	if (shift && (strcmp(end, "iB") == 0 || strcmp(end, "B") == 0))
+		end += strlen(end);
+	if (*end || v > (ULLONG_MAX >> shift))
+		return -1;
+	*out = v << shift;
 	return 0;
 }
 
@@ -350,6 +375,7 @@ int main(int argc, char **argv)
 		{ "keys",         required_argument, NULL, 'k' },
 		{ "scripts",      required_argument, NULL, 's' },
 		{ "max-rule-bytes", required_argument, NULL, 'R' },
+		{ "max-store-bytes", required_argument, NULL, 'M' },
 		{ "time-scale",   required_argument, NULL, 't' },
 		{ "seed",         required_argument, NULL, 'S' },
 		{ "admin-token",  required_argument, NULL, 'T' },
@@ -400,14 +426,23 @@ int main(int argc, char **argv)
 		case 'k': mockd_cfg.keys_path = optarg; break;
 		case 's': mockd_cfg.scripts_dir = optarg; break;
 		case 'R': {
-			errno = 0;
-			unsigned long long v = strtoull(optarg, &end, 10);
-			if (*end || end == optarg || errno || v < 1 || v > SCRIPT_MAX_RULE_BYTES) {
+			unsigned long long v = 0;
+			if (parse_bytes(optarg, &v) < 0 || v < 1 || v > SCRIPT_MAX_RULE_BYTES) {
 				fprintf(stderr, "mockd: --max-rule-bytes: expected bytes from 1 to %llu, got \"%s\"\n",
 					(unsigned long long)SCRIPT_MAX_RULE_BYTES, optarg);
 				return 2;
 			}
 			script_set_max_bytes((size_t)v);
+			break;
+		}
+		case 'M': {
+			unsigned long long v = 0;
+			if (parse_bytes(optarg, &v) < 0 || v < STORE_MIN_MAX_BYTES || v > STORE_MAX_MAX_BYTES) {
+				fprintf(stderr, "mockd: --max-store-bytes: expected bytes from %llu (8M) to %llu (1024G), "
+					"got \"%s\"\n", STORE_MIN_MAX_BYTES, STORE_MAX_MAX_BYTES, optarg);
+				return 2;
+			}
+			store_set_max_bytes((size_t)v);
 			break;
 		}
 		case 't':

@@ -201,6 +201,15 @@ size_t reply_count(void)
 	return nreplies;
 }
 
+size_t reply_pending_total(void)
+{
+	size_t n = 0;
+	for (struct reply *r = replies; r; r = r->next)
+		if (!r->gone && r->conn && r->sink->pending)
+			n += r->sink->pending(r);
+	return n;
+}
+
 /* ---- the schedule --------------------------------------------------------------------------- */
 
 /*

@@ -174,5 +174,7 @@ void reply_abort(struct reply *r, const char *code, const char *message);
 void reply_release_all(void);
 /* Open replies. */
 size_t reply_count(void);
+/* The bytes written by replies in progress that their clients have not taken yet. O(replies). */
+size_t reply_pending_total(void);
 
 #endif

@@ -12,6 +12,9 @@ static struct strmap by_lookup;  /* "api|lookup" -> conversation */
 static struct conversation *conv_head, *conv_tail;  /* creation order, for store_first() */
 static struct conversation *lru_head, *lru_tail;    /* update order: lru_head is evicted first */
 static size_t conv_count;
+static size_t msg_count;
+static size_t bytes_used;         /* the sum of every conversation's bytes */
+static size_t bytes_max = STORE_DEFAULT_MAX_BYTES;
 
 static char *map_key(const char *api, const char *k)
 {
@@ -20,6 +23,41 @@ static char *map_key(const char *api, const char *k)
 	if (s)
 		snprintf(s, n, "%s|%s", api, k);
 	return s;
+}
+
+/* ---- counting bytes ------------------------------------------------------------------------- */
+
+size_t store_cost_str(const char *s)
+{
+	return s ? strlen(s) + 1 + STORE_ALLOC_OVERHEAD : 0;
+}
+
+size_t store_cost_json(const cJSON *v)
+{
+	/* Recursion as deep as the value: cJSON's parser stops at CJSON_NESTING_LIMIT (1000). */
+	size_t n = 0;
+	for (; v; v = v->next) {
+		n += sizeof(*v) + STORE_ALLOC_OVERHEAD + store_cost_str(v->string);
+		if (cJSON_IsString(v) || cJSON_IsRaw(v))
+			n += store_cost_str(v->valuestring);
+		n += store_cost_json(v->child);
+	}
+	return n;
+}
+
+/* A map entry of "api|key": the entry, its copy of the key, its share of the slot table. */
+static size_t map_entry_cost(const char *api, const char *key)
+{
+	return key ? sizeof(struct strmap_entry) + STORE_ALLOC_OVERHEAD + strlen(api) + strlen(key) + 2 +
+			     STORE_ALLOC_OVERHEAD + sizeof(void *) : 0;
+}
+
+/* What a conversation counts without its messages. */
+static size_t conversation_cost(const struct conversation *c)
+{
+	return sizeof(*c) + STORE_ALLOC_OVERHEAD + store_cost_str(c->id) + store_cost_str(c->api) +
+	       store_cost_str(c->owner) + store_cost_str(c->lookup) + store_cost_str(c->group) +
+	       store_cost_json(c->meta) + map_entry_cost(c->api, c->id) + map_entry_cost(c->api, c->lookup);
 }
 
 static void message_free(struct message *m)
@@ -72,6 +110,34 @@ static void lru_append(struct conversation *c)
 	lru_tail = c;
 }
 
+/* Drop c's oldest message. O(1). */
+static void drop_oldest(struct conversation *c)
+{
+	struct message *old = c->first;
+	c->first = old->next;
+	if (!c->first)
+		c->last = NULL;
+	c->bytes -= old->bytes;
+	bytes_used -= old->bytes;
+	c->nmessages--;
+	msg_count--;
+	message_free(old);
+}
+
+/*
+ * Evict down to the byte cap, sparing keep (which the caller holds, and which
+ * was just moved to the back of the update order): the least recently updated
+ * conversations first, then keep's oldest messages but its newest. Each step
+ * frees what an earlier write counted: O(1) amortized.
+ */
+static void store_fit(struct conversation *keep)
+{
+	while (bytes_used > bytes_max && lru_head && lru_head != keep)
+		store_delete(lru_head);
+	while (bytes_used > bytes_max && keep && keep->first != keep->last)
+		drop_oldest(keep);
+}
+
 struct conversation *store_create(const char *api, const char *id, const char *owner, const char *lookup)
 {
 	if (store_get(api, id))
@@ -104,6 +170,9 @@ struct conversation *store_create(const char *api, const char *id, const char *o
 	conv_tail = c;
 	lru_append(c);
 	conv_count++;
+	c->bytes = conversation_cost(c);
+	bytes_used += c->bytes;
+	store_fit(c);
 	free(kid);
 	free(klook);
 	return c;
@@ -129,7 +198,11 @@ void store_clear(struct conversation *c)
 		m = next;
 	}
 	c->first = c->last = NULL;
+	msg_count -= c->nmessages;
 	c->nmessages = 0;
+	bytes_used -= c->bytes;
+	c->bytes = conversation_cost(c);
+	bytes_used += c->bytes;
 }
 
 size_t store_filter_messages(struct conversation *c, bool (*keep)(const struct message *m, void *arg),
@@ -146,10 +219,13 @@ size_t store_filter_messages(struct conversation *c, bool (*keep)(const struct m
 			continue;
 		}
 		*pp = m->next;
+		c->bytes -= m->bytes;
+		bytes_used -= m->bytes;
 		message_free(m);
 		removed++;
 	}
 	c->nmessages -= removed;
+	msg_count -= removed;
 	return removed;
 }
 
@@ -179,6 +255,7 @@ void store_delete(struct conversation *c)
 	lru_unlink(c);
 	conv_count--;
 	store_clear(c);
+	bytes_used -= c->bytes;
 	cJSON_Delete(c->meta);
 	free(c->id);
 	free(c->api);
@@ -191,6 +268,13 @@ void store_delete(struct conversation *c)
 struct message *store_add_message(struct conversation *c, const char *role, const char *content,
 				  int64_t at_ms, cJSON *meta)
 {
+	size_t cost = sizeof(struct message) + STORE_ALLOC_OVERHEAD + store_cost_str(role) +
+		      store_cost_str(content) + store_cost_json(meta);
+	/* Could never fit, even with everything else gone: refused rather than kept over the cap. */
+	if (cost > bytes_max || conversation_cost(c) > bytes_max - cost) {
+		cJSON_Delete(meta);
+		return NULL;
+	}
 	struct message *m = calloc(1, sizeof(*m));
 	if (!m) {
 		cJSON_Delete(meta);
@@ -200,26 +284,35 @@ struct message *store_add_message(struct conversation *c, const char *role, cons
 	m->content = strdup(content);
 	m->at_ms = at_ms;
 	m->meta = meta;
+	m->bytes = cost;
 	if (!m->role || !m->content) {
 		message_free(m);
 		return NULL;
 	}
-	if (c->nmessages >= STORE_MAX_MESSAGES) {
-		struct message *old = c->first;
-		c->first = old->next;
-		if (!c->first)
-			c->last = NULL;
-		message_free(old);
-		c->nmessages--;
-	}
+	if (c->nmessages >= STORE_MAX_MESSAGES)
+		drop_oldest(c);
 	if (c->last)
 		c->last->next = m;
 	else
 		c->first = m;
 	c->last = m;
 	c->nmessages++;
+	msg_count++;
+	c->bytes += cost;
+	bytes_used += cost;
 	store_touch(c, at_ms);
+	store_fit(c);
 	return m;
+}
+
+void store_set_meta(struct conversation *c, cJSON *meta)
+{
+	size_t before = store_cost_json(c->meta), after = store_cost_json(meta);
+	cJSON_Delete(c->meta);
+	c->meta = meta;
+	c->bytes = c->bytes - before + after;
+	bytes_used = bytes_used - before + after;
+	store_fit(c);
 }
 
 void store_touch(struct conversation *c, int64_t at_ms)
@@ -239,6 +332,27 @@ struct conversation *store_first(void)
 size_t store_count(void)
 {
 	return conv_count;
+}
+
+size_t store_message_count(void)
+{
+	return msg_count;
+}
+
+size_t store_bytes(void)
+{
+	return bytes_used;
+}
+
+size_t store_max_bytes(void)
+{
+	return bytes_max;
+}
+
+void store_set_max_bytes(size_t n)
+{
+	bytes_max = n;
+	store_fit(NULL);
 }
 
 void store_reset(void)

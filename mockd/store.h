@@ -17,8 +17,24 @@
  * ago in the order of those calls; that is the order of updated_ms unless
  * mockd's clock was set back or a message was added with an earlier at_ms.
  * Messages are a singly linked list, oldest first: appending and dropping the
- * oldest are O(1).  Memory: one struct conversation (120 bytes on 64-bit) plus
+ * oldest are O(1).  Memory: one struct conversation (128 bytes on 64-bit) plus
  * its strings and two map entries per conversation.
+ *
+ * Bytes: every conversation and message counts what it holds (store_cost: its
+ * strings, its meta as cJSON nodes and strings, the node itself, and
+ * STORE_ALLOC_OVERHEAD an allocation), and the store keeps the sum under
+ * --max-store-bytes (store_set_max_bytes): past it the least recently updated
+ * conversations go, then, when the one being written is alone over the cap,
+ * its oldest messages.  Each eviction frees what an earlier write counted, so
+ * a write stays O(1) amortized.  A message that could not fit even alone in
+ * its conversation is refused (NULL): with STORE_MIN_MAX_BYTES as the floor,
+ * nothing mockd accepts (a 2 MiB body, a 4 MiB rules file) is that large.
+ *
+ * Who may be freed: store_create, store_add_message and store_set_meta may
+ * evict any conversation but the one they are given or create.  A caller
+ * therefore holds at most the one conversation it writes across these calls;
+ * an answer that ends later keeps the id and looks it up again (every API
+ * does), since by then it may be gone.
  */
 #ifndef CC_MOCKD_STORE_H
 #define CC_MOCKD_STORE_H
@@ -31,12 +47,17 @@
 
 #define STORE_MAX_CONVERSATIONS 50000
 #define STORE_MAX_MESSAGES      5000
+#define STORE_DEFAULT_MAX_BYTES (64ull * 1024 * 1024)  /* --max-store-bytes */
+#define STORE_MIN_MAX_BYTES     (8ull * 1024 * 1024)   /* the least it takes: the largest message fits with room */
+#define STORE_MAX_MAX_BYTES     (1ull << 40)            /* the most it takes (1 TiB): a typo, not a budget */
+#define STORE_ALLOC_OVERHEAD    16                     /* what malloc adds to an allocation, counted with it */
 
 struct message {
 	char *role;              /* "user", "assistant" */
 	char *content;
 	int64_t at_ms;           /* mockd's clock */
 	cJSON *meta;             /* API-specific (model, tokens, sources), or NULL; owned */
+	size_t bytes;            /* store-private: what it counts toward --max-store-bytes */
 	struct message *next;
 };
 
@@ -50,7 +71,8 @@ struct conversation {
 	int64_t updated_ms;
 	struct message *first, *last;
 	size_t nmessages;
-	cJSON *meta;             /* API-specific, or NULL; owned */
+	cJSON *meta;             /* API-specific, or NULL; owned; set it with store_set_meta */
+	size_t bytes;            /* store-private: itself and its messages, toward --max-store-bytes */
 	struct conversation *prev, *next;  /* the store's list, oldest created first */
 	struct conversation *lru_prev, *lru_next;  /* store-private: least recently updated first */
 };
@@ -59,14 +81,18 @@ struct conversation {
 struct conversation *store_get(const char *api, const char *id);
 /* The conversation of api with this lookup key, or NULL. */
 struct conversation *store_lookup(const char *api, const char *lookup);
-/* A new conversation, evicting the least recently updated when full; lookup may be NULL.
- * NULL when the id is taken or memory is short. O(1). */
+/* A new conversation, evicting the least recently updated when full (by count or bytes); lookup may be
+ * NULL. NULL when the id is taken or memory is short. O(1) amortized. */
 struct conversation *store_create(const char *api, const char *id, const char *owner, const char *lookup);
 /* Remove and free a conversation. O(1) plus its messages. */
 void store_delete(struct conversation *c);
-/* Append a message (takes ownership of meta); updated_ms becomes at_ms, as store_touch. O(1). */
+/* Append a message (takes ownership of meta); updated_ms becomes at_ms, as store_touch. Evicts other
+ * conversations, then c's oldest messages, past the byte cap; never c. NULL when memory is short or the
+ * message could never fit (meta freed). O(1) amortized, plus walking meta to count it. */
 struct message *store_add_message(struct conversation *c, const char *role, const char *content,
 				  int64_t at_ms, cJSON *meta);
+/* Replace c's meta (takes ownership; NULL clears it), counting its bytes; may evict others, never c. */
+void store_set_meta(struct conversation *c, cJSON *meta);
 /* Mark a conversation updated at at_ms: it becomes the last to be evicted. O(1). */
 void store_touch(struct conversation *c, int64_t at_ms);
 /* Remove the messages for which keep() is false; returns how many were removed. */
@@ -78,6 +104,16 @@ void store_clear(struct conversation *c);
 struct conversation *store_first(void);
 /* Number of conversations held, all APIs. */
 size_t store_count(void);
+/* Number of messages held, all conversations. */
+size_t store_message_count(void);
+/* The bytes counted toward the cap, and the cap. */
+size_t store_bytes(void);
+size_t store_max_bytes(void);
+/* Set the cap (--max-store-bytes), evicting down to it; n from STORE_MIN_MAX_BYTES to STORE_MAX_MAX_BYTES. */
+void store_set_max_bytes(size_t n);
+/* What a string or a JSON value counts: its bytes, its nodes, an allocation overhead each. O(size). */
+size_t store_cost_str(const char *s);
+size_t store_cost_json(const cJSON *v);
 /* Drop everything. */
 void store_reset(void);
 

@@ -614,6 +614,14 @@ size_t ws_count(void)
 	return nconns;
 }
 
+size_t ws_pending_total(void)
+{
+	size_t n = 0;
+	for (const struct ws_conn *c = conns; c; c = c->next)
+		n += ws_pending(c);
+	return n;
+}
+
 int ws_inbox_push(struct ws_inbox *q, const char *text, size_t len)
 {
 	if (q->count >= q->max)

@@ -115,5 +115,7 @@ void ws_close_all(uint16_t code, const char *reason);
 void ws_free_all(void);
 /* Number of open connections. */
 size_t ws_count(void);
+/* The bytes queued for every open WebSocket's client (ws_pending summed). O(connections). */
+size_t ws_pending_total(void);
 
 #endif

@@ -111,15 +111,16 @@ static struct conversation *bc_conversation(const char *user, const char *group)
 		mockd_random_id(id, "conv_", 16);
 		c = store_create("botchat", id, user ? user : "", key);
 		if (c) {
-			c->meta = cJSON_CreateObject();
+			cJSON *meta = cJSON_CreateObject();
 			if (user)
-				cJSON_AddStringToObject(c->meta, "userId", user);
+				cJSON_AddStringToObject(meta, "userId", user);
 			else
-				cJSON_AddNullToObject(c->meta, "userId");
+				cJSON_AddNullToObject(meta, "userId");
 			if (group)
-				cJSON_AddStringToObject(c->meta, "groupId", group);
+				cJSON_AddStringToObject(meta, "groupId", group);
 			else
-				cJSON_AddNullToObject(c->meta, "groupId");
+				cJSON_AddNullToObject(meta, "groupId");
+			store_set_meta(c, meta);  /* counted toward --max-store-bytes */
 		}
 	}
 	return c;

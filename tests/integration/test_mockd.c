@@ -220,7 +220,7 @@ Test(mockd, admin_reset_and_journal)
 	cr_assert(eq(long, r.status, 200));
 	http_result_release(&r);
 	http_call("GET", u, NULL, NULL, 0, &r);
-	cr_assert(eq(str, STR(buf_str(&r.body)), STR("{\"entries\":[]}")));
+	cr_assert(strncmp(buf_str(&r.body), "{\"entries\":[],", 13) == 0, "%s", buf_str(&r.body));
 	http_result_release(&r);
 }
 

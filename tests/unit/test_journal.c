@@ -40,7 +40,7 @@ static void record(const char *path, const char *query, const char *body, size_t
 static cJSON *read_journal(int limit)
 {
 	struct evbuffer *out = evbuffer_new();
-	cr_assert(eq(int, journal_write(out, limit), 0));
+	cr_assert(eq(int, journal_write(out, -1, limit), 0));
 	size_t n = evbuffer_get_length(out);
 	cJSON *o = json_parse_exact((const char *)evbuffer_pullup(out, -1), n);
 	evbuffer_free(out);
@@ -186,10 +186,11 @@ Test(journal, reset_forgets_and_the_size_is_bounded)
 	record("/x", NULL, NULL, 0, 200);
 	journal_reset();
 	struct evbuffer *out = evbuffer_new();
-	cr_assert(eq(int, journal_write(out, 0), 0));
+	cr_assert(eq(int, journal_write(out, -1, 0), 0));
+	const char *want = "{\"entries\":[],\"next\":1,\"more\":false}";
 	size_t n = evbuffer_get_length(out);
-	cr_assert(eq(sz, n, (size_t)14));
-	cr_assert(memcmp(evbuffer_pullup(out, -1), "{\"entries\":[]}", 14) == 0, "what the integration test reads");
+	cr_assert(eq(sz, n, strlen(want)));
+	cr_assert(memcmp(evbuffer_pullup(out, -1), want, n) == 0, "what the integration test reads");
 	evbuffer_free(out);
 	cr_assert(eq(int, journal_init(JOURNAL_MAX + 1), -1));
 }
@@ -212,4 +213,81 @@ Test(journal, a_record_is_the_size_the_help_promises)
 {
 	/* mockd --help and docs/mockd.md promise 525 MB at JOURNAL_MAX: keep them true. */
 	cr_assert(le(sz, sizeof(struct journal_rec) * JOURNAL_MAX, (size_t)525 * 1000 * 1000));
+}
+
+static double number(const cJSON *o, const char *name)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
+	return cJSON_IsNumber(v) ? v->valuedouble : -1;
+}
+
+/* GET /__admin/journal?since=since&limit=limit, parsed; the caller frees it. */
+static cJSON *read_page(int64_t since, int limit)
+{
+	struct evbuffer *out = evbuffer_new();
+	cr_assert(eq(int, journal_write(out, since, limit), 0));
+	size_t n = evbuffer_get_length(out);
+	cJSON *o = json_parse_exact((const char *)evbuffer_pullup(out, -1), n);
+	evbuffer_free(out);
+	cr_assert(o != NULL, "a page is one JSON value");
+	return o;
+}
+
+Test(journal, pages_forward_from_since_and_says_what_it_missed)
+{
+	cr_assert(eq(int, journal_init(5), 0));
+	for (int i = 0; i < 8; i++)
+		record("/p", NULL, NULL, 0, 200);  /* seqs 1..8; the ring holds 4..8 */
+	cJSON *o = read_page(0, 2);
+	cJSON *a = entries(o);
+	cr_assert(eq(int, cJSON_GetArraySize(a), 2));
+	cr_assert(eq(dbl, cJSON_GetObjectItem(cJSON_GetArrayItem(a, 0), "seq")->valuedouble, 4.0));
+	cr_assert(eq(dbl, number(o, "next"), 5.0));
+	cr_assert(cJSON_IsTrue(cJSON_GetObjectItem(o, "more")));
+	cr_assert(eq(dbl, number(o, "missed"), 3.0), "seqs 1 to 3 were overwritten");
+	cJSON_Delete(o);
+	o = read_page(5, 0);
+	a = entries(o);
+	cr_assert(eq(int, cJSON_GetArraySize(a), 3));
+	cr_assert(eq(dbl, cJSON_GetObjectItem(cJSON_GetArrayItem(a, 0), "seq")->valuedouble, 6.0));
+	cr_assert(eq(dbl, number(o, "next"), 8.0));
+	cr_assert(cJSON_IsFalse(cJSON_GetObjectItem(o, "more")));
+	cr_assert(cJSON_GetObjectItem(o, "missed") == NULL);
+	cJSON_Delete(o);
+	o = read_page(8, 0);
+	cr_assert(eq(int, cJSON_GetArraySize(entries(o)), 0));
+	cr_assert(eq(dbl, number(o, "next"), 8.0));
+	cJSON_Delete(o);
+	o = read_page(100, 0);
+	cr_assert(eq(int, cJSON_GetArraySize(entries(o)), 0), "a seq not yet given");
+	cJSON_Delete(o);
+}
+
+Test(journal, a_page_is_bounded_however_large_the_ring)
+{
+	cr_assert(eq(int, journal_init(3000), 0));
+	for (int i = 0; i < 3000; i++)
+		record("/p", NULL, NULL, 0, 404);
+	cJSON *o = read_page(-1, 0);
+	cr_assert(eq(int, cJSON_GetArraySize(entries(o)), JOURNAL_PAGE_DEFAULT));
+	cr_assert(eq(dbl, number(o, "next"), 3000.0), "without since: the newest page");
+	cJSON_Delete(o);
+	o = read_page(-1, 1000000);
+	cr_assert(eq(int, cJSON_GetArraySize(entries(o)), JOURNAL_PAGE_MAX));
+	cJSON_Delete(o);
+	/* Paging forward from 0 reads every record once, in order. */
+	int64_t since = 0;
+	int seen = 0;
+	for (;;) {
+		o = read_page(since, 0);
+		cJSON *e;
+		cJSON_ArrayForEach(e, entries(o))
+			cr_assert(eq(dbl, number(e, "seq"), (double)++seen));
+		since = (int64_t)number(o, "next");
+		bool more = cJSON_IsTrue(cJSON_GetObjectItem(o, "more"));
+		cJSON_Delete(o);
+		if (!more)
+			break;
+	}
+	cr_assert(eq(int, seen, 3000));
 }

@@ -236,3 +236,67 @@ Test(store, fill_past_the_cap_many_times)
 	free(m.id_at);
 	free(m.gone);
 }
+
+/* A string of n bytes of 'x'; the caller frees it. */
+static char *text_of(size_t n)
+{
+	char *s = malloc(n + 1);
+	cr_assert(s != NULL);
+	memset(s, 'x', n);
+	s[n] = '\0';
+	return s;
+}
+
+Test(store, bytes_are_counted_and_given_back)
+{
+	cr_assert(eq(sz, store_bytes(), 0));
+	struct conversation *c = store_create("botchat", "c", "u", "look");
+	size_t empty = store_bytes();
+	cr_assert(gt(sz, empty, sizeof(*c)));
+	store_add_message(c, "user", "hello", 1, NULL);
+	size_t one = store_bytes();
+	cr_assert(ge(sz, one - empty, sizeof(struct message) + 6 + 5));
+	cJSON *meta = cJSON_CreateObject();
+	cJSON_AddStringToObject(meta, "userId", "someone");
+	store_set_meta(c, meta);
+	cr_assert(gt(sz, store_bytes(), one), "meta counts");
+	cr_assert(eq(sz, store_message_count(), 1));
+	store_clear(c);
+	cr_assert(eq(sz, store_message_count(), 0));
+	store_delete(c);
+	cr_assert(eq(sz, store_bytes(), 0), "everything counted is given back");
+}
+
+Test(store, the_byte_cap_evicts_the_least_recently_updated_never_the_writer)
+{
+	store_set_max_bytes(STORE_MIN_MAX_BYTES);
+	char *big = text_of(1024 * 1024);
+	/* 20 conversations of 1 MiB each into 8 MiB: the oldest go, the one written stays. */
+	for (long i = 0; i < 20; i++) {
+		char id[32];
+		snprintf(id, sizeof(id), "c%ld", i);
+		struct conversation *c = store_create("botchat", id, "", NULL);
+		cr_assert(c != NULL);
+		cr_assert(store_add_message(c, "user", big, i, NULL) != NULL);
+		cr_assert(eq(ptr, store_get("botchat", id), c), "the writer's conversation stays");
+		cr_assert(le(sz, store_bytes(), store_max_bytes()));
+	}
+	cr_assert(eq(ptr, get_i("botchat", 0), NULL));
+	cr_assert(not(eq(ptr, get_i("botchat", 19), NULL)));
+	cr_assert(le(sz, store_count(), 8));
+	/* One conversation alone past the cap: its oldest messages go, its newest stays. */
+	struct conversation *c = get_i("botchat", 19);
+	for (int i = 0; i < 20; i++)
+		store_add_message(c, "user", big, 100 + i, NULL);
+	cr_assert(eq(sz, store_count(), 1), "everything else went first");
+	cr_assert(eq(i64, c->last->at_ms, 119));
+	cr_assert(le(sz, store_bytes(), store_max_bytes()));
+	free(big);
+	/* What could never fit is refused, and nothing is lost for it. */
+	size_t before = store_bytes();
+	char *huge = text_of(STORE_MIN_MAX_BYTES);
+	cr_assert(eq(ptr, store_add_message(c, "user", huge, 200, NULL), NULL));
+	cr_assert(eq(sz, store_bytes(), before));
+	free(huge);
+	store_set_max_bytes(STORE_DEFAULT_MAX_BYTES);
+}
