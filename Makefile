@@ -191,8 +191,9 @@ mutation: all
 	scripts/mutation.sh $(BINDIR)
 
 # Unit and integration tests again, built with AddressSanitizer and UndefinedBehaviorSanitizer.
+# CHATCONFORM_ASAN tells the tests that bound memory to allow for ASan's redzones and quarantine.
 sanitize:
-	$(MAKE) BUILD=build/san BINDIR=build/san/bin OPT="-O1 -g" \
+	CHATCONFORM_ASAN=1 $(MAKE) BUILD=build/san BINDIR=build/san/bin OPT="-O1 -g" \
 	    SANFLAGS="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer" \
 	    check-sanitized
 

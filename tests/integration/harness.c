@@ -239,3 +239,24 @@ bool http_header(const struct http_result *r, const char *name, char *out, size_
 	}
 	return false;
 }
+
+long proc_rss_kb(pid_t pid)
+{
+	char path[64], line[256];
+	long kb = 0;
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "VmRSS: %ld", &kb) == 1)
+			break;
+	fclose(f);
+	return kb;
+}
+
+long rss_allowance_kb(long kb)
+{
+	const char *asan = getenv("CHATCONFORM_ASAN");
+	return asan && *asan && strcmp(asan, "0") != 0 ? 4 * kb : kb;
+}

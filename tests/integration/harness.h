@@ -60,4 +60,14 @@ void http_set_cacert(const char *path);
 /* The value of a response header (case-insensitive), copied into out; false when absent. */
 bool http_header(const struct http_result *r, const char *name, char *out, size_t size);
 
+/* A process's resident memory in KiB (VmRSS of /proc/PID/status), 0 when it cannot be read. */
+long proc_rss_kb(pid_t pid);
+/*
+ * What a memory bound of kb allows in this build: kb, or four times kb when the
+ * programs are built with AddressSanitizer (make sanitize sets CHATCONFORM_ASAN),
+ * whose redzones and quarantine of freed memory multiply what a process holds.
+ * The bounds themselves are checked by the plain build.
+ */
+long rss_allowance_kb(long kb);
+
 #endif
