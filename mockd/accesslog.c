@@ -23,12 +23,17 @@
 static bool enabled;
 static enum log_format format;
 
-/* One line's fields; strings are bounded copies, so a stream's line can wait for its end. */
+/*
+ * One line's fields; strings are bounded copies, so a stream's line can wait
+ * for its end (stream_started keeps it with its target in one allocation of
+ * the size it needs: 10,000 open streams would otherwise hold 10 MB of
+ * TARGET_MAX buffers).
+ */
 struct line {
 	char client[64];
 	const char *method;      /* static */
 	const char *api;         /* static; "" when no one owns the path */
-	char target[TARGET_MAX];
+	const char *target;      /* the path and query, redacted: in the caller's buffer, or after a kept line */
 	char key[KEY_MAX];       /* "" when none was sent */
 	int status;              /* 0: none (a WebSocket message) */
 	size_t bytes;
@@ -45,13 +50,15 @@ static void copy_out(char *out, size_t size, const struct buf *b)
 	snprintf(out, size, "%.*s", (int)b->len, b->data ? b->data : "");
 }
 
-static void set_target(struct line *l, const char *uri)
+/* The redacted uri into out[TARGET_MAX], which l->target then names. */
+static void set_target(struct line *l, char *out, const char *uri)
 {
 	struct buf b;
 	buf_init(&b, TARGET_MAX * 2);
 	redact_url(&b, uri);
-	copy_out(l->target, sizeof(l->target), &b);
+	copy_out(out, TARGET_MAX, &b);
 	buf_release(&b);
+	l->target = out;
 }
 
 static void set_key(struct line *l, const char *value)
@@ -166,14 +173,14 @@ static void write_line(const struct line *l)
 /* ---- requests ----------------------------------------------------------------------------- */
 
 /* The fields a request has when its handler returns. */
-static void from_request(struct line *l, const struct mreq *r)
+static void from_request(struct line *l, char *target, const struct mreq *r)
 {
 	memset(l, 0, sizeof(*l));
 	snprintf(l->client, sizeof(l->client), "%s", r->peer);
 	l->method = r->method;
 	l->api = r->owner ? r->owner->name : "";
 	const char *uri = evhttp_request_get_uri(r->req);
-	set_target(l, uri ? uri : (r->path ? r->path : ""));
+	set_target(l, target, uri ? uri : (r->path ? r->path : ""));
 	l->status = r->status;
 	l->started_us = r->started_us;
 	struct evkeyval *h;
@@ -195,7 +202,8 @@ void accesslog_request(const struct mreq *r, void *arg)
 	if (r->streaming && r->status != 101)
 		return;
 	struct line l;
-	from_request(&l, r);
+	char target[TARGET_MAX];
+	from_request(&l, target, r);
 	const char *length = evhttp_find_header(evhttp_request_get_output_headers(r->req), "Content-Length");
 	l.bytes = length ? strtoul(length, NULL, 10) : 0;
 	l.duration_us = mono_us() - r->started_us;
@@ -205,10 +213,16 @@ void accesslog_request(const struct mreq *r, void *arg)
 /* Keep the request's fields until the stream ends; NULL when memory is short (no line, then). */
 static void *stream_started(const struct mreq *r)
 {
-	struct line *l = malloc(sizeof(*l));
-	if (l)
-		from_request(l, r);
-	return l;
+	struct line l;
+	char target[TARGET_MAX];
+	from_request(&l, target, r);
+	size_t n = strlen(target) + 1;
+	struct line *kept = malloc(sizeof(*kept) + n);
+	if (kept) {
+		*kept = l;
+		kept->target = memcpy(kept + 1, target, n);
+	}
+	return kept;
 }
 
 /* Takes the line stream_started made. */
@@ -233,7 +247,8 @@ static void ws_message(const struct ws_conn *c, const char *kind, size_t len, in
 	l.method = "WS";
 	l.api = "";
 	const char *target = ws_target(c);
-	set_target(&l, target);
+	char shown[TARGET_MAX];
+	set_target(&l, shown, target);
 	const char *q = strchr(target, '?');
 	if (q)
 		key_from_query(&l, q + 1);
