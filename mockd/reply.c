@@ -354,14 +354,14 @@ static bool backed_up(struct reply *r)
 	return !r->gone && r->sink->pending && r->sink->pending(r) > REPLY_HIGH_WATER;
 }
 
-/* Run the steps of r that are due, then send what they wrote in one write. */
-static void turn(struct reply *r)
+/* Run the steps of r that are due, then send what they wrote in one write; true when r is over (and freed). */
+static bool turn(struct reply *r)
 {
 	if (backed_up(r)) {
 		r->paused = true;
 		r->sink->watch(r);
 		flush(r);
-		return;
+		return false;
 	}
 	r->in_turn = true;
 	for (int left = REPLY_STEPS_PER_TURN;; left--) {
@@ -377,9 +377,10 @@ static void turn(struct reply *r)
 	r->in_turn = false;
 	if (r->over) {
 		free(r);  /* finish or cut flushed what the steps wrote */
-		return;
+		return true;
 	}
 	flush(r);
+	return false;
 }
 
 static void tick_cb(evutil_socket_t fd, short what, void *arg)
@@ -398,8 +399,10 @@ void reply_run(struct reply *r)
 {
 	if (pace_wait_us(&r->pace) > 0)
 		queue(r);
-	else
-		turn(r);
+	else if (turn(r))
+		return;
+	if (r->sink->settle)
+		r->sink->settle(r);
 }
 
 void reply_drained(struct reply *r)

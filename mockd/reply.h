@@ -82,6 +82,9 @@ struct reply_sink {
 	void (*cut)(struct reply *r, bool reset);
 	/* Call reply_drained once pending() is below REPLY_LOW_WATER. May be NULL (no backpressure). */
 	void (*watch)(struct reply *r);
+	/* The reply outlives reply_run (it waits for a deadline or its client): let go of what only
+	 * its start needed. May be NULL. */
+	void (*settle)(struct reply *r);
 	/* The reply is over, however it ended: forget it (and free r->conn). May be NULL. */
 	void (*release)(struct reply *r);
 };
@@ -116,8 +119,8 @@ struct reply *reply_start(const struct reply_ops *ops, void *data, const struct 
 			  struct reply_plan *plan);
 /*
  * The start events are written: send them, with whatever is due already (at
- * --time-scale 0, the whole reply: one write), and wait for the rest. r may be
- * gone when this returns.
+ * --time-scale 0, the whole reply: one write), and wait for the rest (the sink
+ * settles it first). r may be gone when this returns.
  */
 void reply_run(struct reply *r);
 /* Keep every event from now on and send them all at the end (the held-reply breaks). */

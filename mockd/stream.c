@@ -262,6 +262,38 @@ static void http_release(struct reply *r)
 	free(s);
 }
 
+/* Remove every header but Connection (and Proxy-Connection, which evhttp reads in its place for a proxy). */
+static void keep_connection_header(struct evkeyvalq *headers)
+{
+	for (struct evkeyval *h = TAILQ_FIRST(headers), *next; h; h = next) {
+		next = TAILQ_NEXT(h, next);
+		if (strcasecmp(h->key, "Connection") != 0 && strcasecmp(h->key, "Proxy-Connection") != 0)
+			evhttp_remove_header(headers, h->key);
+	}
+}
+
+/*
+ * A stream that outlives its handler may stay open for minutes: let go of what
+ * the request no longer needs (one that ends at once is not worth the work). The handler has its copy of the body (the evbuffer's chain is 1 KiB
+ * however short the body), the handler has read the request's headers and
+ * the reply's are on their way; evhttp reads only Connection among them
+ * again, when the reply ends (keep-alive or close).
+ */
+static void forget_request(struct evhttp_request *req)
+{
+	struct evbuffer *in = evhttp_request_get_input_buffer(req);
+	evbuffer_drain(in, evbuffer_get_length(in));
+	keep_connection_header(evhttp_request_get_input_headers(req));
+	keep_connection_header(evhttp_request_get_output_headers(req));
+}
+
+static void http_settle(struct reply *r)
+{
+	struct stream *s = r->conn;
+	if (s->req)
+		forget_request(s->req);
+}
+
 static const struct reply_sink http_sink = {
 	.write = http_write,
 	.flush = http_flush,
@@ -269,6 +301,7 @@ static const struct reply_sink http_sink = {
 	.watch = http_watch,
 	.finish = http_finish,
 	.cut = http_cut,
+	.settle = http_settle,
 	.release = http_release,
 };
 
@@ -318,30 +351,6 @@ static void conn_close_cb(struct evhttp_connection *conn, void *arg)
 		evhttp_send_reply_end(req);
 }
 
-/* Remove every header but Connection (and Proxy-Connection, which evhttp reads in its place for a proxy). */
-static void keep_connection_header(struct evkeyvalq *headers)
-{
-	for (struct evkeyval *h = TAILQ_FIRST(headers), *next; h; h = next) {
-		next = TAILQ_NEXT(h, next);
-		if (strcasecmp(h->key, "Connection") != 0 && strcasecmp(h->key, "Proxy-Connection") != 0)
-			evhttp_remove_header(headers, h->key);
-	}
-}
-
-/*
- * A stream may stay open for minutes: let go of what the request no longer
- * needs. The handler has its copy of the body (the evbuffer's chain is 1 KiB
- * however short the body), the handler has read the request's headers and
- * the reply's are on their way; evhttp reads only Connection among them
- * again, when the reply ends (keep-alive or close).
- */
-static void forget_request(struct evhttp_request *req)
-{
-	struct evbuffer *in = evhttp_request_get_input_buffer(req);
-	evbuffer_drain(in, evbuffer_get_length(in));
-	keep_connection_header(evhttp_request_get_input_headers(req));
-	keep_connection_header(evhttp_request_get_output_headers(req));
-}
 
 struct reply *stream_start(struct mreq *r, const char *content_type, const struct reply_ops *ops, void *data,
 			   struct reply_plan *plan)
@@ -370,7 +379,6 @@ struct reply *stream_start(struct mreq *r, const char *content_type, const struc
 	const char *te = evhttp_find_header(evhttp_request_get_output_headers(r->req), "Transfer-Encoding");
 	s->chunked = te && strcasecmp(te, "chunked") == 0;
 	evhttp_connection_set_closecb(s->conn, conn_close_cb, s);
-	forget_request(r->req);
 	return s->reply;
 }
 
