@@ -26,6 +26,14 @@ int64_t wall_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* Write v (0 <= v < 10^n) as n decimal digits at p; returns the end. */
+static char *put_digits(char *p, int v, int n)
+{
+	for (int i = n - 1; i >= 0; i--, v /= 10)
+		p[i] = (char)('0' + v % 10);
+	return p + n;
+}
+
 void iso8601_format(int64_t epoch_ms, char *out, size_t size)
 {
 	time_t secs = (time_t)(epoch_ms / 1000);
@@ -36,12 +44,41 @@ void iso8601_format(int64_t epoch_ms, char *out, size_t size)
 	}
 	struct tm tm;
 	gmtime_r(&secs, &tm);
-	if (millis)
-		snprintf(out, size, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-			 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, millis);
-	else
-		snprintf(out, size, "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900,
-			 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+	int year = tm.tm_year + 1900;
+	if (year < 0 || year > 9999) { /* not four digits: as printf would write them */
+		if (millis)
+			snprintf(out, size, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", year, tm.tm_mon + 1,
+				 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, millis);
+		else
+			snprintf(out, size, "%04d-%02d-%02dT%02d:%02d:%02dZ", year, tm.tm_mon + 1, tm.tm_mday,
+				 tm.tm_hour, tm.tm_min, tm.tm_sec);
+		return;
+	}
+	/* Every request's timestamps come through here: digits by hand, not printf. */
+	char text[sizeof("2026-12-01T20:46:08.455Z")], *p = text;
+	p = put_digits(p, year, 4);
+	*p++ = '-';
+	p = put_digits(p, tm.tm_mon + 1, 2);
+	*p++ = '-';
+	p = put_digits(p, tm.tm_mday, 2);
+	*p++ = 'T';
+	p = put_digits(p, tm.tm_hour, 2);
+	*p++ = ':';
+	p = put_digits(p, tm.tm_min, 2);
+	*p++ = ':';
+	p = put_digits(p, tm.tm_sec, 2);
+	if (millis) {
+		*p++ = '.';
+		p = put_digits(p, millis, 3);
+	}
+	*p++ = 'Z';
+	size_t n = (size_t)(p - text);
+	if (!size)
+		return;
+	if (n >= size)
+		n = size - 1;
+	memcpy(out, text, n);
+	out[n] = '\0';
 }
 
 /* Read exactly n digits at *p into *v, advancing *p. */

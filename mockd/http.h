@@ -89,6 +89,8 @@ bool mreq_is_loopback(const struct mreq *r);
 
 /* Add a response header. */
 void reply_header(struct mreq *r, const char *name, const char *value);
+/* The same with a whole number as its value (rate-limit headers, Retry-After). */
+void reply_header_int(struct mreq *r, const char *name, int64_t value);
 /* Answer with a JSON body (takes ownership of body). */
 void reply_json(struct mreq *r, int status, cJSON *body);
 /* Answer with a body as given. */

@@ -846,10 +846,8 @@ static struct plan_answer *answer_default(const char *api, const char *model, co
 	for (size_t i = 0; i < nwords; i++) {
 		x ^= x << 13, x ^= x >> 7, x ^= x << 17; /* xorshift64 */
 		const char *w = vocabulary[x % nv];
-		if (i == 0)
-			buf_printf(&text, "%c%s", w[0] >= 'a' && w[0] <= 'z' ? w[0] - 32 : w[0], w + 1);
-		else
-			buf_printf(&text, " %s", w);
+		buf_addc(&text, i ? ' ' : w[0] >= 'a' && w[0] <= 'z' ? (char)(w[0] - 32) : w[0]);
+		buf_adds(&text, i ? w : w + 1);
 	}
 	buf_addc(&text, '.');
 	struct plan_answer *a = answer_from_text(buf_str(&text), text.len);

@@ -18,10 +18,13 @@ static size_t bytes_max = STORE_DEFAULT_MAX_BYTES;
 
 static char *map_key(const char *api, const char *k)
 {
-	size_t n = strlen(api) + strlen(k) + 2;
-	char *s = malloc(n);
-	if (s)
-		snprintf(s, n, "%s|%s", api, k);
+	size_t na = strlen(api), nk = strlen(k);
+	char *s = malloc(na + nk + 2);
+	if (s) {
+		memcpy(s, api, na);
+		s[na] = '|';
+		memcpy(s + na + 1, k, nk + 1);
+	}
 	return s;
 }
 

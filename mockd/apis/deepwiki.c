@@ -150,17 +150,12 @@ static bool dw_rate(struct mreq *r, const struct api_key *k, const char *policy,
 	};
 	struct rl_result rl;
 	ratelimit_hit(&p, k->key, clock_now_ms(), &rl);
-	char v[32];
-	snprintf(v, sizeof(v), "%d", rl.limit);
-	reply_header(r, "X-RateLimit-Limit", v);
-	snprintf(v, sizeof(v), "%d", rl.remaining);
-	reply_header(r, "X-RateLimit-Remaining", v);
-	snprintf(v, sizeof(v), "%lld", (long long)((rl.reset_at_ms + 999) / 1000));
-	reply_header(r, "X-RateLimit-Reset", v);
+	reply_header_int(r, "X-RateLimit-Limit", rl.limit);
+	reply_header_int(r, "X-RateLimit-Remaining", rl.remaining);
+	reply_header_int(r, "X-RateLimit-Reset", (rl.reset_at_ms + 999) / 1000);
 	if (rl.allowed)
 		return true;
-	snprintf(v, sizeof(v), "%d", rl.retry_after_s + (break_on(BRK_DW_RETRY_AFTER) ? 5 : 0));
-	reply_header(r, "Retry-After", v);
+	reply_header_int(r, "Retry-After", rl.retry_after_s + (break_on(BRK_DW_RETRY_AFTER) ? 5 : 0));
 	cJSON *details = cJSON_CreateObject();
 	cJSON_AddNumberToObject(details, "retry_after", rl.retry_after_s);
 	cJSON_AddNumberToObject(details, "current_usage", rl.used);
@@ -326,37 +321,50 @@ static void topic_of(const char *message, char *out, size_t size, bool slug)
 		snprintf(out, size, "%s", slug ? "topic" : "Topic");
 }
 
-/* The sources of a chat answer: the rule's own, or three made from the message. */
-static cJSON *chat_sources(const struct reply_plan *plan, const char *message)
+/*
+ * The sources of a chat answer as the JSON text of an array, in out: the rule's
+ * own, or three made from the message; returns how many (-1 out of memory).
+ * The made ones are written directly: a topic holds only letters, digits and
+ * spaces (a slug '_'), so nothing in them needs escaping, and the scores are
+ * the texts cJSON prints for 0.95 - 0.08 * i.
+ */
+static int chat_sources(const struct reply_plan *plan, const char *message, struct buf *out)
 {
 	const cJSON *given = cJSON_GetObjectItemCaseSensitive(plan->extra, "sources");
-	if (cJSON_IsArray(given))
-		return cJSON_Duplicate(given, 1);
-	static const char *const sites[][2] = {
-		{ "Wikipedia", "https://en.wikipedia.org/wiki/" },
-		{ "Encyclopedia of Science", "https://science.example.org/articles/" },
-		{ "Open Research Digest", "https://research.example.org/digest/" },
+	if (cJSON_IsArray(given)) {
+		char *text = cJSON_PrintUnformatted(given);
+		enum buf_result res = text ? buf_adds(out, text) : BUF_NOMEM;
+		free(text);
+		return res == BUF_OK ? cJSON_GetArraySize(given) : -1;
+	}
+	static const char *const sites[][3] = {
+		{ "Wikipedia", "https://en.wikipedia.org/wiki/", "0.95" },
+		{ "Encyclopedia of Science", "https://science.example.org/articles/", "0.87" },
+		{ "Open Research Digest", "https://research.example.org/digest/", "0.79" },
 	};
 	char topic[96], slug[96];
 	topic_of(message, topic, sizeof(topic), false);
 	topic_of(message, slug, sizeof(slug), true);
-	cJSON *list = cJSON_CreateArray();
-	for (int i = 0; i < 3; i++) {
-		char title[160], url[200], snippet[240];
-		snprintf(title, sizeof(title), "%s - %s", topic, sites[i][0]);
-		snprintf(url, sizeof(url), "%s%s", sites[i][1], slug);
-		snprintf(snippet, sizeof(snippet), "%s: an overview of %s and the questions around it...", sites[i][0], topic);
-		cJSON *s = cJSON_CreateObject();
-		cJSON_AddStringToObject(s, "title", title);
-		cJSON_AddStringToObject(s, "url", url);
-		cJSON_AddStringToObject(s, "snippet", snippet);
-		cJSON_AddNumberToObject(s, "relevance_score", 0.95 - 0.08 * i);
-		cJSON_AddItemToArray(list, s);
+	bool ok = buf_addc(out, '[') == BUF_OK;
+	for (int i = 0; i < 3 && ok; i++) {
+		const char *const *site = sites[i];
+		const char *const parts[] = {
+			i ? ",{\"title\":\"" : "{\"title\":\"", topic, " - ", site[0],
+			"\",\"url\":\"", site[1], slug,
+			"\",\"snippet\":\"", site[0], ": an overview of ", topic, " and the questions around it...",
+			"\",\"relevance_score\":", site[2], "}",
+		};
+		for (size_t j = 0; j < sizeof(parts) / sizeof(*parts) && ok; j++)
+			ok = buf_adds(out, parts[j]) == BUF_OK;
 	}
-	return list;
+	ok = ok && buf_addc(out, ']') == BUF_OK;
+	return ok ? 3 : -1;
 }
 
 /* ---- POST /chat/stream ------------------------------------------------------------------ */
+
+/* A rule's sources are as large as the rule budget lets them be (--max-rule-bytes caps all rules). */
+#define DW_MAX_SOURCES_TEXT (64u * 1024 * 1024)
 
 struct dw_stream {
 	char conv_id[DW_MAX_ID + 1];
@@ -365,7 +373,8 @@ struct dw_stream {
 	bool include_sources;
 	bool include_metadata;
 	bool sources_sent;
-	cJSON *sources;
+	struct buf sources;      /* the JSON text of the sources array */
+	int nsources;
 	int64_t started_ms;
 	int total_tokens;
 };
@@ -386,9 +395,11 @@ static void send_sources(struct reply *r)
 	if (d->sources_sent || !wanted)
 		return;
 	d->sources_sent = true;
-	cJSON *e = stream_event("sources");
-	cJSON_AddItemReferenceToObject(e, "sources", d->sources);
-	stream_send_sse(r, e);
+	static struct buf e = { .max = DW_MAX_SOURCES_TEXT + 64 };
+	buf_reset(&e);
+	if (buf_adds(&e, "data: {\"type\":\"sources\",\"sources\":") == BUF_OK &&
+	    buf_add(&e, d->sources.data, d->sources.len) == BUF_OK && buf_adds(&e, "}\n\n") == BUF_OK)
+		reply_write(r, e.data, e.len);
 }
 
 static void send_content(struct reply *r, const char *token)
@@ -413,7 +424,7 @@ static void send_end(struct reply *r)
 		cJSON *m = cJSON_AddObjectToObject(e, "metadata");
 		cJSON_AddNumberToObject(m, "tokens_used", d->total_tokens);
 		cJSON_AddNumberToObject(m, "processing_time", (double)(clock_now_ms() - d->started_ms));
-		cJSON_AddNumberToObject(m, "sources_queried", cJSON_GetArraySize(d->sources));
+		cJSON_AddNumberToObject(m, "sources_queried", d->nsources);
 		stream_send_sse(r, e);
 	}
 	if (!break_on(BRK_DW_NO_END)) {
@@ -431,8 +442,7 @@ static void send_end(struct reply *r)
 		cJSON *meta = cJSON_CreateObject();
 		cJSON_AddStringToObject(meta, "model_used", d->model);
 		cJSON_AddNumberToObject(meta, "tokens_used", d->total_tokens);
-		cJSON_AddItemToObject(meta, "sources", d->sources);
-		d->sources = NULL;
+		cJSON_AddItemToObject(meta, "sources", cJSON_CreateRaw(buf_str(&d->sources)));
 		dw_store(c, "assistant", r->plan.text, clock_now_ms(), meta);
 	}
 	d->key->used += d->total_tokens;
@@ -480,7 +490,7 @@ static void chat_release(struct reply *r)
 	struct conversation *c;
 	if (r->gone && break_on(BRK_DW_STREAM_LEFT_STORED) && (c = store_get("deepwiki", d->conv_id)))
 		dw_store(c, "assistant", r->plan.text, clock_now_ms(), NULL);
-	cJSON_Delete(d->sources);
+	buf_release(&d->sources);
 	free(d);
 }
 
@@ -608,7 +618,8 @@ static void dw_chat(struct mreq *r)
 	d->key = k;
 	d->include_sources = flag(so, "include_sources", true);
 	d->include_metadata = flag(so, "include_metadata", false);
-	d->sources = chat_sources(&plan, message);
+	buf_init(&d->sources, DW_MAX_SOURCES_TEXT);
+	d->nsources = chat_sources(&plan, message, &d->sources);
 	d->started_ms = clock_now_ms();
 	d->total_tokens = plan.prompt_tokens + plan.completion_tokens;
 	dw_store(c, "user", message, d->started_ms, NULL);
@@ -616,9 +627,9 @@ static void dw_chat(struct mreq *r)
 	reply_header(r, "Cache-Control", "no-cache");
 	reply_header(r, "X-Accel-Buffering", "no");
 	const char *type = break_on(BRK_DW_CONTENT_TYPE) ? "application/json" : "text/event-stream";
-	struct reply *rp = stream_start(r, type, &chat_reply, d, &plan);
+	struct reply *rp = d->nsources < 0 ? NULL : stream_start(r, type, &chat_reply, d, &plan);
 	if (!rp) {
-		cJSON_Delete(d->sources);
+		buf_release(&d->sources);
 		free(d);
 		dw_error(r, 500, "INTERNAL_ERROR", "Out of memory");
 		goto out;

@@ -93,9 +93,7 @@ static bool widget_rate_ok(struct mreq *r)
 	ratelimit_hit(&policy, key, clock_now_ms(), &rl);
 	if (rl.allowed)
 		return true;
-	char retry[16];
-	snprintf(retry, sizeof(retry), "%d", rl.retry_after_s);
-	reply_header(r, "Retry-After", retry);
+	reply_header_int(r, "Retry-After", rl.retry_after_s);
 	widget_error(r, 429, NULL, NULL);
 	return false;
 }
