@@ -42,6 +42,8 @@ struct line {
 	const char *kind;        /* a WebSocket message: "text" or "binary"; else NULL */
 	const char *rule;        /* a stream's rule id ("" for the generator), else NULL */
 	const char *how;         /* how a stream ended, else NULL */
+	unsigned pauses;         /* a stream: times it waited for its client to read */
+	int64_t slipped_us;      /* ... and how far its schedule moved for that */
 };
 
 /* Copy what fits of b into out[size], NUL-terminated. */
@@ -123,6 +125,8 @@ static void write_text(const struct line *l)
 		buf_printf(&b, " rule=%s", l->rule[0] ? l->rule : "(default)");
 	if (l->how)
 		buf_printf(&b, " end=%s", l->how);
+	if (l->pauses)
+		buf_printf(&b, " slipped=%.3fms pauses=%u", (double)l->slipped_us / 1000.0, l->pauses);
 	log_info("%s", buf_str(&b));
 	buf_release(&b);
 }
@@ -155,6 +159,10 @@ static void write_json(const struct line *l)
 		cJSON_AddStringToObject(o, "rule", l->rule);
 	if (l->how)
 		cJSON_AddStringToObject(o, "end", l->how);
+	if (l->pauses) {
+		cJSON_AddNumberToObject(o, "slipped_ms", (double)l->slipped_us / 1000.0);
+		cJSON_AddNumberToObject(o, "pauses", l->pauses);
+	}
 	char *text = cJSON_PrintUnformatted(o);
 	if (text)
 		fprintf(stderr, "%s\n", text);
@@ -232,6 +240,8 @@ static void stream_ended(void *tag, const struct stream_end *e)
 	l->bytes = e->bytes;
 	l->rule = e->rule;
 	l->how = e->how;
+	l->pauses = e->pauses;
+	l->slipped_us = e->slipped_us;
 	l->duration_us = mono_us() - l->started_us;
 	write_line(l);
 	free(l);

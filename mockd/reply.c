@@ -359,6 +359,8 @@ static bool turn(struct reply *r)
 {
 	if (backed_up(r)) {
 		r->paused = true;
+		r->paused_us = pace_now_us();
+		r->pauses++;
 		r->sink->watch(r);
 		flush(r);
 		return false;
@@ -410,6 +412,13 @@ void reply_drained(struct reply *r)
 	if (!r->paused)
 		return;
 	r->paused = false;
+	/* The time waited past the next deadline moves the rest of the schedule: the stream slips, alone. */
+	int64_t since = r->pace.due_us > r->paused_us ? r->pace.due_us : r->paused_us;
+	int64_t late = pace_now_us() - since;
+	if (late > 0) {
+		pace_slip(&r->pace, late);
+		r->slipped_us += late;
+	}
 	queue(r);
 }
 

@@ -106,6 +106,10 @@ struct reply {
 	bool again;                  /* its next step is due already */
 	bool over;                   /* it ended during the turn: free it when the turn returns */
 	bool paused;                 /* waiting for the client to read (backpressure) */
+	int64_t paused_us;           /* when it last paused (monotonic, pace_now_us) */
+	/* What backpressure did to the schedule, for the transport's record of the reply (the access log). */
+	unsigned pauses;             /* times it waited for its client to read */
+	int64_t slipped_us;          /* how far its schedule moved for that */
 	struct reply *prev, *next;
 };
 

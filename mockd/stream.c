@@ -242,7 +242,8 @@ static void http_release(struct reply *r)
 {
 	struct stream *s = r->conn;
 	if (observe_end && s->tag) {
-		struct stream_end e = { s->bytes, r->plan.rule_id, s->how ? s->how : "complete" };
+		struct stream_end e = { s->bytes, r->plan.rule_id, s->how ? s->how : "complete", r->pauses,
+					r->slipped_us };
 		observe_end(s->tag, &e);
 	}
 	unwatch(s);

@@ -63,6 +63,8 @@ struct stream_end {
 	size_t bytes;             /* the body's bytes written (the events, without chunk framing) */
 	const char *rule;         /* the id of the rule that answered; "" for the default generator */
 	const char *how;          /* "complete", "cut" (a fault), "left" (the client), "shutdown" */
+	unsigned pauses;          /* times the reply waited for the client to read (backpressure) */
+	int64_t slipped_us;       /* how far that moved its schedule */
 };
 /*
  * Watch every stream (the access log; one observer, NULL for none): start is

@@ -312,3 +312,52 @@ Test(budget, a_reader_that_stops_holds_only_the_high_water)
 	cr_log_info("slow reader: RSS %ld MB at start, %ld MB while it waited, %.0f bytes queued", base / MIB,
 		    held / MIB, queued);
 }
+
+Test(budget, a_paced_stream_that_waits_for_its_reader_slips_and_says_so)
+{
+	/* 300,000 short tokens (10 MB of NDJSON, more than the kernel takes unread), all due 100 ms in. */
+	workdir_make("cc-budget");
+	const char *rules = workdir_path("paced.json");
+	FILE *f = fopen(rules, "w");
+	cr_assert(f != NULL);
+	fputs("{\"id\":\"paced\",\"api\":\"widget\",\"match\":{\"message\":\"paced\"},"
+	      "\"timing\":{\"first_token_ms\":100,\"interval_ms\":0},\"reply\":{\"text\":\"",
+	      f);
+	for (int i = 0; i < 300000; i++)
+		fputs(" ab", f);
+	fputs("\"}}\n", f);
+	fclose(f);
+	const char *args[] = { "--time-scale", "1", "--scripts", rules, NULL };
+	mockd_start_logged(&mockd, args, workdir_path("mockd.err"));
+	const char *key = "x-api-key: " WIDGET_KEY "\r\n";
+
+	int fd = connect_mockd(4096);
+	static const char paced[] = "{\"sessionId\":\"slow\",\"message\":\"paced\"}";
+	send_request(fd, "POST", "/v1/chat/stream", key, paced, strlen(paced));
+	usleep(2500 * 1000);  /* reads nothing for 2.5 s: the schedule would have ended at 0.1 s */
+	struct buf in;
+	buf_init(&in, 64 * MIB);
+	read_to_end(fd, &in);
+	close(fd);
+	cr_assert(not(eq(ptr, strstr(buf_str(&in), "\"type\":\"done\""), NULL)), "the stream ends with done");
+	buf_release(&in);
+	cr_assert(eq(int, mockd_stop(&mockd), 0));
+
+	/* The stream's access-log line says how far its schedule slipped and how often it waited. */
+	char *log = slurp_file(workdir_path("mockd.err"), 1u << 20);
+	cr_assert(log != NULL);
+	const char *line = strstr(log, "rule=paced");
+	cr_assert(line != NULL, "no access-log line for the stream:\n%s", log);
+	const char *slip = strstr(line, " slipped=");
+	cr_assert(slip != NULL, "the line does not say the schedule slipped:\n%s", log);
+	double ms = strtod(slip + strlen(" slipped="), NULL);
+	const char *pauses = strstr(slip, " pauses=");
+	cr_assert(pauses != NULL);
+	long n = strtol(pauses + strlen(" pauses="), NULL, 10);
+	cr_assert(ge(long, n, 1L));
+	/* Paused at about 4 MB of 10, soon after 0.1 s, until read at 2.5 s. */
+	cr_assert(gt(dbl, ms, 500.0), "slipped only %.1f ms:\n%s", ms, line);
+	cr_assert(not(eq(ptr, strstr(line, "end=complete"), NULL)));
+	cr_log_info("paced slow reader: slipped %.0f ms over %ld pauses", ms, n);
+	free(log);
+}
