@@ -50,6 +50,7 @@ struct xfer {
 	int capped;              /* we stopped the transfer on purpose (a cap, or leaving), not an error */
 	char why[192];           /* our reason for aborting (first byte or idle timeout) */
 	char status_line[STATUS_LINE_MAX];
+	struct buf trailers;     /* trailer fields after a chunked body, as the transcript shows them */
 };
 
 static double now_ms(void)
@@ -189,6 +190,10 @@ static void transcript_response(struct buf *t, const struct xfer *x)
 	}
 	if (r->format != STREAM_NONE)
 		transcript_events(t, r);
+	if (x->trailers.len) {
+		buf_adds(t, "* trailer fields after the body (not headers: no expectation reads them):\n");
+		buf_add(t, x->trailers.data, x->trailers.len);
+	}
 	if (r->left)
 		buf_printf(t, "* left after %zu event%s: the runner closed the connection (leave_after)\n",
 			   r->nevents, r->nevents == 1 ? "" : "s");
@@ -267,6 +272,16 @@ static size_t header_cb(char *p, size_t size, size_t nmemb, void *arg)
 		return n;
 	}
 	const char *colon = memchr(p, ':', n);
+	if (colon && x->headers_ms >= 0) {
+		/* After the final response's headers: a trailer field of a chunked body, shown, not a header. */
+		char *name = trimmed_dup(p, (size_t)(colon - p));
+		char *value = trimmed_dup(colon + 1, n - (size_t)(colon + 1 - p));
+		if (name && value && x->trailers.len < x->trailers.max / 2)
+			http_transcript_header(&x->trailers, '<', name, value);
+		free(name);
+		free(value);
+		return n;
+	}
 	if (!colon || r->nheaders >= HTTP_MAX_HEADERS)
 		return n;   /* the blank line ending the headers, or one header too many: not kept */
 	struct header *h = realloc(r->headers, (r->nheaders + 1) * sizeof(*h));
@@ -658,6 +673,7 @@ int http_exchange(struct http_client *c, const struct http_request *req, struct 
 	int hfail = 0;
 
 	memset(&x, 0, sizeof(x));
+	buf_init(&x.trailers, 16 * 1024);
 	x.easy = e;
 	x.req = req;
 	x.resp = resp;
@@ -738,6 +754,7 @@ out:
 	curl_slist_free_all(hdrs);
 	sse_release(&x.sse);
 	ndjson_release(&x.nd);
+	buf_release(&x.trailers);
 	return rc;
 }
 

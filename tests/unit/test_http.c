@@ -423,6 +423,21 @@ Test(http, json_body_status_and_headers)
 	cr_expect(resp.total_ms >= 0);
 }
 
+Test(http, trailer_fields_are_shown_not_taken_as_headers)
+{
+	static const struct piece p[] = {
+		{ "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n"
+		  "Connection: close\r\n\r\n2\r\n{}\r\n0\r\nX-Late: after the body\r\n\r\n", 0, 0 },
+	};
+	cr_assert(eq(int, run(p, 1, "/t"), 0));
+	cr_expect(eq(long, resp.status, 200));
+	cr_expect(eq(ptr, (void *)response_header(&resp, "X-Late"), NULL), "a trailer is not a header");
+	cr_expect(resp.json != NULL);
+	const char *t = buf_str(&transcript);
+	cr_expect(not(eq(ptr, strstr(t, "* trailer fields after the body"), NULL)), "%s", t);
+	cr_expect(not(eq(ptr, strstr(t, "< X-Late: after the body\n"), NULL)), "%s", t);
+}
+
 Test(http, redirects_are_not_followed)
 {
 	static const struct piece p[] = {
