@@ -120,3 +120,11 @@ const char *buf_str(const struct buf *b)
 {
 	return b->data ? b->data : "";
 }
+
+size_t str_copy(char *dst, size_t size, const char *src)
+{
+	size_t n = src ? strnlen(src, size - 1) : 0;
+	memcpy(dst, src ? src : "", n);
+	dst[n] = '\0';
+	return n;
+}

@@ -48,4 +48,11 @@ char *buf_detach(struct buf *b, size_t *len);
 /* The contents as a C string, "" when empty. */
 const char *buf_str(const struct buf *b);
 
+/*
+ * Copy src into dst[size] (size > 0), cut to fit and NUL-terminated, as
+ * snprintf(dst, size, "%s", src) would, without printf; src NULL copies "".
+ * Returns the length of the copy.
+ */
+size_t str_copy(char *dst, size_t size, const char *src);
+
 #endif

@@ -6,12 +6,14 @@
 #include <sys/queue.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <strings.h>
 
 #include <event2/buffer.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 
+#include "common/buf.h"
 #include "common/log.h"
 #include "common/timeutil.h"
 #include "mockd/clock.h"
@@ -294,7 +296,7 @@ static int mreq_init(struct mreq *r, struct evhttp_request *req)
 	ev_uint16_t port = 0;
 	if (conn)
 		evhttp_connection_get_peer(conn, &addr, &port);
-	snprintf(r->peer, sizeof(r->peer), "%s", addr ? addr : "");
+	str_copy(r->peer, sizeof(r->peer), addr);
 
 	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
 	const char *path = uri ? evhttp_uri_get_path(uri) : NULL;
@@ -353,10 +355,29 @@ static void mreq_release(struct mreq *r)
 		free(r->params[i]);
 }
 
+/*
+ * The Date header, made once a second: evhttp adds one to a response that has
+ * none, with gmtime and printf each time (3% of a whole stream's work).
+ */
+static void add_date(struct evhttp_request *req)
+{
+	static char text[40];
+	static time_t made = -1;
+	time_t now = time(NULL);
+	if (now != made) {
+		struct tm tm;
+		gmtime_r(&now, &tm);
+		strftime(text, sizeof(text), "%a, %d %b %Y %H:%M:%S GMT", &tm);
+		made = now;
+	}
+	evhttp_add_header(evhttp_request_get_output_headers(req), "Date", text);
+}
+
 void http_dispatch(struct evhttp_request *req, void *arg)
 {
 	struct mreq r;
 	const struct route *found = NULL;
+	add_date(req);
 	/* First, so that every answer carries it: errors, streams, a preflight's. */
 	enum cors_verdict cors = cors_annotate(req);
 	if (mreq_init(&r, req) < 0) {

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/buf.h"
 #include "common/strmap.h"
 #include "common/timeutil.h"
 
@@ -92,7 +93,7 @@ static int find_oldest(void *arg, const char *key, void *value)
 	const struct rl_window *w = value;
 	if (!o->w || w->start_ms < o->w->start_ms) {
 		o->w = w;
-		snprintf(o->key, sizeof(o->key), "%s", key);
+		str_copy(o->key, sizeof(o->key), key);
 	}
 	return 0;
 }
@@ -100,7 +101,11 @@ static int find_oldest(void *arg, const char *key, void *value)
 void ratelimit_hit(const struct rl_policy *p, const char *key, int64_t now_ms, struct rl_result *out)
 {
 	char mapkey[512];
-	snprintf(mapkey, sizeof(mapkey), "%s|%s", p->name, key);
+	size_t n = str_copy(mapkey, sizeof(mapkey), p->name);
+	if (n + 1 < sizeof(mapkey)) {
+		mapkey[n] = '|';
+		str_copy(mapkey + n + 1, sizeof(mapkey) - n - 1, key);
+	}
 	struct rl_window *w = strmap_get(&rl_windows, mapkey);
 	if (w && p->kind == RL_SLIDING)
 		slide(w, p, now_ms);
@@ -130,7 +135,7 @@ void ratelimit_hit(const struct rl_policy *p, const char *key, int64_t now_ms, s
 						   .reset_at_ms = now_ms + p->window_ms };
 			return;
 		}
-		snprintf(w->policy, sizeof(w->policy), "%s", p->name);
+		str_copy(w->policy, sizeof(w->policy), p->name);
 		w->start_ms = now_ms;
 	}
 	w->window_ms = p->window_ms;

@@ -138,8 +138,8 @@ static int dw_limit(const char *policy, int documented)
 /* Count the request against the key's window for policy; false (and a 429 answered) when it is spent. */
 static bool dw_rate(struct mreq *r, const struct api_key *k, const char *policy, int documented)
 {
-	char name[48];
-	snprintf(name, sizeof(name), "deepwiki.%s", policy);
+	char name[48] = "deepwiki.";
+	str_copy(name + strlen(name), sizeof(name) - strlen(name), policy);
 	struct rl_policy p = {
 		.name = name,
 		.limit = dw_limit(policy, documented) + (break_on(BRK_DW_CHAT_LIMIT) && strcmp(policy, "chat") == 0),
@@ -278,7 +278,7 @@ struct conversation *deepwiki_conversation(const char *id, const struct api_key 
 		mockd_random_id(fresh, "conv_", 16);
 		struct conversation *c = store_create("deepwiki", fresh, k->user_id, NULL);
 		if (c) {
-			snprintf(last_generated, sizeof(last_generated), "%s", fresh);
+			str_copy(last_generated, sizeof(last_generated), fresh);
 			return c;
 		}
 	}
@@ -613,8 +613,8 @@ static void dw_chat(struct mreq *r)
 		goto out;
 	}
 	const cJSON *so = cJSON_GetObjectItemCaseSensitive(body, "stream_options");
-	snprintf(d->conv_id, sizeof(d->conv_id), "%s", c->id);
-	snprintf(d->model, sizeof(d->model), "%s", model);
+	str_copy(d->conv_id, sizeof(d->conv_id), c->id);
+	str_copy(d->model, sizeof(d->model), model);
 	d->key = k;
 	d->include_sources = flag(so, "include_sources", true);
 	d->include_metadata = flag(so, "include_metadata", false);
