@@ -37,12 +37,15 @@ static void *(*observe_start)(const struct mreq *r);
 static void (*observe_end)(void *tag, const struct stream_end *e);
 
 /*
- * The chunks written in a turn, for flush to send: one buffer for every
- * stream, since a turn writes for one reply only and flushes before the next
- * runs (a write for another stream flushes the owner's first, to be sure).
- * A stream holds no output memory of its own between turns.
+ * The events written in a turn, for flush to send as one chunk in one write:
+ * one buffer for every stream, since a turn writes for one reply only and
+ * flushes before the next runs (a write for another stream flushes the
+ * owner's first, to be sure). The events follow SCRATCH_ROOM bytes kept for
+ * the chunk's head, written when the chunk's size is known. A stream holds no
+ * output memory of its own between turns.
  */
-#define SCRATCH_MAX (1u << 20)
+#define SCRATCH_MAX  (1u << 20)
+#define SCRATCH_ROOM 24
 static struct buf scratch = { .max = SCRATCH_MAX };
 static struct stream *scratch_owner;
 
@@ -84,12 +87,26 @@ static void send_bytes(struct stream *s, const char *p, size_t n)
 	}
 }
 
+static int chunk_head(char *out, size_t n);
+
+/* Send the owner's events as one chunk (raw for an HTTP/1.0 client). */
 static void send_scratch(void)
 {
 	struct stream *s = scratch_owner;
 	scratch_owner = NULL;
-	if (s)
-		send_bytes(s, scratch.data, scratch.len);
+	if (s && scratch.len > SCRATCH_ROOM) {
+		char *events = scratch.data + SCRATCH_ROOM;
+		size_t n = scratch.len - SCRATCH_ROOM;
+		if (s->chunked) {
+			char head[SCRATCH_ROOM];
+			int hn = chunk_head(head, n);
+			memcpy(events - hn, head, (size_t)hn);
+			buf_add(&scratch, "\r\n", 2);  /* room for it was kept (http_write) */
+			send_bytes(s, events - hn, (size_t)hn + n + 2);
+		} else {
+			send_bytes(s, events, n);
+		}
+	}
 	buf_reset(&scratch);
 }
 
@@ -108,29 +125,28 @@ static int chunk_head(char *out, size_t n)
 	return k + 2;
 }
 
-/* Framed as evhttp frames a chunk (raw for an HTTP/1.0 client), for flush to send. */
+/* Add an event to the turn's chunk (framed by send_scratch at flush). */
 static void http_write(struct reply *r, const char *p, size_t n)
 {
 	struct stream *s = r->conn;
 	s->bytes += n;
 	if (scratch_owner != s)
 		send_scratch();
-	char head[24];
-	int hn = s->chunked ? chunk_head(head, n) : 0;
-	size_t need = (size_t)hn + n + (s->chunked ? 2 : 0);
-	if (scratch.len + need > scratch.max)
+	if (scratch.len + n + 2 > scratch.max)  /* 2: the chunk's closing CRLF */
 		send_scratch();
-	if (need > scratch.max) {  /* one event larger than the scratch: it goes on its own */
+	if (SCRATCH_ROOM + n + 2 > scratch.max) {  /* one event larger than the scratch: a chunk of its own */
+		char head[SCRATCH_ROOM];
+		int hn = s->chunked ? chunk_head(head, n) : 0;
 		send_bytes(s, head, (size_t)hn);
 		send_bytes(s, p, n);
 		send_bytes(s, "\r\n", s->chunked ? 2 : 0);
 		return;
 	}
+	static const char room[SCRATCH_ROOM];
+	if (!scratch.len)
+		buf_add(&scratch, room, SCRATCH_ROOM);  /* the chunk's head goes at the end of these */
 	scratch_owner = s;
-	buf_add(&scratch, head, (size_t)hn);
 	buf_add(&scratch, p, n);
-	if (s->chunked)
-		buf_add(&scratch, "\r\n", 2);
 }
 
 static void http_flush(struct reply *r)
