@@ -37,9 +37,9 @@ int jpath_is_ident(const char *s)
 	return 1;
 }
 
-void jpath_quote(char *out, size_t n, const char *s, size_t max)
+void jpath_quote(char *out, size_t n, const char *s, size_t len, size_t max)
 {
-	size_t len = strlen(s), cut = utf8_truncate(s, len, max), o = 0;
+	size_t cut = utf8_truncate(s, len, max), o = 0;
 	if (!n)
 		return;
 	for (size_t i = 0; i < cut; i++) {
@@ -74,7 +74,7 @@ void jpath_key(char *out, size_t n, const char *base, const char *key)
 		jpath_fmt(out, n, "%s%s%.100s", base, sep, key);
 	} else {
 		char q[JPATH_QUOTE_LEN];
-		jpath_quote(q, sizeof(q), key, 100);
+		jpath_quote(q, sizeof(q), key, strlen(key), 100);
 		jpath_fmt(out, n, "%s[\"%s\"]", base, q);
 	}
 }
