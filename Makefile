@@ -246,7 +246,7 @@ $(BENCH_BIN) $(BUILD)/bench/store_fill:
 # with fuzz/<target>.dict when there is one.
 FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 20
-FUZZ_TARGETS := ndjson sse json suite jsonw
+FUZZ_TARGETS := ndjson sse json suite jsonw keys scripts targets response report
 FUZZ_FLAGS   := -std=gnu11 -O1 -g -fno-omit-frame-pointer $(WARN) -I. -D_GNU_SOURCE \
                 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
 FUZZ_BIN     := $(patsubst %,$(BUILD)/fuzz/fuzz_%,$(FUZZ_TARGETS))
@@ -257,7 +257,12 @@ $(BUILD)/fuzz/fuzz_json: fuzz/fuzz_json.c common/json.c common/utf8.c common/tim
 $(BUILD)/fuzz/fuzz_jsonw: fuzz/fuzz_jsonw.c common/jsonw.c common/buf.c
 # The loader reaches into most of the runner (matchers, sequences, WebSocket steps): take all of it.
 $(BUILD)/fuzz/fuzz_suite: fuzz/fuzz_suite.c $(RUNNER_SRC) $(COMMON_SRC)
-$(FUZZ_BIN): fuzz/fuzz.h $(wildcard common/*.h runner/*.h)
+$(BUILD)/fuzz/fuzz_keys: fuzz/fuzz_keys.c mockd/keys.c $(COMMON_SRC)
+$(BUILD)/fuzz/fuzz_scripts: fuzz/fuzz_scripts.c mockd/script.c mockd/keys.c mockd/mockd.c $(COMMON_SRC)
+$(BUILD)/fuzz/fuzz_targets: fuzz/fuzz_targets.c runner/targets.c runner/vars.c runner/url.c $(COMMON_SRC)
+$(BUILD)/fuzz/fuzz_response: fuzz/fuzz_response.c $(RUNNER_SRC) $(COMMON_SRC)
+$(BUILD)/fuzz/fuzz_report: fuzz/fuzz_report.c $(RUNNER_SRC) $(COMMON_SRC)
+$(FUZZ_BIN): fuzz/fuzz.h fuzz/fuzz_file.h $(wildcard common/*.h runner/*.h runner/report/*.h mockd/*.h)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  FUZZ    $@")
 	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) $(shell pkg-config --cflags $(PKGS)) -o $@ $(filter %.c,$^) $(LDLIBS)

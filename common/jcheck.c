@@ -415,8 +415,10 @@ int jcheck_enum_value(struct jcheck *c, const cJSON *v, const char *path, const 
 	for (int i = 0; names[i]; i++)
 		if (strcmp(names[i], v->valuestring) == 0)
 			return i;
+	char q[JPATH_QUOTE_LEN];
+	jpath_quote(q, sizeof(q), v->valuestring, strlen(v->valuestring), 100);
 	buf_init(&msg, 2048);
-	buf_printf(&msg, "unknown %s \"%.100s\"", what, v->valuestring);
+	buf_printf(&msg, "unknown %s \"%s\"", what, q);
 	add_expected(&msg, v->valuestring, names);
 	jcheck_bad(c, v, path, "%s", buf_str(&msg));
 	buf_release(&msg);

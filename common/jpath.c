@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "common/utf8.h"
+
 #define JPATH_LEN 512 /* bytes of a JSON path in a message */
 
 /* snprintf that may cut: paths and labels in messages are capped on purpose. */
@@ -35,14 +37,46 @@ int jpath_is_ident(const char *s)
 	return 1;
 }
 
-/* base.key when key is an identifier (key alone when base is ""), else base["key"] (the key capped). */
+void jpath_quote(char *out, size_t n, const char *s, size_t len, size_t max)
+{
+	size_t cut = utf8_truncate(s, len, max), o = 0;
+	if (!n)
+		return;
+	for (size_t i = 0; i < cut; i++) {
+		unsigned char c = (unsigned char)s[i];
+		char e[8];
+		if (c == '"' || c == '\\')
+			snprintf(e, sizeof(e), "\\%c", c);
+		else if (c == '\n' || c == '\r' || c == '\t')
+			snprintf(e, sizeof(e), "\\%c", c == '\n' ? 'n' : c == '\r' ? 'r' : 't');
+		else if (c < 0x20 || c == 0x7f)
+			snprintf(e, sizeof(e), "\\u%04x", c);
+		else
+			e[0] = (char)c, e[1] = '\0';
+		size_t k = strlen(e);
+		if (o + k >= n)
+			break;
+		memcpy(out + o, e, k);
+		o += k;
+	}
+	if (cut < len && o + 3 < n) {
+		memcpy(out + o, "...", 3);
+		o += 3;
+	}
+	out[o] = '\0';
+}
+
+/* base.key when key is an identifier (key alone when base is ""), else base["key"] (the key quoted, capped). */
 void jpath_key(char *out, size_t n, const char *base, const char *key)
 {
 	const char *sep = *base ? "." : "";
-	if (jpath_is_ident(key))
+	if (jpath_is_ident(key)) {
 		jpath_fmt(out, n, "%s%s%.100s", base, sep, key);
-	else
-		jpath_fmt(out, n, "%s[\"%.100s%s\"]", base, key, strlen(key) > 100 ? "..." : "");
+	} else {
+		char q[JPATH_QUOTE_LEN];
+		jpath_quote(q, sizeof(q), key, strlen(key), 100);
+		jpath_fmt(out, n, "%s[\"%s\"]", base, q);
+	}
 }
 
 /* base[i]. */

@@ -18,7 +18,14 @@ void jpath_fmt(char *out, size_t n, const char *fmt, ...) __attribute__((format(
 int jpath_ident_char(char c, int first);
 /* s is a non-empty identifier: [A-Za-z_][A-Za-z0-9_]*. */
 int jpath_is_ident(const char *s);
-/* base.key when key is an identifier (key alone when base is ""), else base["key"] (the key capped). */
+/*
+ * The string s[0..len) from a document, as a message may quote it: at most max of its bytes (cut on a character
+ * boundary, "..." then added), with '"', '\\' and control characters escaped as in JSON, so that one
+ * problem stays one line.  out gets what fits in n bytes; JPATH_QUOTE_LEN holds max 100 whole.
+ */
+#define JPATH_QUOTE_LEN 608
+void jpath_quote(char *out, size_t n, const char *s, size_t len, size_t max);
+/* base.key when key is an identifier (key alone when base is ""), else base["key"] (the key quoted, capped). */
 void jpath_key(char *out, size_t n, const char *base, const char *key);
 /* base[i]. */
 void jpath_index(char *out, size_t n, const char *base, size_t i);

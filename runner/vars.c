@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/jpath.h"
+
 #define VARS_MAX_EXPANSION (1024 * 1024)  /* bytes of one expanded string */
 #define VARS_MAX_NAME      256
 
@@ -94,6 +96,14 @@ const cJSON *vars_get(const struct vars *v, const char *name)
 	return lookup(v, name, strlen(name));
 }
 
+/* "bad environment variable name in ${...}", the reference ref[0..n) quoted on one line. */
+static void bad_name(struct buf *err, const char *ref, size_t n)
+{
+	char q[JPATH_QUOTE_LEN];
+	jpath_quote(q, sizeof(q), ref, n, 80);
+	buf_printf(err, "bad environment variable name in ${%s}", q);
+}
+
 /*
  * A reference "${...}" whose body is ref[0..n): an env lookup or a variable.
  * Appends its text to out; returns 0, or -1 with err.
@@ -107,7 +117,7 @@ static int expand_ref(const struct vars *v, const char *ref, size_t n, struct bu
 		size_t name_len = bar ? (size_t)(bar - name) : n - 4;
 		char env[VARS_MAX_NAME + 1];
 		if (name_len == 0 || name_len > VARS_MAX_NAME) {
-			buf_printf(err, "bad environment variable name in ${%.*s}", (int)(n > 80 ? 80 : n), ref);
+			bad_name(err, ref, n);
 			return -1;
 		}
 		memcpy(env, name, name_len);
@@ -119,7 +129,9 @@ static int expand_ref(const struct vars *v, const char *ref, size_t n, struct bu
 			return 0;
 		}
 		if (!bar) {
-			buf_printf(err, "environment variable %s is not set (write ${env:%s|default})", env, env);
+			char q[JPATH_QUOTE_LEN];
+			jpath_quote(q, sizeof(q), env, name_len, 100);
+			buf_printf(err, "environment variable %s is not set (write ${env:%s|default})", q, q);
 			return -1;
 		}
 		if (buf_add(out, bar + 1, n - 4 - name_len - 1) != BUF_OK)
@@ -132,7 +144,9 @@ static int expand_ref(const struct vars *v, const char *ref, size_t n, struct bu
 	}
 	const cJSON *val = lookup(v, ref, n);
 	if (!val) {
-		buf_printf(err, "unknown variable ${%.*s}", (int)(n > 200 ? 200 : n), ref);
+		char q[JPATH_QUOTE_LEN];
+		jpath_quote(q, sizeof(q), ref, n, 100);
+		buf_printf(err, "unknown variable ${%s}", q);
 		return -1;
 	}
 	if (cJSON_IsString(val)) {
@@ -172,7 +186,9 @@ static int expand_into(const struct vars *v, const char *s, struct buf *out, str
 		if (p[0] == '$' && p[1] == '{') {
 			const char *end = strchr(p + 2, '}');
 			if (!end) {
-				buf_printf(err, "unterminated \"${\" in \"%.60s%s\"", s, strlen(s) > 60 ? "..." : "");
+				char q[JPATH_QUOTE_LEN];
+				jpath_quote(q, sizeof(q), s, strlen(s), 60);
+				buf_printf(err, "unterminated \"${\" in \"%s\"", q);
 				return -1;
 			}
 			size_t n = (size_t)(end - (p + 2));
@@ -184,8 +200,7 @@ static int expand_into(const struct vars *v, const char *s, struct buf *out, str
 				if (n > 4 && memcmp(p + 2, "env:", 4) == 0) {
 					size_t name_len = strcspn(p + 6, "|}");
 					if (name_len == 0 || name_len > VARS_MAX_NAME) {
-						buf_printf(err, "bad environment variable name in ${%.*s}",
-							   (int)(n > 80 ? 80 : n), p + 2);
+						bad_name(err, p + 2, n);
 						return -1;
 					}
 				}
@@ -250,7 +265,9 @@ static cJSON *expand_node(const struct vars *v, const cJSON *t, struct buf *err,
 		if (n) {
 			const cJSON *val = lookup(v, t->valuestring + 2, n);
 			if (!val) {
-				buf_printf(err, "unknown variable %s", t->valuestring);
+				char q[JPATH_QUOTE_LEN];
+				jpath_quote(q, sizeof(q), t->valuestring, strlen(t->valuestring), 100);
+				buf_printf(err, "unknown variable %s", q);
 				return NULL;
 			}
 			cJSON *dup = cJSON_Duplicate(val, 1);

@@ -99,3 +99,19 @@ Test(script_config, the_byte_budget_refuses_a_batch_past_it)
 	cr_expect(eq(sz, bytes, 0), "removing a rule gives its bytes back");
 	buf_release(&err);
 }
+
+/* fuzz_keys found it: a value or member name with a line break made one problem two lines. */
+Test(script_config, a_quoted_value_or_name_stays_on_its_line)
+{
+	struct buf err;
+	buf_init(&err, 4096);
+	cr_assert(eq(int, add_text("{\"api\":\"wid\\nget\\\"\",\"x\\ny\":1}", &err), SCRIPT_BAD));
+	assert_contains(buf_str(&err), "body:1:21: [\"x\\ny\"]: unknown member");
+	assert_contains(buf_str(&err), "body:1:8: api: unknown API \"wid\\nget\\\"\" (");
+	const char *s = buf_str(&err);
+	size_t lines = 0;
+	for (const char *p = s; *p; p++)
+		lines += *p == '\n';
+	cr_expect(eq(sz, lines, 2), "%s", s);
+	buf_release(&err);
+}

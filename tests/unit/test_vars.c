@@ -120,6 +120,19 @@ Test(vars, malformed_references_are_errors)
 	assert_contains(buf_str(&err), "bad environment variable name");
 }
 
+/* fuzz_targets found it: a reference holding a line break made one problem two lines. */
+Test(vars, a_reference_in_a_message_stays_on_one_line)
+{
+	cr_assert(eq(str, expand("${MIS\nSING}"), STR("<NULL>")));
+	cr_assert(eq(str, STR(buf_str(&err)), STR("unknown variable ${MIS\\nSING}")));
+	cr_assert(eq(str, expand("a\n\"b ${KEY"), STR("<NULL>")));
+	cr_assert(eq(str, STR(buf_str(&err)), STR("unterminated \"${\" in \"a\\n\\\"b ${KEY\"")));
+	cr_assert(eq(str, expand("${env:CC_\nUNSET}"), STR("<NULL>")));
+	assert_contains(buf_str(&err), "environment variable CC_\\nUNSET is not set");
+	cr_assert(eq(str, expand("${env:|\n}"), STR("<NULL>")));
+	cr_assert(eq(str, STR(buf_str(&err)), STR("bad environment variable name in ${env:|\\n}")));
+}
+
 Test(vars, check_finds_syntax_errors_only)
 {
 	cr_assert(eq(int, vars_check("${ANYTHING} $${x} ${env:X|y}", &err), 0));
