@@ -16,6 +16,7 @@
 #include <curl/curl.h>
 
 #include "common/timeutil.h"
+#include <cjson/cJSON.h>
 
 const char *bin_path(const char *name, char *out, size_t size)
 {
@@ -259,4 +260,22 @@ long rss_allowance_kb(long kb)
 {
 	const char *asan = getenv("CHATCONFORM_ASAN");
 	return asan && *asan && strcmp(asan, "0") != 0 ? 4 * kb : kb;
+}
+
+cJSON *run_suite_report(const char *name, const char *extra, int want_exit)
+{
+	enum { OUT_MAX = 16u << 20 };
+	char cc[512], mockd[512];
+	bin_path("chatconform", cc, sizeof(cc));
+	bin_path("mockd", mockd, sizeof(mockd));
+	int code = workdir_sh("run.out", "run.err", "%s run tests/data/suites/%s --mockd %s %s --json '%s'", cc, name,
+			      mockd, extra, workdir_path("report.json"));
+	char *out = slurp_file(workdir_path("run.out"), OUT_MAX);
+	cr_assert(code == want_exit, "the run of %s must exit %d, not %d:\n%s", name, want_exit, code, out);
+	free(out);
+	char *text = slurp_file(workdir_path("report.json"), OUT_MAX);
+	cJSON *doc = cJSON_Parse(text);
+	free(text);
+	cr_assert(doc != NULL, "the JSON report of %s is not JSON", name);
+	return doc;
 }

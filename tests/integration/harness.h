@@ -39,6 +39,12 @@ const char *workdir_path(const char *name);
 int workdir_sh(const char *out_name, const char *err_name, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* The whole file at path, NUL-terminated, at most max bytes of it; asserts when it cannot be opened. Free it. */
 char *slurp_file(const char *path, size_t max);
+/*
+ * Run the suites in tests/data/suites/NAME against a mockd the runner starts,
+ * with extra options, in the work folder (made first); assert that the run
+ * exits want_exit and return its JSON report (cJSON_Delete it).
+ */
+struct cJSON *run_suite_report(const char *name, const char *extra, int want_exit);
 
 #define MAX_CHUNKS 4096
 

@@ -18,25 +18,13 @@
 #include "harness.h"
 #include "../unit/unit.h"
 
-#define OUT_MAX (16u << 20)
 
 static cJSON *doc;
 
 static void run_suite(void)
 {
 	workdir_make("cc-leave");
-	char cc[512], mockd[512];
-	bin_path("chatconform", cc, sizeof(cc));
-	bin_path("mockd", mockd, sizeof(mockd));
-	int code = workdir_sh("run.out", "run.err", "%s run tests/data/suites/leave --mockd %s --json '%s'", cc, mockd,
-			      workdir_path("l.json"));
-	char *out = slurp_file(workdir_path("run.out"), OUT_MAX);
-	cr_assert(eq(int, code, 0), "the run must pass (exit %d):\n%s", code, out);
-	free(out);
-	char *text = slurp_file(workdir_path("l.json"), OUT_MAX);
-	doc = cJSON_Parse(text);
-	free(text);
-	cr_assert(doc != NULL, "the JSON report is not JSON");
+	doc = run_suite_report("leave", "", 0);
 }
 
 static void finish(void)

@@ -28,18 +28,9 @@ static cJSON *doc;
 static void run_suite(void)
 {
 	workdir_make("cc-timing");
-	char cc[512], mockd[512];
-	bin_path("chatconform", cc, sizeof(cc));
-	bin_path("mockd", mockd, sizeof(mockd));
-	int code = workdir_sh("run.out", "run.err", "%s run tests/data/suites/timing --mockd %s -j 2 --json '%s' "
-			      "--junit '%s'", cc, mockd, workdir_path("t.json"), workdir_path("t.xml"));
-	char *out = slurp_file(workdir_path("run.out"), OUT_MAX);
-	cr_assert(eq(int, code, 1), "the unpaced cases must fail the run (exit %d):\n%s", code, out);
-	free(out);
-	char *text = slurp_file(workdir_path("t.json"), OUT_MAX);
-	doc = cJSON_Parse(text);
-	free(text);
-	cr_assert(doc != NULL, "the JSON report is not JSON");
+	char extra[600];
+	snprintf(extra, sizeof(extra), "-j 2 --junit '%s'", workdir_path("t.xml"));
+	doc = run_suite_report("timing", extra, 1);  /* the unpaced cases fail the run */
 }
 
 static void finish(void)
