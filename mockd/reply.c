@@ -149,11 +149,12 @@ static void flush(struct reply *r)
 static void end(struct reply *r, bool cut, bool reset)
 {
 	release_held(r);
-	flush(r);
-	if (!r->gone && cut)
+	if (!r->gone && cut) {
+		flush(r);
 		r->sink->cut(r, reset);
-	else if (!r->gone)
-		r->sink->finish(r);
+	} else if (!r->gone) {
+		r->sink->finish(r);  /* it sends what is not flushed yet with its own end */
+	}
 	reply_over(r);
 }
 

@@ -76,7 +76,8 @@ struct reply_sink {
 	void (*flush)(struct reply *r);
 	/* Bytes written and not yet taken by the client. May be NULL (no backpressure). */
 	size_t (*pending)(struct reply *r);
-	/* The reply is complete: end it as the protocol ends an answer. */
+	/* The reply is complete: send what the writes since the last flush produced, and end it as the
+	 * protocol ends an answer (in one write, where it can). */
 	void (*finish)(struct reply *r);
 	/* A cut or reset fault: drop the connection without ending the answer. */
 	void (*cut)(struct reply *r, bool reset);

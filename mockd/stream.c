@@ -65,16 +65,18 @@ static struct evbuffer *conn_output(const struct stream *s)
  * (or all of it, on an error) goes to the output as evhttp would have put it
  * there, copied behind what is there (not a new 1 KiB chain a stream), so the
  * byte order is kept and evhttp meets any failure on its next write.  A TLS
- * connection's bytes must be encrypted first: they always go to the output.
+ * connection's bytes must be encrypted first: they always go to the output,
+ * and so do the last ones of a reply (queue), to leave with the end evhttp
+ * writes after them in one write.
  */
-static void send_bytes(struct stream *s, const char *p, size_t n)
+static void send_bytes(struct stream *s, const char *p, size_t n, bool queue)
 {
 	struct bufferevent *bev = s->conn ? evhttp_connection_get_bufferevent(s->conn) : NULL;
 	if (!bev || !n)
 		return;
 	struct evbuffer *output = bufferevent_get_output(bev);
 	evutil_socket_t fd = bufferevent_getfd(bev);
-	if (fd >= 0 && evbuffer_get_length(output) == 0 && !tls_bufferevent(bev)) {
+	if (!queue && fd >= 0 && evbuffer_get_length(output) == 0 && !tls_bufferevent(bev)) {
 		ssize_t sent = send(fd, p, n, MSG_NOSIGNAL | MSG_DONTWAIT);
 		if (sent > 0) {
 			p += sent;
@@ -89,8 +91,8 @@ static void send_bytes(struct stream *s, const char *p, size_t n)
 
 static int chunk_head(char *out, size_t n);
 
-/* Send the owner's events as one chunk (raw for an HTTP/1.0 client). */
-static void send_scratch(void)
+/* Send the owner's events as one chunk (raw for an HTTP/1.0 client); queue: see send_bytes. */
+static void send_scratch(bool queue)
 {
 	struct stream *s = scratch_owner;
 	scratch_owner = NULL;
@@ -102,9 +104,9 @@ static void send_scratch(void)
 			int hn = chunk_head(head, n);
 			memcpy(events - hn, head, (size_t)hn);
 			buf_add(&scratch, "\r\n", 2);  /* room for it was kept (http_write) */
-			send_bytes(s, events - hn, (size_t)hn + n + 2);
+			send_bytes(s, events - hn, (size_t)hn + n + 2, queue);
 		} else {
-			send_bytes(s, events, n);
+			send_bytes(s, events, n, queue);
 		}
 	}
 	buf_reset(&scratch);
@@ -131,15 +133,15 @@ static void http_write(struct reply *r, const char *p, size_t n)
 	struct stream *s = r->conn;
 	s->bytes += n;
 	if (scratch_owner != s)
-		send_scratch();
+		send_scratch(false);
 	if (scratch.len + n + 2 > scratch.max)  /* 2: the chunk's closing CRLF */
-		send_scratch();
+		send_scratch(false);
 	if (SCRATCH_ROOM + n + 2 > scratch.max) {  /* one event larger than the scratch: a chunk of its own */
 		char head[SCRATCH_ROOM];
 		int hn = s->chunked ? chunk_head(head, n) : 0;
-		send_bytes(s, head, (size_t)hn);
-		send_bytes(s, p, n);
-		send_bytes(s, "\r\n", s->chunked ? 2 : 0);
+		send_bytes(s, head, (size_t)hn, false);
+		send_bytes(s, p, n, false);
+		send_bytes(s, "\r\n", s->chunked ? 2 : 0, false);
 		return;
 	}
 	static const char room[SCRATCH_ROOM];
@@ -152,7 +154,7 @@ static void http_write(struct reply *r, const char *p, size_t n)
 static void http_flush(struct reply *r)
 {
 	if (scratch_owner == r->conn)
-		send_scratch();
+		send_scratch(false);
 }
 
 static size_t http_pending(struct reply *r)
@@ -193,6 +195,8 @@ static void http_finish(struct reply *r)
 	struct stream *s = r->conn;
 	if (!s->how)
 		s->how = "complete";
+	if (scratch_owner == s)
+		send_scratch(true);  /* with evhttp's last chunk, in one write */
 	unwatch(s);
 	if (s->conn)
 		evhttp_connection_set_closecb(s->conn, NULL, NULL);
