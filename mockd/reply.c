@@ -165,7 +165,7 @@ void reply_close(struct reply *r)
 
 void reply_abort(struct reply *r, const char *code, const char *message)
 {
-	r->plan.fault_code = code;
+	r->plan.fault_code = r->ops->shutdown_code ? r->ops->shutdown_code : code;
 	r->plan.fault_message = message;
 	r->ops->error(r);
 	reply_close(r);

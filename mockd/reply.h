@@ -66,6 +66,9 @@ struct reply_ops {
 	void (*malformed)(struct reply *r);
 	/* The reply is over, however it ended: free r->data. May be NULL. */
 	void (*release)(struct reply *r);
+	/* The error code its error event carries on shutdown (reply_abort): one its document lists; NULL
+	 * for REPLY_SHUTDOWN_CODE, where the document lists none. */
+	const char *shutdown_code;
 };
 
 /* How a transport carries a reply's bytes; r->conn is its own. */
@@ -167,14 +170,15 @@ void reply_drained(struct reply *r);
 void reply_close(struct reply *r);
 /*
  * The code and message of the error event that ends a reply cut short by
- * shutdown (an API without codes shows only its own error text).
+ * shutdown (an API without codes shows only its own error text; one whose
+ * document lists its codes names one of them in its ops' shutdown_code).
  */
 #define REPLY_SHUTDOWN_CODE    "SERVICE_UNAVAILABLE"
 #define REPLY_SHUTDOWN_MESSAGE "mockd is shutting down: this answer is incomplete"
 /*
  * End the reply now with its API's error event (ops->error, as the
- * error_after fault writes it, but with code and message in place of the
- * plan's), then as its transport ends a reply: shutdown. The plan's scripted
+ * error_after fault writes it, but with code, or the API's shutdown_code, and
+ * message in place of the plan's), then as its transport ends a reply: shutdown. The plan's scripted
  * texts are replaced only in this reply, which ends here.
  */
 void reply_abort(struct reply *r, const char *code, const char *message);

@@ -394,6 +394,8 @@ static const struct reply_ops bc_reply = {
 	.error = send_failure,
 	.malformed = send_malformed,
 	.release = release_stream,
+	/* The document's codes: "CHANNEL_UNAVAILABLE  No available channels" is the one for a server going away. */
+	.shutdown_code = "CHANNEL_UNAVAILABLE",
 };
 
 static void bc_chat_stream(struct mreq *r)
