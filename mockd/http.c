@@ -6,6 +6,7 @@
 #include <sys/queue.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <strings.h>
 
@@ -371,6 +372,21 @@ static void add_date(struct evhttp_request *req)
 		made = now;
 	}
 	evhttp_add_header(evhttp_request_get_output_headers(req), "Date", text);
+}
+
+void http_reset_now(int fd)
+{
+	/*
+	 * evhttp_connection_free shuts the socket down for writing before the
+	 * bufferevent closes it, so SO_LINGER alone (close sends RST) came after a
+	 * FIN, and the client read a clean end first. On Linux a connect to
+	 * AF_UNSPEC disconnects an established TCP socket with a RST; the shutdown
+	 * that follows finds it unconnected and sends nothing.
+	 */
+	struct linger lg = { 1, 0 };
+	struct sockaddr unspec = { .sa_family = AF_UNSPEC };
+	setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+	connect(fd, &unspec, sizeof(unspec));
 }
 
 void http_dispatch(struct evhttp_request *req, void *arg)

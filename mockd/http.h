@@ -75,6 +75,11 @@ void http_observe(http_observer_fn fn, void *arg);
 void http_routes_clear(void);
 /* The evhttp general callback: every request comes here. */
 void http_dispatch(struct evhttp_request *req, void *arg);
+/*
+ * Reset the TCP connection on fd now (a reset fault): the peer gets a RST, not
+ * a FIN first, however the connection is freed after.
+ */
+void http_reset_now(int fd);
 
 /* A request header (case-insensitive), or NULL. */
 const char *mreq_header(const struct mreq *r, const char *name);

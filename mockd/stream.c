@@ -242,19 +242,8 @@ static void http_cut(struct reply *r, bool reset)
 		tls_flush_now(bev, !reset);
 	else if (fd >= 0)
 		flush_now(bufferevent_get_output(bev), fd);
-	if (reset && fd >= 0) {
-		/*
-		 * Reset now: evhttp_connection_free shuts the socket down for writing
-		 * before the bufferevent closes it, so SO_LINGER alone (close sends RST)
-		 * came after a FIN and the client read a clean end first. On Linux a
-		 * connect to AF_UNSPEC disconnects an established TCP socket with a
-		 * RST; the shutdown that follows finds it unconnected and sends nothing.
-		 */
-		struct linger lg = { 1, 0 };
-		struct sockaddr unspec = { .sa_family = AF_UNSPEC };
-		setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
-		connect(fd, &unspec, sizeof(unspec));
-	}
+	if (reset && fd >= 0)
+		http_reset_now(fd);
 	evhttp_connection_free(conn);
 }
 

@@ -559,11 +559,8 @@ void ws_abort(struct ws_conn *c, bool reset)
 	if (c->dead)
 		return;
 	evutil_socket_t fd = bufferevent_getfd(c->bev);
-	if (reset && fd >= 0) {
-		/* SO_LINGER with a zero timeout makes close() send RST instead of FIN. */
-		struct linger lg = { 1, 0 };
-		setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
-	}
+	if (reset && fd >= 0)
+		http_reset_now(fd);
 	c->close_pending = false;
 	wslay_event_shutdown_read(c->ctx);
 	wslay_event_shutdown_write(c->ctx);

@@ -9,6 +9,7 @@ Only 127.0.0.1; every wait is bounded.
 import asyncio
 import json
 import sys
+import urllib.request
 
 import websockets
 from websockets.legacy.protocol import OP_TEXT, OP_BINARY
@@ -116,8 +117,28 @@ async def deepwiki_rooms():
         check("deepwiki bad token closed with 4000", code == 4000, str(code))
 
 
+async def reset_fault():
+    """A reset_after fault on a WebSocket reply is a TCP reset, with no FIN before it."""
+    rule = {"id": "ws-reset", "api": "deepwiki", "match": {"message": "reset me"}, "once": True,
+            "reply": {"text": "one two three four"}, "fault": {"type": "reset_after", "tokens": 2}}
+    req = urllib.request.Request("http://" + sys.argv[1] + "/__admin/scripts", json.dumps(rule).encode(),
+                                 {"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=3) as r:
+        check("reset rule added", r.status == 201, str(r.status))
+    cause = None
+    async with websockets.connect(BASE + "/ws/chat?token=dw-dev-key") as ws:
+        await recv_json(ws)
+        await ws.send(json.dumps({"type": "message", "content": "reset me"}))
+        try:
+            while True:
+                await asyncio.wait_for(ws.recv(), 3)
+        except websockets.ConnectionClosed as e:
+            cause = e.__cause__
+    check("reset_after resets the connection", isinstance(cause, ConnectionResetError), repr(cause))
+
+
 async def main():
-    for step in (threads_round_trip, threads_refused, fragmented, protocol_closes, deepwiki_rooms):
+    for step in (threads_round_trip, threads_refused, fragmented, protocol_closes, deepwiki_rooms, reset_fault):
         try:
             await asyncio.wait_for(step(), 20)
         except Exception as e:  # a check that blew up is a failed check, with its reason
