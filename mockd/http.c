@@ -340,6 +340,21 @@ static void mreq_release(struct mreq *r)
 		free(r->params[i]);
 }
 
+struct evhttp *http_server_new(struct event_base *base, int idle_timeout_s)
+{
+	struct evhttp *http = evhttp_new(base);
+	if (!http)
+		return NULL;
+	evhttp_set_allowed_methods(http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_HEAD |
+					 EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE | EVHTTP_REQ_OPTIONS |
+					 EVHTTP_REQ_PATCH);
+	evhttp_set_max_body_size(http, MOCKD_HARD_MAX_BODY);
+	evhttp_set_max_headers_size(http, MOCKD_MAX_HEADERS);
+	evhttp_set_timeout(http, idle_timeout_s);
+	evhttp_set_gencb(http, http_dispatch, NULL);
+	return http;
+}
+
 void http_dispatch(struct evhttp_request *req, void *arg)
 {
 	struct mreq r;
