@@ -246,7 +246,7 @@ $(BENCH_BIN) $(BUILD)/bench/store_fill:
 # with fuzz/<target>.dict when there is one.
 FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 20
-FUZZ_TARGETS := ndjson sse json suite jsonw
+FUZZ_TARGETS := ndjson sse json suite jsonw mockd_http mockd_ws
 FUZZ_FLAGS   := -std=gnu11 -O1 -g -fno-omit-frame-pointer $(WARN) -I. -D_GNU_SOURCE \
                 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
 FUZZ_BIN     := $(patsubst %,$(BUILD)/fuzz/fuzz_%,$(FUZZ_TARGETS))
@@ -257,7 +257,11 @@ $(BUILD)/fuzz/fuzz_json: fuzz/fuzz_json.c common/json.c common/utf8.c common/tim
 $(BUILD)/fuzz/fuzz_jsonw: fuzz/fuzz_jsonw.c common/jsonw.c common/buf.c
 # The loader reaches into most of the runner (matchers, sequences, WebSocket steps): take all of it.
 $(BUILD)/fuzz/fuzz_suite: fuzz/fuzz_suite.c $(RUNNER_SRC) $(COMMON_SRC)
-$(FUZZ_BIN): fuzz/fuzz.h $(wildcard common/*.h runner/*.h)
+# mockd in-process (fuzz/mockd_harness.c sets it up as main.c does), a client socket for each request.
+$(BUILD)/fuzz/fuzz_mockd_http: fuzz/fuzz_mockd_http.c fuzz/mockd_harness.c $(MOCKD_SRC) $(COMMON_SRC)
+$(BUILD)/fuzz/fuzz_mockd_ws: fuzz/fuzz_mockd_ws.c fuzz/mockd_harness.c $(MOCKD_SRC) $(COMMON_SRC)
+$(BUILD)/fuzz/fuzz_mockd_http $(BUILD)/fuzz/fuzz_mockd_ws: FUZZ_FLAGS += -DCHATCONFORM_VERSION='"$(VERSION)"'
+$(FUZZ_BIN): fuzz/fuzz.h fuzz/mockd_harness.h $(wildcard common/*.h runner/*.h mockd/*.h mockd/apis/*.h)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  FUZZ    $@")
 	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) $(shell pkg-config --cflags $(PKGS)) -o $@ $(filter %.c,$^) $(LDLIBS)
