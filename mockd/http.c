@@ -10,6 +10,7 @@
 
 #include <event2/buffer.h>
 #include <event2/http.h>
+#include <event2/http_struct.h>
 #include <event2/keyvalq_struct.h>
 
 #include "common/log.h"
@@ -361,12 +362,30 @@ void http_dispatch(struct evhttp_request *req, void *arg)
 	const struct route *found = NULL;
 	/* First, so that every answer carries it: errors, streams, a preflight's. */
 	enum cors_verdict cors = cors_annotate(req);
+	/*
+	 * evhttp takes any "HTTP/%d.%d" and answers in the version asked, so
+	 * "HTTP/0.1" got "HTTP/0.1 404". HTTP/1.x above 1.1 is served as 1.1
+	 * (RFC 9110 6.2); any other version is 505, answered as HTTP/1.1, and the
+	 * connection closed (what follows may not be HTTP/1 at all).
+	 */
+	bool bad_version = req->major != 1 || req->minor < 0;
+	if (bad_version) {
+		req->major = 1;
+		req->minor = 1;
+	} else if (req->minor > 1) {
+		req->minor = 1;
+	}
 	if (mreq_init(&r, req) < 0) {
 		r.owner = r.path ? owner_for_path(r.path) : NULL;
 		answer_error(&r, 400, "malformed request line");
 		goto done;
 	}
 	r.owner = owner_for_path(r.path);
+	if (bad_version) {
+		reply_header(&r, "Connection", "close");
+		answer_error(&r, 505, "HTTP version not supported");
+		goto done;
+	}
 	if (conflicting_lengths(req)) {
 		reply_header(&r, "Connection", "close"); /* what follows on the connection cannot be framed */
 		answer_error(&r, 400, "conflicting Content-Length headers");
