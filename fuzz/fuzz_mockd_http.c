@@ -573,7 +573,9 @@ static void check_answer(struct mh_client *c, const struct built *q, struct ctx 
 				FUZZ_CHECK(!bad, "%s %s: %d: %s: %.300s", q->method, q->rt->path, r.status, bad, r.body);
 			}
 			cJSON_Delete(j);
-		} else if (!raw && !rules && !head && r.status >= 400 && q->rt->api != NONE && !q->preflight) {
+		} else if (!raw && !rules && !head && r.status >= 400 && q->rt->api != NONE && !q->preflight &&
+			   strcmp(q->method, "TRACE") != 0) {
+			/* (evhttp answers a method mockd does not allow, TRACE, 501 itself, in HTML.) */
 			FUZZ_CHECK(false, "%s %s: %d with Content-Type \"%s\", not JSON: %.300s", q->method, q->rt->path,
 				   r.status, r.ctype, r.body);
 		}

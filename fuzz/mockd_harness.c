@@ -109,6 +109,21 @@ static void reserve(unsigned char **p, size_t *cap, size_t need)
 	*cap = n;
 }
 
+static bool receive(struct mh_client *c);
+
+/*
+ * mockd wrote to us: read it now. A persistent event left readable would stay
+ * active, and event_base_loop with EVLOOP_NONBLOCK (or ONCE) returns only once
+ * no callback is active: it would spin for ever. At EOF the event goes.
+ */
+static void wake_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct mh_client *c = arg;
+	receive(c);
+	if (c->eof && wake)
+		event_del(wake);
+}
+
 void mh_open(struct mh_client *c)
 {
 	memset(c, 0, sizeof(*c));
@@ -123,12 +138,14 @@ void mh_open(struct mh_client *c)
 	c->in[0] = '\0';
 	c->deadline_us = mono_us() + MH_BOUND_MS * 1000LL;
 	/* The loop wakes when mockd writes to us, not only at the tick. */
-	wake = event_new(mockd_base, c->fd, EV_READ | EV_PERSIST, nothing_cb, NULL);
+	wake = event_new(mockd_base, c->fd, EV_READ | EV_PERSIST, wake_cb, c);
 	FUZZ_CHECK(wake && event_add(wake, NULL) == 0, "event_add failed");
 }
 
 void mh_send(struct mh_client *c, const void *p, size_t n)
 {
+	if (!n)
+		return;
 	reserve(&c->out, &c->out_cap, c->out_len + n);
 	memcpy(c->out + c->out_len, p, n);
 	c->out_len += n;
@@ -156,6 +173,11 @@ static bool exchange(struct mh_client *c)
 		shutdown(c->fd, SHUT_WR);
 		c->shut = true;
 	}
+	return receive(c);
+}
+
+static bool receive(struct mh_client *c)
+{
 	bool got = false;
 	while (!c->eof) {
 		reserve(&c->in, &c->in_cap, c->in_len + 65536 + 1);
@@ -220,6 +242,16 @@ bool mh_rules_loaded(void)
 	size_t n = 0, bytes = 0, max = 0;
 	script_usage(&n, &bytes, &max);
 	return n > 0;
+}
+
+bool mh_in_time(const struct mh_client *c)
+{
+	return mono_us() <= c->deadline_us;
+}
+
+bool mh_idle(void)
+{
+	return reply_count() == 0 && ws_pending_total() == 0;
 }
 
 int64_t mh_elapsed_ms(const struct mh_client *c)

@@ -57,6 +57,10 @@ void mh_close(struct mh_client *c);
 void mh_settle(void);
 /* True when scripted rules are loaded (added by the input through the admin API). */
 bool mh_rules_loaded(void);
+/* True while c's bound has not passed. */
+bool mh_in_time(const struct mh_client *c);
+/* True when mockd has no reply in progress and nothing queued for a WebSocket. */
+bool mh_idle(void);
 /* Milliseconds since c was opened. */
 int64_t mh_elapsed_ms(const struct mh_client *c);
 
