@@ -85,6 +85,8 @@ struct out {
 
 static void out_add(struct out *o, const void *p, size_t n)
 {
+	if (!n)
+		return;
 	if (o->len + n > o->cap) {
 		size_t cap = o->cap ? o->cap : 4096;
 		while (cap < o->len + n)

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -129,11 +130,25 @@ void mh_open(struct mh_client *c)
 	memset(c, 0, sizeof(*c));
 	c->fd = socket(AF_INET, SOCK_STREAM, 0);
 	FUZZ_CHECK(c->fd >= 0, "socket: %s", strerror(errno));
-	/* Blocking: the kernel completes the handshake on loopback before mockd accepts. */
-	FUZZ_CHECK(connect(c->fd, (struct sockaddr *)&addr, sizeof(addr)) == 0, "connect: %s", strerror(errno));
+	/*
+	 * The kernel completes the handshake on loopback before mockd accepts; a
+	 * blocking connect would fail with EINTR when libFuzzer's timer signal
+	 * comes, so connect without blocking and wait for it to be writable.
+	 */
+	FUZZ_CHECK(evutil_make_socket_nonblocking(c->fd) == 0, "nonblocking failed");
+	if (connect(c->fd, (struct sockaddr *)&addr, sizeof(addr)) < 0) {
+		FUZZ_CHECK(errno == EINPROGRESS || errno == EINTR, "connect: %s", strerror(errno));
+		struct pollfd pfd = { c->fd, POLLOUT, 0 };
+		int rc;
+		while ((rc = poll(&pfd, 1, MH_BOUND_MS)) < 0 && errno == EINTR)
+			;
+		int soerr = 0;
+		socklen_t sl = sizeof(soerr);
+		FUZZ_CHECK(rc == 1 && getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) == 0 && soerr == 0,
+			   "connect: %s", rc == 1 ? strerror(soerr) : "timed out");
+	}
 	int one = 1;
 	setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	FUZZ_CHECK(evutil_make_socket_nonblocking(c->fd) == 0, "nonblocking failed");
 	reserve(&c->in, &c->in_cap, 1);
 	c->in[0] = '\0';
 	c->deadline_us = mono_us() + MH_BOUND_MS * 1000LL;
