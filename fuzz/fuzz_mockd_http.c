@@ -154,7 +154,13 @@ static int parse_resp(const char *p, size_t n, bool eof, bool head, struct resp 
 	}
 	size_t hlen = (size_t)(hend - p) + 4;
 	char sp = 0;
-	if (n < 13 || memcmp(p, "HTTP/1.", 7) != 0 || (p[7] != '0' && p[7] != '1') || p[8] != ' ' ||
+	/*
+	 * Any HTTP/1.x: evhttp's own errors (a malformed head, before mockd sees the
+	 * request) are written in the version the request named, "HTTP/1.4 400";
+	 * libevent 2.1 has no hook to change that. check_answer wants 1.1 of a
+	 * request built here.
+	 */
+	if (n < 13 || memcmp(p, "HTTP/1.", 7) != 0 || !isdigit((unsigned char)p[7]) || p[8] != ' ' ||
 	    !isdigit((unsigned char)p[9]) || !isdigit((unsigned char)p[10]) || !isdigit((unsigned char)p[11])) {
 		*why = "not a status line";
 		return -1;
