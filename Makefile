@@ -246,7 +246,7 @@ $(BENCH_BIN) $(BUILD)/bench/store_fill:
 # with fuzz/<target>.dict when there is one.
 FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 20
-FUZZ_TARGETS := ndjson sse json suite jsonw keys scripts targets response report
+FUZZ_TARGETS := ndjson sse json suite jsonw keys scripts targets response report mockd_http mockd_ws
 FUZZ_FLAGS   := -std=gnu11 -O1 -g -fno-omit-frame-pointer $(WARN) -I. -D_GNU_SOURCE \
                 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
 FUZZ_BIN     := $(patsubst %,$(BUILD)/fuzz/fuzz_%,$(FUZZ_TARGETS))
@@ -262,7 +262,12 @@ $(BUILD)/fuzz/fuzz_scripts: fuzz/fuzz_scripts.c mockd/script.c mockd/keys.c mock
 $(BUILD)/fuzz/fuzz_targets: fuzz/fuzz_targets.c runner/targets.c runner/vars.c runner/url.c $(COMMON_SRC)
 $(BUILD)/fuzz/fuzz_response: fuzz/fuzz_response.c $(RUNNER_SRC) $(COMMON_SRC)
 $(BUILD)/fuzz/fuzz_report: fuzz/fuzz_report.c $(RUNNER_SRC) $(COMMON_SRC)
-$(FUZZ_BIN): fuzz/fuzz.h fuzz/fuzz_file.h $(wildcard common/*.h runner/*.h runner/report/*.h mockd/*.h)
+# mockd in-process (fuzz/mockd_harness.c sets it up as main.c does), a client socket for each request.
+$(BUILD)/fuzz/fuzz_mockd_http: fuzz/fuzz_mockd_http.c fuzz/mockd_harness.c $(MOCKD_SRC) $(COMMON_SRC)
+$(BUILD)/fuzz/fuzz_mockd_ws: fuzz/fuzz_mockd_ws.c fuzz/mockd_harness.c $(MOCKD_SRC) $(COMMON_SRC)
+$(BUILD)/fuzz/fuzz_mockd_http $(BUILD)/fuzz/fuzz_mockd_ws: FUZZ_FLAGS += -DCHATCONFORM_VERSION='"$(VERSION)"'
+$(FUZZ_BIN): fuzz/fuzz.h fuzz/fuzz_file.h fuzz/mockd_harness.h \
+	$(wildcard common/*.h runner/*.h runner/report/*.h mockd/*.h mockd/apis/*.h)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  FUZZ    $@")
 	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) $(shell pkg-config --cflags $(PKGS)) -o $@ $(filter %.c,$^) $(LDLIBS)

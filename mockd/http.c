@@ -12,6 +12,7 @@
 
 #include <event2/buffer.h>
 #include <event2/http.h>
+#include <event2/http_struct.h>
 #include <event2/keyvalq_struct.h>
 
 #include "common/buf.h"
@@ -389,6 +390,21 @@ void http_reset_now(int fd)
 	connect(fd, &unspec, sizeof(unspec));
 }
 
+struct evhttp *http_server_new(struct event_base *base, int idle_timeout_s)
+{
+	struct evhttp *http = evhttp_new(base);
+	if (!http)
+		return NULL;
+	evhttp_set_allowed_methods(http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_HEAD |
+					 EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE | EVHTTP_REQ_OPTIONS |
+					 EVHTTP_REQ_PATCH);
+	evhttp_set_max_body_size(http, MOCKD_HARD_MAX_BODY);
+	evhttp_set_max_headers_size(http, MOCKD_MAX_HEADERS);
+	evhttp_set_timeout(http, idle_timeout_s);
+	evhttp_set_gencb(http, http_dispatch, NULL);
+	return http;
+}
+
 void http_dispatch(struct evhttp_request *req, void *arg)
 {
 	struct mreq r;
@@ -396,12 +412,30 @@ void http_dispatch(struct evhttp_request *req, void *arg)
 	add_date(req);
 	/* First, so that every answer carries it: errors, streams, a preflight's. */
 	enum cors_verdict cors = cors_annotate(req);
+	/*
+	 * evhttp takes any "HTTP/%d.%d" and answers in the version asked, so
+	 * "HTTP/0.1" got "HTTP/0.1 404". HTTP/1.x above 1.1 is served as 1.1
+	 * (RFC 9110 6.2); any other version is 505, answered as HTTP/1.1, and the
+	 * connection closed (what follows may not be HTTP/1 at all).
+	 */
+	bool bad_version = req->major != 1 || req->minor < 0;
+	if (bad_version) {
+		req->major = 1;
+		req->minor = 1;
+	} else if (req->minor > 1) {
+		req->minor = 1;
+	}
 	if (mreq_init(&r, req) < 0) {
 		r.owner = r.path ? owner_for_path(r.path) : NULL;
 		answer_error(&r, 400, "malformed request line");
 		goto done;
 	}
 	r.owner = owner_for_path(r.path);
+	if (bad_version) {
+		reply_header(&r, "Connection", "close");
+		answer_error(&r, 505, "HTTP version not supported");
+		goto done;
+	}
 	if (conflicting_lengths(req)) {
 		reply_header(&r, "Connection", "close"); /* what follows on the connection cannot be framed */
 		answer_error(&r, 400, "conflicting Content-Length headers");

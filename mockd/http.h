@@ -73,6 +73,12 @@ void http_route(const char *method, const char *pattern, const struct http_owner
 void http_observe(http_observer_fn fn, void *arg);
 /* Forget every route, mount and the observer. */
 void http_routes_clear(void);
+/*
+ * mockd's HTTP server on base: the methods it serves, its body and header
+ * limits (mockd.h), idle_timeout_s, every request to http_dispatch; no
+ * listener yet. NULL when out of memory.
+ */
+struct evhttp *http_server_new(struct event_base *base, int idle_timeout_s);
 /* The evhttp general callback: every request comes here. */
 void http_dispatch(struct evhttp_request *req, void *arg);
 /*

@@ -28,6 +28,23 @@ void lifecycle_register(const struct lifecycle *m)
 	table[ntable++] = m;
 }
 
+void lifecycle_register_all(const struct lifecycle *listeners)
+{
+	lifecycle_register(&store_lifecycle);
+	lifecycle_register(&ratelimit_lifecycle);
+	lifecycle_register(&clock_lifecycle);
+	lifecycle_register(&journal_lifecycle);
+	lifecycle_register(&keys_lifecycle);
+	lifecycle_register(&rand_lifecycle);
+	lifecycle_register(&apis_lifecycle);
+	lifecycle_register(&script_lifecycle);
+	if (listeners)
+		lifecycle_register(listeners);
+	lifecycle_register(&reply_lifecycle);
+	lifecycle_register(&stream_lifecycle);
+	lifecycle_register(&ws_lifecycle);
+}
+
 int lifecycle_reset(struct buf *err)
 {
 	int rc = 0;

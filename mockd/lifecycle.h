@@ -50,6 +50,12 @@ extern const struct lifecycle reply_lifecycle;     /* paced replies: those left 
 extern const struct lifecycle stream_lifecycle;    /* HTTP streams: ended with the API's error event */
 extern const struct lifecycle ws_lifecycle;        /* WebSockets: closed with 1001 */
 
+/*
+ * Register every entry above in its order, with listeners (the program's own
+ * entry for its evhttp and sockets; NULL for none) after the scripts and
+ * before the replies, streams and WebSockets.
+ */
+void lifecycle_register_all(const struct lifecycle *listeners);
 /* Add an entry (m must outlive the table: static); aborts past LIFECYCLE_MAX, a programming error. */
 void lifecycle_register(const struct lifecycle *m);
 /* Reset every module, in order; -1 with err naming the first that failed (the others are reset still). */

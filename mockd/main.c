@@ -564,18 +564,7 @@ int main(int argc, char **argv)
 	struct event *sigint = NULL, *sigterm = NULL;
 	struct stopping stopping = { 0 };
 	/* The lifecycle table (mockd/lifecycle.h): reset, shutdown and exit walk it. */
-	lifecycle_register(&store_lifecycle);
-	lifecycle_register(&ratelimit_lifecycle);
-	lifecycle_register(&clock_lifecycle);
-	lifecycle_register(&journal_lifecycle);
-	lifecycle_register(&keys_lifecycle);
-	lifecycle_register(&rand_lifecycle);
-	lifecycle_register(&apis_lifecycle);
-	lifecycle_register(&script_lifecycle);
-	lifecycle_register(&listeners_lifecycle);
-	lifecycle_register(&reply_lifecycle);
-	lifecycle_register(&stream_lifecycle);
-	lifecycle_register(&ws_lifecycle);
+	lifecycle_register_all(&listeners_lifecycle);
 	/* Every problem of both files is listed before mockd gives up. */
 	unsigned nfiles = 0;
 	bool config_ok = !mockd_cfg.keys_path || keys_load(mockd_cfg.keys_path, &err) == 0;
@@ -617,19 +606,12 @@ int main(int argc, char **argv)
 		log_error("cannot create the event base");
 		goto out;
 	}
-	http = evhttp_new(mockd_base);
+	http = http_server_new(mockd_base, mockd_cfg.idle_timeout_s);
 	if (!http) {
 		log_error("cannot create the HTTP server");
 		goto out;
 	}
 	listening.http = http;
-	evhttp_set_allowed_methods(http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_HEAD |
-					 EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE | EVHTTP_REQ_OPTIONS |
-					 EVHTTP_REQ_PATCH);
-	evhttp_set_max_body_size(http, MOCKD_HARD_MAX_BODY);
-	evhttp_set_max_headers_size(http, MOCKD_MAX_HEADERS);
-	evhttp_set_timeout(http, mockd_cfg.idle_timeout_s);
-	evhttp_set_gencb(http, http_dispatch, NULL);
 	if (tls_cert && tls_setup(tls_cert, tls_key, &err) < 0) {
 		log_error("%s", buf_str(&err));
 		rc = 2;

@@ -628,7 +628,8 @@ int ws_inbox_push(struct ws_inbox *q, const char *text, size_t len)
 		free(m);
 		return -1;
 	}
-	memcpy(m->text, text, len);
+	if (len)
+		memcpy(m->text, text, len);  /* an empty message may come as NULL (wslay's), and memcpy's may not be */
 	m->text[len] = '\0';
 	m->len = len;
 	if (q->last)

@@ -174,6 +174,24 @@ Test(hostile_mockd, conflicting_content_lengths_are_400_and_close, .fini = stop)
 	cr_expect(eq(int, status, 200));
 }
 
+/* ---- the HTTP version ------------------------------------------------------------------------ */
+
+/* evhttp answered in any version asked ("HTTP/0.1 404"): found by fuzz/fuzz_mockd_http. */
+Test(hostile_mockd, other_http_versions_are_answered_as_http_1_1, .fini = stop)
+{
+	const char *args[] = { "--time-scale", "0", NULL };
+	mockd_start(&mockd, args);
+	bool closed = false;
+	int status = raw_status("GET /v1/nope HTTP/0.1\r\nHost: x\r\n\r\n", &closed);
+	cr_expect(eq(int, status, 505), "HTTP/0.1 is not answered \"HTTP/1.1 505\"");
+	cr_expect(closed, "the connection stays open after HTTP/0.1");
+	status = raw_status("GET /v1/nope HTTP/2.0\r\nHost: x\r\n\r\n", &closed);
+	cr_expect(status == 400 || status == 505, "HTTP/2.0 is not refused in HTTP/1.1 (evhttp itself says 400)");
+	/* A later HTTP/1 minor version is served as 1.1. */
+	status = raw_status("GET /v1/nope HTTP/1.7\r\nHost: x\r\nConnection: close\r\n\r\n", &closed);
+	cr_expect(eq(int, status, 404), "HTTP/1.7 is not answered \"HTTP/1.1 404\"");
+}
+
 /* ---- a WebSocket client that never reads ---------------------------------------------------- */
 
 /* Open a WebSocket to path on fd and read the 101; false when it is not one. */
