@@ -41,6 +41,7 @@ struct ws_conn {
 	bool closed_cb_done;
 	bool dead;                         /* torn down; only the deferred free is left */
 	bool overflowed;                   /* more than WS_MAX_OUTPUT behind: closing, reading stopped */
+	bool failed;                       /* a frame wslay could not read: our 1002 is out, nothing else */
 	void (*on_drain)(void *arg);       /* called once when everything queued has left (ws_on_drain) */
 	void *drain_arg;
 	struct ws_conn *prev, *next;
@@ -355,6 +356,26 @@ static void ws_pump(struct ws_conn *c, bool in_callback)
 	ws_drain(c);
 }
 
+/*
+ * A frame wslay cannot read (a fragmented or oversized control frame, a bad
+ * length): it has stopped reading and queued a close without a code. RFC 6455
+ * 7.1.7: fail the connection, with a close frame that says why. The 1002 goes
+ * behind what is already in the output (a 101 the client has not had yet, the
+ * frames before), and wslay sends nothing more; ws_pump then half-closes once
+ * it is out, and the close timer ends it.
+ */
+static void fail_connection(struct ws_conn *c)
+{
+	static const unsigned char close_1002[] = { 0x88, 0x02, 0x03, 0xea };
+	wslay_event_shutdown_read(c->ctx);
+	if (!wslay_event_get_close_sent(c->ctx) && !c->failed)
+		evbuffer_add(bufferevent_get_output(c->bev), close_1002, sizeof(close_1002));
+	wslay_event_shutdown_write(c->ctx);
+	c->failed = true;
+	c->close_pending = false;
+	ws_pump(c, true);
+}
+
 static void read_cb(struct bufferevent *bev, void *arg)
 {
 	struct ws_conn *c = arg;
@@ -366,7 +387,7 @@ static void read_cb(struct bufferevent *bev, void *arg)
 	int rc = wslay_event_recv(c->ctx);
 	c->in_recv = false;
 	if (rc < 0) {
-		ws_teardown(c, true);
+		fail_connection(c);
 		return;
 	}
 	ws_check_backlog(c); /* the pongs to a flood of pings; before ws_pump, which may tear c down */
@@ -569,7 +590,8 @@ void ws_abort(struct ws_conn *c, bool reset)
 
 bool ws_closing(const struct ws_conn *c)
 {
-	return c->dead || c->later || c->close_pending || c->overflowed || wslay_event_get_close_sent(c->ctx);
+	return c->dead || c->later || c->close_pending || c->overflowed || c->failed ||
+	       wslay_event_get_close_sent(c->ctx);
 }
 
 void *ws_data(const struct ws_conn *c)

@@ -216,6 +216,47 @@ static bool ws_open(int fd, const char *path)
 }
 
 /*
+ * A frame wslay cannot read (here a fragmented close frame), sent right behind
+ * the handshake: the client gets its 101, then a close 1002, then mockd's FIN.
+ * Before, mockd tore the connection down at once, and the 101 waiting in its
+ * output was lost with it (found by fuzz/fuzz_mockd_ws).
+ */
+Test(hostile_mockd, an_unreadable_frame_gets_the_101_then_close_1002, .fini = stop)
+{
+	const char *args[] = { "--time-scale", "0", NULL };
+	mockd_start(&mockd, args);
+	for (int api = 0; api < 2; api++) {
+		int fd = connect_mockd();
+		cr_assert(fd >= 0);
+		char req[600];
+		int n = snprintf(req, sizeof(req),
+				 "GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+				 "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
+				 api ? "/chat/ws?token=th-dev-token" : "/ws/chat?token=dw-dev-key");
+		static const char bad[] = "\x08\x81\0\0\0\0\"";  /* a close frame without FIN, masked, 1 byte */
+		memcpy(req + n, bad, sizeof(bad) - 1);
+		cr_assert(send_all(fd, req, (size_t)n + sizeof(bad) - 1));
+		unsigned char in[8192];
+		size_t got = 0;
+		double end = now_ms() + 5000;
+		for (double left; got < sizeof(in) && (left = end - now_ms()) > 0;) {
+			struct pollfd p = { fd, POLLIN, 0 };
+			if (poll(&p, 1, (int)left + 1) <= 0)
+				continue;
+			ssize_t r = recv(fd, in + got, sizeof(in) - got, 0);
+			if (r <= 0)
+				break;
+			got += (size_t)r;
+		}
+		close(fd);
+		cr_assert(got > 12 && memcmp(in, "HTTP/1.1 101", 12) == 0, "no 101 (%zu bytes)", got);
+		cr_expect(got >= 4 && memcmp(in + got - 4, "\x88\x02\x03\xea", 4) == 0,
+			  "the last frame is not a close 1002 (%zu bytes)", got);
+	}
+	expect_served("after the unreadable frames");
+}
+
+/*
  * Up to 250,000 pings of 125 bytes (each answered by a pong of 127) from a client that
  * never reads: mockd queues the pongs until the client is 16 MiB behind, then
  * closes it. Before the cap, 2,000,000 empty pings took its RSS from 20 MB to 430 MB.
