@@ -187,6 +187,8 @@ struct seen {
 	bool in_msg;
 	size_t frames;
 	unsigned big_done;      /* big operations so far */
+	bool partial;           /* raw bytes went out: a frame may be unfinished, and a close frame of ours
+				 * would be read as its payload, so the input ends with EOF */
 };
 
 /* Strict UTF-8 (no overlong forms, no surrogates, nothing above U+10FFFF). */
@@ -348,6 +350,7 @@ static void operation(struct out *o, struct in *in, struct seen *s, bool *pause)
 	case 0:  /* raw bytes */
 		n = take(in, take_byte(in), &p);
 		out_add(o, p, n);
+		s->partial = s->partial || n > 0;
 		break;
 	case 1:  /* a text frame of input bytes */
 		n = take(in, take_byte(in), &p);
@@ -432,6 +435,7 @@ static void operation(struct out *o, struct in *in, struct seen *s, bool *pause)
 			out_add(o, h, sizeof(h));
 			n = take(in, take_byte(in), &p);
 			out_add(o, p, n);
+			s->partial = true;
 			break;
 		}
 		size_t size = 70000;
@@ -516,7 +520,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	/* The end: a close frame of ours (unless one went), or EOF; then mockd must close. */
 	if (!st.seen.server_closed && !c.eof) {
-		if (eof_end || st.seen.close_sent) {
+		if (eof_end || st.seen.close_sent || st.seen.partial) {
 			mh_shutdown_write(&c);
 		} else {
 			struct out bye = { 0 };
