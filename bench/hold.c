@@ -42,6 +42,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench/bench.h"
+
 #define MAX_CONNS    100000
 #define MAX_SECONDS  600
 #define MAX_REQUEST  4096
@@ -509,31 +511,6 @@ static void json_text(char *out, size_t size, const char *s)
 	out[n] = '\0';
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return (x > y) - (x < y);
-}
-
-static double percentile(const double *v, long n, double q)
-{
-	if (n <= 0)
-		return 0;
-	long i = (long)(q * (double)(n - 1) + 0.5);
-	return v[i < n ? i : n - 1];
-}
-
-static int parse_int(const char *s, long lo, long hi, long *out)
-{
-	char *end = NULL;
-	errno = 0;
-	long v = strtol(s, &end, 10);
-	if (errno || end == s || *end || v < lo || v > hi)
-		return -1;
-	*out = v;
-	return 0;
-}
-
 static int parse_options(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -558,12 +535,12 @@ static int parse_options(int argc, char **argv)
 				.token = "{\"type\":\"token\"", .done = "{\"type\":\"done\"" };
 	while ((ch = getopt_long(argc, argv, "n:w:s:t:p:H:b:c:d:h", longopts, NULL)) != -1) {
 		switch (ch) {
-		case 'n': if (parse_int(optarg, 1, MAX_CONNS, &v)) goto bad; opt.conns = (int)v; break;
-		case 'w': if (parse_int(optarg, 0, MAX_CONNS, &v)) goto bad; opt.window = (int)v; break;
-		case 's': if (parse_int(optarg, 0, 60000, &v)) goto bad; opt.spread_ms = v; break;
-		case 't': if (parse_int(optarg, 0, 1000000, &v)) goto bad; opt.tokens = (int)v; break;
-		case 'c': if (parse_int(optarg, 1, MAX_SECONDS, &v)) goto bad; opt.connect_timeout_s = v; break;
-		case 'd': if (parse_int(optarg, 1, MAX_SECONDS, &v)) goto bad; opt.max_seconds = v; break;
+		case 'n': if (bench_parse_long(optarg, 1, MAX_CONNS, &v)) goto bad; opt.conns = (int)v; break;
+		case 'w': if (bench_parse_long(optarg, 0, MAX_CONNS, &v)) goto bad; opt.window = (int)v; break;
+		case 's': if (bench_parse_long(optarg, 0, 60000, &v)) goto bad; opt.spread_ms = v; break;
+		case 't': if (bench_parse_long(optarg, 0, 1000000, &v)) goto bad; opt.tokens = (int)v; break;
+		case 'c': if (bench_parse_long(optarg, 1, MAX_SECONDS, &v)) goto bad; opt.connect_timeout_s = v; break;
+		case 'd': if (bench_parse_long(optarg, 1, MAX_SECONDS, &v)) goto bad; opt.max_seconds = v; break;
 		case 'p':
 			if (*optarg != '/' || strpbrk(optarg, " \r\n"))
 				goto bad;
@@ -581,7 +558,7 @@ static int parse_options(int argc, char **argv)
 		default: fputs(usage_text, stderr); return -1;
 		}
 	}
-	if (optind + 1 != argc || parse_int(argv[optind], 1, 65535, &v)) {
+	if (optind + 1 != argc || bench_parse_long(argv[optind], 1, 65535, &v)) {
 		fputs(usage_text, stderr);
 		return -1;
 	}
@@ -744,7 +721,7 @@ int main(int argc, char **argv)
 
 	char first_error[sizeof(st.first_error) * 2];
 	json_text(first_error, sizeof(first_error), st.first_error);
-	qsort(st.connect_ms, (size_t)st.nconnect_ms, sizeof(*st.connect_ms), cmp_double);
+	qsort(st.connect_ms, (size_t)st.nconnect_ms, sizeof(*st.connect_ms), bench_cmp_double);
 	printf("{\"connections\":%d,\"opened\":%ld,\"connect_errors\":%ld,\"connect_timeouts\":%ld,"
 	       "\"sent\":%ld,\"complete\":%ld,\"cut\":%ld,\"peak_open_streams\":%ld,\"bytes\":%llu,"
 	       "\"tokens\":%llu,\"expected_tokens\":%lld,\"connect_p50_ms\":%.3f,\"connect_p99_ms\":%.3f,"
@@ -752,8 +729,8 @@ int main(int argc, char **argv)
 	       "\"errors\":%ld,\"first_error\":\"%s\"}\n",
 	       opt.conns, st.opened, st.connect_errors, st.connect_timeouts, st.sent, st.complete, st.cut,
 	       st.peak_streams, (unsigned long long)st.bytes, (unsigned long long)st.tokens,
-	       (long long)opt.tokens * opt.conns, percentile(st.connect_ms, st.nconnect_ms, 0.5),
-	       percentile(st.connect_ms, st.nconnect_ms, 0.99),
+	       (long long)opt.tokens * opt.conns, bench_percentile(st.connect_ms, st.nconnect_ms, 0.5),
+	       bench_percentile(st.connect_ms, st.nconnect_ms, 0.99),
 	       st.nconnect_ms ? st.connect_ms[st.nconnect_ms - 1] : 0, (double)(t_connected - t0) / 1e9,
 	       (double)(t_end - t_send) / 1e9, (double)(t_end - t0) / 1e9, opt.conns - st.complete,
 	       first_error);

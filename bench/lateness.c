@@ -32,6 +32,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench/bench.h"
+
 #define MAX_STREAMS  2000
 #define MAX_TOKENS   1000
 #define MAX_SECONDS  60
@@ -230,20 +232,6 @@ out:
 	return rc;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return (x > y) - (x < y);
-}
-
-static double percentile(const double *v, size_t n, double q)
-{
-	if (!n)
-		return 0;
-	size_t i = (size_t)(q * (double)(n - 1) + 0.5);
-	return v[i < n ? i : n - 1];
-}
-
 /* p50/p99/max of each token index, to stderr: a late start shows in token 0, a drift in the last. */
 static void print_by_token(const struct options *o, const struct results *res)
 {
@@ -256,22 +244,11 @@ static void print_by_token(const struct options *o, const struct results *res)
 		for (size_t i = 0; i < res->n; i++)
 			if (res->index[i] == k)
 				v[m++] = res->late_ms[i];
-		qsort(v, m, sizeof(*v), cmp_double);
-		fprintf(stderr, "%5d %8.2f %8.2f %8.2f\n", k, percentile(v, m, 0.5), percentile(v, m, 0.99),
+		qsort(v, m, sizeof(*v), bench_cmp_double);
+		fprintf(stderr, "%5d %8.2f %8.2f %8.2f\n", k, bench_percentile(v, m, 0.5), bench_percentile(v, m, 0.99),
 			m ? v[m - 1] : 0);
 	}
 	free(v);
-}
-
-static int parse_int(const char *s, long lo, long hi, long *out)
-{
-	char *end = NULL;
-	errno = 0;
-	long v = strtol(s, &end, 10);
-	if (errno || end == s || *end || v < lo || v > hi)
-		return -1;
-	*out = v;
-	return 0;
 }
 
 static int parse_options(int argc, char **argv, struct options *o)
@@ -296,12 +273,12 @@ static int parse_options(int argc, char **argv, struct options *o)
 			       .spread_ms = -1, .path = "/v1/chat/stream", .body = "{}" };
 	while ((ch = getopt_long(argc, argv, "n:r:t:f:i:s:p:H:b:kh", longopts, NULL)) != -1) {
 		switch (ch) {
-		case 'n': if (parse_int(optarg, 1, MAX_STREAMS, &v)) goto bad; o->streams = (int)v; break;
-		case 'r': if (parse_int(optarg, 1, 100, &v)) goto bad; o->rounds = (int)v; break;
-		case 't': if (parse_int(optarg, 1, MAX_TOKENS, &v)) goto bad; o->tokens = (int)v; break;
-		case 'f': if (parse_int(optarg, 0, 10000, &v)) goto bad; o->first_ms = v; break;
-		case 'i': if (parse_int(optarg, 0, 10000, &v)) goto bad; o->interval_ms = v; break;
-		case 's': if (parse_int(optarg, 0, 10000, &v)) goto bad; o->spread_ms = v; break;
+		case 'n': if (bench_parse_long(optarg, 1, MAX_STREAMS, &v)) goto bad; o->streams = (int)v; break;
+		case 'r': if (bench_parse_long(optarg, 1, 100, &v)) goto bad; o->rounds = (int)v; break;
+		case 't': if (bench_parse_long(optarg, 1, MAX_TOKENS, &v)) goto bad; o->tokens = (int)v; break;
+		case 'f': if (bench_parse_long(optarg, 0, 10000, &v)) goto bad; o->first_ms = v; break;
+		case 'i': if (bench_parse_long(optarg, 0, 10000, &v)) goto bad; o->interval_ms = v; break;
+		case 's': if (bench_parse_long(optarg, 0, 10000, &v)) goto bad; o->spread_ms = v; break;
 		case 'p':
 			if (*optarg != '/' || strpbrk(optarg, " \r\n"))
 				goto bad;
@@ -318,7 +295,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		default: fputs(usage_text, stderr); return -1;
 		}
 	}
-	if (optind + 1 != argc || parse_int(argv[optind], 1, 65535, &v)) {
+	if (optind + 1 != argc || bench_parse_long(argv[optind], 1, 65535, &v)) {
 		fputs(usage_text, stderr);
 		return -1;
 	}
@@ -377,11 +354,11 @@ int main(int argc, char **argv)
 	res.expected = (long)o.streams * o.tokens * o.rounds;
 	if (o.by_token)
 		print_by_token(&o, &res);
-	qsort(res.late_ms, res.n, sizeof(*res.late_ms), cmp_double);
+	qsort(res.late_ms, res.n, sizeof(*res.late_ms), bench_cmp_double);
 	printf("{\"streams\":%d,\"rounds\":%d,\"tokens\":%zu,\"expected\":%ld,\"errors\":%ld,"
 	       "\"p50_ms\":%.2f,\"p99_ms\":%.2f,\"max_ms\":%.2f,\"min_ms\":%.2f,\"first_error\":\"%s\"}\n",
-	       o.streams, o.rounds, res.n, res.expected, res.errors, percentile(res.late_ms, res.n, 0.5),
-	       percentile(res.late_ms, res.n, 0.99), res.n ? res.late_ms[res.n - 1] : 0,
+	       o.streams, o.rounds, res.n, res.expected, res.errors, bench_percentile(res.late_ms, res.n, 0.5),
+	       bench_percentile(res.late_ms, res.n, 0.99), res.n ? res.late_ms[res.n - 1] : 0,
 	       res.n ? res.late_ms[0] : 0, res.first_error);
 	rc = res.errors || (long)res.n != res.expected;
 out:

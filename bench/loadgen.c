@@ -36,6 +36,8 @@
 #include <event2/event.h>
 #include <event2/util.h>
 
+#include "bench/bench.h"
+
 #define MAX_CONNECTIONS   256
 #define MAX_DURATION_S    60.0
 #define MAX_REQUESTS      10000000L
@@ -702,17 +704,6 @@ static void report(struct loadgen *lg)
 	fputs("}\n", stdout);
 }
 
-static int parse_long(const char *s, long lo, long hi, long *out)
-{
-	char *end = NULL;
-	errno = 0;
-	long v = strtol(s, &end, 10);
-	if (errno || end == s || *end || v < lo || v > hi)
-		return -1;
-	*out = v;
-	return 0;
-}
-
 static int parse_options(int argc, char **argv, struct options *o)
 {
 	static const struct option longopts[] = {
@@ -738,7 +729,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 	while ((ch = getopt_long(argc, argv, "c:d:n:X:p:H:b:s:m:o:h", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'c':
-			if (parse_long(optarg, 1, MAX_CONNECTIONS, &v))
+			if (bench_parse_long(optarg, 1, MAX_CONNECTIONS, &v))
 				goto bad;
 			o->connections = (int)v;
 			break;
@@ -749,7 +740,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 				goto bad;
 			break;
 		case 'n':
-			if (parse_long(optarg, 1, MAX_REQUESTS, &o->requests))
+			if (bench_parse_long(optarg, 1, MAX_REQUESTS, &o->requests))
 				goto bad;
 			break;
 		case 'X':
@@ -771,12 +762,12 @@ static int parse_options(int argc, char **argv, struct options *o)
 			o->body = optarg;
 			break;
 		case 's':
-			if (parse_long(optarg, 100, 999, &v))
+			if (bench_parse_long(optarg, 100, 999, &v))
 				goto bad;
 			o->expect_status = (int)v;
 			break;
 		case 'm':
-			if (parse_long(optarg, 1024, MAX_RESPONSE, &o->max_response))
+			if (bench_parse_long(optarg, 1024, MAX_RESPONSE, &o->max_response))
 				goto bad;
 			break;
 		case 'o':
@@ -790,7 +781,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 			return -1;
 		}
 	}
-	if (optind + 1 != argc || parse_long(argv[optind], 1, 65535, &v)) {
+	if (optind + 1 != argc || bench_parse_long(argv[optind], 1, 65535, &v)) {
 		fputs(usage_text, stderr);
 		return -1;
 	}
