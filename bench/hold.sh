@@ -32,20 +32,17 @@ interval=${HOLD_INTERVAL_MS:-250}
 spread=${HOLD_SPREAD_MS:-0}
 
 die() { echo "bench: hold: $*" >&2; exit 2; }
-[[ $streams =~ ^[0-9]+$ ]] && [ "$streams" -ge 1 ] && [ "$streams" -le 20000 ] || die "HOLD_STREAMS must be 1 to 20000"
-[[ $tokens =~ ^[0-9]+$ ]] && [ "$tokens" -ge 2 ] && [ "$tokens" -le 200 ] || die "HOLD_TOKENS must be 2 to 200"
-[[ $interval =~ ^[0-9]+$ ]] && [ "$interval" -ge 1 ] && [ "$interval" -le 1000 ] || die "HOLD_INTERVAL_MS must be 1 to 1000"
-[[ $spread =~ ^[0-9]+$ ]] && [ "$spread" -le 10000 ] || die "HOLD_SPREAD_MS must be 0 to 10000"
-for f in "$bindir/mockd" "$build/hold" "$build/paced_ref" "$build/loadgen"; do
-	[ -x "$f" ] || die "$f is missing: run make bench"
-done
+. "$(dirname "$0")/lib.sh"
+need_range HOLD_STREAMS "$streams" 1 20000
+need_range HOLD_TOKENS "$tokens" 2 200
+need_range HOLD_INTERVAL_MS "$interval" 1 1000
+need_range HOLD_SPREAD_MS "$spread" 0 10000
+need_programs "$bindir/mockd" "$build/hold" "$build/paced_ref" "$build/loadgen"
 # Each server holds HOLD_STREAMS sockets, and so does the client: raise the soft limit to the hard
 # one (hold raises its own and says so when the hard one is too low; mockd does not raise its own).
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 [ "$(ulimit -n)" = unlimited ] || [ "$(ulimit -n)" -ge $((streams + 64)) ] ||
 	die "ulimit -n is $(ulimit -n), $streams streams need $((streams + 64)) descriptors in mockd (raise the hard limit)"
-
-. "$(dirname "$0")/lib.sh"
 
 paced_rule "$tmp/scripts" "$tokens" "$interval"
 

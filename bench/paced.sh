@@ -28,19 +28,16 @@ roundsn=${PACED_ROUNDS_N:-2}
 spread=${PACED_SPREAD_MS:-250}
 
 die() { echo "bench: $*" >&2; exit 2; }
-[[ $tokens =~ ^[0-9]+$ ]] && [ "$tokens" -ge 2 ] && [ "$tokens" -le 200 ] || die "PACED_TOKENS must be 2 to 200"
-[[ $interval =~ ^[0-9]+$ ]] && [ "$interval" -ge 1 ] && [ "$interval" -le 1000 ] || die "PACED_INTERVAL_MS must be 1 to 1000"
-[[ $streams =~ ^[0-9]+$ ]] && [ "$streams" -ge 1 ] && [ "$streams" -le 2000 ] || die "PACED_STREAMS must be 1 to 2000"
-[[ $rounds1 =~ ^[0-9]+$ ]] && [ "$rounds1" -ge 1 ] && [ "$rounds1" -le 30 ] || die "PACED_ROUNDS_1 must be 1 to 30"
-[[ $roundsn =~ ^[0-9]+$ ]] && [ "$roundsn" -ge 1 ] && [ "$roundsn" -le 5 ] || die "PACED_ROUNDS_N must be 1 to 5"
-[[ $spread =~ ^[0-9]+$ ]] && [ "$spread" -le 5000 ] || die "PACED_SPREAD_MS must be 0 to 5000"
-for f in "$bindir/mockd" "$build/lateness" "$build/paced_ref" "$build/loadgen"; do
-	[ -x "$f" ] || die "$f is missing: run make bench"
-done
+. "$(dirname "$0")/lib.sh"
+need_range PACED_TOKENS "$tokens" 2 200
+need_range PACED_INTERVAL_MS "$interval" 1 1000
+need_range PACED_STREAMS "$streams" 1 2000
+need_range PACED_ROUNDS_1 "$rounds1" 1 30
+need_range PACED_ROUNDS_N "$roundsn" 1 5
+need_range PACED_SPREAD_MS "$spread" 0 5000
+need_programs "$bindir/mockd" "$build/lateness" "$build/paced_ref" "$build/loadgen"
 # 1,000 streams are 1,000 sockets on each side.
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
-
-. "$(dirname "$0")/lib.sh"
 
 paced_rule "$tmp/scripts" "$tokens" "$interval"
 

@@ -26,23 +26,19 @@ out=${BENCH_OUT:-reports/bench.json}
 nginx_bin=${BENCH_NGINX:-nginx}
 
 die() { echo "bench: $*" >&2; exit 2; }
+. "$(dirname "$0")/lib.sh"
 
 [[ $seconds =~ ^[0-9]+([.][0-9]+)?$ ]] && awk -v s="$seconds" 'BEGIN { exit !(s >= 0.5 && s <= 10) }' ||
 	die "BENCH_SECONDS must be 0.5 to 10, got \"$seconds\""
 [[ $rounds =~ ^[1-5]$ ]] || die "BENCH_ROUNDS must be 1 to 5, got \"$rounds\""
 awk -v s="$seconds" -v r="$rounds" 'BEGIN { exit !(s * r <= 7.5) }' ||
 	die "BENCH_SECONDS x BENCH_ROUNDS must be at most 7.5 (12 measurements of each: 90 s in all)"
-[[ $conns =~ ^[0-9]+$ ]] && [ "$conns" -ge 1 ] && [ "$conns" -le 64 ] ||
-	die "BENCH_CONNECTIONS must be 1 to 64, got \"$conns\""
-for f in "$bindir/mockd" "$build/loadgen" "$build/ref_server"; do
-	[ -x "$f" ] || die "$f is missing: run make bench"
-done
+need_range BENCH_CONNECTIONS "$conns" 1 64
+need_programs "$bindir/mockd" "$build/loadgen" "$build/ref_server"
 if [ "$nginx_bin" != none ]; then
 	command -v "$nginx_bin" >/dev/null ||
 		die "$nginx_bin is missing: scripts/deps.sh --bench installs nginx-light (or BENCH_NGINX=none)"
 fi
-
-. "$(dirname "$0")/lib.sh"
 
 # ---- the servers -------------------------------------------------------------------------------
 

@@ -24,18 +24,13 @@ out=${BENCH_OUT_STORE:-reports/bench-store.json}
 store_cap=50000
 
 die() { echo "store-fill: $*" >&2; exit 2; }
+. "$(dirname "$0")/lib.sh"
 
-[[ $total =~ ^[0-9]+$ ]] && [ "$total" -ge 10 ] && [ "$total" -le 120 ] ||
-	die "STORE_FILL_SECONDS must be 10 to 120, got \"$total\""
+need_range STORE_FILL_SECONDS "$total" 10 120
 [[ $window =~ ^[0-9]+$ ]] && [ "$window" -ge 1 ] && [ $((window * 2)) -le "$total" ] ||
 	die "STORE_FILL_WINDOW must be 1 to half of STORE_FILL_SECONDS, got \"$window\""
-[[ $conns =~ ^[0-9]+$ ]] && [ "$conns" -ge 1 ] && [ "$conns" -le 64 ] ||
-	die "BENCH_CONNECTIONS must be 1 to 64, got \"$conns\""
-for f in "$bindir/mockd" "$build/loadgen"; do
-	[ -x "$f" ] || die "$f is missing: run make bench"
-done
-
-. "$(dirname "$0")/lib.sh"
+need_range BENCH_CONNECTIONS "$conns" 1 64
+need_programs "$bindir/mockd" "$build/loadgen"
 
 "$bindir/mockd" --listen 127.0.0.1:0 --port-file "$tmp/mockd.port" --time-scale 0 \
 	--keys bench/keys.json --api deepwiki --log text 2>"$tmp/mockd.log" &
