@@ -155,23 +155,26 @@ static int parse_resp(const char *p, size_t n, bool eof, bool head, struct resp 
 	size_t hlen = (size_t)(hend - p) + 4;
 	char sp = 0;
 	/*
-	 * Any HTTP/1.x: evhttp's own errors (a malformed head, before mockd sees the
-	 * request) are written in the version the request named, "HTTP/1.4 400";
-	 * libevent 2.1 has no hook to change that. check_answer wants 1.1 of a
-	 * request built here.
+	 * Any HTTP/1.x: evhttp's own errors (a malformed head, an unknown method,
+	 * before mockd sees the request) are written in the version the request
+	 * named, "HTTP/1.4 400", "HTTP/1.11 501"; libevent 2.1 has no hook to change
+	 * that. check_answer wants 1.1 of a request built here.
 	 */
-	if (n < 13 || memcmp(p, "HTTP/1.", 7) != 0 || !isdigit((unsigned char)p[7]) || p[8] != ' ' ||
-	    !isdigit((unsigned char)p[9]) || !isdigit((unsigned char)p[10]) || !isdigit((unsigned char)p[11])) {
+	size_t d = 7;
+	while (d < n && d < 16 && isdigit((unsigned char)p[d]))
+		d++;
+	if (n < d + 6 || memcmp(p, "HTTP/1.", 7) != 0 || d == 7 || p[d] != ' ' || !isdigit((unsigned char)p[d + 1]) ||
+	    !isdigit((unsigned char)p[d + 2]) || !isdigit((unsigned char)p[d + 3])) {
 		*why = "not a status line";
 		return -1;
 	}
-	sp = p[12];
+	sp = p[d + 4];
 	if (sp != ' ' && sp != '\r') {
 		*why = "no space after the status";
 		return -1;
 	}
-	r->minor = p[7] - '0';
-	r->status = (p[9] - '0') * 100 + (p[10] - '0') * 10 + (p[11] - '0');
+	r->minor = d == 8 ? p[7] - '0' : 10;  /* 10: any minor of two digits or more */
+	r->status = (p[d + 1] - '0') * 100 + (p[d + 2] - '0') * 10 + (p[d + 3] - '0');
 	const char *line = (const char *)memmem(p, hlen, "\r\n", 2) + 2;
 	while (line < hend + 2) {
 		const char *eol = memmem(line, (size_t)(hend + 2 - line), "\r\n", 2);

@@ -195,7 +195,8 @@ static void check_self(const struct response *r, struct buf *diff)
 {
 	struct buf err;
 	buf_init(&err, 1u << 20);
-	if (r->json && !r->not_stream && !has_duplicate_names(r->json)) {
+	/* A transport error fails every check, as it must: no self-match then. */
+	if (r->json && !r->not_stream && !r->transport_error && !has_duplicate_names(r->json)) {
 		cJSON *ex = cJSON_CreateObject(), *body = cJSON_AddObjectToObject(ex, "body");
 		cJSON *m = cJSON_AddObjectToObject(body, "");
 		cJSON_AddItemToObject(m, "equals", cJSON_Duplicate(r->json, 1));
