@@ -362,7 +362,8 @@ static void ws_pump(struct ws_conn *c, bool in_callback)
  * 7.1.7: fail the connection, with a close frame that says why. The 1002 goes
  * behind what is already in the output (a 101 the client has not had yet, the
  * frames before), and wslay sends nothing more; ws_pump then half-closes once
- * it is out, and the close timer ends it.
+ * it is out, and the client's EOF or the close timer ends it. What the client
+ * sends meanwhile is read and dropped (read_cb), not kept.
  */
 static void fail_connection(struct ws_conn *c)
 {
@@ -379,7 +380,7 @@ static void fail_connection(struct ws_conn *c)
 static void read_cb(struct bufferevent *bev, void *arg)
 {
 	struct ws_conn *c = arg;
-	if (c->draining) {
+	if (c->draining || c->failed) {
 		evbuffer_drain(bufferevent_get_input(bev), evbuffer_get_length(bufferevent_get_input(bev)));
 		return;
 	}
