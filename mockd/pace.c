@@ -42,8 +42,3 @@ void pace_slip(struct pace *p, int64_t us)
 	p->start_us += us;
 	p->due_us += us;
 }
-
-int64_t pace_wait_us(const struct pace *p)
-{
-	return p->due_us - pace_now_us();
-}

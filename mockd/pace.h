@@ -38,7 +38,5 @@ void pace_start(struct pace *p, const struct reply_plan *plan);
 void pace_next(struct pace *p, int64_t ms);
 /* Move the rest of the schedule us later (a reply paused for a slow reader: it slips, not bursts). */
 void pace_slip(struct pace *p, int64_t us);
-/* Microseconds until the next event is due; 0 or less when it is due. */
-int64_t pace_wait_us(const struct pace *p);
 
 #endif

@@ -217,49 +217,58 @@ size_t reply_pending_total(void)
  * Every reply waiting for its next deadline is in one binary heap ordered by
  * that deadline, and one libevent timer is armed for the earliest (as redis's
  * ae and h2o keep their own timers): a token costs a heap update here, not a
- * libevent event of its own added, activated and deleted. A reply that is
+ * libevent event of its own added, activated and deleted. A slot keeps its
+ * deadline beside the reply, so ordering the heap reads the heap alone, not
+ * the replies (10,000 of them are 10,000 cache misses apart). A reply that is
  * running, or paused for its client, is not in the heap.
  */
-static struct reply **heap;
+struct slot {
+	int64_t due_us;
+	struct reply *r;
+};
+
+static struct slot *heap;
 static size_t nheap, heap_cap;
 static struct event *tick;
 static bool tick_armed;
 static int64_t tick_due_us;
+static bool ticking;      /* in tick_cb: it arms the timer once, when its turns are done */
+static int64_t turn_now;  /* the time read when the running turns began */
 
 /* Replies run in one timer callback before the loop gets a turn for I/O. */
 #define TURNS_PER_TICK 1024
 
-static void heap_put(size_t i, struct reply *r)
+static void heap_put(size_t i, struct slot s)
 {
-	heap[i] = r;
-	r->heap_at = i + 1;
+	heap[i] = s;
+	s.r->heap_at = i + 1;
 }
 
 static void sift_up(size_t i)
 {
-	struct reply *r = heap[i];
-	while (i > 0 && r->pace.due_us < heap[(i - 1) / 2]->pace.due_us) {
+	struct slot s = heap[i];
+	while (i > 0 && s.due_us < heap[(i - 1) / 2].due_us) {
 		heap_put(i, heap[(i - 1) / 2]);
 		i = (i - 1) / 2;
 	}
-	heap_put(i, r);
+	heap_put(i, s);
 }
 
 static void sift_down(size_t i)
 {
-	struct reply *r = heap[i];
+	struct slot s = heap[i];
 	for (;;) {
 		size_t c = 2 * i + 1;
 		if (c >= nheap)
 			break;
-		if (c + 1 < nheap && heap[c + 1]->pace.due_us < heap[c]->pace.due_us)
+		if (c + 1 < nheap && heap[c + 1].due_us < heap[c].due_us)
 			c++;
-		if (heap[c]->pace.due_us >= r->pace.due_us)
+		if (heap[c].due_us >= s.due_us)
 			break;
 		heap_put(i, heap[c]);
 		i = c;
 	}
-	heap_put(i, r);
+	heap_put(i, s);
 }
 
 static void unqueue(struct reply *r)
@@ -268,23 +277,23 @@ static void unqueue(struct reply *r)
 		return;
 	size_t i = r->heap_at - 1;
 	r->heap_at = 0;
-	struct reply *last = heap[--nheap];
+	struct slot last = heap[--nheap];
 	if (i == nheap)
 		return;
 	heap_put(i, last);
 	sift_up(i);
-	sift_down(last->heap_at - 1);
+	sift_down(last.r->heap_at - 1);
 }
 
 /* Arm the timer for the earliest deadline, unless it is armed for that or earlier already. */
-static void arm_tick(void)
+static void arm_tick(int64_t now)
 {
 	if (!nheap)
 		return;
-	int64_t due = heap[0]->pace.due_us;
+	int64_t due = heap[0].due_us;
 	if (tick_armed && tick_due_us <= due)
 		return;
-	int64_t wait = due - pace_now_us();
+	int64_t wait = due - now;
 	if (wait < 0)
 		wait = 0;
 	/* libevent counts from the time cached when this loop turn began: refresh it, or the timer fires early. */
@@ -297,21 +306,24 @@ static void arm_tick(void)
 /* Wait for r's next deadline (the heap has room: reply_start made it). */
 static void queue(struct reply *r)
 {
+	struct slot s = { r->pace.due_us, r };
 	if (r->heap_at) {
+		heap[r->heap_at - 1] = s;
 		sift_up(r->heap_at - 1);
 		sift_down(r->heap_at - 1);
 	} else {
-		heap_put(nheap++, r);
+		heap_put(nheap++, s);
 		sift_up(nheap - 1);
 	}
-	arm_tick();
+	if (!ticking)
+		arm_tick(pace_now_us());
 }
 
-/* The next step comes ms of scripted time after this one; inside a turn, at once when it is due. */
+/* The next step comes ms of scripted time after this one; inside a turn, at once when it was due as it began. */
 static void schedule(struct reply *r, int64_t ms)
 {
 	pace_next(&r->pace, ms);
-	if (r->in_turn && pace_wait_us(&r->pace) <= 0)
+	if (r->in_turn && r->pace.due_us <= turn_now)
 		r->again = true;
 	else
 		queue(r);
@@ -386,21 +398,25 @@ static bool turn(struct reply *r)
 	return false;
 }
 
+/* The replies due run in deadline order; the timer is armed once, for what is left. */
 static void tick_cb(evutil_socket_t fd, short what, void *arg)
 {
 	tick_armed = false;
-	int64_t now = pace_now_us();
-	for (int turns = 0; nheap && heap[0]->pace.due_us <= now && turns < TURNS_PER_TICK; turns++) {
-		struct reply *r = heap[0];
+	ticking = true;
+	turn_now = pace_now_us();
+	for (int turns = 0; nheap && heap[0].due_us <= turn_now && turns < TURNS_PER_TICK; turns++) {
+		struct reply *r = heap[0].r;
 		unqueue(r);
 		turn(r);
 	}
-	arm_tick();
+	ticking = false;
+	arm_tick(pace_now_us());
 }
 
 void reply_run(struct reply *r)
 {
-	if (pace_wait_us(&r->pace) > 0)
+	turn_now = pace_now_us();
+	if (r->pace.due_us > turn_now)
 		queue(r);
 	else if (turn(r))
 		return;
@@ -430,7 +446,7 @@ struct reply *reply_start(const struct reply_ops *ops, void *data, const struct 
 		return NULL;
 	if (nreplies + 1 > heap_cap) {
 		size_t cap = heap_cap ? 2 * heap_cap : 64;
-		struct reply **grown = realloc(heap, cap * sizeof(*heap));
+		struct slot *grown = realloc(heap, cap * sizeof(*heap));
 		if (!grown)
 			return NULL;
 		heap = grown;
