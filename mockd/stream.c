@@ -21,6 +21,10 @@ struct stream {
 	struct reply *reply;
 	struct evhttp_request *req;
 	struct evhttp_connection *conn;     /* NULL once the client has left or the reply was cut */
+	struct bufferevent *bev;            /* conn's, and its output and socket, looked up once: */
+	struct evbuffer *output;            /* valid while conn is not NULL */
+	evutil_socket_t fd;
+	bool direct;                        /* a plain socket: bytes may go straight to it (not TLS) */
 	struct evbuffer_cb_entry *watching; /* the drain callback of a paused reply, or NULL */
 	bool chunked;                       /* the body is chunked (HTTP/1.1): mockd frames chunks itself */
 	bool whole;                         /* a whole answer at the end (stream_start_whole), not a stream */
@@ -51,8 +55,18 @@ static struct stream *scratch_owner;
 
 static struct evbuffer *conn_output(const struct stream *s)
 {
-	struct bufferevent *bev = s->conn ? evhttp_connection_get_bufferevent(s->conn) : NULL;
-	return bev ? bufferevent_get_output(bev) : NULL;
+	return s->conn ? s->output : NULL;
+}
+
+/* Take s's connection from req, and look up once what every write uses. */
+static void attach(struct stream *s, struct evhttp_request *req)
+{
+	s->req = req;
+	s->conn = evhttp_request_get_connection(req);
+	s->bev = evhttp_connection_get_bufferevent(s->conn);
+	s->output = s->bev ? bufferevent_get_output(s->bev) : NULL;
+	s->fd = s->bev ? bufferevent_getfd(s->bev) : -1;
+	s->direct = s->fd >= 0 && !tls_bufferevent(s->bev);
 }
 
 /* ---- the sink ------------------------------------------------------------------------------- */
@@ -71,13 +85,11 @@ static struct evbuffer *conn_output(const struct stream *s)
  */
 static void send_bytes(struct stream *s, const char *p, size_t n, bool queue)
 {
-	struct bufferevent *bev = s->conn ? evhttp_connection_get_bufferevent(s->conn) : NULL;
-	if (!bev || !n)
+	struct evbuffer *output = conn_output(s);
+	if (!output || !n)
 		return;
-	struct evbuffer *output = bufferevent_get_output(bev);
-	evutil_socket_t fd = bufferevent_getfd(bev);
-	if (!queue && fd >= 0 && evbuffer_get_length(output) == 0 && !tls_bufferevent(bev)) {
-		ssize_t sent = send(fd, p, n, MSG_NOSIGNAL | MSG_DONTWAIT);
+	if (!queue && s->direct && evbuffer_get_length(output) == 0) {
+		ssize_t sent = send(s->fd, p, n, MSG_NOSIGNAL | MSG_DONTWAIT);
 		if (sent > 0) {
 			p += sent;
 			n -= (size_t)sent;
@@ -85,8 +97,31 @@ static void send_bytes(struct stream *s, const char *p, size_t n, bool queue)
 	}
 	if (n) {
 		evbuffer_add(output, p, n);
-		bufferevent_enable(bev, EV_WRITE);
+		bufferevent_enable(s->bev, EV_WRITE);
 	}
+}
+
+/*
+ * Write what evhttp left in the output (the head of a stream, or its end) now,
+ * as send_bytes does for events, rather than on the loop's next turn, which
+ * costs that turn and two epoll_ctl calls (write interest on, then off). The
+ * bufferevent runs evhttp's write callback only for bytes it wrote itself:
+ * after the end (done), evhttp's callback finishes the request (keep-alive or
+ * close), so it is run from here, deferred to the loop as the bufferevent
+ * would have run it. What the socket does not take waits for it, as before.
+ */
+static void write_out(struct stream *s, bool done)
+{
+	struct evbuffer *out = s->output;
+	evbuffer_unfreeze(out, 1);
+	while (evbuffer_get_length(out) && evbuffer_write(out, s->fd) > 0)
+		;
+	evbuffer_freeze(out, 1);
+	if (evbuffer_get_length(out))
+		return;
+	bufferevent_disable(s->bev, EV_WRITE);
+	if (done)
+		bufferevent_trigger(s->bev, EV_WRITE, BEV_TRIG_DEFER_CALLBACKS);
 }
 
 static int chunk_head(char *out, size_t n);
@@ -198,11 +233,15 @@ static void http_finish(struct reply *r)
 	if (scratch_owner == s)
 		send_scratch(true);  /* with evhttp's last chunk, in one write */
 	unwatch(s);
-	if (s->conn)
-		evhttp_connection_set_closecb(s->conn, NULL, NULL);
+	struct evhttp_connection *conn = s->conn;
+	if (conn)
+		evhttp_connection_set_closecb(conn, NULL, NULL);
 	s->conn = NULL;
 	if (s->req)
 		evhttp_send_reply_end(s->req);
+	/* Unchunked (HTTP/1.0), evhttp may have finished, and freed the connection, already. */
+	if (s->req && conn && s->direct && s->chunked)
+		write_out(s, true);
 	s->req = NULL;
 }
 
@@ -373,8 +412,7 @@ struct reply *stream_start(struct mreq *r, const char *content_type, const struc
 		free(s);
 		return NULL;
 	}
-	s->req = r->req;
-	s->conn = evhttp_request_get_connection(r->req);
+	attach(s, r->req);
 	s->next = streams;
 	if (streams)
 		streams->prev = s;
@@ -386,6 +424,8 @@ struct reply *stream_start(struct mreq *r, const char *content_type, const struc
 	r->streaming = true;
 	s->tag = observe_start ? observe_start(r) : NULL;
 	evhttp_send_reply_start(r->req, 200, "OK");
+	if (s->direct)
+		write_out(s, false);
 	const char *te = evhttp_find_header(evhttp_request_get_output_headers(r->req), "Transfer-Encoding");
 	s->chunked = te && strcasecmp(te, "chunked") == 0;
 	evhttp_connection_set_closecb(s->conn, conn_close_cb, s);
@@ -404,8 +444,7 @@ struct reply *stream_start_whole(struct mreq *r, const struct reply_ops *ops, vo
 		return NULL;
 	}
 	s->whole = true;
-	s->req = r->req;
-	s->conn = evhttp_request_get_connection(r->req);
+	attach(s, r->req);
 	/* What answering needs; the path, query, body and parameters go with the handler. */
 	s->request.req = r->req;
 	s->request.method = r->method;
