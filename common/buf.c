@@ -69,6 +69,26 @@ enum buf_result buf_addc(struct buf *b, char c)
 	return buf_add(b, &c, 1);
 }
 
+char *int_text(char *text, int64_t v)
+{
+	char *p = text + INT_TEXT_SIZE - 1;
+	uint64_t u = v < 0 ? -(uint64_t)v : (uint64_t)v;
+	*p = '\0';
+	do
+		*--p = (char)('0' + u % 10);
+	while (u /= 10);
+	if (v < 0)
+		*--p = '-';
+	return p;
+}
+
+enum buf_result buf_add_int(struct buf *b, int64_t v)
+{
+	char text[INT_TEXT_SIZE];
+	char *p = int_text(text, v);
+	return buf_add(b, p, (size_t)(text + INT_TEXT_SIZE - 1 - p));
+}
+
 enum buf_result buf_vprintf(struct buf *b, const char *fmt, va_list ap)
 {
 	va_list cp;

@@ -11,6 +11,7 @@
 
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 
 enum buf_result {
 	BUF_OK = 0,
@@ -37,6 +38,8 @@ enum buf_result buf_add(struct buf *b, const void *p, size_t n);
 enum buf_result buf_adds(struct buf *b, const char *s);
 /* Append one byte. */
 enum buf_result buf_addc(struct buf *b, char c);
+/* Append v in decimal, without printf. */
+enum buf_result buf_add_int(struct buf *b, int64_t v);
 /* Append formatted text; all or nothing. */
 enum buf_result buf_printf(struct buf *b, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
@@ -54,5 +57,13 @@ const char *buf_str(const struct buf *b);
  * Returns the length of the copy.
  */
 size_t str_copy(char *dst, size_t size, const char *src);
+
+/*
+ * The decimal text of v ("-12"), written at the end of text[INT_TEXT_SIZE]
+ * and NUL-terminated, without printf (it runs for headers and log lines of
+ * every request); returns where it starts.
+ */
+#define INT_TEXT_SIZE 24
+char *int_text(char *text, int64_t v);
 
 #endif

@@ -140,21 +140,13 @@ static int close_enough(double a, double b)
 
 enum buf_result jsonw_int(struct buf *b, int64_t v)
 {
-	char text[32];
-	char *p = text + sizeof(text);
 	/*
 	 * Below 1e15 in magnitude the double is exact and %1.15g prints every digit
 	 * with no exponent: the plain decimal digits are cJSON's text.
 	 */
-	if (v > -1000000000000000 && v < 1000000000000000) {
-		uint64_t u = v < 0 ? (uint64_t)-v : (uint64_t)v;
-		do
-			*--p = (char)('0' + u % 10);
-		while (u /= 10);
-		if (v < 0)
-			*--p = '-';
-		return buf_add(b, p, (size_t)(text + sizeof(text) - p));
-	}
+	if (v > -1000000000000000 && v < 1000000000000000)
+		return buf_add_int(b, v);
+	char text[32];
 	/* Larger: cJSON's own steps on the double, rare enough for snprintf. */
 	double d = (double)v, back = 0;
 	int n = snprintf(text, sizeof(text), "%1.15g", d);

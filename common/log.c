@@ -31,7 +31,13 @@ void log_msg(enum log_level level, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	log_str(level, msg);
+}
 
+void log_str(enum log_level level, const char *msg)
+{
+	if (level < log_min)
+		return;
 	if (log_fmt == LOG_TEXT) {
 		if (level == LOG_INFO)
 			fprintf(stderr, "%s: %s\n", log_prog, msg);

@@ -9,6 +9,8 @@ enum log_format { LOG_TEXT, LOG_JSON };
 void log_setup(const char *prog, enum log_format fmt, enum log_level min);
 /* Write one line: "prog: level: message" or {"ts":..,"level":..,"msg":..}. */
 void log_msg(enum log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The same for a message already made: no format, and no cut at 2 KiB. */
+void log_str(enum log_level level, const char *msg);
 
 #define log_debug(...) log_msg(LOG_DEBUG, __VA_ARGS__)
 #define log_info(...)  log_msg(LOG_INFO, __VA_ARGS__)

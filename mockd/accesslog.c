@@ -12,6 +12,7 @@
 #include <event2/keyvalq_struct.h>
 
 #include "common/buf.h"
+#include "common/log.h"
 #include "common/redact.h"
 #include "common/timeutil.h"
 #include "mockd/stream.h"
@@ -49,7 +50,10 @@ struct line {
 /* Copy what fits of b into out[size], NUL-terminated. */
 static void copy_out(char *out, size_t size, const struct buf *b)
 {
-	snprintf(out, size, "%.*s", (int)b->len, b->data ? b->data : "");
+	size_t n = b->len < size - 1 ? b->len : size - 1;
+	if (n)
+		memcpy(out, b->data, n);
+	out[n] = '\0';
 }
 
 /* The redacted uri into out[TARGET_MAX], which l->target then names. */
@@ -95,40 +99,78 @@ static void key_from_query(struct line *l, const char *q)
 /* Append s with control bytes as \xNN: a path cannot start a line of its own. */
 static void add_escaped(struct buf *b, const char *s)
 {
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (c < 0x20 || c == 0x7f)
-			buf_printf(b, "\\x%02x", c);
-		else
-			buf_addc(b, (char)c);
+	static const char hex[] = "0123456789abcdef";
+	for (;;) {
+		const char *run = s;
+		while ((unsigned char)*s >= 0x20 && *s != 0x7f)
+			s++;
+		buf_add(b, run, (size_t)(s - run));
+		if (!*s)
+			return;
+		unsigned char c = (unsigned char)*s++;
+		char e[4] = { '\\', 'x', hex[c >> 4], hex[c & 15] };
+		buf_add(b, e, sizeof(e));
 	}
 }
 
+/* Append microseconds as milliseconds with three decimals ("%.3f" of us / 1000, without printf). */
+static void add_ms(struct buf *b, int64_t us)
+{
+	if (us < 0) {
+		buf_addc(b, '-');
+		us = -us;
+	}
+	buf_add_int(b, us / 1000);
+	char frac[4] = { '.', (char)('0' + us / 100 % 10), (char)('0' + us / 10 % 10), (char)('0' + us % 10) };
+	buf_add(b, frac, sizeof(frac));
+}
+
+static void add_field(struct buf *b, const char *name, const char *value)
+{
+	buf_addc(b, ' ');
+	buf_adds(b, name);
+	buf_addc(b, '=');
+	buf_adds(b, value);
+}
+
+/* The line is made without printf, in one buffer kept for every line: it is written for every request. */
 static void write_text(const struct line *l)
 {
-	struct buf b;
-	buf_init(&b, 4 * TARGET_MAX);
-	buf_printf(&b, "access: %s %s ", l->client[0] ? l->client : "-", l->method);
+	static struct buf b = { .max = 8 * TARGET_MAX };
+	buf_reset(&b);
+	buf_adds(&b, "access: ");
+	buf_adds(&b, l->client[0] ? l->client : "-");
+	buf_addc(&b, ' ');
+	buf_adds(&b, l->method);
+	buf_addc(&b, ' ');
 	add_escaped(&b, l->target);
+	buf_addc(&b, ' ');
 	if (l->kind)
-		buf_printf(&b, " %s", l->kind);
+		buf_adds(&b, l->kind);
 	else
-		buf_printf(&b, " %d", l->status);
-	buf_printf(&b, " %zuB %.3fms", l->bytes, (double)l->duration_us / 1000.0);
+		buf_add_int(&b, l->status);
+	buf_addc(&b, ' ');
+	buf_add_int(&b, (int64_t)l->bytes);
+	buf_adds(&b, "B ");
+	add_ms(&b, l->duration_us);
+	buf_adds(&b, "ms");
 	if (l->api[0])
-		buf_printf(&b, " api=%s", l->api);
+		add_field(&b, "api", l->api);
 	if (l->key[0]) {
 		buf_adds(&b, " key=");
 		add_escaped(&b, l->key);
 	}
 	if (l->rule)
-		buf_printf(&b, " rule=%s", l->rule[0] ? l->rule : "(default)");
+		add_field(&b, "rule", l->rule[0] ? l->rule : "(default)");
 	if (l->how)
-		buf_printf(&b, " end=%s", l->how);
-	if (l->pauses)
-		buf_printf(&b, " slipped=%.3fms pauses=%u", (double)l->slipped_us / 1000.0, l->pauses);
-	log_info("%s", buf_str(&b));
-	buf_release(&b);
+		add_field(&b, "end", l->how);
+	if (l->pauses) {
+		buf_adds(&b, " slipped=");
+		add_ms(&b, l->slipped_us);
+		buf_adds(&b, "ms pauses=");
+		buf_add_int(&b, l->pauses);
+	}
+	log_str(LOG_INFO, buf_str(&b));
 }
 
 static void write_json(const struct line *l)
@@ -184,7 +226,7 @@ static void write_line(const struct line *l)
 static void from_request(struct line *l, char *target, const struct mreq *r)
 {
 	memset(l, 0, sizeof(*l));
-	snprintf(l->client, sizeof(l->client), "%s", r->peer);
+	str_copy(l->client, sizeof(l->client), r->peer);
 	l->method = r->method;
 	l->api = r->owner ? r->owner->name : "";
 	const char *uri = evhttp_request_get_uri(r->req);

@@ -185,15 +185,8 @@ void reply_header(struct mreq *r, const char *name, const char *value)
 
 void reply_header_int(struct mreq *r, const char *name, int64_t value)
 {
-	char text[24], *p = text + sizeof(text);
-	uint64_t u = value < 0 ? -(uint64_t)value : (uint64_t)value;
-	*--p = '\0';
-	do
-		*--p = (char)('0' + u % 10);
-	while (u /= 10);
-	if (value < 0)
-		*--p = '-';
-	reply_header(r, name, p);
+	char text[INT_TEXT_SIZE];
+	reply_header(r, name, int_text(text, value));
 }
 
 void reply_buffer(struct mreq *r, int status, const char *content_type, struct evbuffer *body)
