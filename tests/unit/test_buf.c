@@ -1,4 +1,6 @@
-/* Unit tests for common/buf.c's str_copy: what snprintf(dst, size, "%s", src) gives, without printf. */
+/* Unit tests for common/buf.c's str_copy and int_text: what snprintf gives, without printf. */
+#include <inttypes.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -29,4 +31,32 @@ Test(buf, str_copy_of_null_is_empty)
 	char out[4] = "abc";
 	cr_expect(eq(sz, str_copy(out, sizeof(out), NULL), 0));
 	cr_expect(eq(int, out[0], 0));
+}
+
+Test(buf, int_text_is_snprintf_prId64)
+{
+	static const int64_t values[] = { 0, 1, -1, 9, 10, -10, 99, 100, 123456789, -987654321, 1000000000000000,
+					  INT64_MAX, INT64_MIN, INT64_MIN + 1 };
+	for (size_t i = 0; i < sizeof(values) / sizeof(*values); i++) {
+		char text[INT_TEXT_SIZE], want[32];
+		snprintf(want, sizeof(want), "%" PRId64, values[i]);
+		cr_expect(eq(str, int_text(text, values[i]), want));
+		struct buf b;
+		buf_init(&b, 64);
+		buf_adds(&b, "n=");
+		cr_expect(eq(int, buf_add_int(&b, values[i]), BUF_OK));
+		cr_expect(eq(sz, b.len, 2 + strlen(want)));
+		cr_expect(eq(str, b.data + 2, want));
+		buf_release(&b);
+	}
+}
+
+Test(buf, add_int_past_the_maximum_adds_nothing)
+{
+	struct buf b;
+	buf_init(&b, 4);
+	buf_adds(&b, "ab");
+	cr_expect(eq(int, buf_add_int(&b, 123), BUF_TOO_BIG));
+	cr_expect(strcmp(b.data, "ab") == 0);
+	buf_release(&b);
 }
