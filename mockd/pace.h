@@ -5,7 +5,8 @@
  *
  *     start + (first_token + k x interval [+ stall]) x scale [+ the jitter of event k]
  *
- * where start is when the reply began, scale is --time-scale (1 for a rule
+ * where start is when the reply began (or, for the replies of one loop turn, when
+ * the first of them began: see pace_start), scale is --time-scale (1 for a rule
  * with "scaled": false), and each event's jitter is drawn once from the seeded
  * generator and applied to its own deadline only.  Every delay moves the
  * position on the schedule, never "from now": a loop that runs late does not
@@ -32,7 +33,10 @@ struct pace {
 
 /* The monotonic clock in microseconds. */
 int64_t pace_now_us(void);
-/* Start p's schedule now, with plan's scale and jitter; the first event is due at once. */
+/*
+ * Start p's schedule now (or with the first reply of this loop turn, begun at most 1 ms ago), with
+ * plan's scale and jitter; the first event is due at once.
+ */
 void pace_start(struct pace *p, const struct reply_plan *plan);
 /* The next event comes ms of scripted time after the previous one (its jitter is drawn here). */
 void pace_next(struct pace *p, int64_t ms);

@@ -319,7 +319,7 @@ static void queue(struct reply *r)
 		arm_tick(pace_now_us());
 }
 
-/* The next step comes ms of scripted time after this one; inside a turn, at once when it was due as it began. */
+/* The next step comes ms of scripted time after this one; in a turn, at once if due when the turn began. */
 static void schedule(struct reply *r, int64_t ms)
 {
 	pace_next(&r->pace, ms);

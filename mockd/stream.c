@@ -323,10 +323,11 @@ static void keep_connection_header(struct evkeyvalq *headers)
 
 /*
  * A stream that outlives its handler may stay open for minutes: let go of what
- * the request no longer needs (one that ends at once is not worth the work). The handler has its copy of the body (the evbuffer's chain is 1 KiB
- * however short the body), the handler has read the request's headers and
- * the reply's are on their way; evhttp reads only Connection among them
- * again, when the reply ends (keep-alive or close).
+ * the request no longer needs (one that ends at once is not worth the work).
+ * The handler has its copy of the body (the evbuffer's chain is 1 KiB however
+ * short the body), the handler has read the request's headers and the reply's
+ * are on their way; evhttp reads only Connection among them again, when the
+ * reply ends (keep-alive or close).
  */
 static void forget_request(struct evhttp_request *req)
 {
