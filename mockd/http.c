@@ -11,6 +11,8 @@
 #include <strings.h>
 
 #include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
 #include <event2/http.h>
 #include <event2/http_struct.h>
 #include <event2/keyvalq_struct.h>
@@ -21,6 +23,7 @@
 #include "mockd/clock.h"
 #include "mockd/cors.h"
 #include "mockd/guard.h"
+#include "mockd/tls.h"
 #include "mockd/mockd.h"
 
 #define MAX_ROUTES 64
@@ -189,22 +192,221 @@ void reply_header_int(struct mreq *r, const char *name, int64_t value)
 	reply_header(r, name, int_text(text, value));
 }
 
-void reply_buffer(struct mreq *r, int status, const char *content_type, struct evbuffer *body)
+/* ---- the response head ---------------------------------------------------------------------- */
+
+static void add_date(struct evhttp_request *req);
+
+/* The reason phrases of RFC 9110 (429 and 431: RFC 6585); a code neither names gets its class's. */
+static const char *reason_phrase(int code)
+{
+	switch (code) {
+	case 100: return "Continue";
+	case 101: return "Switching Protocols";
+	case 200: return "OK";
+	case 201: return "Created";
+	case 202: return "Accepted";
+	case 204: return "No Content";
+	case 301: return "Moved Permanently";
+	case 302: return "Found";
+	case 303: return "See Other";
+	case 304: return "Not Modified";
+	case 307: return "Temporary Redirect";
+	case 308: return "Permanent Redirect";
+	case 400: return "Bad Request";
+	case 401: return "Unauthorized";
+	case 402: return "Payment Required";
+	case 403: return "Forbidden";
+	case 404: return "Not Found";
+	case 405: return "Method Not Allowed";
+	case 406: return "Not Acceptable";
+	case 408: return "Request Timeout";
+	case 409: return "Conflict";
+	case 410: return "Gone";
+	case 411: return "Length Required";
+	case 412: return "Precondition Failed";
+	case 413: return "Content Too Large";
+	case 414: return "URI Too Long";
+	case 415: return "Unsupported Media Type";
+	case 416: return "Range Not Satisfiable";
+	case 417: return "Expectation Failed";
+	case 421: return "Misdirected Request";
+	case 422: return "Unprocessable Content";
+	case 426: return "Upgrade Required";
+	case 428: return "Precondition Required";
+	case 429: return "Too Many Requests";
+	case 431: return "Request Header Fields Too Large";
+	case 500: return "Internal Server Error";
+	case 501: return "Not Implemented";
+	case 502: return "Bad Gateway";
+	case 503: return "Service Unavailable";
+	case 504: return "Gateway Timeout";
+	case 505: return "HTTP Version Not Supported";
+	}
+	static const char *const classes[] = { "Informational", "Success", "Redirection", "Client Error",
+					       "Server Error" };
+	return code >= 100 && code < 600 ? classes[code / 100 - 1] : "Unknown Status";
+}
+
+/* A response to req with this code has a body (evhttp's evhttp_response_needs_body). */
+static bool needs_body(const struct evhttp_request *req, int code)
+{
+	return code != 204 && code != 304 && (code < 100 || code >= 200) && req->type != EVHTTP_REQ_CONNECT &&
+	       req->type != EVHTTP_REQ_HEAD;
+}
+
+/* evhttp's test that headers ask to close (Proxy-Connection for a request to a proxy). */
+static bool asks_close(const struct evhttp_request *req, struct evkeyvalq *headers)
+{
+	if (req->flags & EVHTTP_PROXY_REQUEST) {
+		const char *v = evhttp_find_header(headers, "Proxy-Connection");
+		return !v || evutil_ascii_strcasecmp(v, "keep-alive") != 0;
+	}
+	const char *v = evhttp_find_header(headers, "Connection");
+	return v && evutil_ascii_strcasecmp(v, "close") == 0;
+}
+
+static void add_line(struct buf *b, const char *key, const char *value)
+{
+	buf_adds(b, key);
+	buf_add(b, ": ", 2);
+	buf_adds(b, value);
+	buf_add(b, "\r\n", 2);
+}
+
+/*
+ * Send req's head, and the body of a whole reply (stream false), as evhttp's
+ * evhttp_send_reply and evhttp_send_reply_start do: the headers evhttp adds
+ * (Date, Content-Length or Transfer-Encoding, Connection, a default
+ * Content-Type), in its order, and the same state left on the request and the
+ * connection. evhttp writes each header with printf: a head was 10-15% of the
+ * instructions of a small reply or a whole stream; here it is copied, into
+ * one buffer for every reply. The bytes go to evhttp as one raw chunk
+ * (evhttp_send_reply_chunk with chunking off writes them as they are and puts
+ * the connection in writing mode); a stream's chunking is then on, so that
+ * evhttp_send_reply_end ends it. False (nothing sent) when the response has
+ * no body (HEAD, 204, 304) or the request no connection: evhttp answers those.
+ */
+static bool send_head(struct evhttp_request *req, int code, const char *body, size_t len, bool stream)
+{
+	static struct buf head = { .max = 16u << 20 };
+	static struct evbuffer *raw;
+	if (!evhttp_request_get_connection(req) || !needs_body(req, code) || (!raw && !(raw = evbuffer_new())))
+		return false;
+	struct evkeyvalq *in = evhttp_request_get_input_headers(req);
+	struct evkeyvalq *out = evhttp_request_get_output_headers(req);
+	const char *connection = evhttp_find_header(in, "Connection");
+	bool keepalive = connection && evutil_ascii_strncasecmp(connection, "keep-alive", 10) == 0;
+	bool chunked = false;
+	if (stream) {
+		chunked = req->minor >= 1 && !evhttp_find_header(out, "Content-Length");
+		if (chunked)
+			evhttp_add_header(out, "Transfer-Encoding", "chunked");
+		else if (keepalive)  /* an HTTP/1.0 stream ends with its connection (evhttp said keep-alive and length 0) */
+			evhttp_add_header(out, "Connection", "close");
+	}
+	if (req->minor >= 1 && !evhttp_find_header(out, "Date"))
+		add_date(req);
+	if (req->minor == 0 && keepalive && !(stream && !chunked))
+		evhttp_add_header(out, "Connection", "keep-alive");
+	if ((req->minor >= 1 || keepalive) && !stream && !evhttp_find_header(out, "Transfer-Encoding") &&
+	    !evhttp_find_header(out, "Content-Length")) {
+		char text[INT_TEXT_SIZE];
+		evhttp_add_header(out, "Content-Length", int_text(text, (int64_t)len));
+	}
+	if (!evhttp_find_header(out, "Content-Type"))
+		evhttp_add_header(out, "Content-Type", "text/html; charset=ISO-8859-1");
+	if (asks_close(req, in)) {
+		evhttp_remove_header(out, "Connection");
+		if (!(req->flags & EVHTTP_PROXY_REQUEST))
+			evhttp_add_header(out, "Connection", "close");
+		evhttp_remove_header(out, "Proxy-Connection");
+	}
+
+	char status[INT_TEXT_SIZE];
+	buf_reset(&head);
+	buf_adds(&head, req->minor >= 1 ? "HTTP/1.1 " : "HTTP/1.0 ");
+	buf_adds(&head, int_text(status, code));
+	buf_addc(&head, ' ');
+	buf_adds(&head, reason_phrase(code));
+	buf_add(&head, "\r\n", 2);
+	struct evkeyval *h;
+	TAILQ_FOREACH(h, out, next)
+		add_line(&head, h->key, h->value);
+	if (buf_add(&head, "\r\n", 2) != BUF_OK || buf_add(&head, body, len) != BUF_OK ||
+	    evbuffer_add(raw, head.data, head.len) != 0) {
+		evbuffer_drain(raw, evbuffer_get_length(raw));
+		return false;  /* evhttp writes it (the headers added above are the ones it would add) */
+	}
+	req->kind = EVHTTP_RESPONSE;
+	req->response_code = code;
+	req->chunked = 0;
+	evhttp_send_reply_chunk(req, raw);
+	req->chunked = chunked;
+	return true;
+}
+
+void http_write_now(struct bufferevent *bev, bool done)
+{
+	evutil_socket_t fd = bufferevent_getfd(bev);
+	if (fd < 0 || tls_bufferevent(bev))
+		return;
+	struct evbuffer *out = bufferevent_get_output(bev);
+	evbuffer_unfreeze(out, 1);
+	while (evbuffer_get_length(out) && evbuffer_write(out, fd) > 0)
+		;
+	evbuffer_freeze(out, 1);
+	if (evbuffer_get_length(out))
+		return;
+	bufferevent_disable(bev, EV_WRITE);
+	if (done)
+		bufferevent_trigger(bev, EV_WRITE, BEV_TRIG_DEFER_CALLBACKS);
+}
+
+bool http_start_stream(struct evhttp_request *req)
+{
+	if (!send_head(req, 200, "", 0, true)) {
+		evhttp_send_reply_start(req, 200, reason_phrase(200));
+		const char *te = evhttp_find_header(evhttp_request_get_output_headers(req), "Transfer-Encoding");
+		return te && strcasecmp(te, "chunked") == 0;
+	}
+	return req->chunked;
+}
+
+/* A whole reply: sent now when the socket takes it, evhttp told it is done (keep-alive or close). */
+static void send_whole(struct mreq *r, int status, const char *content_type, const char *body, size_t len,
+		       struct evbuffer *buffer)
 {
 	if (content_type)
 		reply_header(r, "Content-Type", content_type);
 	r->status = status;
-	evhttp_send_reply(r->req, status, NULL, body);
+	struct evhttp_request *req = r->req;
+	struct evhttp_connection *conn = evhttp_request_get_connection(req);
+	if (!send_head(req, status, body, len, false)) {
+		struct evbuffer *copy = buffer ? NULL : evbuffer_new();
+		if (copy && len)
+			evbuffer_add(copy, body, len);
+		evhttp_send_reply(req, status, reason_phrase(status), buffer ? buffer : copy);
+		if (copy)
+			evbuffer_free(copy);
+		return;
+	}
+	if (buffer)
+		evbuffer_drain(buffer, len);  /* as evhttp_send_reply takes it */
+	struct bufferevent *bev = evhttp_connection_get_bufferevent(conn);
+	evhttp_send_reply_end(req);
+	http_write_now(bev, true);
+}
+
+void reply_buffer(struct mreq *r, int status, const char *content_type, struct evbuffer *body)
+{
+	size_t len = body ? evbuffer_get_length(body) : 0;
+	const char *p = len ? (const char *)evbuffer_pullup(body, -1) : "";
+	send_whole(r, status, content_type, p ? p : "", p ? len : 0, body);
 }
 
 void reply_raw(struct mreq *r, int status, const char *content_type, const char *body, size_t len)
 {
-	struct evbuffer *out = evbuffer_new();
-	if (out && len)
-		evbuffer_add(out, body, len);
-	reply_buffer(r, status, content_type, out);
-	if (out)
-		evbuffer_free(out);
+	send_whole(r, status, content_type, body ? body : "", body ? len : 0, NULL);
 }
 
 void reply_json(struct mreq *r, int status, cJSON *body)

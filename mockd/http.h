@@ -109,4 +109,17 @@ void reply_raw(struct mreq *r, int status, const char *content_type, const char 
 /* Answer with the contents of body, which it drains (the caller still frees it). */
 void reply_buffer(struct mreq *r, int status, const char *content_type, struct evbuffer *body);
 
+/*
+ * Start a 200 stream on req: its head goes to the connection (written by mockd, as evhttp would);
+ * true when its body is chunked (HTTP/1.1), false when it ends with the connection (HTTP/1.0).
+ */
+bool http_start_stream(struct evhttp_request *req);
+/*
+ * Write what bev's output holds now, on a plain socket, instead of on the loop's next turn; once it
+ * is all gone, write interest is off and, when the reply is done, evhttp's write callback (which
+ * finishes the request: keep-alive or close) runs deferred, as the bufferevent would have run it.
+ */
+struct bufferevent;
+void http_write_now(struct bufferevent *bev, bool done);
+
 #endif

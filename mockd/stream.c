@@ -101,29 +101,6 @@ static void send_bytes(struct stream *s, const char *p, size_t n, bool queue)
 	}
 }
 
-/*
- * Write what evhttp left in the output (the head of a stream, or its end) now,
- * as send_bytes does for events, rather than on the loop's next turn, which
- * costs that turn and two epoll_ctl calls (write interest on, then off). The
- * bufferevent runs evhttp's write callback only for bytes it wrote itself:
- * after the end (done), evhttp's callback finishes the request (keep-alive or
- * close), so it is run from here, deferred to the loop as the bufferevent
- * would have run it. What the socket does not take waits for it, as before.
- */
-static void write_out(struct stream *s, bool done)
-{
-	struct evbuffer *out = s->output;
-	evbuffer_unfreeze(out, 1);
-	while (evbuffer_get_length(out) && evbuffer_write(out, s->fd) > 0)
-		;
-	evbuffer_freeze(out, 1);
-	if (evbuffer_get_length(out))
-		return;
-	bufferevent_disable(s->bev, EV_WRITE);
-	if (done)
-		bufferevent_trigger(s->bev, EV_WRITE, BEV_TRIG_DEFER_CALLBACKS);
-}
-
 static int chunk_head(char *out, size_t n);
 
 /* Send the owner's events as one chunk (raw for an HTTP/1.0 client); queue: see send_bytes. */
@@ -241,7 +218,7 @@ static void http_finish(struct reply *r)
 		evhttp_send_reply_end(s->req);
 	/* Unchunked (HTTP/1.0), evhttp may have finished, and freed the connection, already. */
 	if (s->req && conn && s->direct && s->chunked)
-		write_out(s, true);
+		http_write_now(s->bev, true);
 	s->req = NULL;
 }
 
@@ -424,11 +401,9 @@ struct reply *stream_start(struct mreq *r, const char *content_type, const struc
 	r->status = 200;
 	r->streaming = true;
 	s->tag = observe_start ? observe_start(r) : NULL;
-	evhttp_send_reply_start(r->req, 200, "OK");
+	s->chunked = http_start_stream(r->req);
 	if (s->direct)
-		write_out(s, false);
-	const char *te = evhttp_find_header(evhttp_request_get_output_headers(r->req), "Transfer-Encoding");
-	s->chunked = te && strcasecmp(te, "chunked") == 0;
+		http_write_now(s->bev, false);  /* the head, now: not on the loop's next turn */
 	evhttp_connection_set_closecb(s->conn, conn_close_cb, s);
 	return s->reply;
 }

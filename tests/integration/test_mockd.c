@@ -169,6 +169,75 @@ static void raw_exchange(const char *bytes, size_t n, char *reply, size_t size)
 	close(fd);
 }
 
+/* Send bytes, then read until mockd closes the connection (true) or 2 s pass with nothing more (false). */
+static bool raw_until_close(const char *bytes, char *reply, size_t size)
+{
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)mockd.port) };
+	inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
+	cr_assert(eq(int, connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0));
+	struct timeval tv = { 2, 0 };
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	cr_assert(eq(sz, (size_t)send(fd, bytes, strlen(bytes), MSG_NOSIGNAL), strlen(bytes)));
+	size_t off = 0;
+	ssize_t got = 0;
+	while (off + 1 < size && (got = recv(fd, reply + off, size - 1 - off, 0)) > 0)
+		off += (size_t)got;
+	reply[off] = '\0';
+	close(fd);
+	return got == 0;
+}
+
+/*
+ * mockd writes its response heads itself (not with evhttp's printf a header):
+ * the headers evhttp added are there (Content-Length, Connection, Date), the
+ * connection is kept or closed as the client asked, pipelined requests are
+ * answered in order, and an HTTP/1.0 stream ends with its connection.
+ */
+Test(mockd, response_heads_keep_http_1_framing)
+{
+	static char reply[64 * 1024];
+	cr_assert(raw_until_close("GET /nope HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", reply, sizeof(reply)),
+		  "Connection: close closes: %s", reply);
+	cr_expect(eq(int, strncmp(reply, "HTTP/1.1 404 Not Found\r\n", 24), 0), "%s", reply);
+	assert_contains(reply, "\r\nContent-Length: 21\r\n");
+	assert_contains(reply, "\r\nConnection: close\r\n");
+	assert_contains(reply, "\r\nDate: ");
+	assert_contains(reply, "\r\n\r\n{\"error\":\"not found\"}");
+
+	/* Two pipelined, the second asking to close: both answered, in order, then the close. */
+	cr_assert(raw_until_close("GET /nope HTTP/1.1\r\nHost: x\r\n\r\n"
+				  "POST /v1/chat/stream HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: 2\r\n\r\n{}",
+				  reply, sizeof(reply)), "%s", reply);
+	const char *second = strstr(reply + 1, "HTTP/1.1 401 Unauthorized\r\n");
+	cr_expect(strncmp(reply, "HTTP/1.1 404 Not Found\r\n", 24) == 0 && second, "%s", reply);
+
+	/* HTTP/1.0 with keep-alive: kept, with a length, until the client goes. */
+	cr_expect_not(raw_until_close("GET /nope HTTP/1.0\r\nConnection: keep-alive\r\n\r\n", reply, sizeof(reply)),
+		      "a keep-alive connection stays open: %s", reply);
+	cr_expect(eq(int, strncmp(reply, "HTTP/1.0 404 Not Found\r\n", 24), 0), "%s", reply);
+	assert_contains(reply, "\r\nConnection: keep-alive\r\n");
+	assert_contains(reply, "\r\nContent-Length: 21\r\n");
+
+	/* A stream to HTTP/1.0 cannot be chunked: it ends with its connection, keep-alive or not. */
+	cr_assert(raw_until_close("POST /v1/chat/stream HTTP/1.0\r\nConnection: keep-alive\r\n" KEY_HEADER "\r\n"
+				  "Content-Length: 33\r\n\r\n{\"sessionId\":\"s1\",\"message\":\"hi\"}",
+				  reply, sizeof(reply)), "an HTTP/1.0 stream closes: %s", reply);
+	cr_expect(eq(int, strncmp(reply, "HTTP/1.0 200 OK\r\n", 17), 0), "%s", reply);
+	assert_contains(reply, "\r\nConnection: close\r\n");
+	cr_expect(strstr(reply, "Content-Length") == NULL && strstr(reply, "Transfer-Encoding") == NULL, "%s", reply);
+	assert_contains(reply, "\"type\":\"done\"");
+
+	/* HTTP/1.1: a chunked stream, then the next request on the same connection. */
+	cr_assert(raw_until_close("POST /v1/chat/stream HTTP/1.1\r\nHost: x\r\n" KEY_HEADER "\r\n"
+				  "Content-Length: 33\r\n\r\n{\"sessionId\":\"s1\",\"message\":\"hi\"}"
+				  "GET /nope HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+				  reply, sizeof(reply)), "%s", reply);
+	assert_contains(reply, "\r\nTransfer-Encoding: chunked\r\n");
+	const char *end = strstr(reply, "\r\n0\r\n\r\n");
+	cr_expect(end && strncmp(end + 7, "HTTP/1.1 404 Not Found\r\n", 24) == 0, "the 404 follows the last chunk: %s", reply);
+}
+
 Test(mockd, hostile_bytes_do_not_hurt_it)
 {
 	char reply[4096];
