@@ -149,14 +149,21 @@ Test(mockd, body_over_the_limit_is_413_and_mockd_lives_on)
 }
 
 /* Send raw bytes on a fresh connection and read whatever comes back (up to 4 KiB). */
-static void raw_exchange(const char *bytes, size_t n, char *reply, size_t size)
+/* A connection to mockd whose reads give up after timeout_s seconds. */
+static int raw_connect(int timeout_s)
 {
 	int fd = socket(AF_INET, SOCK_STREAM, 0);
 	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)mockd.port) };
 	inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
 	cr_assert(eq(int, connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0));
-	struct timeval tv = { 5, 0 };
+	struct timeval tv = { timeout_s, 0 };
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	return fd;
+}
+
+static void raw_exchange(const char *bytes, size_t n, char *reply, size_t size)
+{
+	int fd = raw_connect(5);
 	size_t off = 0;
 	while (off < n) {
 		ssize_t w = send(fd, bytes + off, n - off, MSG_NOSIGNAL);
@@ -172,12 +179,7 @@ static void raw_exchange(const char *bytes, size_t n, char *reply, size_t size)
 /* Send bytes, then read until mockd closes the connection (true) or 2 s pass with nothing more (false). */
 static bool raw_until_close(const char *bytes, char *reply, size_t size)
 {
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)mockd.port) };
-	inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
-	cr_assert(eq(int, connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0));
-	struct timeval tv = { 2, 0 };
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	int fd = raw_connect(2);
 	cr_assert(eq(sz, (size_t)send(fd, bytes, strlen(bytes), MSG_NOSIGNAL), strlen(bytes)));
 	size_t off = 0;
 	ssize_t got = 0;
