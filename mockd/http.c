@@ -401,7 +401,14 @@ void reply_buffer(struct mreq *r, int status, const char *content_type, struct e
 {
 	size_t len = body ? evbuffer_get_length(body) : 0;
 	const char *p = len ? (const char *)evbuffer_pullup(body, -1) : "";
-	send_whole(r, status, content_type, p ? p : "", p ? len : 0, body);
+	if (!p) {  /* no memory to make the body one piece: evhttp sends it as it is */
+		if (content_type)
+			reply_header(r, "Content-Type", content_type);
+		r->status = status;
+		evhttp_send_reply(r->req, status, reason_phrase(status), body);
+		return;
+	}
+	send_whole(r, status, content_type, p, len, body);
 }
 
 void reply_raw(struct mreq *r, int status, const char *content_type, const char *body, size_t len)
