@@ -372,7 +372,10 @@ bool http_start_stream(struct evhttp_request *req)
 	return req->chunked;
 }
 
-/* A whole reply: sent now when the socket takes it, evhttp told it is done (keep-alive or close). */
+/*
+ * A whole reply: sent now when the socket takes it, evhttp told it is done (keep-alive or close).
+ * body NULL: buffer could not be made one piece, and evhttp sends it as it is.
+ */
 static void send_whole(struct mreq *r, int status, const char *content_type, const char *body, size_t len,
 		       struct evbuffer *buffer)
 {
@@ -381,7 +384,7 @@ static void send_whole(struct mreq *r, int status, const char *content_type, con
 	r->status = status;
 	struct evhttp_request *req = r->req;
 	struct evhttp_connection *conn = evhttp_request_get_connection(req);
-	if (!send_head(req, status, body, len, false)) {
+	if (!body || !send_head(req, status, body, len, false)) {
 		struct evbuffer *copy = buffer ? NULL : evbuffer_new();
 		if (copy && len)
 			evbuffer_add(copy, body, len);
@@ -401,14 +404,7 @@ void reply_buffer(struct mreq *r, int status, const char *content_type, struct e
 {
 	size_t len = body ? evbuffer_get_length(body) : 0;
 	const char *p = len ? (const char *)evbuffer_pullup(body, -1) : "";
-	if (!p) {  /* no memory to make the body one piece: evhttp sends it as it is */
-		if (content_type)
-			reply_header(r, "Content-Type", content_type);
-		r->status = status;
-		evhttp_send_reply(r->req, status, reason_phrase(status), body);
-		return;
-	}
-	send_whole(r, status, content_type, p, len, body);
+	send_whole(r, status, content_type, p, p ? len : 0, body);  /* p NULL: no memory to make it one piece */
 }
 
 void reply_raw(struct mreq *r, int status, const char *content_type, const char *body, size_t len)

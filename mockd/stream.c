@@ -222,19 +222,6 @@ static void http_finish(struct reply *r)
 	s->req = NULL;
 }
 
-/*
- * Send what the output holds without waiting; whatever does not fit is lost
- * with the connection. A socket bufferevent keeps the front of its output
- * frozen (only it may drain it), so it is thawed first: the connection is
- * going away anyway.
- */
-static void flush_now(struct evbuffer *out, evutil_socket_t fd)
-{
-	evbuffer_unfreeze(out, 1);
-	while (evbuffer_get_length(out) && evbuffer_write(out, fd) > 0)
-		;
-}
-
 static void http_cut(struct reply *r, bool reset)
 {
 	struct stream *s = r->conn;
@@ -257,7 +244,7 @@ static void http_cut(struct reply *r, bool reset)
 	if (fd >= 0 && tls_bufferevent(bev))
 		tls_flush_now(bev, !reset);
 	else if (fd >= 0)
-		flush_now(bufferevent_get_output(bev), fd);
+		http_write_now(bev, false);  /* what does not fit is lost with the connection */
 	if (reset && fd >= 0)
 		http_reset_now(fd);
 	evhttp_connection_free(conn);
