@@ -109,16 +109,20 @@ static void send_scratch(bool queue)
 	struct stream *s = scratch_owner;
 	scratch_owner = NULL;
 	if (s && scratch.len > SCRATCH_ROOM) {
-		char *events = scratch.data + SCRATCH_ROOM;
 		size_t n = scratch.len - SCRATCH_ROOM;
-		if (s->chunked) {
-			char head[SCRATCH_ROOM];
-			int hn = chunk_head(head, n);
-			memcpy(events - hn, head, (size_t)hn);
-			buf_add(&scratch, "\r\n", 2);  /* room for it was kept (http_write) */
-			send_bytes(s, events - hn, (size_t)hn + n + 2, queue);
+		char head[SCRATCH_ROOM];
+		int hn = s->chunked ? chunk_head(head, n) : 0;
+		if (!s->chunked) {
+			send_bytes(s, scratch.data + SCRATCH_ROOM, n, queue);
+		} else if (buf_add(&scratch, "\r\n", 2) == BUF_OK) {
+			/* The chunk's CRLF fits under the maximum (http_write), but adding it may move the data. */
+			char *start = scratch.data + SCRATCH_ROOM - hn;
+			memcpy(start, head, (size_t)hn);
+			send_bytes(s, start, (size_t)hn + n + 2, queue);
 		} else {
-			send_bytes(s, events, n, queue);
+			send_bytes(s, head, (size_t)hn, queue);
+			send_bytes(s, scratch.data + SCRATCH_ROOM, n, queue);
+			send_bytes(s, "\r\n", 2, queue);
 		}
 	}
 	buf_reset(&scratch);

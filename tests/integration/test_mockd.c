@@ -101,6 +101,36 @@ Test(mockd, widget_stream_is_ndjson)
 	http_result_release(&r);
 }
 
+/*
+ * A turn's events leave as one chunk from a buffer that grows to the largest
+ * turn yet; the chunk's closing CRLF may be what makes it grow. Replies one
+ * byte longer each time (two: the text is in a token and in done) meet every
+ * growth of a fresh mockd at that point; each must be a well-framed chunk.
+ */
+Test(mockd, chunks_stay_framed_as_the_turn_buffer_grows)
+{
+	const char *h[] = { KEY_HEADER, "Content-Type: application/json", NULL };
+	char rule[1024], body[128], text[700];
+	for (int k = 1; k < (int)sizeof(text); k++) {
+		memset(text, 'x', (size_t)k);
+		text[k] = '\0';
+		snprintf(rule, sizeof(rule), "{\"match\":{\"message\":\"g%d\"},\"reply\":{\"text\":\"%s\"}}", k, text);
+		add_rule(rule);
+		snprintf(body, sizeof(body), "{\"sessionId\":\"s1\",\"message\":\"g%d\"}", k);
+		struct http_result r;
+		if (k % 20 == 0) {  /* the key's rate window */
+			post("/__admin/clock/advance", NULL, "{\"seconds\":60}", &r);
+			http_result_release(&r);
+		}
+		post("/v1/chat/stream", h, body, &r);
+		cr_assert(eq(int, r.curl_code, CURLE_OK), "a reply of %d bytes of text: curl error %d", k, r.curl_code);
+		const char *got = buf_str(&r.body);
+		cr_assert(strlen(got) > 0 && got[strlen(got) - 1] == 10, "a reply of %d bytes of text ends its last line: %s", k, got);
+		cr_assert(eq(int, ndjson_lines(got), 3), "start, one token, done: %s", got);
+		http_result_release(&r);
+	}
+}
+
 Test(mockd, errors_in_the_widget_format)
 {
 	const char *h[] = { KEY_HEADER, NULL };
