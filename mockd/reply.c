@@ -416,9 +416,10 @@ static void tick_cb(evutil_socket_t fd, short what, void *arg)
 void reply_run(struct reply *r)
 {
 	turn_now = pace_now_us();
-	if (r->pace.due_us > turn_now)
+	if (r->pace.due_us > turn_now) {
 		queue(r);
-	else if (turn(r))
+		flush(r);  /* what the API wrote before the first step (a head, a start event) leaves now */
+	} else if (turn(r))
 		return;
 	if (r->sink->settle)
 		r->sink->settle(r);

@@ -25,6 +25,7 @@ struct stream {
 	struct evbuffer *output;            /* valid while conn is not NULL */
 	evutil_socket_t fd;
 	bool direct;                        /* a plain socket: bytes may go straight to it (not TLS) */
+	bool head_waits;                    /* direct: the head is in the output, for the first chunk to take */
 	struct evbuffer_cb_entry *watching; /* the drain callback of a paused reply, or NULL */
 	bool chunked;                       /* the body is chunked (HTTP/1.1): mockd frames chunks itself */
 	bool whole;                         /* a whole answer at the end (stream_start_whole), not a stream */
@@ -81,13 +82,20 @@ static void attach(struct stream *s, struct evhttp_request *req)
  * byte order is kept and evhttp meets any failure on its next write.  A TLS
  * connection's bytes must be encrypted first: they always go to the output,
  * and so do the last ones of a reply (queue), to leave with the end evhttp
- * writes after them in one write.
+ * writes after them in one write.  The first bytes of a stream take its head
+ * along (head_waits): head and first events in one write, not two.
  */
 static void send_bytes(struct stream *s, const char *p, size_t n, bool queue)
 {
 	struct evbuffer *output = conn_output(s);
 	if (!output || !n)
 		return;
+	if (!queue && s->head_waits) {  /* the head and the first chunk: one write */
+		s->head_waits = false;
+		evbuffer_add(output, p, n);
+		http_write_now(s->bev, false);
+		return;
+	}
 	if (!queue && s->direct && evbuffer_get_length(output) == 0) {
 		ssize_t sent = send(s->fd, p, n, MSG_NOSIGNAL | MSG_DONTWAIT);
 		if (sent > 0) {
@@ -169,8 +177,13 @@ static void http_write(struct reply *r, const char *p, size_t n)
 
 static void http_flush(struct reply *r)
 {
-	if (scratch_owner == r->conn)
+	struct stream *s = r->conn;
+	if (scratch_owner == s)
 		send_scratch(false);
+	if (s->head_waits && s->conn) {  /* nothing to send with it: the head alone, now */
+		s->head_waits = false;
+		http_write_now(s->bev, false);
+	}
 }
 
 static size_t http_pending(struct reply *r)
@@ -212,7 +225,8 @@ static void http_finish(struct reply *r)
 	if (!s->how)
 		s->how = "complete";
 	if (scratch_owner == s)
-		send_scratch(true);  /* with evhttp's last chunk, in one write */
+		send_scratch(true);  /* with evhttp's last chunk, in one write (and the head, if it waits) */
+	s->head_waits = false;
 	unwatch(s);
 	struct evhttp_connection *conn = s->conn;
 	if (conn)
@@ -393,8 +407,8 @@ struct reply *stream_start(struct mreq *r, const char *content_type, const struc
 	r->streaming = true;
 	s->tag = observe_start ? observe_start(r) : NULL;
 	s->chunked = http_start_stream(r->req);
-	if (s->direct)
-		http_write_now(s->bev, false);  /* the head, now: not on the loop's next turn */
+	/* The head leaves with the reply's first flush (reply_run's): with its first events, in one write. */
+	s->head_waits = s->direct;
 	evhttp_connection_set_closecb(s->conn, conn_close_cb, s);
 	return s->reply;
 }

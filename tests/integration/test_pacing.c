@@ -31,18 +31,19 @@
 #define INTERVAL_MS 30
 #define LATE_MS     25.0   /* generous: a loaded CI machine, not a benchmark */
 #define BURST_MS    10.0   /* a held reply's tokens arrive within this of each other */
+#define SLOW_FIRST_MS 3000  /* a first token this late leaves time to see what comes before it */
 
 static struct mockd_proc mockd;
 
 /* The rule every test sends "pace test" to; scaled says whether --time-scale applies. */
-static void add_rule(bool scaled)
+static void add_rule(bool scaled, int first_ms)
 {
 	char rule[512], u[128];
 	snprintf(rule, sizeof(rule),
 		 "{\"id\":\"pace\",\"match\":{\"message\":\"pace test\"},"
 		 "\"reply\":{\"tokens\":[\"a0\",\" a1\",\" a2\",\" a3\",\" a4\",\" a5\",\" a6\",\" a7\",\" a8\",\" a9\"]},"
 		 "\"timing\":{\"first_token_ms\":%d,\"interval_ms\":%d,\"scaled\":%s}}",
-		 FIRST_MS, INTERVAL_MS, scaled ? "true" : "false");
+		 first_ms, INTERVAL_MS, scaled ? "true" : "false");
 	snprintf(u, sizeof(u), "%s/__admin/scripts", mockd.base);
 	struct http_result r;
 	http_call("POST", u, NULL, rule, strlen(rule), &r);
@@ -50,7 +51,7 @@ static void add_rule(bool scaled)
 	http_result_release(&r);
 }
 
-static void start_with(const char *scale, bool scaled, bool held)
+static void start_with(const char *scale, bool scaled, bool held, int first_ms)
 {
 	const char *args[16] = { "--time-scale", scale };
 	int n = 2;
@@ -65,7 +66,7 @@ static void start_with(const char *scale, bool scaled, bool held)
 	}
 	args[n] = NULL;
 	mockd_start(&mockd, args);
-	add_rule(scaled);
+	add_rule(scaled, first_ms);
 }
 
 static void stop(void)
@@ -228,6 +229,40 @@ static void ws_tokens(int fd, const char *message, const char *mark, struct arri
 	}
 }
 
+/* POST body to path; the ms from the request to the line holding mark (the client then leaves). */
+static double http_first(const char *path, const char *header, const char *body, const char *mark)
+{
+	char req[1024];
+	int n = snprintf(req, sizeof(req),
+			 "POST %s HTTP/1.1\r\nHost: 127.0.0.1\r\n%s\r\nContent-Type: application/json\r\n"
+			 "Content-Length: %zu\r\nConnection: close\r\n\r\n%s",
+			 path, header, strlen(body), body);
+	int fd = dial();
+	double sent = now_ms();
+	send_all(fd, req, (size_t)n);
+	char line[512];
+	size_t len = 0;
+	unsigned char in[4096];
+	for (;;) {
+		size_t got = read_some(fd, in, sizeof(in));
+		cr_assert(got > 0, "%s: the stream ended before a line holding %s", path, mark);
+		for (size_t i = 0; i < got; i++) {
+			if (in[i] != '\n') {
+				if (len < sizeof(line) - 1)
+					line[len++] = (char)in[i];
+				continue;
+			}
+			line[len] = '\0';
+			if (strstr(line, mark)) {
+				double at = now_ms() - sent;
+				close(fd);
+				return at;
+			}
+			len = 0;
+		}
+	}
+}
+
 /* ---- the five paths ------------------------------------------------------------------------- */
 
 enum path { WIDGET, DEEPWIKI, BOTCHAT, DEEPWIKI_WS, THREADS, NPATHS };
@@ -293,9 +328,10 @@ static void expect_burst(enum path p)
 
 /* ---- the tests ------------------------------------------------------------------------------ */
 
-static void start_real_time(void) { start_with("1", true, false); }
-static void start_unscaled(void) { start_with("0", false, false); }
-static void start_held(void) { start_with("0", false, true); }
+static void start_real_time(void) { start_with("1", true, false, FIRST_MS); }
+static void start_unscaled(void) { start_with("0", false, false, FIRST_MS); }
+static void start_held(void) { start_with("0", false, true, FIRST_MS); }
+static void start_slow_first(void) { start_with("0", false, false, SLOW_FIRST_MS); }
 
 Test(pacing, widget_tokens_meet_their_deadlines_at_time_scale_1, .init = start_real_time, .fini = stop,
      .timeout = 30)
@@ -317,4 +353,29 @@ Test(pacing, held_stream_breaks_deliver_every_path_in_one_burst, .init = start_h
 {
 	for (enum path p = 0; p < NPATHS; p++)
 		expect_burst(p);
+}
+
+/*
+ * The head and the start event are the answer to the request: they leave when it is answered, not
+ * with the first token. Half the first token's delay is a bound no loaded machine comes near; a
+ * stream that holds them back for the token (as mockd did) arrives after the whole delay.
+ */
+Test(pacing, head_and_start_event_leave_before_the_first_token, .init = start_slow_first, .fini = stop,
+     .timeout = 60)
+{
+	static const struct {
+		const char *path, *header, *body;
+	} paths[] = {
+		{ "/v1/chat/stream", "x-api-key: widget-dev-key-0123456789abcdef",
+		  "{\"sessionId\":\"pace\",\"message\":\"pace test\"}" },
+		{ "/chat/stream", "Authorization: Bearer dw-dev-key", "{\"message\":\"pace test\"}" },
+		{ "/api/chat/stream", "X-Ignored: 1", "{\"message\":\"pace test\",\"userId\":\"pace\"}" },
+	};
+	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+		double head = http_first(paths[i].path, paths[i].header, paths[i].body, "HTTP/1.1 200");
+		double start = http_first(paths[i].path, paths[i].header, paths[i].body, "\"type\":\"start\"");
+		cr_expect(head < SLOW_FIRST_MS / 2, "%s: the head came %.0f ms after the request", paths[i].path, head);
+		cr_expect(start < SLOW_FIRST_MS / 2, "%s: the start event came %.0f ms after the request (the first "
+			  "token is due after %d ms)", paths[i].path, start, SLOW_FIRST_MS);
+	}
 }
