@@ -254,8 +254,7 @@ void accesslog_request(const struct mreq *r, void *arg)
 	struct line l;
 	char target[TARGET_MAX];
 	from_request(&l, target, r);
-	const char *length = evhttp_find_header(evhttp_request_get_output_headers(r->req), "Content-Length");
-	l.bytes = length ? strtoul(length, NULL, 10) : 0;
+	l.bytes = r->body_sent;
 	l.duration_us = mono_us() - r->started_us;
 	write_line(&l);
 }

@@ -194,7 +194,7 @@ void reply_header_int(struct mreq *r, const char *name, int64_t value)
 
 /* ---- the response head ---------------------------------------------------------------------- */
 
-static void add_date(struct evhttp_request *req);
+static const char *http_date(void);
 
 /* The reason phrases of RFC 9110 (429 and 431: RFC 6585); a code neither names gets its class's. */
 static const char *reason_phrase(int code)
@@ -273,18 +273,54 @@ static void add_line(struct buf *b, const char *key, const char *value)
 	buf_add(b, "\r\n", 2);
 }
 
+/* Which of the headers evhttp looks at (or adds when missing) the reply already has. */
+enum { HAS_LENGTH = 1, HAS_ENCODING = 2, HAS_TYPE = 4, HAS_DATE = 8 };
+
+static int headers_present(const struct evkeyvalq *out)
+{
+	int has = 0;
+	const struct evkeyval *h;
+	TAILQ_FOREACH(h, out, next) {
+		const char *k = h->key;
+		switch (*k | 0x20) {  /* the first letter, in lower case, spares most comparisons */
+		case 'c':
+			if (strcasecmp(k, "Content-Length") == 0)
+				has |= HAS_LENGTH;
+			else if (strcasecmp(k, "Content-Type") == 0)
+				has |= HAS_TYPE;
+			break;
+		case 't':
+			if (strcasecmp(k, "Transfer-Encoding") == 0)
+				has |= HAS_ENCODING;
+			break;
+		case 'd':
+			if (strcasecmp(k, "Date") == 0)
+				has |= HAS_DATE;
+			break;
+		}
+	}
+	return has;
+}
+
+static bool is_connection_header(const char *key)
+{
+	return strcasecmp(key, "Connection") == 0 || strcasecmp(key, "Proxy-Connection") == 0;
+}
+
 /*
  * Send req's head, and the body of a whole reply (stream false), as evhttp's
- * evhttp_send_reply and evhttp_send_reply_start do: the headers evhttp adds
- * (Date, Content-Length or Transfer-Encoding, Connection, a default
- * Content-Type), in its order, and the same state left on the request and the
- * connection. evhttp writes each header with printf: a head was 10-15% of the
- * instructions of a small reply or a whole stream; here it is copied, into
- * one buffer for every reply. The bytes go to evhttp as one raw chunk
- * (evhttp_send_reply_chunk with chunking off writes them as they are and puts
- * the connection in writing mode); a stream's chunking is then on, so that
- * evhttp_send_reply_end ends it. False (nothing sent) when the response has
- * no body (HEAD, 204, 304) or the request no connection: evhttp answers those.
+ * evhttp_send_reply and evhttp_send_reply_start do: the headers the handler
+ * set, then the ones evhttp adds (Date, Content-Length or Transfer-Encoding,
+ * Connection, a default Content-Type), and the same state left on the request
+ * and the connection. evhttp writes each header with printf, after adding the
+ * ones it makes to the request's list (an allocation and two copies each);
+ * here they are written into one buffer for every reply, and only a
+ * Connection: close that evhttp must act on (an HTTP/1.0 stream's) joins the
+ * list. The bytes go to evhttp as one raw chunk (evhttp_send_reply_chunk with
+ * chunking off writes them as they are and puts the connection in writing
+ * mode); a stream's chunking is then on, so that evhttp_send_reply_end ends
+ * it. False (nothing sent) when the response has no body (HEAD, 204, 304) or
+ * the request no connection: evhttp answers those.
  */
 static bool send_head(struct evhttp_request *req, int code, const char *body, size_t len, bool stream)
 {
@@ -296,31 +332,13 @@ static bool send_head(struct evhttp_request *req, int code, const char *body, si
 	struct evkeyvalq *out = evhttp_request_get_output_headers(req);
 	const char *connection = evhttp_find_header(in, "Connection");
 	bool keepalive = connection && evutil_ascii_strncasecmp(connection, "keep-alive", 10) == 0;
-	bool chunked = false;
-	if (stream) {
-		chunked = req->minor >= 1 && !evhttp_find_header(out, "Content-Length");
-		if (chunked)
-			evhttp_add_header(out, "Transfer-Encoding", "chunked");
-		else if (keepalive)  /* an HTTP/1.0 stream ends with its connection (evhttp said keep-alive and length 0) */
-			evhttp_add_header(out, "Connection", "close");
-	}
-	if (req->minor >= 1 && !evhttp_find_header(out, "Date"))
-		add_date(req);
-	if (req->minor == 0 && keepalive && !(stream && !chunked))
-		evhttp_add_header(out, "Connection", "keep-alive");
-	if ((req->minor >= 1 || keepalive) && !stream && !evhttp_find_header(out, "Transfer-Encoding") &&
-	    !evhttp_find_header(out, "Content-Length")) {
-		char text[INT_TEXT_SIZE];
-		evhttp_add_header(out, "Content-Length", int_text(text, (int64_t)len));
-	}
-	if (!evhttp_find_header(out, "Content-Type"))
-		evhttp_add_header(out, "Content-Type", "text/html; charset=ISO-8859-1");
-	if (asks_close(req, in)) {
-		evhttp_remove_header(out, "Connection");
-		if (!(req->flags & EVHTTP_PROXY_REQUEST))
-			evhttp_add_header(out, "Connection", "close");
-		evhttp_remove_header(out, "Proxy-Connection");
-	}
+	bool closing = asks_close(req, in);  /* evhttp drops the reply's own Connection headers for its close */
+	bool proxied = (req->flags & EVHTTP_PROXY_REQUEST) != 0;
+	int has = headers_present(out);
+	bool chunked = stream && req->minor >= 1 && !(has & HAS_LENGTH);
+	bool stream_closes = stream && !chunked && keepalive;  /* an HTTP/1.0 stream ends with its connection */
+	if (stream_closes)
+		evhttp_add_header(out, "Connection", "close");  /* evhttp closes when the reply says so */
 
 	char status[INT_TEXT_SIZE];
 	buf_reset(&head);
@@ -329,13 +347,28 @@ static bool send_head(struct evhttp_request *req, int code, const char *body, si
 	buf_addc(&head, ' ');
 	buf_adds(&head, reason_phrase(code));
 	buf_add(&head, "\r\n", 2);
-	struct evkeyval *h;
+	if (req->minor >= 1 && !(has & HAS_DATE))
+		add_line(&head, "Date", http_date());
+	const struct evkeyval *h;
 	TAILQ_FOREACH(h, out, next)
-		add_line(&head, h->key, h->value);
+		if (!(closing && is_connection_header(h->key)))
+			add_line(&head, h->key, h->value);
+	if (chunked)
+		add_line(&head, "Transfer-Encoding", "chunked");
+	if (req->minor == 0 && keepalive && !stream_closes)
+		add_line(&head, "Connection", "keep-alive");
+	if ((req->minor >= 1 || keepalive) && !stream && !(has & (HAS_ENCODING | HAS_LENGTH))) {
+		char text[INT_TEXT_SIZE];
+		add_line(&head, "Content-Length", int_text(text, (int64_t)len));
+	}
+	if (!(has & HAS_TYPE))
+		add_line(&head, "Content-Type", "text/html; charset=ISO-8859-1");
+	if (closing && !proxied)
+		add_line(&head, "Connection", "close");
 	if (buf_add(&head, "\r\n", 2) != BUF_OK || buf_add(&head, body, len) != BUF_OK ||
 	    evbuffer_add(raw, head.data, head.len) != 0) {
 		evbuffer_drain(raw, evbuffer_get_length(raw));
-		return false;  /* evhttp writes it (the headers added above are the ones it would add) */
+		return false;  /* evhttp writes it, and adds its headers itself */
 	}
 	req->kind = EVHTTP_RESPONSE;
 	req->response_code = code;
@@ -382,6 +415,7 @@ static void send_whole(struct mreq *r, int status, const char *content_type, con
 	if (content_type)
 		reply_header(r, "Content-Type", content_type);
 	r->status = status;
+	r->body_sent = needs_body(r->req, status) ? len : 0;
 	struct evhttp_request *req = r->req;
 	struct evhttp_connection *conn = evhttp_request_get_connection(req);
 	if (!body || !send_head(req, status, body, len, false)) {
@@ -556,10 +590,11 @@ static void mreq_release(struct mreq *r)
 }
 
 /*
- * The Date header, made once a second: evhttp adds one to a response that has
- * none, with gmtime and printf each time (3% of a whole stream's work).
+ * The Date header's value, made once a second: evhttp makes one for every
+ * response that has none, with gmtime and printf each time (3% of a whole
+ * stream's work).
  */
-static void add_date(struct evhttp_request *req)
+static const char *http_date(void)
 {
 	static char text[40];
 	static time_t made = -1;
@@ -570,7 +605,7 @@ static void add_date(struct evhttp_request *req)
 		strftime(text, sizeof(text), "%a, %d %b %Y %H:%M:%S GMT", &tm);
 		made = now;
 	}
-	evhttp_add_header(evhttp_request_get_output_headers(req), "Date", text);
+	return text;
 }
 
 void http_reset_now(int fd)
@@ -607,7 +642,6 @@ void http_dispatch(struct evhttp_request *req, void *arg)
 {
 	struct mreq r;
 	const struct route *found = NULL;
-	add_date(req);
 	/* First, so that every answer carries it: errors, streams, a preflight's. */
 	enum cors_verdict cors = cors_annotate(req);
 	/*

@@ -55,6 +55,7 @@ struct mreq {
 	const struct http_owner *owner;  /* who owns the path (its route's owner, else its prefix's), or NULL */
 	char *params[ROUTE_MAX_PARAMS];
 	int status;              /* the status answered (for the observer); 0 until then */
+	size_t body_sent;        /* the length of a whole answer's body (for the observer) */
 	bool streaming;          /* the reply is a stream that outlives the handler */
 };
 
