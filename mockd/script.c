@@ -79,8 +79,9 @@ static const char *const fault_members[] = { "type", "status", "tokens", "ms", "
  * and its reply split into tokens, made once when the rule is parsed.  The rule holds one reference
  * and each live plan one more, so deleting a rule (a consumed "once" rule, DELETE, reset) while its
  * replies are paced leaves them a valid answer; 10,000 paced replies share one copy.  The default
- * generator makes an answer per request, held by its plan alone; for a rule without a reply that
- * generated answer holds the rule's answer as its base.  mockd is one thread: plain counts suffice.
+ * generator's answers are shared the same way (the last ones made are kept: answer_default); for a
+ * rule without a reply the generated answer is its plan's own, and holds the rule's answer as its
+ * base.  mockd is one thread: plain counts suffice.
  *
  * Text and tokens are one allocation: the header, the token pointers, the text, then each token
  * as its own string.
@@ -753,8 +754,11 @@ void script_clear_runtime(void)
 	}
 }
 
+static void forget_made(void);
+
 void script_release(void)
 {
+	forget_made();
 	while (rules) {
 		struct rule *next = rules->next;
 		rule_free(rules);
@@ -836,10 +840,9 @@ static uint64_t request_hash(const char *api, const char *model, const char *msg
 	return h ? h : 1;
 }
 
-/* The generator's answer to a request, a fresh one held by its caller; NULL when out of memory. */
-static struct plan_answer *answer_default(const char *api, const char *model, const char *msg)
+/* The generator's answer for a request hash, a fresh one held by its caller; NULL when out of memory. */
+static struct plan_answer *answer_generate(uint64_t x)
 {
-	uint64_t x = request_hash(api, model, msg);
 	size_t nwords = 8 + (size_t)(x % 17), nv = sizeof(vocabulary) / sizeof(*vocabulary);
 	struct buf text;
 	buf_init(&text, 4096);
@@ -853,6 +856,42 @@ static struct plan_answer *answer_default(const char *api, const char *model, co
 	struct plan_answer *a = answer_from_text(buf_str(&text), text.len);
 	buf_release(&text);
 	return a;
+}
+
+/*
+ * The default answers made last, by the request hash each comes from (the answer is a function of
+ * that hash alone, so a slot that holds the hash holds the answer): clients that ask the same thing
+ * again, a benchmark, a retrying client, a suite, share one answer instead of making it anew. A slot
+ * holds a reference; answers are never changed once made.
+ */
+#define MADE_SLOTS 64
+static struct {
+	uint64_t hash;
+	struct plan_answer *answer;
+} made[MADE_SLOTS];
+
+/* The default answer to a request, referenced for the caller; NULL when out of memory. */
+static struct plan_answer *answer_default(const char *api, const char *model, const char *msg)
+{
+	uint64_t x = request_hash(api, model, msg);
+	struct plan_answer **slot = &made[x % MADE_SLOTS].answer;
+	if (*slot && made[x % MADE_SLOTS].hash == x)
+		return answer_ref(*slot);
+	struct plan_answer *a = answer_generate(x);
+	if (a) {
+		answer_unref(*slot);
+		*slot = answer_ref(a);
+		made[x % MADE_SLOTS].hash = x;
+	}
+	return a;
+}
+
+static void forget_made(void)
+{
+	for (size_t i = 0; i < MADE_SLOTS; i++) {
+		answer_unref(made[i].answer);
+		made[i].answer = NULL;
+	}
 }
 
 /* Point p at a's text and tokens (p takes the reference); without a (out of memory), an empty reply. */
@@ -876,7 +915,8 @@ void script_plan(const char *api, const char *model, const char *message, struct
 		out->answer = answer_ref(r->answer);
 	} else if (r) {
 		*out = r->proto;
-		struct plan_answer *gen = answer_default(api, model, message);
+		/* Its own: it takes the rule's answer as its base. */
+		struct plan_answer *gen = answer_generate(request_hash(api, model, message));
 		if (gen)
 			gen->base = answer_ref(r->answer);
 		plan_take(out, gen ? gen : answer_ref(r->answer));
