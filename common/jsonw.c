@@ -206,3 +206,30 @@ enum buf_result jsonw_event(struct buf *b, const char *type, const char *key, co
 	const char *kv[] = { "type", type, key, value };
 	return jsonw_object(b, kv, 2);
 }
+
+/* The event's text up to its value: jsonw_event with an empty value, less the value's "" and the "}". */
+static void form_make(struct jsonw_form *f)
+{
+	struct buf b;
+	buf_init(&b, sizeof(f->prefix) + 3);
+	f->len = SIZE_MAX;
+	if (jsonw_event(&b, f->type, f->key, "") == BUF_OK) {
+		f->len = b.len - 3;
+		memcpy(f->prefix, b.data, f->len);
+	}
+	buf_release(&b);
+}
+
+enum buf_result jsonw_form_event(struct buf *b, struct jsonw_form *f, const char *value)
+{
+	if (!f->len)
+		form_make(f);
+	if (f->len == SIZE_MAX)
+		return jsonw_event(b, f->type, f->key, value);
+	struct stage st;
+	stage_start(&st, b);
+	stage_add(&st, f->prefix, f->len);
+	stage_string(&st, value);
+	stage_add(&st, "}", 1);
+	return stage_end(&st);
+}

@@ -55,4 +55,19 @@ enum buf_result jsonw_object(struct buf *b, const char *const *kv, size_t npairs
  */
 enum buf_result jsonw_event(struct buf *b, const char *type, const char *key, const char *value);
 
+/*
+ * One type and member name of jsonw_event, with their text made once: a
+ * stream writes the same {"type":"content","content": before every token, and
+ * escaping it anew each time was half an event's work.  Declare one per call
+ * site (static struct jsonw_form f = JSONW_FORM("content", "content")).
+ */
+struct jsonw_form {
+	const char *type, *key;
+	size_t len;       /* the prefix's length; 0 until made, SIZE_MAX when it does not fit */
+	char prefix[96];  /* {"type":<type>,<key>: */
+};
+#define JSONW_FORM(type, key) { (type), (key), 0, { 0 } }
+/* jsonw_event(b, f->type, f->key, value): the same bytes, all or nothing. */
+enum buf_result jsonw_form_event(struct buf *b, struct jsonw_form *f, const char *value);
+
 #endif

@@ -70,11 +70,11 @@ void reply_write_str(struct reply *r, const char *text)
 /* The text of one event, reused by every reply (an event is written before the next is made). */
 static struct buf event = { .max = 16u << 20 };
 
-void reply_write_event(struct reply *r, const char *before, const char *type, const char *key, const char *value,
+void reply_write_event(struct reply *r, const char *before, struct jsonw_form *form, const char *value,
 		       const char *after)
 {
 	buf_reset(&event);
-	if (buf_adds(&event, before) == BUF_OK && jsonw_event(&event, type, key, value) == BUF_OK &&
+	if (buf_adds(&event, before) == BUF_OK && jsonw_form_event(&event, form, value) == BUF_OK &&
 	    buf_adds(&event, after) == BUF_OK)
 		reply_write(r, event.data, event.len);
 }

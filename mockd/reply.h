@@ -53,6 +53,7 @@
 
 struct reply;
 struct evbuffer;
+struct jsonw_form;
 
 /* How an API writes the parts of its answer (each writes with reply_write / reply_write_str). */
 struct reply_ops {
@@ -144,12 +145,12 @@ void reply_write_json(struct reply *r, const cJSON *v);
  */
 void reply_write_json_framed(struct reply *r, const char *before, const cJSON *v, const char *after);
 /*
- * Write {"type":type,key:value} as one event between before and after ("data: "
- * and "\n\n" for SSE, "" and "\n" for NDJSON, "" and "" for a WebSocket
- * message): the token events, without a cJSON tree (common/jsonw.h: the same
- * bytes cJSON prints).
+ * Write {"type":type,key:value} (form's type and key) as one event between
+ * before and after ("data: " and "\n\n" for SSE, "" and "\n" for NDJSON, ""
+ * and "" for a WebSocket message): the token events, without a cJSON tree
+ * (common/jsonw.h: the same bytes cJSON prints).
  */
-void reply_write_event(struct reply *r, const char *before, const char *type, const char *key, const char *value,
+void reply_write_event(struct reply *r, const char *before, struct jsonw_form *form, const char *value,
 		       const char *after);
 /* Write an object of npairs string members (kv: key, value, ...) as one event, framed as above. */
 void reply_write_object(struct reply *r, const char *before, const char *const *kv, size_t npairs,

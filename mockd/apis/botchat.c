@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "common/json.h"
+#include "common/jsonw.h"
 #include "mockd/apis/apis.h"
 #include "mockd/breaks.h"
 #include "mockd/clock.h"
@@ -344,7 +345,8 @@ static void send_content(struct reply *r, size_t i)
 {
 	if (i == 0 && r->plan.ntokens > 1 && break_on(BRK_BC_STREAM_TEXT))
 		return; /* the stream leaves out the first token */
-	reply_write_event(r, "data: ", "content", "text", r->plan.tokens[i], "\n\n");
+	static struct jsonw_form content = JSONW_FORM("content", "text");
+	reply_write_event(r, "data: ", &content, r->plan.tokens[i], "\n\n");
 }
 
 static void send_end(struct reply *r)

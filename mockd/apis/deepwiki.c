@@ -412,7 +412,8 @@ static void send_content(struct reply *r, const char *token)
 		buf_release(&b);
 		return;
 	}
-	reply_write_event(r, "data: ", "content", "content", token, "\n\n");
+	static struct jsonw_form content = JSONW_FORM("content", "content");
+	reply_write_event(r, "data: ", &content, token, "\n\n");
 }
 
 static void send_end(struct reply *r)

@@ -23,6 +23,7 @@
 #include <event2/event.h>
 
 #include "common/json.h"
+#include "common/jsonw.h"
 #include "mockd/apis/apis.h"
 #include "mockd/apis/deepwiki.h"
 #include "mockd/breaks.h"
@@ -139,7 +140,8 @@ static void handle_text(struct dws_client *c, const char *text, size_t len);
 static void send_token(struct reply *r, size_t i)
 {
 	struct dws_reply *rp = r->data;
-	reply_write_event(r, "", "content", "content", r->plan.tokens[i], "");
+	static struct jsonw_form content = JSONW_FORM("content", "content");
+	reply_write_event(r, "", &content, r->plan.tokens[i], "");
 	/* Sources come after the second content event (or the only one). */
 	if ((i + 1 == 2 || i + 1 == r->plan.ntokens) && !rp->sources_sent) {
 		rp->sources_sent = true;

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "common/json.h"
+#include "common/jsonw.h"
 #include "common/utf8.h"
 #include "mockd/apis/apis.h"
 #include "mockd/breaks.h"
@@ -188,7 +189,8 @@ static void send_token(struct reply *r, size_t i)
 		reply_write_str(r, "\n");
 		return;
 	}
-	reply_write_event(r, "", "token", "token", tok, "\n");
+	static struct jsonw_form token = JSONW_FORM("token", "token");
+	reply_write_event(r, "", &token, tok, "\n");
 }
 
 static void send_error_line(struct reply *r)

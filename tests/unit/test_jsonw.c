@@ -59,6 +59,24 @@ static void check_string(const char *s, const char *what)
 	cJSON_AddStringToObject(o, "type", s);
 	cJSON_AddStringToObject(o, s, "x");
 	same_as_cjson(&b, o, what);
+
+	/* A form's events, made once and used twice, as the value and as the type and name. */
+	static struct jsonw_form token = JSONW_FORM("token", "token");
+	for (int i = 0; i < 2; i++) {
+		cr_assert(eq(int, jsonw_form_event(&b, &token, s), BUF_OK), "%s", what);
+		o = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "type", "token");
+		cJSON_AddStringToObject(o, "token", s);
+		same_as_cjson(&b, o, what);
+	}
+	struct jsonw_form own = JSONW_FORM(s, s);  /* a long one does not fit: written as jsonw_event */
+	for (int i = 0; i < 2; i++) {
+		cr_assert(eq(int, jsonw_form_event(&b, &own, "x"), BUF_OK), "%s", what);
+		o = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "type", s);
+		cJSON_AddStringToObject(o, s, "x");
+		same_as_cjson(&b, o, what);
+	}
 	buf_release(&b);
 }
 
@@ -256,6 +274,12 @@ static enum buf_result write_event(struct buf *b)
 	return jsonw_event(b, "content", "text", "two\nlines");
 }
 
+static enum buf_result write_form_event(struct buf *b)
+{
+	static struct jsonw_form form = JSONW_FORM("content", "te\"xt");
+	return jsonw_form_event(b, &form, "two\nlines");
+}
+
 static enum buf_result write_object(struct buf *b)
 {
 	static const char *const kv[] = { "type", "message", "id", "\x02", "content", "\\" };
@@ -319,6 +343,7 @@ Test(jsonw, all_or_nothing_at_the_maximum)
 {
 	check_limit(write_string, "string");
 	check_limit(write_event, "event");
+	check_limit(write_form_event, "form event");
 	check_limit(write_object, "object");
 	check_limit(write_long_event, "long event");
 	check_limit(write_key, "key");
