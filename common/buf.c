@@ -47,7 +47,7 @@ static enum buf_result buf_reserve(struct buf *b, size_t n)
 	return BUF_OK;
 }
 
-enum buf_result buf_add(struct buf *b, const void *p, size_t n)
+enum buf_result buf_add_grow(struct buf *b, const void *p, size_t n)
 {
 	enum buf_result r = buf_reserve(b, n);
 	if (r != BUF_OK)
@@ -57,16 +57,6 @@ enum buf_result buf_add(struct buf *b, const void *p, size_t n)
 	b->len += n;
 	b->data[b->len] = '\0';
 	return BUF_OK;
-}
-
-enum buf_result buf_adds(struct buf *b, const char *s)
-{
-	return buf_add(b, s, strlen(s));
-}
-
-enum buf_result buf_addc(struct buf *b, char c)
-{
-	return buf_add(b, &c, 1);
 }
 
 char *int_text(char *text, int64_t v)

@@ -12,6 +12,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 enum buf_result {
 	BUF_OK = 0,
@@ -32,12 +33,37 @@ void buf_init(struct buf *b, size_t max);
 void buf_release(struct buf *b);
 /* Drop the contents but keep the storage. */
 void buf_reset(struct buf *b);
-/* Append n bytes; all or nothing. */
-enum buf_result buf_add(struct buf *b, const void *p, size_t n);
+/* buf_add when the bytes do not fit in the storage as it is: it grows (or fails). */
+enum buf_result buf_add_grow(struct buf *b, const void *p, size_t n);
+
+/*
+ * Append n bytes; all or nothing. Inline where they fit in the storage
+ * already (cap counts the NUL, and is 0 before the first append), as they
+ * do in a buffer reused for every event or head: a call and a few tests
+ * for what is most of the appends of a request.
+ */
+static inline enum buf_result buf_add(struct buf *b, const void *p, size_t n)
+{
+	if (n < b->cap - b->len && n <= b->max - b->len) {
+		memcpy(b->data + b->len, p, n);
+		b->len += n;
+		b->data[b->len] = '\0';
+		return BUF_OK;
+	}
+	return buf_add_grow(b, p, n);
+}
+
 /* Append a C string. */
-enum buf_result buf_adds(struct buf *b, const char *s);
+static inline enum buf_result buf_adds(struct buf *b, const char *s)
+{
+	return buf_add(b, s, strlen(s));
+}
+
 /* Append one byte. */
-enum buf_result buf_addc(struct buf *b, char c);
+static inline enum buf_result buf_addc(struct buf *b, char c)
+{
+	return buf_add(b, &c, 1);
+}
 /* Append v in decimal, without printf. */
 enum buf_result buf_add_int(struct buf *b, int64_t v);
 /* Append formatted text; all or nothing. */
