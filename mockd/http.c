@@ -181,8 +181,74 @@ bool mreq_is_loopback(const struct mreq *r)
 	return false;
 }
 
+/* ---- the reply's headers -------------------------------------------------------------------- */
+
+/*
+ * The headers a handler sets are kept here until its head is written: evhttp's
+ * list costs an allocation and two copies a header, freed with the request,
+ * for headers printed once (six of them were 7% of a whole deepwiki stream).
+ * One request's at a time, the one http_dispatch is answering. evhttp's list
+ * takes the headers evhttp acts on (Connection), those it would check (a CR or
+ * LF: it refuses them), those set for any other request, and, in the order
+ * they were set, all the kept ones whenever evhttp is to write the head (HEAD,
+ * 204, 304, no connection) or the handler returns without a head written.
+ */
+#define KEPT_MAX 32
+static struct {
+	struct evhttp_request *req;      /* whose headers are kept, or NULL */
+	size_t n;
+	struct {
+		size_t key, value;       /* where they start in text, each NUL-terminated */
+	} at[KEPT_MAX];
+	struct buf text;
+} kept = { .text = { .max = MOCKD_MAX_HEADERS } };
+
+static const char *kept_key(size_t i)
+{
+	return kept.text.data + kept.at[i].key;
+}
+
+static const char *kept_value(size_t i)
+{
+	return kept.text.data + kept.at[i].value;
+}
+
+static void keep_for(struct evhttp_request *req)
+{
+	kept.req = req;
+	kept.n = 0;
+	buf_reset(&kept.text);
+}
+
+/* Hand req's kept headers to evhttp's list, and keep no more for it. */
+static void kept_to_evhttp(struct evhttp_request *req)
+{
+	if (kept.req != req)
+		return;
+	struct evkeyvalq *out = evhttp_request_get_output_headers(req);
+	for (size_t i = 0; i < kept.n; i++)
+		evhttp_add_header(out, kept_key(i), kept_value(i));
+	keep_for(NULL);
+}
+
+static bool is_connection_header(const char *key)
+{
+	return strcasecmp(key, "Connection") == 0 || strcasecmp(key, "Proxy-Connection") == 0;
+}
+
 void reply_header(struct mreq *r, const char *name, const char *value)
 {
+	if (r->req == kept.req && kept.n < KEPT_MAX && !strpbrk(name, "\r\n") && !strpbrk(value, "\r\n") &&
+	    !is_connection_header(name)) {
+		size_t key = kept.text.len, nk = strlen(name) + 1;
+		if (buf_add(&kept.text, name, nk) == BUF_OK && buf_add(&kept.text, value, strlen(value) + 1) == BUF_OK) {
+			kept.at[kept.n].key = key;
+			kept.at[kept.n++].value = key + nk;
+			return;
+		}
+		kept.text.len = key;
+	}
+	kept_to_evhttp(r->req);  /* the ones set before it go first */
 	evhttp_add_header(evhttp_request_get_output_headers(r->req), name, value);
 }
 
@@ -276,35 +342,29 @@ static void add_line(struct buf *b, const char *key, const char *value)
 /* Which of the headers evhttp looks at (or adds when missing) the reply already has. */
 enum { HAS_LENGTH = 1, HAS_ENCODING = 2, HAS_TYPE = 4, HAS_DATE = 8 };
 
-static int headers_present(const struct evkeyvalq *out)
+static int header_bit(const char *k)
+{
+	switch (*k | 0x20) {  /* the first letter, in lower case, spares most comparisons */
+	case 'c':
+		return strcasecmp(k, "Content-Length") == 0 ? HAS_LENGTH : strcasecmp(k, "Content-Type") == 0 ? HAS_TYPE : 0;
+	case 't':
+		return strcasecmp(k, "Transfer-Encoding") == 0 ? HAS_ENCODING : 0;
+	case 'd':
+		return strcasecmp(k, "Date") == 0 ? HAS_DATE : 0;
+	}
+	return 0;
+}
+
+/* The HAS_ bits of req's headers, in evhttp's list and kept. */
+static int headers_present(struct evhttp_request *req)
 {
 	int has = 0;
 	const struct evkeyval *h;
-	TAILQ_FOREACH(h, out, next) {
-		const char *k = h->key;
-		switch (*k | 0x20) {  /* the first letter, in lower case, spares most comparisons */
-		case 'c':
-			if (strcasecmp(k, "Content-Length") == 0)
-				has |= HAS_LENGTH;
-			else if (strcasecmp(k, "Content-Type") == 0)
-				has |= HAS_TYPE;
-			break;
-		case 't':
-			if (strcasecmp(k, "Transfer-Encoding") == 0)
-				has |= HAS_ENCODING;
-			break;
-		case 'd':
-			if (strcasecmp(k, "Date") == 0)
-				has |= HAS_DATE;
-			break;
-		}
-	}
+	TAILQ_FOREACH(h, evhttp_request_get_output_headers(req), next)
+		has |= header_bit(h->key);
+	for (size_t i = 0; kept.req == req && i < kept.n; i++)
+		has |= header_bit(kept_key(i));
 	return has;
-}
-
-static bool is_connection_header(const char *key)
-{
-	return strcasecmp(key, "Connection") == 0 || strcasecmp(key, "Proxy-Connection") == 0;
 }
 
 /*
@@ -334,7 +394,7 @@ static bool send_head(struct evhttp_request *req, int code, const char *body, si
 	bool keepalive = connection && evutil_ascii_strncasecmp(connection, "keep-alive", 10) == 0;
 	bool closing = asks_close(req, in);  /* evhttp drops the reply's own Connection headers for its close */
 	bool proxied = (req->flags & EVHTTP_PROXY_REQUEST) != 0;
-	int has = headers_present(out);
+	int has = headers_present(req);
 	bool chunked = stream && req->minor >= 1 && !(has & HAS_LENGTH);
 	bool stream_closes = stream && !chunked && keepalive;  /* an HTTP/1.0 stream ends with its connection */
 	if (stream_closes)
@@ -353,6 +413,8 @@ static bool send_head(struct evhttp_request *req, int code, const char *body, si
 	TAILQ_FOREACH(h, out, next)
 		if (!(closing && is_connection_header(h->key)))
 			add_line(&head, h->key, h->value);
+	for (size_t i = 0; kept.req == req && i < kept.n; i++)
+		add_line(&head, kept_key(i), kept_value(i));
 	if (chunked)
 		add_line(&head, "Transfer-Encoding", "chunked");
 	if (req->minor == 0 && keepalive && !stream_closes)
@@ -370,6 +432,8 @@ static bool send_head(struct evhttp_request *req, int code, const char *body, si
 		evbuffer_drain(raw, evbuffer_get_length(raw));
 		return false;  /* evhttp writes it, and adds its headers itself */
 	}
+	if (kept.req == req)
+		keep_for(NULL);
 	req->kind = EVHTTP_RESPONSE;
 	req->response_code = code;
 	req->chunked = 0;
@@ -398,6 +462,7 @@ void http_write_now(struct bufferevent *bev, bool done)
 bool http_start_stream(struct evhttp_request *req)
 {
 	if (!send_head(req, 200, "", 0, true)) {
+		kept_to_evhttp(req);
 		evhttp_send_reply_start(req, 200, reason_phrase(200));
 		const char *te = evhttp_find_header(evhttp_request_get_output_headers(req), "Transfer-Encoding");
 		return te && strcasecmp(te, "chunked") == 0;
@@ -419,6 +484,7 @@ static void send_whole(struct mreq *r, int status, const char *content_type, con
 	struct evhttp_request *req = r->req;
 	struct evhttp_connection *conn = evhttp_request_get_connection(req);
 	if (!body || !send_head(req, status, body, len, false)) {
+		kept_to_evhttp(req);
 		struct evbuffer *copy = buffer ? NULL : evbuffer_new();
 		if (copy && len)
 			evbuffer_add(copy, body, len);
@@ -642,6 +708,7 @@ void http_dispatch(struct evhttp_request *req, void *arg)
 {
 	struct mreq r;
 	const struct route *found = NULL;
+	keep_for(req);
 	/* First, so that every answer carries it: errors, streams, a preflight's. */
 	enum cors_verdict cors = cors_annotate(req);
 	/*
@@ -716,6 +783,7 @@ void http_dispatch(struct evhttp_request *req, void *arg)
 	}
 	found->handler(&r);
 done:
+	kept_to_evhttp(req);  /* no head yet (a whole reply comes later): evhttp's list keeps them */
 	guard_request_done(req, r.streaming);
 	if (observer)
 		observer(&r, observer_arg);
