@@ -322,29 +322,18 @@ static void topic_of(const char *message, char *out, size_t size, bool slug)
 }
 
 /*
- * The sources of a chat answer as the JSON text of an array, in out: the rule's
- * own, or three made from the message; returns how many (-1 out of memory).
- * The made ones are written directly: a topic holds only letters, digits and
- * spaces (a slug '_'), so nothing in them needs escaping, and the scores are
- * the texts cJSON prints for 0.95 - 0.08 * i.
+ * The three sources made from a topic, as the JSON text of an array, in out.
+ * They are written directly: a topic holds only letters, digits and spaces (a
+ * slug '_'), so nothing in them needs escaping, and the scores are the texts
+ * cJSON prints for 0.95 - 0.08 * i.
  */
-static int chat_sources(const struct reply_plan *plan, const char *message, struct buf *out)
+static bool made_sources(const char *topic, const char *slug, struct buf *out)
 {
-	const cJSON *given = cJSON_GetObjectItemCaseSensitive(plan->extra, "sources");
-	if (cJSON_IsArray(given)) {
-		char *text = cJSON_PrintUnformatted(given);
-		enum buf_result res = text ? buf_adds(out, text) : BUF_NOMEM;
-		free(text);
-		return res == BUF_OK ? cJSON_GetArraySize(given) : -1;
-	}
 	static const char *const sites[][3] = {
 		{ "Wikipedia", "https://en.wikipedia.org/wiki/", "0.95" },
 		{ "Encyclopedia of Science", "https://science.example.org/articles/", "0.87" },
 		{ "Open Research Digest", "https://research.example.org/digest/", "0.79" },
 	};
-	char topic[96], slug[96];
-	topic_of(message, topic, sizeof(topic), false);
-	topic_of(message, slug, sizeof(slug), true);
 	bool ok = buf_addc(out, '[') == BUF_OK;
 	for (int i = 0; i < 3 && ok; i++) {
 		const char *const *site = sites[i];
@@ -357,8 +346,38 @@ static int chat_sources(const struct reply_plan *plan, const char *message, stru
 		for (size_t j = 0; j < sizeof(parts) / sizeof(*parts) && ok; j++)
 			ok = buf_adds(out, parts[j]) == BUF_OK;
 	}
-	ok = ok && buf_addc(out, ']') == BUF_OK;
-	return ok ? 3 : -1;
+	return ok && buf_addc(out, ']') == BUF_OK;
+}
+
+/*
+ * The sources of a chat answer as the JSON text of an array, in out: the rule's
+ * own, or three made from the message's topic; returns how many (-1 out of
+ * memory). The text of the last topic is kept: the slug is the topic's words
+ * in lower case, so the topic alone says what the text is.
+ */
+static int chat_sources(const struct reply_plan *plan, const char *message, struct buf *out)
+{
+	const cJSON *given = cJSON_GetObjectItemCaseSensitive(plan->extra, "sources");
+	if (cJSON_IsArray(given)) {
+		char *text = cJSON_PrintUnformatted(given);
+		enum buf_result res = text ? buf_adds(out, text) : BUF_NOMEM;
+		free(text);
+		return res == BUF_OK ? cJSON_GetArraySize(given) : -1;
+	}
+	static char last_topic[96];
+	static struct buf last = { .max = 8192 };  /* 3 x (2 topics, a slug and the site's words) */
+	char topic[sizeof(last_topic)], slug[sizeof(last_topic)];
+	topic_of(message, topic, sizeof(topic), false);
+	if (!last.len || strcmp(topic, last_topic) != 0) {
+		topic_of(message, slug, sizeof(slug), true);
+		buf_reset(&last);
+		if (!made_sources(topic, slug, &last)) {
+			buf_reset(&last);
+			return -1;
+		}
+		str_copy(last_topic, sizeof(last_topic), topic);
+	}
+	return buf_add(out, last.data, last.len) == BUF_OK ? 3 : -1;
 }
 
 /* ---- POST /chat/stream ------------------------------------------------------------------ */
