@@ -480,13 +480,17 @@ static void send_whole(struct mreq *r, int status, const char *content_type, con
 	if (content_type)
 		reply_header(r, "Content-Type", content_type);
 	r->status = status;
-	r->body_sent = needs_body(r->req, status) ? len : 0;
 	struct evhttp_request *req = r->req;
+	bool bodied = needs_body(req, status);
+	r->body_sent = bodied ? len : 0;
 	struct evhttp_connection *conn = evhttp_request_get_connection(req);
 	if (!body || !send_head(req, status, body, len, false)) {
 		kept_to_evhttp(req);
+		/* evhttp 2.1 sends whatever body it is given, after a HEAD's head too: none where none belongs. */
+		if (buffer && !bodied)
+			evbuffer_drain(buffer, evbuffer_get_length(buffer));
 		struct evbuffer *copy = buffer ? NULL : evbuffer_new();
-		if (copy && len)
+		if (copy && len && bodied)
 			evbuffer_add(copy, body, len);
 		evhttp_send_reply(req, status, reason_phrase(status), buffer ? buffer : copy);
 		if (copy)

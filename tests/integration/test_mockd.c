@@ -270,6 +270,66 @@ Test(mockd, response_heads_keep_http_1_framing)
 	cr_expect(end && strncmp(end + 7, "HTTP/1.1 404 Not Found\r\n", 24) == 0, "the 404 follows the last chunk: %s", reply);
 }
 
+static bool starts_with(const char *text, const char *prefix)
+{
+	return strncmp(text, prefix, strlen(prefix)) == 0;
+}
+
+/* How many times needle is in text. */
+static int occurrences(const char *text, const char *needle)
+{
+	int n = 0;
+	for (const char *p = text; (p = strstr(p, needle)); p += strlen(needle))
+		n++;
+	return n;
+}
+
+/*
+ * The headers a handler sets reach the head once each, whoever writes it:
+ * mockd (a stream, a whole reply), evhttp (a HEAD request's 405), and with a
+ * Connection: close that evhttp acts on (a 505, then the close).
+ */
+Test(mockd, handler_headers_reach_every_head_once)
+{
+	static char reply[64 * 1024];
+	cr_assert(raw_until_close("POST /chat/stream HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer dw-dev-key\r\n"
+				  "Content-Type: application/json\r\nConnection: close\r\nContent-Length: 16\r\n\r\n"
+				  "{\"message\":\"hi\"}", reply, sizeof(reply)), "%s", reply);
+	cr_expect(starts_with(reply, "HTTP/1.1 200 OK\r\n"), "%s", reply);
+	static const char *const stream_headers[] = { "\r\nX-RateLimit-Limit: ", "\r\nX-RateLimit-Remaining: ",
+						      "\r\nX-RateLimit-Reset: ", "\r\nCache-Control: no-cache\r\n",
+						      "\r\nContent-Type: text/event-stream\r\n",
+						      "\r\nTransfer-Encoding: chunked\r\n", "\r\nConnection: close\r\n",
+						      "\r\nDate: " };
+	for (size_t i = 0; i < sizeof(stream_headers) / sizeof(*stream_headers); i++)
+		cr_expect(eq(int, occurrences(reply, stream_headers[i]), 1), "%s once: %s", stream_headers[i], reply);
+
+	cr_assert(raw_until_close("POST /chat/stream HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer nope\r\n"
+				  "Connection: close\r\nContent-Length: 2\r\n\r\n{}", reply, sizeof(reply)), "%s", reply);
+	cr_expect(starts_with(reply, "HTTP/1.1 401 Unauthorized\r\n"), "%s", reply);
+	cr_expect(eq(int, occurrences(reply, "\r\nWWW-Authenticate: Bearer"), 1), "%s", reply);
+	cr_expect(eq(int, occurrences(reply, "\r\nContent-Type: application/json"), 1), "%s", reply);
+	cr_expect(eq(int, occurrences(reply, "\r\nContent-Length: "), 1), "%s", reply);
+
+	/*
+	 * HEAD: evhttp writes the head, with the handler's Allow, and no body (evhttp 2.1 sent the one it
+	 * was given): on a kept connection the next answer follows the head at once.
+	 */
+	cr_assert(raw_until_close("HEAD /chat/stream HTTP/1.1\r\nHost: x\r\n\r\n"
+				  "GET /nope HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", reply, sizeof(reply)),
+		  "%s", reply);
+	cr_expect(starts_with(reply, "HTTP/1.1 405 Method Not Allowed\r\n"), "%s", reply);
+	cr_expect(eq(int, occurrences(reply, "\r\nAllow: POST\r\n"), 1), "%s", reply);
+	const char *blank = strstr(reply, "\r\n\r\n");
+	cr_expect(blank && starts_with(blank + 4, "HTTP/1.1 404 Not Found\r\n"), "the HEAD's head is all: %s", reply);
+
+	/* An HTTP version mockd does not serve: 505, Connection: close, and the connection closed. */
+	cr_assert(raw_until_close("GET /nope HTTP/0.1\r\nHost: x\r\n\r\n", reply, sizeof(reply)),
+		  "the 505 closes the connection: %s", reply);
+	cr_expect(starts_with(reply, "HTTP/1.1 505 "), "%s", reply);
+	cr_expect(eq(int, occurrences(reply, "\r\nConnection: close\r\n"), 1), "%s", reply);
+}
+
 Test(mockd, hostile_bytes_do_not_hurt_it)
 {
 	char reply[4096];
