@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include <cjson/cJSON.h>
+#include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 
@@ -15,6 +16,8 @@
 #include "common/log.h"
 #include "common/redact.h"
 #include "common/timeutil.h"
+#include "mockd/lifecycle.h"
+#include "mockd/mockd.h"
 #include "mockd/stream.h"
 #include "mockd/ws.h"
 
@@ -207,7 +210,7 @@ static void write_json(const struct line *l)
 	}
 	char *text = cJSON_PrintUnformatted(o);
 	if (text)
-		fprintf(stderr, "%s\n", text);
+		log_line(text);
 	cJSON_free(text);
 	cJSON_Delete(o);
 }
@@ -309,10 +312,43 @@ static void ws_message(const struct ws_conn *c, const char *kind, size_t len, in
 	write_line(&l);
 }
 
+/* ---- writing them together ---------------------------------------------------------------- */
+
+/*
+ * A line a request was a write a request (20% of a whole deepwiki stream's
+ * time at --time-scale 0): the lines of a loop turn are held (common/log.h)
+ * and written together when the turn's other callbacks have run, by an event
+ * made active when the first line is held (an active event runs in the same
+ * turn, after those already active).
+ */
+static struct event *flush_ev;
+
+static void flush_cb(evutil_socket_t fd, short what, void *arg)
+{
+	log_flush();
+}
+
+static void wake(void)
+{
+	event_active(flush_ev, EV_TIMEOUT, 1);
+}
+
 void accesslog_init(enum log_format fmt, bool on)
 {
 	enabled = on;
 	format = fmt;
 	stream_observe(on ? stream_started : NULL, on ? stream_ended : NULL);
 	ws_observe(on ? ws_message : NULL);
+	if (on && mockd_base && !flush_ev && (flush_ev = event_new(mockd_base, -1, 0, flush_cb, NULL)))
+		log_hold(wake);
 }
+
+static void accesslog_release(void)
+{
+	log_hold(NULL);  /* what is held is written */
+	if (flush_ev)
+		event_free(flush_ev);
+	flush_ev = NULL;
+}
+
+const struct lifecycle accesslog_lifecycle = { .name = "access log", .release = accesslog_release };

@@ -30,6 +30,7 @@ void lifecycle_register(const struct lifecycle *m)
 
 void lifecycle_register_all(const struct lifecycle *listeners)
 {
+	lifecycle_register(&accesslog_lifecycle);  /* released last: what the others log at exit is written */
 	lifecycle_register(&store_lifecycle);
 	lifecycle_register(&ratelimit_lifecycle);
 	lifecycle_register(&clock_lifecycle);

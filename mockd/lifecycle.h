@@ -38,6 +38,7 @@ struct lifecycle {
  * listeners' own, in this order: the state, then the listeners, then the
  * transports that use both.
  */
+extern const struct lifecycle accesslog_lifecycle; /* the access lines held for the loop turn's end */
 extern const struct lifecycle store_lifecycle;     /* conversations */
 extern const struct lifecycle ratelimit_lifecycle; /* rate-limit windows */
 extern const struct lifecycle clock_lifecycle;     /* the admin clock's offset */

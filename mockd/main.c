@@ -666,6 +666,7 @@ int main(int argc, char **argv)
 		fclose(pf);
 	/* Printed after the port file is complete, so a caller may wait for either. */
 	log_info("listening on %s (backlog %d)", buf_str(&where), backlog);
+	log_flush();  /* now: callers wait for it */
 	fflush(stderr);
 	buf_release(&where);
 
