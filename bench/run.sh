@@ -6,9 +6,10 @@
 #
 # Environment: BENCH_BUILD (where loadgen and ref_server are, default build/bench), BENCH_SECONDS
 # (one measurement, default 2), BENCH_ROUNDS (measurements per scenario and server, default 2; the
-# best counts), BENCH_CONNECTIONS (default 4, at most 64), BENCH_OUT (default reports/bench.json),
-# BENCH_QUICK=1 (1 round of 1 s unless set), BENCH_NGINX (the nginx binary, default nginx on PATH;
-# "none" to measure without it).
+# best of each server counts, and the median of each round's ratios is shown beside),
+# BENCH_CONNECTIONS (default 4, at most 64), BENCH_OUT (default reports/bench.json), BENCH_QUICK=1
+# (1 round of 1 s unless set), BENCH_NGINX (the nginx binary, default nginx on PATH; "none" to measure
+# without it).
 #
 # Everything talks to 127.0.0.1 only, every process started here is stopped on exit and on Ctrl-C,
 # and the whole run is bounded: 4 scenarios x 3 servers x BENCH_ROUNDS x BENCH_SECONDS (at most
@@ -186,21 +187,29 @@ args_admin_health=(-p /__admin/health -s 200)
 
 field() { sed -n "s/.*\"$2\":\([0-9.]*\).*/\1/p" <<<"$1"; }
 ratio() { awk -v a="${1:-0}" -v b="${2:-0}" 'BEGIN { if (b > 0) printf "%.2f", a / b; else printf "null" }'; }
+# The median of the numbers given ("null" when there are none, or one is "null").
+median() {
+	[ $# -gt 0 ] || { echo null; return; }
+	printf '%s\n' "$@" | sort -g | awk '/null/ { bad = 1 } { v[NR] = $1 }
+		END { if (bad || !NR) print "null"; else if (NR % 2) printf "%.2f\n", v[(NR + 1) / 2];
+		      else printf "%.2f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
 ms() { local v; v=$(field "$1" p99_ms); echo "${v:+${v}ms}"; }
 port_of() { case $1 in mockd) echo "$mockd_port" ;; ref) echo "$ref_port" ;; nginx) echo "$nginx_port" ;; esac; }
 
 echo "bench: $conns connections, best of $rounds x ${seconds}s per scenario and server ($servers), $(nproc) cores;" \
 	"widget stream $(wc -l <"$tmp/widget.ndjson") lines / $(wc -c <"$tmp/widget.ndjson") bytes," \
 	"deepwiki stream $(grep -c '^data:' "$tmp/deepwiki.sse") events / $(wc -c <"$tmp/deepwiki.sse") bytes"
-printf '%-16s %11s %11s %11s %9s %11s %9s %9s %9s\n' scenario "mockd req/s" "ref req/s" "nginx req/s" \
-	mockd/ref mockd/nginx "mockd p99" "ref p99" "nginx p99"
+printf '%-16s %11s %11s %11s %9s %11s %9s %9s %9s %9s %9s\n' scenario "mockd req/s" "ref req/s" "nginx req/s" \
+	mockd/ref mockd/nginx "mockd p99" "ref p99" "nginx p99" "med/ref" "med/nginx"
 
 failed=0
 json="{\"connections\":$conns,\"seconds\":$seconds,\"rounds\":$rounds,\"cores\":$(nproc),\"scenarios\":["
 sep=""
 for name in "${names[@]}"; do
 	var="args_${name//-/_}[@]"
-	declare -A best=() best_rps=([mockd]=-1 [ref]=-1 [nginx]=-1)
+	declare -A best=() best_rps=([mockd]=-1 [ref]=-1 [nginx]=-1) round_rps=()
+	per_ref=() per_ngx=()
 	for round in $(seq "$rounds"); do
 		# The servers take turns, the order rotating each round, so a burst of noise hits all of them.
 		order=$servers
@@ -218,22 +227,29 @@ for name in "${names[@]}"; do
 				best[$who]=$res
 				best_rps[$who]=$rps
 			fi
+			round_rps[$who]=${rps:-0}
 		done
+		# This round's ratios: measured back to back, they share the round's noise.
+		per_ref+=("$(ratio "${round_rps[mockd]}" "${round_rps[ref]}")")
+		[ "$nginx_bin" = none ] || per_ngx+=("$(ratio "${round_rps[mockd]}" "${round_rps[nginx]}")")
 	done
+	med_ref=$(median "${per_ref[@]}"); med_ngx=$(median "${per_ngx[@]}")
 	mock=${best[mockd]:-}; ref=${best[ref]:-}; ngx=${best[nginx]:-}
 	m_rps=$(field "$mock" requests_per_second); r_rps=$(field "$ref" requests_per_second)
 	n_rps=$(field "$ngx" requests_per_second)
 	ratio_ref=$(ratio "$m_rps" "$r_rps"); ratio_ngx=$(ratio "$m_rps" "$n_rps")
-	printf '%-16s %11s %11s %11s %9s %11s %9s %9s %9s\n' "$name" "${m_rps:--}" "${r_rps:--}" "${n_rps:--}" \
-		"$ratio_ref" "$ratio_ngx" "$(ms "$mock")" "$(ms "$ref")" "$(ms "$ngx")"
+	printf '%-16s %11s %11s %11s %9s %11s %9s %9s %9s %9s %9s\n' "$name" "${m_rps:--}" "${r_rps:--}" "${n_rps:--}" \
+		"$ratio_ref" "$ratio_ngx" "$(ms "$mock")" "$(ms "$ref")" "$(ms "$ngx")" "$med_ref" "$med_ngx"
 	json+="$sep{\"scenario\":\"$name\",\"ratio\":$ratio_ref,\"ratio_nginx\":$ratio_ngx,"
+	json+="\"ratio_median\":$med_ref,\"ratio_nginx_median\":$med_ngx,"
 	json+="\"mockd\":${mock:-null},\"reference\":${ref:-null},\"nginx\":${ngx:-null}}"
 	sep=","
-	unset best best_rps
+	unset best best_rps round_rps
 done
 json+="]}"
 
 mkdir -p "$(dirname "$out")"
 printf '%s\n' "$json" >"$out"
-echo "bench: mockd/ref and mockd/nginx = mockd req/s / that server's req/s (1.00 = as fast); written to $out"
+echo "bench: mockd/ref and mockd/nginx = mockd's best req/s / that server's best (1.00 = as fast);" \
+	"med/ref and med/nginx = the median of the rounds' ratios; written to $out"
 exit "$failed"
