@@ -6,7 +6,8 @@
  * strings too).  Checked, each against cJSON printing the same values:
  *   - jsonw_string of the first string;
  *   - jsonw_event with the second and third strings as type and member name
- *     and the first as the value (the token events);
+ *     and the first as the value (the token events), and jsonw_form_event
+ *     with a form of the same type and name, twice (made, then reused);
  *   - jsonw_object of all the strings as key/value pairs;
  *   - jsonw_int of the int64, and of it shifted right by the control byte so
  *     that every magnitude is reached, not mostly the huge ones;
@@ -118,6 +119,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	cJSON_AddStringToObject(o, "type", type);
 	cJSON_AddStringToObject(o, key, s[0]);
 	same(&b, o, "event");
+
+	/* The same event through a form (made on its first use, then reused): the same bytes. */
+	struct jsonw_form form = JSONW_FORM(type, key);
+	for (int i = 0; i < 2; i++) {
+		FUZZ_CHECK(jsonw_form_event(&b, &form, s[0]) == BUF_OK, "jsonw_form_event failed");
+		o = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "type", type);
+		cJSON_AddStringToObject(o, key, s[0]);
+		same(&b, o, "form event");
+	}
 
 	/* All the strings as pairs; an odd last one gets "" for its value. */
 	const char *kv[MAX_STRINGS + 1];
