@@ -45,7 +45,8 @@ enum buf_result buf_add_grow(struct buf *b, const void *p, size_t n);
 static inline enum buf_result buf_add(struct buf *b, const void *p, size_t n)
 {
 	if (n < b->cap - b->len && n <= b->max - b->len) {
-		memcpy(b->data + b->len, p, n);
+		if (n)  /* p may be NULL for nothing */
+			memcpy(b->data + b->len, p, n);
 		b->len += n;
 		b->data[b->len] = '\0';
 		return BUF_OK;

@@ -84,8 +84,12 @@ void log_line(const char *text)
 {
 	static struct buf line = { .max = SIZE_MAX / 2 };
 	buf_reset(&line);
-	if (buf_adds(&line, text) == BUF_OK && buf_addc(&line, '\n') == BUF_OK)
+	if (buf_adds(&line, text) == BUF_OK && buf_addc(&line, '\n') == BUF_OK) {
 		put_line(line.data, line.len, false);
+		return;
+	}
+	log_flush();  /* no memory for the line: written as it is, after what is held */
+	fprintf(stderr, "%s\n", text);
 }
 
 void log_str(enum log_level level, const char *msg)
@@ -96,14 +100,15 @@ void log_str(enum log_level level, const char *msg)
 	if (log_fmt == LOG_TEXT) {
 		static struct buf line = { .max = SIZE_MAX / 2 };
 		buf_reset(&line);
-		buf_adds(&line, log_prog);
-		buf_add(&line, ": ", 2);
-		if (level != LOG_INFO) {
-			buf_adds(&line, level_names[level]);
-			buf_add(&line, ": ", 2);
-		}
-		if (buf_adds(&line, msg) == BUF_OK && buf_addc(&line, '\n') == BUF_OK)
+		bool info = level == LOG_INFO;
+		if (buf_adds(&line, log_prog) == BUF_OK && buf_add(&line, ": ", 2) == BUF_OK &&
+		    (info || (buf_adds(&line, level_names[level]) == BUF_OK && buf_add(&line, ": ", 2) == BUF_OK)) &&
+		    buf_adds(&line, msg) == BUF_OK && buf_addc(&line, '\n') == BUF_OK) {
 			put_line(line.data, line.len, now);
+			return;
+		}
+		log_flush();  /* no memory for the line: written as it is, after what is held */
+		fprintf(stderr, "%s: %s%s%s\n", log_prog, info ? "" : level_names[level], info ? "" : ": ", msg);
 		return;
 	}
 	struct timespec ts;

@@ -231,6 +231,20 @@ static void kept_to_evhttp(struct evhttp_request *req)
 	keep_for(NULL);
 }
 
+static const char *http_date(void);
+
+/*
+ * evhttp is to write req's head: its list takes the kept headers, and a Date
+ * for HTTP/1.0, which evhttp dates only in 1.1 (mockd dates every answer).
+ */
+static void head_by_evhttp(struct evhttp_request *req)
+{
+	kept_to_evhttp(req);
+	struct evkeyvalq *out = evhttp_request_get_output_headers(req);
+	if (req->minor == 0 && !evhttp_find_header(out, "Date"))
+		evhttp_add_header(out, "Date", http_date());
+}
+
 static bool is_connection_header(const char *key)
 {
 	return strcasecmp(key, "Connection") == 0 || strcasecmp(key, "Proxy-Connection") == 0;
@@ -259,8 +273,6 @@ void reply_header_int(struct mreq *r, const char *name, int64_t value)
 }
 
 /* ---- the response head ---------------------------------------------------------------------- */
-
-static const char *http_date(void);
 
 /* The reason phrases of RFC 9110 (429 and 431: RFC 6585); a code neither names gets its class's. */
 static const char *reason_phrase(int code)
@@ -407,7 +419,7 @@ static bool send_head(struct evhttp_request *req, int code, const char *body, si
 	buf_addc(&head, ' ');
 	buf_adds(&head, reason_phrase(code));
 	buf_add(&head, "\r\n", 2);
-	if (req->minor >= 1 && !(has & HAS_DATE))
+	if (!(has & HAS_DATE))  /* every version: RFC 9110 6.6.1 (evhttp dates HTTP/1.1 only) */
 		add_line(&head, "Date", http_date());
 	const struct evkeyval *h;
 	TAILQ_FOREACH(h, out, next)
@@ -462,7 +474,7 @@ void http_write_now(struct bufferevent *bev, bool done)
 bool http_start_stream(struct evhttp_request *req)
 {
 	if (!send_head(req, 200, "", 0, true)) {
-		kept_to_evhttp(req);
+		head_by_evhttp(req);
 		evhttp_send_reply_start(req, 200, reason_phrase(200));
 		const char *te = evhttp_find_header(evhttp_request_get_output_headers(req), "Transfer-Encoding");
 		return te && strcasecmp(te, "chunked") == 0;
@@ -482,10 +494,10 @@ static void send_whole(struct mreq *r, int status, const char *content_type, con
 	r->status = status;
 	struct evhttp_request *req = r->req;
 	bool bodied = needs_body(req, status);
-	r->body_sent = bodied ? len : 0;
+	r->body_sent = bodied ? (buffer ? evbuffer_get_length(buffer) : len) : 0;  /* body NULL: buffer's all */
 	struct evhttp_connection *conn = evhttp_request_get_connection(req);
 	if (!body || !send_head(req, status, body, len, false)) {
-		kept_to_evhttp(req);
+		head_by_evhttp(req);
 		/* evhttp 2.1 sends whatever body it is given, after a HEAD's head too: none where none belongs. */
 		if (buffer && !bodied)
 			evbuffer_drain(buffer, evbuffer_get_length(buffer));

@@ -250,6 +250,7 @@ Test(mockd, response_heads_keep_http_1_framing)
 	cr_expect(eq(int, strncmp(reply, "HTTP/1.0 404 Not Found\r\n", 24), 0), "%s", reply);
 	assert_contains(reply, "\r\nConnection: keep-alive\r\n");
 	assert_contains(reply, "\r\nContent-Length: 21\r\n");
+	assert_contains(reply, "\r\nDate: ");  /* every version (RFC 9110 6.6.1); evhttp dates 1.1 only */
 
 	/* A stream to HTTP/1.0 cannot be chunked: it ends with its connection, keep-alive or not. */
 	cr_assert(raw_until_close("POST /v1/chat/stream HTTP/1.0\r\nConnection: keep-alive\r\n" KEY_HEADER "\r\n"
@@ -257,6 +258,7 @@ Test(mockd, response_heads_keep_http_1_framing)
 				  reply, sizeof(reply)), "an HTTP/1.0 stream closes: %s", reply);
 	cr_expect(eq(int, strncmp(reply, "HTTP/1.0 200 OK\r\n", 17), 0), "%s", reply);
 	assert_contains(reply, "\r\nConnection: close\r\n");
+	assert_contains(reply, "\r\nDate: ");
 	cr_expect(strstr(reply, "Content-Length") == NULL && strstr(reply, "Transfer-Encoding") == NULL, "%s", reply);
 	assert_contains(reply, "\"type\":\"done\"");
 
@@ -320,8 +322,14 @@ Test(mockd, handler_headers_reach_every_head_once)
 		  "%s", reply);
 	cr_expect(starts_with(reply, "HTTP/1.1 405 Method Not Allowed\r\n"), "%s", reply);
 	cr_expect(eq(int, occurrences(reply, "\r\nAllow: POST\r\n"), 1), "%s", reply);
+	cr_expect(eq(int, occurrences(reply, "\r\nDate: "), 2), "the 405 and the 404 are dated: %s", reply);
 	const char *blank = strstr(reply, "\r\n\r\n");
 	cr_expect(blank && starts_with(blank + 4, "HTTP/1.1 404 Not Found\r\n"), "the HEAD's head is all: %s", reply);
+
+	/* HTTP/1.0: evhttp writes a HEAD's head, and mockd dates it (evhttp dates 1.1 only). */
+	cr_assert(raw_until_close("HEAD /chat/stream HTTP/1.0\r\n\r\n", reply, sizeof(reply)), "%s", reply);
+	cr_expect(starts_with(reply, "HTTP/1.0 405 Method Not Allowed\r\n"), "%s", reply);
+	cr_expect(eq(int, occurrences(reply, "\r\nDate: "), 1), "%s", reply);
 
 	/* An HTTP version mockd does not serve: 505, Connection: close, and the connection closed. */
 	cr_assert(raw_until_close("GET /nope HTTP/0.1\r\nHost: x\r\n\r\n", reply, sizeof(reply)),

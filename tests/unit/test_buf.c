@@ -60,3 +60,24 @@ Test(buf, add_int_past_the_maximum_adds_nothing)
 	cr_expect(strcmp(b.data, "ab") == 0);
 	buf_release(&b);
 }
+
+/* The inline append, and the one that grows: nothing from NULL is fine either way (ASan/UBSan run this). */
+Test(buf, appends_fit_grow_and_take_nothing_from_null)
+{
+	struct buf b;
+	buf_init(&b, 100);
+	cr_expect(eq(int, buf_add(&b, NULL, 0), BUF_OK));  /* no storage yet: the growing path */
+	cr_expect(eq(str, (char *)buf_str(&b), (char *)""));
+	cr_expect(eq(int, buf_adds(&b, "abc"), BUF_OK));
+	cr_expect(eq(int, buf_add(&b, NULL, 0), BUF_OK));  /* storage with room: the inline path */
+	cr_expect(eq(int, buf_addc(&b, 'd'), BUF_OK));
+	cr_expect(eq(str, b.data, (char *)"abcd"));
+	char big[97];
+	memset(big, 'x', sizeof(big));
+	cr_expect(eq(int, buf_add(&b, big, sizeof(big)), BUF_TOO_BIG));  /* 4 + 97 > 100 */
+	cr_expect(eq(int, buf_add(&b, big, 96), BUF_OK));                 /* exactly the maximum */
+	cr_expect(eq(sz, b.len, 100));
+	cr_expect(eq(int, b.data[100], '\0'));
+	cr_expect(eq(int, buf_addc(&b, 'y'), BUF_TOO_BIG));
+	buf_release(&b);
+}
