@@ -104,6 +104,14 @@ enum buf_result buf_printf(struct buf *b, const char *fmt, ...)
 	return r;
 }
 
+void buf_truncate(struct buf *b, size_t n)
+{
+	if (b->data && n < b->len) {
+		b->len = n;
+		b->data[n] = '\0';
+	}
+}
+
 void buf_consume(struct buf *b, size_t n)
 {
 	if (n >= b->len) {

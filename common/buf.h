@@ -71,6 +71,8 @@ enum buf_result buf_add_int(struct buf *b, int64_t v);
 enum buf_result buf_printf(struct buf *b, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 enum buf_result buf_vprintf(struct buf *b, const char *fmt, va_list ap);
+/* Cut the contents back to their first n bytes (nothing when n >= len): undoes a partial append. */
+void buf_truncate(struct buf *b, size_t n);
 /* Remove the first n bytes (n <= len), keeping the rest. */
 void buf_consume(struct buf *b, size_t n);
 /* Hand the storage to the caller (free() it); the buffer is left empty. */

@@ -24,9 +24,7 @@ static const unsigned char escape_of[256] = {
 /* Undo a call's partial appends: the buffer holds its first mark bytes again. */
 static enum buf_result rewind_to(struct buf *b, size_t mark, enum buf_result r)
 {
-	b->len = mark;
-	if (b->data)
-		b->data[mark] = '\0';
+	buf_truncate(b, mark);
 	return r;
 }
 

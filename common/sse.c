@@ -15,15 +15,6 @@ static const char bom[3] = { '\xef', '\xbb', '\xbf' };
 
 /* ---- encoder ------------------------------------------------------------------------------ */
 
-/* Cut out back to len bytes: undoes a partial append, so sse_encode is all or nothing. */
-static void buf_cut(struct buf *b, size_t len)
-{
-	if (b->data && len < b->len) {
-		b->len = len;
-		b->data[len] = '\0';
-	}
-}
-
 enum buf_result sse_encode(struct buf *out, const char *name, const char *data, size_t len)
 {
 	size_t start = out->len;
@@ -54,7 +45,7 @@ enum buf_result sse_encode(struct buf *out, const char *name, const char *data, 
 	if (r == BUF_OK)
 		r = buf_addc(out, '\n');
 	if (r != BUF_OK)
-		buf_cut(out, start);
+		buf_truncate(out, start);
 	return r;
 }
 

@@ -260,7 +260,7 @@ void reply_header(struct mreq *r, const char *name, const char *value)
 			kept.at[kept.n++].value = key + nk;
 			return;
 		}
-		kept.text.len = key;
+		buf_truncate(&kept.text, key);
 	}
 	kept_to_evhttp(r->req);  /* the ones set before it go first */
 	evhttp_add_header(evhttp_request_get_output_headers(r->req), name, value);

@@ -180,7 +180,7 @@ enum buf_result wsc_frame_encode(struct buf *out, bool fin, enum wsc_opcode op, 
 		return r;
 	r = buf_add(out, p, n);
 	if (r != BUF_OK) {
-		out->len = start;
+		buf_truncate(out, start);
 		return r;
 	}
 	if (mask) {

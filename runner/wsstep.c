@@ -1270,7 +1270,7 @@ static void do_collect(struct wsrun *r, const cJSON *it, struct rconn *rc)
 		}
 		size_t mark = bad.len;
 		if (buf_printf(&bad, "frame %zu: ", received) != BUF_OK)
-			bad.len = mark;
+			buf_truncate(&bad, mark);
 		cJSON *j = frame_json(m, &bad);
 		if (!j) {
 			/* Reported after the collection, as a stream reports a line that is not JSON. */
@@ -1278,9 +1278,7 @@ static void do_collect(struct wsrun *r, const cJSON *it, struct rconn *rc)
 			wsc_message_free(m);
 			continue;
 		}
-		bad.len = mark;
-		if (bad.data)
-			bad.data[mark] = '\0';
+		buf_truncate(&bad, mark);
 		const char *type = json_get_string(j, "type");
 		if (ignored(ignore, type)) {
 			cJSON_Delete(j);
