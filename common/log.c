@@ -46,6 +46,7 @@ void log_msg(enum log_level level, const char *fmt, ...)
  */
 #define HELD_MAX (64u * 1024)
 static struct buf held = { .max = HELD_MAX };
+static struct buf line = { .max = SIZE_MAX / 2 };  /* the line being made, for every line */
 static void (*held_wake)(void);
 
 void log_flush(void)
@@ -82,7 +83,6 @@ static void put_line(const char *text, size_t len, bool now)
 
 void log_line(const char *text)
 {
-	static struct buf line = { .max = SIZE_MAX / 2 };
 	buf_reset(&line);
 	if (buf_adds(&line, text) == BUF_OK && buf_addc(&line, '\n') == BUF_OK) {
 		put_line(line.data, line.len, false);
@@ -98,7 +98,6 @@ void log_str(enum log_level level, const char *msg)
 		return;
 	bool now = level >= LOG_WARN;
 	if (log_fmt == LOG_TEXT) {
-		static struct buf line = { .max = SIZE_MAX / 2 };
 		buf_reset(&line);
 		bool info = level == LOG_INFO;
 		if (buf_adds(&line, log_prog) == BUF_OK && buf_add(&line, ": ", 2) == BUF_OK &&
